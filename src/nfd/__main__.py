@@ -1,0 +1,5 @@
+"""``python -m nfd``: the same as the ``nfd`` console script."""
+
+from nfd.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,38 @@
+"""JSON text exactly as Go's ``encoding/json`` writes it.
+
+Go escapes ``<``, ``>`` and ``&`` (HTML safety) and U+2028/U+2029, writes other
+non-ASCII raw, and keeps map keys sorted (callers sort; struct order is kept).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+_GO_ESCAPES = {
+    "<": "\\u003c",
+    ">": "\\u003e",
+    "&": "\\u0026",
+    "\u2028": "\\u2028",
+    "\u2029": "\\u2029",
+}
+_NEEDS_ESCAPE = frozenset(_GO_ESCAPES)
+
+
+def _go_escape(text: str) -> str:
+    if not _NEEDS_ESCAPE.intersection(text):
+        return text
+    return "".join(_GO_ESCAPES.get(ch, ch) for ch in text)
+
+
+def dumps(obj: Any, *, indent: int | None = None) -> str:
+    """Serialise like ``json.Marshal`` (compact) or ``json.MarshalIndent`` (indent).
+
+    The escapes are applied to the whole text: the characters concerned can
+    only occur inside strings, so this is the same as escaping each string.
+    """
+    if indent is None:
+        text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+    else:
+        text = json.dumps(obj, ensure_ascii=False, indent=indent, separators=(",", ": "))
+    return _go_escape(text)

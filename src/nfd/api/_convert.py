@@ -1,0 +1,122 @@
+"""Turning loosely typed YAML/JSON values into the model's types, with located errors.
+
+NFD reads documents through ``sigs.k8s.io/yaml``, which turns a YAML number or
+boolean into a string where the Go field is a string (``family: 6`` is
+``"6"``). We accept the same, and reject everything else with its JSON path.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from typing import Any
+
+from nfd.errors import SpecError
+
+
+def join_path(base: str, key: str | int) -> str:
+    """Extend a JSON path: ``a.b`` + ``c`` -> ``a.b.c``, ``a`` + ``0`` -> ``a[0]``."""
+    if isinstance(key, int):
+        return f"{base}[{key}]"
+    return f"{base}.{key}" if base else key
+
+
+def type_name(value: Any) -> str:
+    """The YAML/JSON name of a Python value's type, for messages."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "list"
+    if isinstance(value, dict):
+        return "mapping"
+    return type(value).__name__
+
+
+def _float_text(value: float) -> str:
+    if math.isinf(value):
+        return "+Inf" if value > 0 else "-Inf"
+    if math.isnan(value):
+        return "NaN"
+    if value.is_integer() and abs(value) < 1e21:
+        return str(int(value))
+    return repr(value)
+
+
+def scalar_str(value: Any, path: str, *, allow_null: bool = False) -> str:
+    """A string field: strings as they are, numbers and booleans as YAML would print them."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return _float_text(value)
+    if value is None and allow_null:
+        return ""
+    raise SpecError(f"expected a string, got {type_name(value)}", path=path)
+
+
+def key_str(value: Any, path: str) -> str:
+    """A mapping key as a string (YAML allows numbers and booleans as keys)."""
+    try:
+        return scalar_str(value, path)
+    except SpecError:
+        raise SpecError(f"mapping key must be a string, got {type_name(value)}", path=path) from None
+
+
+def mapping(value: Any, path: str) -> dict[Any, Any]:
+    """A mapping, or a located error."""
+    if not isinstance(value, dict):
+        raise SpecError(f"expected a mapping, got {type_name(value)}", path=path)
+    return value
+
+
+def sequence(value: Any, path: str) -> list[Any]:
+    """A list, or a located error."""
+    if not isinstance(value, list):
+        raise SpecError(f"expected a list, got {type_name(value)}", path=path)
+    return value
+
+
+def check_keys(obj: dict[Any, Any], allowed: Iterable[str], path: str) -> None:
+    """Reject keys outside ``allowed``: a mistyped key would otherwise be silently ignored."""
+    allowed = tuple(allowed)
+    for key in obj:
+        if key not in allowed:
+            expected = ", ".join(allowed)
+            raise SpecError(
+                f"unknown field {key!s:s} (expected one of {expected})",
+                path=join_path(path, str(key)),
+            )
+
+
+def string_map(value: Any, path: str) -> dict[str, str]:
+    """A ``map[string]string``; null is an empty map."""
+    if value is None:
+        return {}
+    obj = mapping(value, path)
+    out: dict[str, str] = {}
+    for key, item in obj.items():
+        name = key_str(key, join_path(path, str(key)))
+        out[name] = scalar_str(item, join_path(path, name), allow_null=True)
+    return out
+
+
+def integer(value: Any, path: str) -> int:
+    """A Go ``int`` field (booleans are not numbers; integral floats are accepted)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise SpecError(f"expected an integer, got {type_name(value)}", path=path)
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise SpecError(f"expected an integer, got {value!r}", path=path)
+        value = int(value)
+    if not -(1 << 63) <= value < (1 << 63):
+        raise SpecError(f"integer {value} out of range", path=path)
+    return value

@@ -1,0 +1,271 @@
+"""NFD's ``Features`` value and the NodeFeature object that carries it.
+
+Mirrors ``api/nfd/v1alpha1`` (types.go, feature.go): three maps from a full
+feature name (``pci.device``) to a set of elements. Go distinguishes a nil
+element map from an empty one, and NFD's matcher does too (a nil map is
+skipped, an empty one takes part), so ``None`` is kept apart from ``{}``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from nfd.api._convert import (
+    check_keys,
+    join_path,
+    key_str,
+    mapping,
+    scalar_str,
+    sequence,
+    string_map,
+)
+from nfd.errors import SpecError
+
+FlagElements = set[str]
+AttributeElements = dict[str, str]
+Instance = dict[str, str]
+InstanceElements = list[Instance]
+
+NODE_NAME_LABEL = "nfd.node.kubernetes.io/node-name"
+NFD_API_VERSION = "nfd.k8s-sigs.io/v1alpha1"
+
+
+@dataclass(slots=True)
+class Features:
+    """Discovered features: ``flags``, ``attributes`` and ``instances`` by full name.
+
+    An element value of ``None`` is Go's nil (``"elements": null`` or missing).
+    """
+
+    flags: dict[str, FlagElements | None] = field(default_factory=dict)
+    attributes: dict[str, AttributeElements | None] = field(default_factory=dict)
+    instances: dict[str, InstanceElements | None] = field(default_factory=dict)
+
+    def copy(self) -> Features:
+        """A copy whose maps can be changed without touching this one."""
+        return Features(
+            flags={k: None if v is None else set(v) for k, v in self.flags.items()},
+            attributes={k: None if v is None else dict(v) for k, v in self.attributes.items()},
+            instances={
+                k: None if v is None else [dict(i) for i in v] for k, v in self.instances.items()
+            },
+        )
+
+    def insert_attributes(self, name: str, values: dict[str, str] | None) -> None:
+        """NFD's ``InsertAttributeFeatures``: create the set (even empty) or merge into it."""
+        current = self.attributes.get(name)
+        if name not in self.attributes:
+            self.attributes[name] = dict(values or {})
+        elif values:
+            if current is None:
+                # Go would panic writing to a nil map; an empty map is the sane reading.
+                current = self.attributes[name] = {}
+            current.update(values)
+
+    def merge(self, other: Features) -> None:
+        """NFD master's ``MergeInto``: maps merged key by key, instance lists appended."""
+        for name, flags in other.flags.items():
+            if flags is None:
+                self.flags.setdefault(name, None)
+            else:
+                mine = self.flags.get(name)
+                self.flags[name] = (mine or set()) | flags
+        for name, attrs in other.attributes.items():
+            if attrs is None:
+                self.attributes.setdefault(name, None)
+            else:
+                merged = dict(self.attributes.get(name) or {})
+                merged.update(attrs)
+                self.attributes[name] = merged
+        for name, insts in other.instances.items():
+            if insts is None:
+                self.instances.setdefault(name, None)
+            else:
+                self.instances[name] = list(self.instances.get(name) or []) + [
+                    dict(i) for i in insts
+                ]
+
+    def names(self) -> set[str]:
+        """Every full feature name present in any of the three maps."""
+        return set(self.flags) | set(self.attributes) | set(self.instances)
+
+
+def features_to_obj(features: Features) -> dict[str, Any]:
+    """The JSON shape of ``nfd export features``: top level in struct order, maps sorted."""
+    return {
+        "flags": {
+            name: {"elements": None if els is None else {k: {} for k in sorted(els)}}
+            for name, els in sorted(features.flags.items())
+        },
+        "attributes": {
+            name: {"elements": None if els is None else dict(sorted(els.items()))}
+            for name, els in sorted(features.attributes.items())
+        },
+        "instances": {
+            name: {
+                "elements": None
+                if els is None
+                else [{"attributes": dict(sorted(i.items()))} for i in els]
+            }
+            for name, els in sorted(features.instances.items())
+        },
+    }
+
+
+def _flag_elements(value: Any, path: str) -> FlagElements | None:
+    if value is None:
+        return None
+    out: FlagElements = set()
+    for key, item in mapping(value, path).items():
+        name = key_str(key, join_path(path, str(key)))
+        if item is not None and not (isinstance(item, dict) and not item):
+            raise SpecError("flag elements take an empty value ({})", path=join_path(path, name))
+        out.add(name)
+    return out
+
+
+def _instance_elements(value: Any, path: str) -> InstanceElements | None:
+    if value is None:
+        return None
+    out: InstanceElements = []
+    for index, item in enumerate(sequence(value, path)):
+        item_path = join_path(path, index)
+        if item is None:
+            out.append({})
+            continue
+        check_keys(mapping(item, item_path), ("attributes",), item_path)
+        out.append(string_map(item.get("attributes"), join_path(item_path, "attributes")))
+    return out
+
+
+def _feature_sets(value: Any, path: str, parse_elements: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if value is None:
+        return out
+    for key, fset in mapping(value, path).items():
+        name = key_str(key, join_path(path, str(key)))
+        fpath = join_path(path, name)
+        if fset is None:
+            out[name] = None
+            continue
+        check_keys(mapping(fset, fpath), ("elements",), fpath)
+        out[name] = parse_elements(fset.get("elements"), join_path(fpath, "elements"))
+    return out
+
+
+def features_from_obj(obj: Any, path: str = "") -> Features:
+    """Parse NFD's Features shape (``{flags, attributes, instances}``), strictly."""
+    doc = mapping(obj, path or "(document)")
+    check_keys(doc, ("flags", "attributes", "instances"), path)
+    return Features(
+        flags=_feature_sets(doc.get("flags"), join_path(path, "flags"), _flag_elements),
+        attributes=_feature_sets(
+            doc.get("attributes"),
+            join_path(path, "attributes"),
+            lambda v, p: None if v is None else string_map(v, p),
+        ),
+        instances=_feature_sets(
+            doc.get("instances"), join_path(path, "instances"), _instance_elements
+        ),
+    )
+
+
+@dataclass(slots=True)
+class NodeFeature:
+    """A ``NodeFeature`` custom resource: one publisher's features for one node."""
+
+    name: str
+    namespace: str
+    node_name: str
+    features: Features
+    labels: dict[str, str] = field(default_factory=dict)
+
+
+def node_feature_from_obj(obj: Any, path: str = "") -> NodeFeature:
+    """Parse a NodeFeature object (``apiVersion nfd.k8s-sigs.io/v1alpha1``)."""
+    doc = mapping(obj, path or "(document)")
+    kind = doc.get("kind")
+    if kind != "NodeFeature":
+        raise SpecError(f"expected kind NodeFeature, got {kind!r}", path=join_path(path, "kind"))
+    meta = mapping(doc.get("metadata") or {}, join_path(path, "metadata"))
+    name = scalar_str(meta.get("name"), join_path(path, "metadata.name"), allow_null=True)
+    namespace = scalar_str(
+        meta.get("namespace"), join_path(path, "metadata.namespace"), allow_null=True
+    )
+    obj_labels = string_map(meta.get("labels"), join_path(path, "metadata.labels"))
+    spec = mapping(doc.get("spec") or {}, join_path(path, "spec"))
+    spec_path = join_path(path, "spec")
+    features = features_from_obj(spec.get("features") or {}, join_path(spec_path, "features"))
+    labels = string_map(spec.get("labels"), join_path(spec_path, "labels"))
+    # NFD master names the node by this label; the object name is the usual fallback.
+    node = obj_labels.get(NODE_NAME_LABEL) or name
+    return NodeFeature(name=name, namespace=namespace, node_name=node, features=features,
+                       labels=labels)
+
+
+def merge_node_features(objects: Iterable[NodeFeature]) -> dict[str, Features]:
+    """Group NodeFeature objects by node and merge each node's features as nfd-master does.
+
+    Objects are merged in (namespace, name) order, so the result does not depend
+    on listing order; the node's own worker object is applied first.
+    """
+    by_node: dict[str, list[NodeFeature]] = {}
+    for nf in objects:
+        by_node.setdefault(nf.node_name, []).append(nf)
+    merged: dict[str, Features] = {}
+    for node, items in by_node.items():
+        items.sort(key=lambda nf: (nf.name != node, nf.namespace, nf.name))
+        total = Features()
+        for nf in items:
+            total.merge(nf.features)
+        merged[node] = total
+    return merged
+
+
+def load_features_document(obj: Any, *, node: str | None = None, source: str | None = None
+                           ) -> Features:
+    """Features from any accepted document.
+
+    Accepts ``nfd export features`` JSON, a NodeFeature, a NodeFeatureList or a
+    ``kubectl get -o yaml`` ``List``. With several nodes in a list, ``node``
+    chooses one; the objects of that node are merged as nfd-master does.
+    """
+    try:
+        return _load_features_document(obj, node)
+    except SpecError as exc:
+        raise exc.located(source) if source else exc from None
+
+
+def _load_features_document(obj: Any, node: str | None) -> Features:
+    doc = mapping(obj, "(document)")
+    kind = doc.get("kind")
+    if kind is None and set(doc) <= {"flags", "attributes", "instances"}:
+        if node:
+            raise SpecError("--node applies to NodeFeature lists, not to an exported features file")
+        return features_from_obj(doc)
+    if kind == "NodeFeature":
+        nf = node_feature_from_obj(doc)
+        if node and node != nf.node_name:
+            raise SpecError(f"the NodeFeature is for node {nf.node_name!r}, not {node!r}")
+        return nf.features
+    if kind in ("NodeFeatureList", "List"):
+        items = sequence(doc.get("items") or [], "items")
+        objects = [node_feature_from_obj(item, join_path("items", i)) for i, item in
+                   enumerate(items)]
+        merged = merge_node_features(objects)
+        if not merged:
+            raise SpecError("the list holds no NodeFeature objects", path="items")
+        if node is None:
+            if len(merged) > 1:
+                nodes = ", ".join(sorted(merged))
+                raise SpecError(f"the list holds several nodes ({nodes}): choose one with --node")
+            return next(iter(merged.values()))
+        if node not in merged:
+            raise SpecError(f"no NodeFeature for node {node!r} (have {', '.join(sorted(merged))})")
+        return merged[node]
+    raise SpecError(
+        "not a features document: expected {flags, attributes, instances}, a NodeFeature "
+        f"or a NodeFeatureList (kind is {kind!r})"
+    )

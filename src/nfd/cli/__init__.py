@@ -1,0 +1,112 @@
+"""The ``nfd`` command line.
+
+A lazy command table in front (only the chosen command's module is imported,
+so ``--help`` and simple commands start fast), one module per subcommand, and
+one place (:mod:`nfd.cli._base`) that turns errors into messages and exit codes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import importlib
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from nfd.cli._base import EXIT_USAGE, run_command
+
+
+@dataclass(frozen=True)
+class CommandInfo:
+    """Where a subcommand lives and what it does, without importing it."""
+
+    module: str
+    summary: str
+
+
+COMMANDS: dict[str, dict[str, CommandInfo]] = {
+    "compat": {
+        "validate-node": CommandInfo(
+            "nfd.cli.compat_validate_node",
+            "validate this node (or a features file) against an image's compatibility spec",
+        ),
+        "validate-spec": CommandInfo(
+            "nfd.cli.compat_validate_spec", "check a compatibility spec for errors (lint)"
+        ),
+        "attach-spec": CommandInfo(
+            "nfd.cli.compat_attach_spec", "attach a compatibility spec to an image in a registry"
+        ),
+        "list": CommandInfo(
+            "nfd.cli.compat_list", "list the compatibility artifacts attached to an image"
+        ),
+        "get-spec": CommandInfo(
+            "nfd.cli.compat_get_spec", "print the compatibility spec attached to an image"
+        ),
+        "remove-spec": CommandInfo(
+            "nfd.cli.compat_remove_spec", "remove compatibility artifacts from an image"
+        ),
+        "validate-cluster": CommandInfo(
+            "nfd.cli.compat_validate_cluster",
+            "tell which nodes of a cluster can run an image",
+        ),
+        "affinity": CommandInfo(
+            "nfd.cli.compat_affinity",
+            "emit a NodeFeatureRule and node affinity that honour the spec",
+        ),
+        "job": CommandInfo(
+            "nfd.cli.compat_job", "emit a Job that runs validate-node on a chosen node"
+        ),
+    },
+    "export": {
+        "features": CommandInfo(
+            "nfd.cli.export_features", "print the features discovered on this host as JSON"
+        ),
+    },
+}
+
+
+def _usage() -> str:
+    lines = ["usage: nfd <group> <command> [options]", "", "commands:"]
+    for group, commands in COMMANDS.items():
+        for name, info in commands.items():
+            lines.append(f"  {group} {name:<18} {info.summary}")
+    lines += ["", "Run 'nfd <group> <command> --help' for a command's options."]
+    return "\n".join(lines)
+
+
+def _suggest(word: str, choices: Sequence[str]) -> str:
+    close = difflib.get_close_matches(word, choices, n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``nfd`` console script; returns the exit code."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args[0] in ("-h", "--help", "help"):
+        print(_usage())
+        return 0 if args else EXIT_USAGE
+    if args[0] == "--version":
+        from nfd import __version__
+
+        print(f"nfd-client {__version__}")
+        return 0
+    group = args[0]
+    if group not in COMMANDS:
+        print(f"nfd: unknown command group {group!r}{_suggest(group, list(COMMANDS))}",
+              file=sys.stderr)
+        return EXIT_USAGE
+    commands = COMMANDS[group]
+    if len(args) < 2 or args[1] in ("-h", "--help"):
+        print(_usage())
+        return 0 if len(args) > 1 else EXIT_USAGE
+    name = args[1]
+    if name not in commands:
+        print(f"nfd: unknown command '{group} {name}'{_suggest(name, list(commands))}",
+              file=sys.stderr)
+        return EXIT_USAGE
+    info = commands[name]
+    module = importlib.import_module(info.module)
+    parser = argparse.ArgumentParser(prog=f"nfd {group} {name}", description=info.summary)
+    module.add_arguments(parser)
+    return run_command(parser, module.run, args[2:])

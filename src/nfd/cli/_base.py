@@ -1,0 +1,76 @@
+"""The one place where errors become messages and exit codes.
+
+Exit codes (design.md): 0 compatible / success, 1 not compatible, 2 bad input
+or usage, 3 registry, network, auth or cluster failure, 4 no compatibility
+artifact on the image. Broken pipes and Ctrl-C are handled here too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
+
+from nfd.errors import (
+    ClusterError,
+    DiscoveryError,
+    NfdError,
+    NoArtifactError,
+    RegistryError,
+    SpecError,
+    UsageError,
+)
+
+EXIT_OK = 0
+EXIT_NOT_COMPATIBLE = 1
+EXIT_USAGE = 2
+EXIT_REGISTRY = 3
+EXIT_NO_ARTIFACT = 4
+EXIT_INTERRUPTED = 130
+
+
+
+
+def exit_code_for(exc: NfdError) -> int:
+    """The exit code an error maps to."""
+    if isinstance(exc, (RegistryError, ClusterError)):
+        return EXIT_REGISTRY
+    if isinstance(exc, NoArtifactError):
+        return EXIT_NO_ARTIFACT
+    if isinstance(exc, (SpecError, UsageError, DiscoveryError)):
+        return EXIT_USAGE
+    return EXIT_USAGE
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split("\n")).strip()
+
+
+def run_command(
+    parser: argparse.ArgumentParser,
+    run: Callable[[argparse.Namespace], int],
+    argv: Sequence[str],
+) -> int:
+    """Parse ``argv`` with ``parser``, call ``run``, and map every failure to an exit code."""
+    try:
+        args = parser.parse_args(list(argv))
+    except SystemExit as exc:  # argparse already printed usage and the error
+        return EXIT_OK if exc.code == 0 else EXIT_USAGE
+    try:
+        return run(args)
+    except NfdError as exc:
+        print(f"{parser.prog}: error: {_one_line(str(exc))}", file=sys.stderr)
+        return exit_code_for(exc)
+    except KeyboardInterrupt:
+        print(f"{parser.prog}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # Reader went away (e.g. `| head`): silence the flush at exit too.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
+    except OSError as exc:
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"{parser.prog}: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return EXIT_USAGE

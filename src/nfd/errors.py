@@ -1,0 +1,120 @@
+"""Typed errors of nfd-client.
+
+The tree::
+
+    NfdError                      anything this library raises on purpose
+    ├── UsageError                a wrong combination of options or arguments
+    ├── SpecError                 a document (spec, features, NodeFeature) is invalid;
+    │                             carries the file and the JSON path inside it
+    ├── EvaluationError           NFD's engine refuses an expression at match time
+    │                             (wrong value count, not a number, bad regexp, ...)
+    ├── DiscoveryError            a feature source cannot read the host
+    ├── RegistryError             an OCI registry request failed (network, 5xx, ...)
+    │   ├── AuthError             401/403, or credentials that cannot be had
+    │   ├── NotFoundError         404: repository, manifest or blob missing
+    │   ├── DigestMismatchError   content does not hash to what was promised
+    │   └── TooLargeError         a manifest or blob over its size bound
+    ├── NoArtifactError           the image carries no compatibility artifact
+    └── ClusterError              the Kubernetes API could not be read
+
+Errors hold data (location, URL, status). Only :mod:`nfd.cli` turns them into
+text and exit codes.
+"""
+
+from __future__ import annotations
+
+
+class NfdError(Exception):
+    """Base of every error nfd-client raises on purpose."""
+
+
+class UsageError(NfdError):
+    """Options or arguments that do not fit together."""
+
+
+def format_location(source: str | None, path: str | None) -> str:
+    """Join a file name and a JSON path into ``file: path`` (either may be missing)."""
+    parts = [p for p in (source, path) if p]
+    return ": ".join(parts)
+
+
+class SpecError(NfdError):
+    """An invalid document, located by file and JSON path.
+
+    ``str()`` gives the one-line message, for example
+    ``spec.yaml: compatibilities[0].rules[1].matchFeatures[0].matchExpressions.vendor.op:
+    unknown op "Inn" (expected one of In, NotIn, ...)``.
+    """
+
+    def __init__(self, message: str, *, source: str | None = None, path: str | None = None):
+        self.message = message
+        self.source = source
+        self.path = path
+        super().__init__(self.__str__())
+
+    def __str__(self) -> str:
+        where = format_location(self.source, self.path)
+        return f"{where}: {self.message}" if where else self.message
+
+    def located(self, source: str) -> SpecError:
+        """The same error, naming ``source`` as the file it came from."""
+        return type(self)(self.message, source=source, path=self.path)
+
+
+class EvaluationError(SpecError):
+    """NFD's engine rejects an expression while matching (NFD fails the whole validation)."""
+
+
+class DiscoveryError(NfdError):
+    """A feature source could not read what it must (NFD aborts discovery too)."""
+
+    def __init__(self, source_name: str, message: str):
+        self.source_name = source_name
+        self.message = message
+        super().__init__(f"error during discovery of source {source_name}: {message}")
+
+
+class RegistryError(NfdError):
+    """A registry request failed; names registry, repository and what failed."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        registry: str | None = None,
+        repository: str | None = None,
+        status: int | None = None,
+    ):
+        self.message = message
+        self.registry = registry
+        self.repository = repository
+        self.status = status
+        super().__init__(self.__str__())
+
+    def __str__(self) -> str:
+        where = "/".join(p for p in (self.registry, self.repository) if p)
+        return f"{where}: {self.message}" if where else self.message
+
+
+class AuthError(RegistryError):
+    """Authentication or authorisation failed (401/403), or credentials are unusable."""
+
+
+class NotFoundError(RegistryError):
+    """The registry answered 404 for a repository, manifest, tag or blob."""
+
+
+class DigestMismatchError(RegistryError):
+    """Downloaded content does not match its digest."""
+
+
+class TooLargeError(RegistryError):
+    """A manifest or blob is larger than the configured bound."""
+
+
+class NoArtifactError(NfdError):
+    """The image has no image-compatibility artifact attached."""
+
+
+class ClusterError(NfdError):
+    """The Kubernetes API could not be read (connection, auth, unexpected answer)."""
