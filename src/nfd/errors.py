@@ -64,6 +64,16 @@ class SpecError(NfdError):
 class EvaluationError(SpecError):
     """NFD's engine rejects an expression while matching (NFD fails the whole validation)."""
 
+    def prefixed(self, segment: str) -> EvaluationError:
+        """The same error with ``segment`` put in front of its JSON path."""
+        if not self.path:
+            path = segment
+        elif self.path.startswith("["):
+            path = segment + self.path
+        else:
+            path = f"{segment}.{self.path}"
+        return EvaluationError(self.message, source=self.source, path=path)
+
 
 class DiscoveryError(NfdError):
     """A feature source could not read what it must (NFD aborts discovery too)."""

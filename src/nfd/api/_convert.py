@@ -68,7 +68,8 @@ def key_str(value: Any, path: str) -> str:
     try:
         return scalar_str(value, path)
     except SpecError:
-        raise SpecError(f"mapping key must be a string, got {type_name(value)}", path=path) from None
+        message = f"mapping key must be a string, got {type_name(value)}"
+        raise SpecError(message, path=path) from None
 
 
 def mapping(value: Any, path: str) -> dict[Any, Any]:
@@ -117,6 +118,7 @@ def integer(value: Any, path: str) -> int:
         if not value.is_integer():
             raise SpecError(f"expected an integer, got {value!r}", path=path)
         value = int(value)
-    if not -(1 << 63) <= value < (1 << 63):
-        raise SpecError(f"integer {value} out of range", path=path)
-    return value
+    number = int(value)
+    if not -(1 << 63) <= number < (1 << 63):
+        raise SpecError(f"integer {number} out of range", path=path)
+    return number

@@ -29,6 +29,9 @@ class LoadLimits:
     max_nodes: int = MAX_EXPANDED_NODES
 
 
+DEFAULT_LIMITS = LoadLimits()
+
+
 class _StrictLoader(_BaseLoader):  # type: ignore[misc]
     """Safe loader that rejects duplicate mapping keys (a silent overwrite hides typos)."""
 
@@ -69,8 +72,10 @@ def _count_nodes(obj: Any, limit: int) -> None:
             stack.extend(item)
 
 
-def loads(text: str | bytes, *, source: str | None = None, limits: LoadLimits = LoadLimits()) -> Any:
+def loads(text: str | bytes, *, source: str | None = None, limits: LoadLimits | None = None
+          ) -> Any:
     """Parse one YAML (or JSON) document safely and within ``limits``."""
+    limits = limits or DEFAULT_LIMITS
     size = len(text.encode() if isinstance(text, str) else text)
     if size > limits.max_bytes:
         raise SpecError(
@@ -100,10 +105,11 @@ def loads(text: str | bytes, *, source: str | None = None, limits: LoadLimits = 
     return doc
 
 
-def load_file(path: str | Path, *, limits: LoadLimits = LoadLimits()) -> Any:
+def load_file(path: str | Path, *, limits: LoadLimits | None = None) -> Any:
     """Read and parse ``path`` (``-`` is standard input), never more than the byte limit."""
     import sys
 
+    limits = limits or DEFAULT_LIMITS
     name = str(path)
     try:
         if name == "-":

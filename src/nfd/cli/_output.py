@@ -1,0 +1,39 @@
+"""Writing documents and reports: JSON (Go-exact where NFD's shape is promised), YAML, tables."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any, TextIO
+
+OUTPUT_FORMATS = ("table", "json", "yaml")
+
+
+def use_colour(stream: TextIO) -> bool:
+    """Colour only on a terminal, and never when NO_COLOR is set (no-color.org)."""
+    if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+        return False
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+def write_json(obj: Any, stream: TextIO | None = None) -> None:
+    """Indented JSON and a newline."""
+    from nfd._gojson import dumps
+
+    (stream or sys.stdout).write(dumps(obj, indent=2) + "\n")
+
+
+def write_yaml(obj: Any, stream: TextIO | None = None) -> None:
+    """Block-style YAML, keys in document order."""
+    import yaml
+
+    (stream or sys.stdout).write(yaml.safe_dump(obj, sort_keys=False, allow_unicode=True))
+
+
+def write_document(obj: Any, fmt: str, stream: TextIO | None = None) -> None:
+    """``json`` or ``yaml``."""
+    if fmt == "yaml":
+        write_yaml(obj, stream)
+    else:
+        write_json(obj, stream)

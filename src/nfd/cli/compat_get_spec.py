@@ -1,0 +1,28 @@
+"""``nfd compat get-spec``: print the compatibility spec attached to an image, as stored."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from nfd.cli._base import EXIT_OK
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from nfd.cli._registry_options import add_registry_arguments
+
+    parser.add_argument("--image", required=True, metavar="REF", help="image to read")
+    parser.add_argument("--artifact-digest", metavar="DIGEST",
+                        help="this compatibility artifact (default: the newest)")
+    add_registry_arguments(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    from nfd.cli._registry_options import registry_options_from_args
+    from nfd.compat._artifacts import fetch_compat_spec
+
+    fetched = fetch_compat_spec(args.image, registry_options_from_args(args),
+                                artifact_digest=args.artifact_digest)
+    sys.stdout.buffer.write(fetched.data)
+    sys.stdout.buffer.flush()
+    return EXIT_OK

@@ -1,0 +1,51 @@
+"""``nfd compat validate-spec``: lint a compatibility spec (a file, or the one on an image)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from nfd.cli._base import EXIT_OK, EXIT_USAGE
+from nfd.errors import UsageError
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from nfd.cli._registry_options import add_registry_arguments
+
+    parser.add_argument("file", nargs="?", metavar="FILE", help="spec file ('-' for stdin)")
+    parser.add_argument("--image", metavar="REF", help="lint the spec attached to this image")
+    parser.add_argument("--artifact-digest", metavar="DIGEST",
+                        help="with --image: this artifact (default: the newest)")
+    parser.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    add_registry_arguments(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    from nfd.api import load_spec, loads_spec
+    from nfd.compat import ERROR, lint_spec
+
+    if (args.file is None) == (args.image is None):
+        raise UsageError("give a spec FILE or --image REF (one of them)")
+    if args.file is not None:
+        source = args.file
+        spec = load_spec(args.file)
+    else:
+        from nfd.cli._registry_options import registry_options_from_args
+        from nfd.compat._artifacts import fetch_compat_spec
+
+        fetched = fetch_compat_spec(args.image, registry_options_from_args(args),
+                                    artifact_digest=args.artifact_digest)
+        source = f"{fetched.image}@{fetched.artifact_digest}"
+        spec = loads_spec(fetched.data, source)
+    findings = lint_spec(spec)
+    for finding in findings:
+        print(finding.text(source), file=sys.stderr)
+    failed = any(f.severity == ERROR or args.strict for f in findings)
+    if failed:
+        return EXIT_USAGE
+    sets = len(spec.compatibilities)
+    rules = sum(len(c.rules) for c in spec.compatibilities)
+    print(f"{source}: valid ({sets} compatibility set{'s' * (sets != 1)}, "
+          f"{rules} rule{'s' * (rules != 1)}"
+          f"{', ' + str(len(findings)) + ' warning(s)' if findings else ''})")
+    return EXIT_OK

@@ -1,0 +1,202 @@
+"""Finding and reading the compatibility artifact attached to an image.
+
+The artifact (NFD docs, "Image Compatibility": an OCI artifact of type
+``application/vnd.nfd.image-compatibility.v1alpha1``) refers to the image by
+``subject``. For a multi-platform image it may be attached to the index or to
+the platform's manifest, so both are searched. The newest one (by its
+``org.opencontainers.image.created`` annotation) wins unless a digest is pinned.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from nfd.api import ARTIFACT_TYPE, SPEC_MEDIA_TYPE
+from nfd.errors import NoArtifactError, NotFoundError
+from nfd.oci import (
+    Descriptor,
+    Manifest,
+    Platform,
+    Reference,
+    RegistryClient,
+    RegistryOptions,
+    host_platform,
+    list_referrers,
+    select_platform,
+)
+from nfd.oci._options import CREATED_ANNOTATION, CREATED_ANNOTATION_ALT
+from nfd.oci._platform import describe_platforms
+
+_FRACTION = re.compile(r"(\.\d{6})\d+")
+
+
+@dataclass(frozen=True)
+class FetchedSpec:
+    """The spec layer of an image's compatibility artifact and where it came from."""
+
+    data: bytes
+    image: str
+    image_digest: str
+    artifact_digest: str
+    created: str | None
+
+
+@dataclass(frozen=True)
+class ArtifactInfo:
+    """One compatibility artifact attached to an image."""
+
+    digest: str
+    created: str | None
+    size: int
+    artifact_type: str
+    subject: str
+    media_type: str
+
+
+@dataclass(frozen=True)
+class ResolvedImage:
+    """What an image reference points to: a manifest, or an index and its platform's manifest."""
+
+    ref: Reference
+    manifest: Manifest
+    platform_manifest: Manifest | None
+
+    @property
+    def subjects(self) -> list[str]:
+        """Digests an artifact may be attached to: the index first, then the platform manifest."""
+        digests = [self.manifest.descriptor.digest]
+        if self.platform_manifest is not None:
+            digests.append(self.platform_manifest.descriptor.digest)
+        return digests
+
+    @property
+    def target(self) -> Manifest:
+        """The manifest the image runs as: the platform's, else the one the tag names."""
+        return self.platform_manifest or self.manifest
+
+
+def created_time(value: str | None) -> datetime | None:
+    """An RFC 3339 timestamp (nanoseconds allowed), or ``None`` when absent or unreadable."""
+    if not value:
+        return None
+    text = _FRACTION.sub(r"\1", value.strip()).replace("z", "Z")
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+
+
+def resolve_image(
+    client: RegistryClient, ref: Reference, platform: Platform | None
+) -> ResolvedImage:
+    """Fetch what ``ref`` names; on an index, also the manifest for ``platform``.
+
+    Without an explicit platform this host's is used, and an index lacking it is
+    not an error (the artifact may hang on the index itself).
+    """
+    client.options.report(f"resolving {ref}")
+    manifest = client.get_manifest(ref)
+    if not manifest.is_index:
+        return ResolvedImage(ref, manifest, None)
+    wanted = platform or host_platform()
+    entries = [e for e in (manifest.obj.get("manifests") or []) if isinstance(e, dict)]
+    entry = select_platform(entries, wanted)
+    if entry is None:
+        if platform is not None:
+            raise NotFoundError(
+                f"image {ref} has no manifest for platform {platform} "
+                f"(it has: {describe_platforms(entries)})",
+                registry=ref.registry, repository=ref.repository,
+            )
+        return ResolvedImage(ref, manifest, None)
+    descriptor = manifest.descriptors("manifests")[entries.index(entry)]
+    return ResolvedImage(ref, manifest, client.get_manifest(ref, expected=descriptor))
+
+
+def find_artifacts(client: RegistryClient, image: ResolvedImage) -> list[ArtifactInfo]:
+    """The compatibility artifacts on ``image``, newest first."""
+    found: dict[str, ArtifactInfo] = {}
+    order: list[str] = []
+    for subject in image.subjects:
+        client.options.report(f"looking for compatibility artifacts on {subject}")
+        for desc in list_referrers(client, image.ref, subject, ARTIFACT_TYPE):
+            if desc.digest not in found:
+                order.append(desc.digest)
+            found[desc.digest] = _info(desc, subject)
+    return _newest_first([found[d] for d in order])
+
+
+def _info(desc: Descriptor, subject: str) -> ArtifactInfo:
+    return ArtifactInfo(desc.digest, desc.created, desc.size, desc.artifact_type or "",
+                        subject, desc.media_type)
+
+
+def _newest_first(items: list[ArtifactInfo]) -> list[ArtifactInfo]:
+    """Sort by creation time, newest first; undated ones last (NFD treats them as oldest).
+
+    Among equal times the later-listed wins, as in NFD (stable sort, take the last).
+    """
+    floor = datetime.min.replace(tzinfo=timezone.utc)
+    ranked = sorted(enumerate(items),
+                    key=lambda pair: (created_time(pair[1].created) or floor, pair[0]),
+                    reverse=True)
+    return [item for _, item in ranked]
+
+
+def fetch_compat_spec(
+    image: str, options: RegistryOptions, *, artifact_digest: str | None = None
+) -> FetchedSpec:
+    """Download the spec layer of ``image``'s newest compatibility artifact (or the pinned one).
+
+    Raises :class:`RegistryError` and its kinds for registry failures,
+    :class:`NoArtifactError` when the image carries no compatibility artifact.
+    """
+    ref = Reference.parse(image)
+    with RegistryClient(options) as client:
+        resolved = resolve_image(client, ref, options.platform)
+        artifacts = find_artifacts(client, resolved)
+        if artifact_digest is not None:
+            chosen = next((a for a in artifacts if a.digest == artifact_digest), None)
+            if chosen is None:
+                raise NoArtifactError(
+                    f"{ref}: no compatibility artifact {artifact_digest} is attached "
+                    f"(found {len(artifacts)})"
+                )
+        elif artifacts:
+            chosen = artifacts[0]
+        else:
+            raise NoArtifactError(f"{ref}: no compatibility artifact is attached to the image")
+        options.report(f"fetching compatibility artifact {chosen.digest}")
+        manifest = client.get_manifest(
+            ref, expected=Descriptor(chosen.media_type, chosen.digest, chosen.size)
+        )
+        layer = _spec_layer(manifest, ref)
+        data = client.get_blob(ref, layer, limit=options.max_spec_bytes)
+        annotations = manifest.annotations
+        created = annotations.get(CREATED_ANNOTATION) or annotations.get(
+            CREATED_ANNOTATION_ALT) or chosen.created
+        return FetchedSpec(data, str(ref), chosen.subject, chosen.digest, created)
+
+
+def _spec_layer(manifest: Manifest, ref: Reference) -> Descriptor:
+    """The spec layer: the one of the spec media type, else the first (as NFD reads it)."""
+    if manifest.is_index:
+        raise NoArtifactError(f"{ref}: artifact {manifest.descriptor.digest} is an index, "
+                              "not a manifest with a spec layer")
+    layers = manifest.descriptors("layers")
+    for layer in layers:
+        if layer.media_type == SPEC_MEDIA_TYPE:
+            return layer
+    if not layers:
+        raise NoArtifactError(f"{ref}: artifact {manifest.descriptor.digest} has no spec layer")
+    return layers[0]
+
+
+def list_compat_artifacts(image: str, options: RegistryOptions) -> list[ArtifactInfo]:
+    """The compatibility artifacts attached to ``image`` (index and platform manifest)."""
+    ref = Reference.parse(image)
+    with RegistryClient(options) as client:
+        return find_artifacts(client, resolve_image(client, ref, options.platform))

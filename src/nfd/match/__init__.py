@@ -1,0 +1,58 @@
+"""The matching engine: NFD's rule evaluation, pure (features and rules in, statuses out).
+
+``evaluate_group_rule`` runs one rule exactly as NFD's node validator does
+(``ExecuteGroupRule`` with fail-fast off) and returns the rule's status with
+every expression's verdict and the node's actual values.
+"""
+
+from __future__ import annotations
+
+from nfd.api import Features, GroupRule
+from nfd.match._matchers import TermMatch, match_multi, match_names_multi
+from nfd.match._ops import OPS, RegexCache, evaluate, go_atoi
+from nfd.match._rule import FeatureMatcherStatus, RuleResult, execute_group_rule
+from nfd.match._semver import parse_version
+from nfd.match._status import (
+    MATCH_EXPRESSION,
+    MATCH_NAME,
+    ExpressionStatus,
+    RuleStatus,
+    node_value,
+    rule_status,
+)
+from nfd.match._template import compile_template, expand_vars_template
+
+
+def evaluate_group_rule(
+    rule: GroupRule, features: Features, regexes: RegexCache | None = None
+) -> tuple[RuleStatus, dict[str, str]]:
+    """Evaluate ``rule`` on ``features``: its status and the vars it sets (for ``rule.matched``).
+
+    Raises :class:`nfd.errors.EvaluationError` where NFD's engine errors.
+    """
+    result = execute_group_rule(rule, features, regexes or RegexCache())
+    return rule_status(rule, result, features), result.vars
+
+
+__all__ = [
+    "MATCH_EXPRESSION",
+    "MATCH_NAME",
+    "OPS",
+    "ExpressionStatus",
+    "FeatureMatcherStatus",
+    "RegexCache",
+    "RuleResult",
+    "RuleStatus",
+    "TermMatch",
+    "compile_template",
+    "evaluate",
+    "evaluate_group_rule",
+    "execute_group_rule",
+    "expand_vars_template",
+    "go_atoi",
+    "match_multi",
+    "match_names_multi",
+    "node_value",
+    "parse_version",
+    "rule_status",
+]

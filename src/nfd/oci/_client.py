@@ -1,0 +1,227 @@
+"""The registry client: manifests and blobs, read (verified) and written.
+
+Endpoints follow the OCI distribution spec v1.1 ("Pulling manifests", "Pulling
+blobs", "Pushing blobs" POST-then-PUT, "Pushing manifests", "Deleting
+manifests"). One ``httpx.Client`` and one :class:`TokenCache` serve every host,
+so keep-alive and tokens are shared across calls.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from types import TracebackType
+
+import httpx
+
+from nfd.errors import DigestMismatchError, RegistryError, TooLargeError
+from nfd.oci._content import Descriptor, Manifest, digest_of, parse_manifest, verify_digest
+from nfd.oci._credentials import ANONYMOUS, Credential, find_credential
+from nfd.oci._http import HostSession, Reply, make_http_client
+from nfd.oci._options import ACCEPT_MANIFESTS, RegistryOptions
+from nfd.oci._reference import Reference
+from nfd.oci._token_cache import TokenCache
+
+
+def pull_scope(ref: Reference) -> tuple[str, ...]:
+    return (f"repository:{ref.repository}:pull",)
+
+
+def push_scope(ref: Reference) -> tuple[str, ...]:
+    return (f"repository:{ref.repository}:pull,push",)
+
+
+def delete_scope(ref: Reference) -> tuple[str, ...]:
+    return (f"repository:{ref.repository}:delete,pull,push",)
+
+
+class RegistryClient:
+    """Talks to OCI registries; use as a context manager (it owns an ``httpx.Client``).
+
+    >>> with RegistryClient(RegistryOptions(plain_http=True)) as client:  # doctest: +SKIP
+    ...     manifest = client.get_manifest(Reference.parse("localhost:5000/app:v1"))
+    """
+
+    def __init__(
+        self,
+        options: RegistryOptions | None = None,
+        *,
+        http: httpx.Client | None = None,
+        tokens: TokenCache | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
+        self.options = options or RegistryOptions()
+        self._owns_http = http is None
+        self._http = http or make_http_client(self.options)
+        self._tokens = tokens or TokenCache()
+        self._env = env
+        self._sessions: dict[str, HostSession] = {}
+        self._credentials: dict[tuple[str, str], Credential] = {}
+        # Per repository: does the registry serve the Referrers API? (learned once)
+        self.referrers_api: dict[tuple[str, str], bool] = {}
+
+    def __enter__(self) -> RegistryClient:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._owns_http:
+            self._http.close()
+
+    @property
+    def requests_sent(self) -> int:
+        """HTTP requests sent so far (auth round trips included), for benchmarks."""
+        return sum(s.requests_sent for s in self._sessions.values())
+
+    def session(self, ref: Reference) -> HostSession:
+        """The session for ``ref``'s registry host (made on first use)."""
+        host = ref.api_host
+        if host not in self._sessions:
+            plain = self.options.plain_http
+            self._sessions[host] = HostSession(
+                host,
+                "http" if plain else "https",
+                self.options,
+                self._http,
+                self._tokens,
+                lambda repository: self._credential(ref.registry, repository),
+                fallback_to_http=not plain and ref.is_loopback,
+            )
+        return self._sessions[host]
+
+    def _credential(self, registry: str, repository: str) -> Credential:
+        opts = self.options
+        if opts.token:
+            return Credential(access_token=opts.token)
+        if opts.username and opts.password is not None:
+            return Credential(opts.username, opts.password)
+        if not opts.use_auth_files:
+            return ANONYMOUS
+        key = (registry, repository)
+        if key not in self._credentials:
+            env = os.environ if self._env is None else self._env
+            self._credentials[key] = find_credential(registry, repository, env)
+        return self._credentials[key]
+
+    def _call(self, ref: Reference, method: str, path: str, **kwargs: object) -> Reply:
+        return self.session(ref).call(method, path, repository=ref.repository, **kwargs)  # type: ignore[arg-type]
+
+    # -- reading ---------------------------------------------------------------
+
+    def get_manifest(
+        self, ref: Reference, reference: str | None = None, *, expected: Descriptor | None = None,
+        accept: str = ACCEPT_MANIFESTS,
+    ) -> Manifest:
+        """Fetch a manifest or index by tag or digest; size-bounded and digest-verified.
+
+        A tag's manifest is checked against ``Docker-Content-Digest`` when sent.
+        Raises :class:`NotFoundError` for a missing tag or digest.
+        """
+        reference = reference or (expected.digest if expected else ref.reference)
+        limit = self.options.max_manifest_bytes
+        what = f"fetching manifest {reference}"
+        if expected is not None and expected.size > limit:
+            raise TooLargeError(f"{what}: {expected.size} bytes, over the {limit}-byte limit",
+                                registry=ref.registry, repository=ref.repository)
+        reply = self._call(ref, "GET", f"/v2/{ref.repository}/manifests/{reference}",
+                           what=what, scopes=pull_scope(ref), headers={"Accept": accept},
+                           limit=limit)
+        header_digest = reply.headers.get("Docker-Content-Digest")
+        pinned = expected.digest if expected else (reference if ":" in reference else None)
+        digest = pinned or header_digest or digest_of(reply.body)
+        verify_digest(reply.body, digest, what=what, registry=ref.registry,
+                      repository=ref.repository)
+        if pinned and header_digest and header_digest != pinned:
+            raise DigestMismatchError(f"{what}: registry names it {header_digest}",
+                                      registry=ref.registry, repository=ref.repository)
+        if expected is not None and expected.size != len(reply.body):
+            raise DigestMismatchError(
+                f"{what}: {len(reply.body)} bytes, descriptor says {expected.size}",
+                registry=ref.registry, repository=ref.repository)
+        try:
+            return parse_manifest(reply.body, digest, reply.headers.get("Content-Type"))
+        except RegistryError as exc:
+            raise RegistryError(f"{what}: {exc.message}", registry=ref.registry,
+                                repository=ref.repository) from None
+
+    def get_blob(self, ref: Reference, descriptor: Descriptor, *, limit: int) -> bytes:
+        """Fetch a blob, refusing it beyond ``limit`` bytes, and verify its digest and size."""
+        what = f"fetching blob {descriptor.digest}"
+        if descriptor.size > limit:
+            raise TooLargeError(f"{what}: {descriptor.size} bytes, over the {limit}-byte limit",
+                                registry=ref.registry, repository=ref.repository)
+        reply = self._call(ref, "GET", f"/v2/{ref.repository}/blobs/{descriptor.digest}",
+                           what=what, scopes=pull_scope(ref), limit=limit)
+        if len(reply.body) != descriptor.size:
+            raise DigestMismatchError(
+                f"{what}: got {len(reply.body)} bytes, descriptor says {descriptor.size}",
+                registry=ref.registry, repository=ref.repository)
+        verify_digest(reply.body, descriptor.digest, what=what, registry=ref.registry,
+                      repository=ref.repository)
+        return reply.body
+
+    def blob_exists(self, ref: Reference, digest: str) -> bool:
+        reply = self._call(ref, "HEAD", f"/v2/{ref.repository}/blobs/{digest}",
+                           what=f"checking blob {digest}", scopes=push_scope(ref),
+                           ok=frozenset({200, 404}))
+        return reply.status == 200
+
+    # -- writing ---------------------------------------------------------------
+
+    def push_blob(self, ref: Reference, data: bytes, media_type: str) -> Descriptor:
+        """Upload ``data`` unless the registry has it already (POST then PUT)."""
+        digest = digest_of(data)
+        descriptor = Descriptor(media_type, digest, len(data))
+        if self.blob_exists(ref, digest):
+            return descriptor
+        what = f"uploading blob {digest}"
+        started = self._call(ref, "POST", f"/v2/{ref.repository}/blobs/uploads/", what=what,
+                             scopes=push_scope(ref), ok=frozenset({202}), idempotent=False)
+        location = started.headers.get("Location")
+        if not location:
+            raise RegistryError(f"{what}: registry gave no upload location",
+                                registry=ref.registry, repository=ref.repository)
+        url = httpx.URL(started.url).join(location).copy_merge_params({"digest": digest})
+        self._call(ref, "PUT", str(url), what=what, scopes=push_scope(ref),
+                   ok=frozenset({201}), content=data, idempotent=False,
+                   headers={"Content-Type": "application/octet-stream"})
+        return descriptor
+
+    def push_manifest(self, ref: Reference, data: bytes, media_type: str,
+                      reference: str | None = None) -> Reply:
+        """PUT a manifest at ``reference`` (default: its digest); returns the reply for its
+        headers (``OCI-Subject`` tells the registry indexed the subject)."""
+        digest = digest_of(data)
+        reference = reference or digest
+        reply = self._call(ref, "PUT", f"/v2/{ref.repository}/manifests/{reference}",
+                           what=f"pushing manifest {reference}", scopes=push_scope(ref),
+                           ok=frozenset({201}), content=data, idempotent=True,
+                           headers={"Content-Type": media_type})
+        sent = reply.headers.get("Docker-Content-Digest")
+        if sent and sent != digest:
+            raise DigestMismatchError(f"pushing manifest {reference}: registry stored {sent}, "
+                                      f"we sent {digest}", registry=ref.registry,
+                                      repository=ref.repository)
+        return reply
+
+    def delete_manifest(self, ref: Reference, digest: str) -> bool:
+        """Delete a manifest by digest; ``False`` when it was already gone."""
+        what = f"deleting manifest {digest}"
+        reply = self._call(ref, "DELETE", f"/v2/{ref.repository}/manifests/{digest}", what=what,
+                           scopes=delete_scope(ref), ok=frozenset({200, 202, 404, 405}))
+        if reply.status == 405:
+            raise RegistryError(f"{what}: the registry does not allow deletes (405)",
+                                registry=ref.registry, repository=ref.repository, status=405)
+        return reply.status != 404
+
+    def get(self, ref: Reference, path: str, *, what: str, ok: frozenset[int],
+            accept: str | None = None) -> Reply:
+        """A bounded GET of another endpoint (used for the Referrers API)."""
+        return self._call(ref, "GET", path, what=what, scopes=pull_scope(ref), ok=ok,
+                          headers={"Accept": accept} if accept else None,
+                          limit=self.options.max_manifest_bytes)

@@ -1,0 +1,221 @@
+"""Registry credentials: explicit options, Docker/Podman auth files, credential helpers.
+
+Search order (Podman's, which includes Docker's file): ``REGISTRY_AUTH_FILE``, else
+``$XDG_RUNTIME_DIR/containers/auth.json``; then ``~/.config/containers/auth.json``;
+then ``$DOCKER_CONFIG/config.json`` (default ``~/.docker/config.json``). In each file,
+``credHelpers[host]`` wins, then ``auths`` (most specific ``host/namespace`` key first),
+then ``credsStore``. Helpers are the ``docker-credential-<name>`` programs speaking
+the docker-credential-helpers protocol (``get`` with the server URL on stdin).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import os
+import subprocess
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from nfd.errors import AuthError
+from nfd.oci._reference import DOCKER_HUB
+
+# Docker stores Hub credentials under its v1 URL.
+_HUB_KEYS = ("https://index.docker.io/v1/", "index.docker.io", "docker.io", "registry-1.docker.io")
+HELPER_TIMEOUT = 30.0
+MAX_AUTH_FILE_BYTES = 4 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Credential:
+    """What to authenticate with; secrets stay out of ``repr``.
+
+    ``refresh_token`` is an OAuth2 identity token (Docker's ``identitytoken``);
+    ``access_token`` is a ready bearer token sent as is (``--registry-token-stdin``).
+    """
+
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    refresh_token: str | None = field(default=None, repr=False)
+    access_token: str | None = field(default=None, repr=False)
+    origin: str = "options"
+
+    @property
+    def has_basic(self) -> bool:
+        return bool(self.username) and self.password is not None
+
+
+ANONYMOUS = Credential(origin="anonymous")
+
+
+def auth_file_candidates(env: Mapping[str, str]) -> list[Path]:
+    """The auth files to look in, in order of precedence."""
+    home = Path(env.get("HOME") or Path.home())
+    files: list[Path] = []
+    if env.get("REGISTRY_AUTH_FILE"):
+        files.append(Path(env["REGISTRY_AUTH_FILE"]))
+    elif env.get("XDG_RUNTIME_DIR"):
+        files.append(Path(env["XDG_RUNTIME_DIR"]) / "containers" / "auth.json")
+    files.append(home / ".config" / "containers" / "auth.json")
+    docker_dir = Path(env["DOCKER_CONFIG"]) if env.get("DOCKER_CONFIG") else home / ".docker"
+    files.append(docker_dir / "config.json")
+    return files
+
+
+def find_credential(
+    registry: str, repository: str, env: Mapping[str, str] | None = None
+) -> Credential:
+    """Credentials for ``registry/repository`` from the auth files, else :data:`ANONYMOUS`."""
+    env = os.environ if env is None else env
+    for path in auth_file_candidates(env):
+        config = _read_auth_file(path)
+        if config is None:
+            continue
+        found = _from_config(config, path, registry, repository, env)
+        if found is not None:
+            return found
+    return ANONYMOUS
+
+
+def _read_auth_file(path: Path) -> dict[str, Any] | None:
+    try:
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_AUTH_FILE_BYTES + 1)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise AuthError(f"cannot read auth file {path}: {exc.strerror or exc}") from exc
+    if len(raw) > MAX_AUTH_FILE_BYTES:
+        raise AuthError(f"auth file {path} is over {MAX_AUTH_FILE_BYTES} bytes")
+    if not raw.strip():
+        return None
+    try:
+        obj = json.loads(raw)
+    except ValueError as exc:
+        raise AuthError(f"auth file {path} is not valid JSON: {exc}") from None
+    if not isinstance(obj, dict):
+        raise AuthError(f"auth file {path}: top level is not a JSON object")
+    return obj
+
+
+def _registry_keys(registry: str) -> tuple[str, ...]:
+    return _HUB_KEYS if registry == DOCKER_HUB else (registry,)
+
+
+def _from_config(
+    config: dict[str, Any], path: Path, registry: str, repository: str, env: Mapping[str, str]
+) -> Credential | None:
+    helpers = config.get("credHelpers")
+    if isinstance(helpers, dict):
+        for key in _registry_keys(registry):
+            helper = helpers.get(key)
+            if isinstance(helper, str) and helper:
+                return run_credential_helper(helper, _helper_server(registry), env)
+    auths = config.get("auths")
+    if isinstance(auths, dict):
+        entry_key = _best_auth_key(auths, registry, repository)
+        if entry_key is not None:
+            found = _from_auth_entry(auths[entry_key], path, entry_key)
+            if found is not None:
+                return found
+    store = config.get("credsStore")
+    if isinstance(store, str) and store:
+        return run_credential_helper(store, _helper_server(registry), env, missing_ok=True)
+    return None
+
+
+def _helper_server(registry: str) -> str:
+    return _HUB_KEYS[0] if registry == DOCKER_HUB else registry
+
+
+def _normalise_key(key: str) -> str:
+    """``https://host/v2/`` and ``host`` name the same registry in an auths map."""
+    for prefix in ("https://", "http://"):
+        if key.startswith(prefix):
+            key = key[len(prefix) :]
+    key = key.rstrip("/")
+    for suffix in ("/v1", "/v2"):
+        if key.endswith(suffix):
+            key = key[: -len(suffix)]
+    return "docker.io" if key in ("index.docker.io", "registry-1.docker.io") else key
+
+
+def _best_auth_key(auths: dict[str, Any], registry: str, repository: str) -> str | None:
+    """The most specific key of ``auths`` that covers ``registry/repository`` (Podman rule)."""
+    wanted = f"{registry}/{repository}"
+    best: tuple[int, str] | None = None
+    for key in auths:
+        norm = _normalise_key(key)
+        covering = norm in (wanted, registry) or wanted.startswith(norm + "/")
+        if covering and (best is None or len(norm) > best[0]):
+            best = (len(norm), key)
+    return best[1] if best else None
+
+
+def _from_auth_entry(entry: Any, path: Path, key: str) -> Credential | None:
+    if not isinstance(entry, dict):
+        return None
+    origin = f"{path} ({key})"
+    token = entry.get("identitytoken")
+    username, password = entry.get("username"), entry.get("password")
+    encoded = entry.get("auth")
+    if isinstance(encoded, str) and encoded:
+        try:
+            decoded = base64.b64decode(encoded, validate=True).decode()
+        except (binascii.Error, UnicodeDecodeError):
+            raise AuthError(
+                f"auth file {path}: entry {key!r} has an invalid 'auth' value"
+            ) from None
+        username, sep, password = decoded.partition(":")
+        if not sep:
+            raise AuthError(f"auth file {path}: entry {key!r}: 'auth' is not user:password")
+    if isinstance(token, str) and token:
+        return Credential(username or None, None, refresh_token=token, origin=origin)
+    if isinstance(username, str) and username and isinstance(password, str):
+        return Credential(username, password, origin=origin)
+    return None
+
+
+def run_credential_helper(
+    name: str, server: str, env: Mapping[str, str], *, missing_ok: bool = False
+) -> Credential | None:
+    """Ask ``docker-credential-<name> get`` for ``server``'s credentials."""
+    program = f"docker-credential-{name}"
+    try:
+        done = subprocess.run(
+            [program, "get"],
+            input=server.encode(),
+            capture_output=True,
+            timeout=HELPER_TIMEOUT,
+            env=dict(env),
+            check=False,
+        )
+    except FileNotFoundError:
+        raise AuthError(f"credential helper {program} not found on PATH") from None
+    except subprocess.TimeoutExpired:
+        raise AuthError(
+            f"credential helper {program} timed out after {HELPER_TIMEOUT:g}s"
+        ) from None
+    except OSError as exc:
+        raise AuthError(f"credential helper {program} failed: {exc.strerror or exc}") from None
+    if done.returncode != 0:
+        # The protocol says "credentials not found in native keychain" on stdout.
+        message = (done.stdout or done.stderr).decode(errors="replace").strip()
+        if "credentials not found" in message.lower():
+            return None if missing_ok else ANONYMOUS
+        raise AuthError(f"credential helper {program} failed: {message.splitlines()[0][:200]}"
+                        if message else f"credential helper {program} failed")
+    try:
+        reply = json.loads(done.stdout)
+        username, secret = reply["Username"], reply["Secret"]
+        if not isinstance(username, str) or not isinstance(secret, str):
+            raise TypeError
+    except (ValueError, KeyError, TypeError):
+        raise AuthError(f"credential helper {program} gave an unreadable answer") from None
+    origin = f"credential helper {program}"
+    if username == "<token>":  # the protocol's marker for an identity token
+        return Credential(None, None, refresh_token=secret, origin=origin)
+    return Credential(username, secret, origin=origin)

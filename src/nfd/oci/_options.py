@@ -1,0 +1,65 @@
+"""Registry options and the OCI constants the client relies on."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from nfd.oci._platform import Platform
+
+# Bounds (oras-go uses 4 MiB for manifests too; a spec beyond 1 MiB is surely an error).
+MAX_MANIFEST_BYTES = 4 * 1024 * 1024
+MAX_SPEC_BYTES = 1024 * 1024
+MAX_TOKEN_BYTES = 1024 * 1024
+MAX_REFERRER_PAGES = 100
+DEFAULT_TIMEOUT = 30.0
+DEFAULT_RETRIES = 3
+
+# Media types (OCI image-spec v1.1).
+OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+OCI_INDEX = "application/vnd.oci.image.index.v1+json"
+DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
+DOCKER_MANIFEST_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
+INDEX_TYPES = frozenset({OCI_INDEX, DOCKER_MANIFEST_LIST})
+MANIFEST_TYPES = frozenset({OCI_MANIFEST, DOCKER_MANIFEST})
+ACCEPT_MANIFESTS = ", ".join((OCI_MANIFEST, OCI_INDEX, DOCKER_MANIFEST, DOCKER_MANIFEST_LIST))
+
+# The empty descriptor (image-spec manifest.md "Guidance for an Empty Descriptor").
+EMPTY_MEDIA_TYPE = "application/vnd.oci.empty.v1+json"
+EMPTY_DATA = b"{}"
+EMPTY_DIGEST = "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"
+
+CREATED_ANNOTATION = "org.opencontainers.image.created"
+# The spelling NFD's documentation shows; accepted when reading, never written.
+CREATED_ANNOTATION_ALT = "oci.opencontainers.image.created"
+
+ProgressCallback = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class RegistryOptions:
+    """How to reach a registry: transport, TLS, credentials, platform, bounds.
+
+    Secrets are kept out of ``repr`` so that a logged options object leaks nothing.
+    When neither ``username``/``password`` nor ``token`` is given, credentials come
+    from the Docker/Podman auth files (``use_auth_files``), else requests are anonymous.
+    """
+
+    plain_http: bool = False
+    insecure: bool = False
+    ca_file: str | None = None
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    token: str | None = field(default=None, repr=False)
+    platform: Platform | None = None
+    timeout: float = DEFAULT_TIMEOUT
+    retries: int = DEFAULT_RETRIES
+    max_manifest_bytes: int = MAX_MANIFEST_BYTES
+    max_spec_bytes: int = MAX_SPEC_BYTES
+    use_auth_files: bool = True
+    progress: ProgressCallback | None = field(default=None, repr=False, compare=False)
+
+    def report(self, message: str) -> None:
+        """Tell the user about a network step, if they asked for progress."""
+        if self.progress is not None:
+            self.progress(message)

@@ -1,0 +1,154 @@
+"""Referrers of a manifest: the Referrers API, else the tag schema fallback.
+
+Distribution spec v1.1, "Listing Referrers": ``GET /v2/<name>/referrers/<digest>``
+answers an image index (possibly filtered by ``artifactType``, paginated by
+``Link: <...>; rel="next"``). A ``404`` means the registry lacks the API; then
+the referrers live in an index tagged ``<alg>-<hex>`` ("Referrers Tag Schema"),
+which clients maintain themselves. Without compare-and-swap on tags, concurrent
+writers can overwrite each other; :func:`update_fallback_index` re-reads after
+writing and repairs until its change is seen.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import time
+from collections.abc import Callable
+
+import httpx
+
+from nfd.errors import NotFoundError, RegistryError
+from nfd.oci._client import RegistryClient
+from nfd.oci._content import Descriptor, Manifest, canonical_json, parse_manifest
+from nfd.oci._options import MAX_REFERRER_PAGES, OCI_INDEX
+from nfd.oci._reference import Reference
+
+_LINK_NEXT = re.compile(r'<([^>]+)>\s*;\s*rel="?next"?')
+# Rounds of write / settle / re-read before giving up on a contended fallback tag.
+MAX_UPDATE_ROUNDS = 8
+SETTLE_SECONDS = (0.05, 0.25)
+
+
+def fallback_tag(digest: str) -> str:
+    """The tag schema name: ``sha256:abc...`` -> ``sha256-abc...`` (hex cut to 64)."""
+    algorithm, _, hex_part = digest.partition(":")
+    return f"{algorithm}-{hex_part[:64]}"
+
+
+def list_referrers(
+    client: RegistryClient, ref: Reference, subject: str, artifact_type: str | None = None
+) -> list[Descriptor]:
+    """Descriptors of the manifests whose ``subject`` is ``subject``, of ``artifact_type``."""
+    key = (ref.registry, ref.repository)
+    found: list[Descriptor] | None = None
+    if client.referrers_api.get(key, True):
+        found = _from_api(client, ref, subject, artifact_type)
+        client.referrers_api[key] = found is not None
+    if found is None:
+        found = read_fallback_index(client, ref, subject)
+    if artifact_type is None:
+        return found
+    # Filter here too: a registry may ignore the artifactType query.
+    return [d for d in found if d.artifact_type == artifact_type]
+
+
+def _from_api(
+    client: RegistryClient, ref: Reference, subject: str, artifact_type: str | None
+) -> list[Descriptor] | None:
+    first = f"/v2/{ref.repository}/referrers/{subject}"
+    if artifact_type:
+        first += "?" + str(httpx.QueryParams({"artifactType": artifact_type}))
+    url: str | None = first
+    result: list[Descriptor] = []
+    seen_urls: set[str] = set()
+    pages = 0
+    while url:
+        pages += 1
+        if pages > MAX_REFERRER_PAGES or url in seen_urls:
+            raise RegistryError(f"listing referrers of {subject}: more than "
+                                f"{MAX_REFERRER_PAGES} pages or a pagination loop",
+                                registry=ref.registry, repository=ref.repository)
+        seen_urls.add(url)
+        reply = client.get(ref, url, what=f"listing referrers of {subject}",
+                           ok=frozenset({200, 404}), accept=OCI_INDEX)
+        content_type = reply.headers.get("Content-Type", "").split(";")[0].strip()
+        if reply.status == 404 or content_type != OCI_INDEX:
+            if pages == 1:
+                return None  # no Referrers API here: use the tag schema
+            raise RegistryError(f"listing referrers of {subject}: page {pages} answered "
+                                f"{reply.status} {content_type or 'without a content type'}",
+                                registry=ref.registry, repository=ref.repository)
+        result += _index_entries(reply.body, f"referrers of {subject}", ref)
+        link = _LINK_NEXT.search(reply.headers.get("Link", ""))
+        url = str(httpx.URL(reply.url).join(link.group(1))) if link else None
+    return result
+
+
+def _index_entries(data: bytes, where: str, ref: Reference) -> list[Descriptor]:
+    try:
+        index = parse_manifest(data, where, OCI_INDEX)
+        return index.descriptors("manifests")
+    except RegistryError as exc:
+        raise RegistryError(f"{where}: {exc.message}", registry=ref.registry,
+                            repository=ref.repository) from None
+
+
+def read_fallback_index(client: RegistryClient, ref: Reference, subject: str) -> list[Descriptor]:
+    """The entries of the ``<alg>-<hex>`` index; empty when the tag does not exist."""
+    index = _get_fallback(client, ref, subject)
+    return index.descriptors("manifests") if index else []
+
+
+def _get_fallback(client: RegistryClient, ref: Reference, subject: str) -> Manifest | None:
+    try:
+        index = client.get_manifest(ref, fallback_tag(subject), accept=OCI_INDEX)
+    except NotFoundError:
+        return None
+    if not index.is_index:
+        raise RegistryError(f"tag {fallback_tag(subject)} is not an image index, so it cannot "
+                            "hold referrers", registry=ref.registry, repository=ref.repository)
+    return index
+
+
+def update_fallback_index(
+    client: RegistryClient,
+    ref: Reference,
+    subject: str,
+    *,
+    add: Descriptor | None = None,
+    remove: frozenset[str] = frozenset(),
+    sleep: Callable[[float], None] = time.sleep,
+) -> list[Descriptor]:
+    """Add ``add`` to and drop the ``remove`` digests from the fallback index; keep the rest.
+
+    Writes, waits a moment for racing writers, re-reads, and repeats until the
+    change is visible (each racer does the same, so both changes survive).
+    Returns the final entries. An index left empty is deleted: no tag means no referrers.
+    """
+    rng = random.Random()
+    tag = fallback_tag(subject)
+    for _ in range(MAX_UPDATE_ROUNDS):
+        current = _get_fallback(client, ref, subject)
+        entries = current.descriptors("manifests") if current else []
+        if _applied(entries, add, remove):
+            return entries
+        wanted = [d for d in entries if d.digest not in remove]
+        if add is not None and add.digest not in {d.digest for d in wanted}:
+            wanted.append(add)
+        if wanted:
+            body = canonical_json({"schemaVersion": 2, "mediaType": OCI_INDEX,
+                                   "manifests": [d.to_obj() for d in wanted]})
+            client.push_manifest(ref, body, OCI_INDEX, reference=tag)
+        elif current is not None:
+            client.delete_manifest(ref, current.descriptor.digest)
+            return []
+        sleep(rng.uniform(*SETTLE_SECONDS))
+    raise RegistryError(f"updating referrers tag {tag}: still contended after "
+                        f"{MAX_UPDATE_ROUNDS} rounds", registry=ref.registry,
+                        repository=ref.repository)
+
+
+def _applied(entries: list[Descriptor], add: Descriptor | None, remove: frozenset[str]) -> bool:
+    digests = {d.digest for d in entries}
+    return (add is None or add.digest in digests) and not (digests & remove)
