@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from nfd._gostr import go_quote
 from nfd.api import (
     CompatSpec,
     FeatureMatcherTerm,
@@ -69,7 +70,7 @@ class _Linter:
         op, values = expr.op, expr.value
         if op not in OPS and op != "":
             self.error(join_path(path, "op"),
-                       f"unknown op {op!r} (expected one of {', '.join(OPS)})")
+                       f"unknown op {go_quote(op)} (expected one of {', '.join(OPS)})")
             return
         if op == "":
             self.warn(join_path(path, "op"), "no op: the expression matches anything")

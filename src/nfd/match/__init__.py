@@ -7,7 +7,8 @@ every expression's verdict and the node's actual values.
 
 from __future__ import annotations
 
-from nfd.api import Features, GroupRule
+import typing
+
 from nfd.match._matchers import TermMatch, match_multi, match_names_multi
 from nfd.match._ops import OPS, RegexCache, evaluate, go_atoi
 from nfd.match._rule import FeatureMatcherStatus, RuleResult, execute_group_rule
@@ -21,6 +22,9 @@ from nfd.match._status import (
     rule_status,
 )
 from nfd.match._template import compile_template, expand_vars_template
+
+if typing.TYPE_CHECKING:
+    from nfd.api import Features, GroupRule
 
 
 def evaluate_group_rule(

@@ -34,6 +34,8 @@ _VALID_OPS = frozenset((*OPS, ""))  # "" is MatchAny
 _NO_VALUE_OPS = frozenset(("", "Exists", "DoesNotExist", "IsTrue", "IsFalse"))
 _INT64 = re.compile(r"[+-]?[0-9]+")
 _INT64_MIN, _INT64_MAX = -(1 << 63), (1 << 63) - 1
+# RE2 accepts \C (any byte) outside classes; Go's regexp rejects it as an invalid escape.
+_ANY_BYTE = re.compile(r"(?<!\\)(?:\\\\)*\\C")
 
 
 def go_atoi(text: str) -> int | None:
@@ -68,8 +70,11 @@ class RegexCache:
             pass
         import re2
 
+        options = re2.Options()
+        # RE2 logs parse errors to stderr itself; the CLI reports them in one line.
+        options.log_errors = False
         try:
-            compiled: Any = re2.compile(pattern)
+            compiled: Any = None if _ANY_BYTE.search(pattern) else re2.compile(pattern, options)
         except Exception:  # re2.error, and ValueError/TypeError on odd input
             compiled = None
         self._compiled[pattern] = compiled

@@ -185,11 +185,13 @@ def _read_token(response: httpx.Response, realm: str) -> tuple[str, float | None
         raise AuthError(f"token server {host} refused the credentials ({response.status_code})")
     if response.status_code != 200:
         raise AuthError(f"token server {host} answered {response.status_code}")
-    body = b""
-    for chunk in response.iter_bytes():
-        body += chunk
-        if len(body) > MAX_TOKEN_BYTES:
-            raise AuthError(f"token server {host} sent an answer over {MAX_TOKEN_BYTES} bytes")
+    declared = response.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > MAX_TOKEN_BYTES:
+        raise AuthError(f"token server {host} sent an answer over {MAX_TOKEN_BYTES} bytes")
+    # read() (not iter_bytes) because httpx re-reads every auth-flow response afterwards.
+    body = response.read()
+    if len(body) > MAX_TOKEN_BYTES:
+        raise AuthError(f"token server {host} sent an answer over {MAX_TOKEN_BYTES} bytes")
     try:
         reply = json.loads(body)
         token = reply.get("token") or reply.get("access_token")

@@ -53,6 +53,8 @@ class RegistryClient:
         self.options = options or RegistryOptions()
         self._owns_http = http is None
         self._http = http or make_http_client(self.options)
+        self._requests = 0
+        self._http.event_hooks["request"].append(self._count)
         self._tokens = tokens or TokenCache()
         self._env = env
         self._sessions: dict[str, HostSession] = {}
@@ -73,10 +75,13 @@ class RegistryClient:
         if self._owns_http:
             self._http.close()
 
+    def _count(self, request: httpx.Request) -> None:
+        self._requests += 1
+
     @property
     def requests_sent(self) -> int:
-        """HTTP requests sent so far (auth round trips included), for benchmarks."""
-        return sum(s.requests_sent for s in self._sessions.values())
+        """HTTP requests sent so far (token and auth round trips included), for benchmarks."""
+        return self._requests
 
     def session(self, ref: Reference) -> HostSession:
         """The session for ``ref``'s registry host (made on first use)."""

@@ -89,7 +89,6 @@ class HostSession:
         self._fallback_to_http = fallback_to_http
         self._rng = random.Random()
         self._auth = self._make_auth()
-        self.requests_sent = 0
 
     def _make_auth(self) -> RegistryAuth:
         def lookup(request: httpx.Request) -> Credential:
@@ -199,7 +198,6 @@ class HostSession:
         )
         same_host = origin_of(url) == origin_of(self.base_url)
         try:
-            self.requests_sent += 1
             response = self._http.send(request, auth=self._auth if same_host else None,
                                        stream=True)
             try:

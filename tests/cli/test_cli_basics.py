@@ -1,0 +1,135 @@
+"""The command layer through a real subprocess: exit codes, one-line errors, formats."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "examples" / "image-compatibility.yaml"
+
+FEATURES_OK = {
+    "flags": {"kernel.loadedmodule": {"elements": {"vfio-pci": {}}}},
+    "attributes": {"cpu.model": {"elements": {"vendor_id": "AMD"}}},
+    "instances": {"pci.device": {"elements": [{"attributes": {"vendor": "0fff",
+                                                               "class": "0200"}}]}},
+}
+
+
+def nfd(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "nfd", *args], capture_output=True, text=True,
+                          input=stdin, timeout=60, check=False)
+
+
+@pytest.fixture
+def features_ok(tmp_path: Path) -> Path:
+    path = tmp_path / "features.json"
+    path.write_text(json.dumps(FEATURES_OK))
+    return path
+
+
+def assert_one_line_error(proc: subprocess.CompletedProcess[str], code: int, *parts: str) -> None:
+    assert proc.returncode == code, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert "Traceback" not in proc.stderr
+    for part in parts:
+        assert part in lines[0]
+
+
+def test_compatible_node_exits_0_with_table(features_ok: Path) -> None:
+    proc = nfd("compat", "validate-node", "--spec", str(EXAMPLE), "--features", str(features_ok))
+    assert proc.returncode == 0, proc.stderr
+    assert "RULE: KERNEL AND CPU - OK" in proc.stdout
+    assert "\033[" not in proc.stdout  # piped: no colour
+    assert "COMPATIBLE: set #1" in proc.stdout
+
+
+def test_incompatible_node_exits_1_and_says_why(tmp_path: Path) -> None:
+    features = json.loads(json.dumps(FEATURES_OK))
+    features["attributes"]["cpu.model"]["elements"]["vendor_id"] = "ARM"
+    path = tmp_path / "f.json"
+    path.write_text(json.dumps(features))
+    proc = nfd("compat", "validate-node", "--spec", str(EXAMPLE), "--features", str(path))
+    assert proc.returncode == 1
+    failing = [line for line in proc.stdout.splitlines() if "vendor_id" in line]
+    assert "FAIL" in failing[0] and "'ARM'" in failing[0]
+
+
+def test_output_json_is_nfds_compact_shape(features_ok: Path) -> None:
+    proc = nfd("compat", "validate-node", "--spec", str(EXAMPLE), "--features", str(features_ok),
+               "--output-json")
+    assert proc.returncode == 0
+    assert not proc.stdout.endswith("\n") and " " not in proc.stdout.replace(
+        "My image requirements", "").replace("kernel and cpu", "").replace(
+        "one of available nics", "")
+    doc = json.loads(proc.stdout)
+    assert list(doc[0]) == ["rules", "description"]
+    assert [r["isMatch"] for r in doc[0]["rules"]] == [True, True]
+
+
+@pytest.mark.parametrize("fmt", ["json", "yaml"])
+def test_rich_output_carries_node_values(features_ok: Path, fmt: str) -> None:
+    proc = nfd("compat", "validate-node", "--spec", str(EXAMPLE), "--features", str(features_ok),
+               "--output", fmt)
+    doc = json.loads(proc.stdout) if fmt == "json" else yaml.safe_load(proc.stdout)
+    assert doc["compatible"] is True
+    expr = doc["compatibilities"][0]["rules"][0]["matchedExpressions"][0]
+    assert expr["node"] == {"available": True, "present": True, "value": "AMD"}
+
+
+def test_tags_select_nothing_is_not_compatible(features_ok: Path) -> None:
+    proc = nfd("compat", "validate-node", "--spec", str(EXAMPLE), "--features", str(features_ok),
+               "--tags", "gpu,fallback", "--output-json")
+    assert proc.returncode == 1
+    assert proc.stdout == "[]"
+
+
+def test_bad_spec_gives_located_one_line_error(tmp_path: Path, features_ok: Path) -> None:
+    spec = tmp_path / "spec.yaml"
+    spec.write_text("version: v1alpha1\ncompatibilities:\n- rules:\n  - matchFeatures:\n"
+                    "    - feature: cpu.model\n      matchExpressions:\n"
+                    "        vendor_id: {op: In, value: Intel}\n")
+    proc = nfd("compat", "validate-node", "--spec", str(spec), "--features", str(features_ok))
+    assert_one_line_error(proc, 2, f"{spec}: compatibilities[0].rules[0].matchFeatures[0]"
+                          ".matchExpressions.vendor_id.value: expected a list, got string")
+
+
+def test_engine_error_is_located_and_exit_2(tmp_path: Path, features_ok: Path) -> None:
+    spec = tmp_path / "spec.yaml"
+    spec.write_text("version: v1alpha1\ncompatibilities:\n- rules:\n  - matchFeatures:\n"
+                    "    - feature: cpu.model\n      matchExpressions:\n"
+                    "        vendor_id: {op: Inn, value: [Intel]}\n")
+    proc = nfd("compat", "validate-node", "--spec", str(spec), "--features", str(features_ok))
+    assert_one_line_error(proc, 2, "compatibilities[0].rules[0].matchFeatures[0]"
+                          ".matchExpressions.vendor_id", 'invalid Op "Inn"')
+    lint = nfd("compat", "validate-spec", str(spec))
+    assert_one_line_error(lint, 2, f"{spec}: compatibilities[0].rules[0].matchFeatures[0]"
+                          ".matchExpressions.vendor_id.op: unknown op \"Inn\" (expected one of In,"
+                          " NotIn, InRegexp")
+
+
+def test_broken_features_file(tmp_path: Path) -> None:
+    path = tmp_path / "f.json"
+    path.write_text('{"flags": {"x": {"elements": ["a"]}}}')
+    proc = nfd("compat", "validate-node", "--spec", str(EXAMPLE), "--features", str(path))
+    assert_one_line_error(proc, 2, f"{path}: flags.x.elements: expected a mapping, got list")
+
+
+def test_usage_errors_exit_2() -> None:
+    assert nfd("compat", "validate-node").returncode == 2
+    proc = nfd("compat", "valdate-node")
+    assert_one_line_error(proc, 2, "did you mean 'validate-node'")
+    assert nfd("nonsense").returncode == 2
+    assert nfd("--help").returncode == 0
+
+
+def test_validate_spec_reads_stdin() -> None:
+    proc = nfd("compat", "validate-spec", "-", stdin=EXAMPLE.read_text())
+    assert proc.returncode == 0
+    assert "valid (1 compatibility set, 2 rules)" in proc.stdout

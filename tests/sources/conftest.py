@@ -1,0 +1,55 @@
+"""Fixtures for the discovery tests: the real host trees and a synthetic-tree builder."""
+
+from __future__ import annotations
+
+import os
+import tarfile
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+HOSTS = ("gpu-h100-ubuntu2404", "amd-epyc-debian12")
+
+
+def shared_dir() -> Path:
+    """``../shared`` beside the repository checkout, or ``$NFD_SHARED_DIR``."""
+    env = os.environ.get("NFD_SHARED_DIR")
+    if env:
+        return Path(env)
+    return Path(__file__).resolve().parents[2] / ".." / "shared"
+
+
+@pytest.fixture(scope="session")
+def host_trees(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Each real host tarball unpacked once into its own temporary directory."""
+    hosts = shared_dir() / "fixtures" / "hosts"
+    if not hosts.is_dir():
+        pytest.skip(f"shared fixtures not found at {hosts}")
+    trees = {}
+    for name in HOSTS:
+        dest = tmp_path_factory.mktemp(name)
+        with tarfile.open(hosts / f"{name}.tar.gz") as tar:
+            tar.extractall(dest, filter="tar")
+        trees[name] = dest
+    return trees
+
+
+TreeWriter = Callable[[dict[str, str | bytes]], Path]
+
+
+@pytest.fixture
+def make_tree(tmp_path: Path) -> TreeWriter:
+    """Write ``{relative path: content}`` under a fresh root; ``->target`` makes a symlink."""
+    def write(files: dict[str, str | bytes]) -> Path:
+        for rel, content in files.items():
+            path = tmp_path / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if isinstance(content, str) and content.startswith("->"):
+                path.symlink_to(content[2:])
+            elif isinstance(content, bytes):
+                path.write_bytes(content)
+            else:
+                path.write_text(content)
+        return tmp_path
+    return write
