@@ -7,6 +7,7 @@ non-ASCII raw, and keeps map keys sorted (callers sort; struct order is kept).
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 _GO_ESCAPES = {
@@ -17,12 +18,19 @@ _GO_ESCAPES = {
     "\u2029": "\\u2029",
 }
 _NEEDS_ESCAPE = frozenset(_GO_ESCAPES)
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _go_escape(text: str) -> str:
     if not _NEEDS_ESCAPE.intersection(text):
         return text
     return "".join(_GO_ESCAPES.get(ch, ch) for ch in text)
+
+
+def _valid_unicode(text: str) -> str:
+    """Lone surrogates (reachable only through escapes in the input) become U+FFFD,
+    as Go writes invalid UTF-8."""
+    return _SURROGATE.sub("\ufffd", text)
 
 
 def dumps(obj: Any, *, indent: int | None = None) -> str:
@@ -35,4 +43,4 @@ def dumps(obj: Any, *, indent: int | None = None) -> str:
         text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
     else:
         text = json.dumps(obj, ensure_ascii=False, indent=indent, separators=(",", ": "))
-    return _go_escape(text)
+    return _go_escape(_valid_unicode(text))

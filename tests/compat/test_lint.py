@@ -38,7 +38,7 @@ def term(feature: str, exprs: str) -> str:
 def test_expression_errors(exprs: str, path_end: str, message: str) -> None:
     errors = [f for f in findings(term("cpu.model", exprs)) if f[0] == ERROR]
     assert len(errors) == 1, errors
-    severity, path, text = errors[0]
+    _, path, text = errors[0]
     assert path == f"compatibilities[0].rules[0].matchFeatures[0].matchExpressions.{path_end}"
     assert message in text
 
@@ -74,7 +74,8 @@ def test_structure_errors() -> None:
 
 def test_unsupported_template_is_an_error() -> None:
     spec = loads_spec(HEAD + term("cpu.model", "        x: {op: Exists}\n")
-                      + "    varsTemplate: '{{ range .cpu.model }}{{ .Name | upper }}=1{{ end }}'\n")
+                      + "    varsTemplate: '{{ range .cpu.model }}{{ .Name | upper }}=1"
+                      "{{ end }}'\n")
     errors = [f for f in lint_spec(spec) if f.severity == ERROR]
     assert errors[0].path == "compatibilities[0].rules[0].varsTemplate"
     assert "unsupported construct" in errors[0].message

@@ -83,6 +83,11 @@ def _suggest(word: str, choices: Sequence[str]) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``nfd`` console script; returns the exit code."""
     args = list(sys.argv[1:] if argv is None else argv)
+    for stream in (sys.stdout, sys.stderr):
+        # Text from documents may hold lone surrogates: print them, never crash on them.
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
     if not args or args[0] in ("-h", "--help", "help"):
         print(_usage())
         return 0 if args else EXIT_USAGE

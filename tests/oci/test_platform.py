@@ -1,0 +1,44 @@
+"""Platform parsing (NFD's --platform) and selection in an index."""
+
+from __future__ import annotations
+
+import pytest
+
+from nfd.errors import UsageError
+from nfd.oci import Platform, host_platform, select_platform
+
+
+def _entry(arch: str, variant: str | None = None, os: str = "linux") -> dict[str, object]:
+    platform = {"os": os, "architecture": arch, **({"variant": variant} if variant else {})}
+    return {"mediaType": "m", "digest": f"d-{arch}-{variant}", "size": 1, "platform": platform}
+
+
+def test_parse_forms() -> None:
+    assert Platform.parse("linux/arm64") == Platform("linux", "arm64")
+    assert Platform.parse("linux/arm/v7") == Platform("linux", "arm", "v7")
+    assert Platform.parse("windows/amd64:10.0.17763") == Platform(
+        "windows", "amd64", None, "10.0.17763")
+    assert Platform.parse("linux").architecture == host_platform().architecture
+    assert str(Platform.parse("linux/arm/v6")) == "linux/arm/v6"
+
+
+@pytest.mark.parametrize("text", ["/amd64", "linux/", "a/b/c/d"])
+def test_parse_rejects(text: str) -> None:
+    with pytest.raises(UsageError, match="invalid platform"):
+        Platform.parse(text)
+
+
+def test_select_by_os_arch_and_variant() -> None:
+    entries = [_entry("amd64"), _entry("arm", "v6"), _entry("arm", "v7"), _entry("arm64")]
+    assert select_platform(entries, Platform("linux", "amd64")) is entries[0]
+    assert select_platform(entries, Platform("linux", "arm", "v7")) is entries[2]
+    # arm64's default variant v8 may be omitted in the index
+    assert select_platform(entries, Platform("linux", "arm64", "v8")) is entries[3]
+    assert select_platform(entries, Platform("linux", "s390x")) is None
+    assert select_platform(entries, Platform("windows", "amd64")) is None
+
+
+def test_host_platform_is_go_spelling() -> None:
+    host = host_platform()
+    assert host.os == "linux"
+    assert host.architecture not in ("x86_64", "aarch64")
