@@ -131,7 +131,7 @@ class TokenServer:
             def log_message(self, *args: object) -> None:
                 pass
 
-            def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+            def do_GET(self) -> None:
                 server.handle(self)
 
         self._httpd = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)

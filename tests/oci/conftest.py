@@ -12,7 +12,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-
 from tests.oci._fake_registry import FakeRegistry
 from tests.oci._images import build_layout, push_image
 from tests.oci._registry import (

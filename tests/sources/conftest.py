@@ -35,6 +35,20 @@ def host_trees(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return trees
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Parametrize ``os_release_path`` over the real os-release files of the shared fixtures."""
+    if "os_release_path" in metafunc.fixturenames:
+        folder = shared_dir() / "fixtures" / "os-release"
+        files = sorted(folder.glob("*.os-release")) if folder.is_dir() else []
+        metafunc.parametrize("os_release_path", files, ids=[f.name for f in files])
+
+
+@pytest.fixture(scope="session")
+def os_release_dir() -> Path:
+    """The folder of real os-release files."""
+    return shared_dir() / "fixtures" / "os-release"
+
+
 TreeWriter = Callable[[dict[str, str | bytes]], Path]
 
 

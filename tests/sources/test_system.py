@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from nfd.sources import HostPaths, discover_system, parse_os_release
-from tests.sources.conftest import TreeWriter, shared_dir
 
-OS_RELEASE_DIR = shared_dir() / "fixtures" / "os-release"
-FILES = sorted(OS_RELEASE_DIR.glob("*.os-release")) if OS_RELEASE_DIR.is_dir() else []
+TreeWriter = Callable[[dict[str, str | bytes]], Path]
 
 
 def _reference(text: str) -> dict[str, str]:
@@ -26,12 +25,12 @@ def _reference(text: str) -> dict[str, str]:
     return out
 
 
-def test_all_33_files_are_there() -> None:
-    assert len(FILES) == 33
+def test_all_33_files_are_there(os_release_dir: Path) -> None:
+    assert len(list(os_release_dir.glob("*.os-release"))) == 33
 
 
-@pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
-def test_os_release_file_parsed_as_nfd_does(path: Path) -> None:
+def test_os_release_file_parsed_as_nfd_does(os_release_path: Path) -> None:
+    path = os_release_path
     text = path.read_bytes().decode()
     parsed = parse_os_release(text)
     derived = {k: parsed.pop(k) for k in ("VERSION_ID.major", "VERSION_ID.minor")
@@ -64,7 +63,7 @@ def test_version_id_parts_follow_nfd_regex(version: str, derived: dict[str, str]
 def test_quoting_comments_and_edge_lines() -> None:
     text = ("# comment\n NAME=indented\nEMPTY=\nID='x'\nPRETTY=\"a \\\"b\\\"\" # c\r\n"
             "ID=later\nVAR\u00e9=1\n")
-    assert parse_os_release(text) == {"ID": "later", "PRETTY": 'a \\"b\\" # c'}
+    assert parse_os_release(text) == {"ID": "later", "PRETTY": 'a \\"b\\"" # c'}
 
 
 def test_missing_os_release_leaves_feature_out(make_tree: TreeWriter) -> None:

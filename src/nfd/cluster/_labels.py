@@ -32,7 +32,7 @@ _NAME = re.compile(r"[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?")
 _DNS_LABEL = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"
 _SUBDOMAIN = re.compile(rf"{_DNS_LABEL}(\.{_DNS_LABEL})*")
 _NOT_NAME_CHAR = re.compile(r"[^A-Za-z0-9._-]+")
-_NOT_DNS_CHAR = re.compile(r"[^a-z0-9.-]+")
+_NOT_DNS_CHAR = re.compile(r"[^a-z0-9]+")
 _NFD_LABEL_NAMESPACES = ("feature.node.kubernetes.io", "profile.node.kubernetes.io")
 
 
@@ -131,7 +131,8 @@ class LabelScheme:
 
     def rule_object_name(self) -> str:
         """The NodeFeatureRule's ``metadata.name`` (a DNS subdomain)."""
-        raw = _NOT_DNS_CHAR.sub("-", f"image-compat-{self.base}".lower()).strip(".-")
+        # Dashes only: a dot next to a dash would break the DNS-label rule.
+        raw = _NOT_DNS_CHAR.sub("-", f"image-compat-{self.base}".lower()).strip("-")
         return fit(raw, MAX_SUBDOMAIN, self.base)
 
     def var_name(self, set_key: str, rule: int) -> str:

@@ -1,7 +1,8 @@
 """The ``varsTemplate`` forms NFD documents, executed like Go's ``text/template``.
 
 Supported: text; ``{{ .a.b }}`` and ``{{ $v.Name }}`` field chains on the
-matched features (``missingkey=error``, as NFD sets it); ``{{ range PIPE }}``
+matched features (``missingkey=error``, as NFD sets it); ``{{ index CHAIN KEY... }}``
+(NFD's own tests use it); ``{{ range PIPE }}``
 with optional ``$v :=`` or ``$k, $v :=`` and ``{{ else }}``; ``{{ if PIPE }}``
 / ``{{ else }}``; ``{{ end }}``; comments; ``{{-``/``-}}`` trimming. The
 output is split into ``key=value`` lines like NFD's ``ExpandMap``. Any other
@@ -19,17 +20,20 @@ from nfd.errors import EvaluationError
 MAX_TEMPLATE_BYTES = 64 * 1024
 _ACTION = re.compile(r"\{\{(-\s)?(.*?)(\s-)?\}\}", re.S)
 _CHAIN = re.compile(r"(?:\$[A-Za-z0-9_]*|\.)(?:\.[A-Za-z0-9_]+)*|(?:\.[A-Za-z0-9_]+)+")
+_INDEX = re.compile(r"index\s+(\S+)((?:\s+(?:\"(?:[^\"\\\\]|\\\\.)*\"|`[^`]*`|-?[0-9]+))+)")
+_INDEX_ARG = re.compile(r"\"(?:[^\"\\\\]|\\\\.)*\"|`[^`]*`|-?[0-9]+")
 _RANGE_VARS = re.compile(r"(\$[A-Za-z0-9_]+)(?:\s*,\s*(\$[A-Za-z0-9_]+))?\s*:=\s*(.*)", re.S)
 
 
 @dataclass
 class _Node:
-    kind: str  # text | print | range | if
+    kind: str  # text | print | index | range | if
     arg: str = ""
     body: list[_Node] = field(default_factory=list)
     alt: list[_Node] = field(default_factory=list)
     key_var: str | None = None
     val_var: str | None = None
+    args: str = ""  # the keys of an index call, as written
 
 
 def _unsupported(action: str) -> EvaluationError:
@@ -92,6 +96,10 @@ def _parse(tokens: list[tuple[str, str]], index: int, closers: tuple[str, ...]
                 raise EvaluationError(f"varsTemplate: {{{{{word}}}}} without {{{{end}}}}")
             nodes.append(node)
             continue
+        call = _INDEX.fullmatch(value)
+        if call and _CHAIN.fullmatch(call.group(1)):
+            nodes.append(_Node("index", call.group(1), args=call.group(2)))
+            continue
         if not _CHAIN.fullmatch(value):
             raise _unsupported(value)
         nodes.append(_Node("print", value))
@@ -118,6 +126,38 @@ def _resolve(chain: str, dot: Any, variables: dict[str, Any]) -> Any:
         if name not in value:
             raise EvaluationError(f"varsTemplate: map has no entry for key \"{name}\"")
         value = value[name]
+    return value
+
+
+def _index_key(token: str) -> str | int:
+    if token.startswith("`"):
+        return token[1:-1]
+    if token.startswith('"'):
+        import json
+
+        # Go and JSON share the escapes NFD specs use (\\, \", \n, \t, \uXXXX).
+        try:
+            text: str = json.loads(token)
+        except ValueError:
+            raise EvaluationError(f"varsTemplate: invalid string {token} in index") from None
+        return text
+    return int(token)
+
+
+def _index(value: Any, keys: str) -> Any:
+    """text/template's ``index``: a missing map key gives the zero value, not an error."""
+    for token in _INDEX_ARG.findall(keys):
+        key = _index_key(token)
+        if isinstance(value, dict) and isinstance(key, str):
+            value = value.get(key, "")
+        elif isinstance(value, list) and isinstance(key, int):
+            if not 0 <= key < len(value):
+                raise EvaluationError(f"varsTemplate: error calling index: index out of range: "
+                                      f"{key}")
+            value = value[key]
+        else:
+            raise EvaluationError(f"varsTemplate: error calling index: cannot index "
+                                  f"{_go_type(value)} with {token}")
     return value
 
 
@@ -150,6 +190,8 @@ def _execute(nodes: list[_Node], dot: Any, variables: dict[str, Any], out: list[
             out.append(node.arg)
         elif node.kind == "print":
             out.append(_go_print(_resolve(node.arg, dot, variables)))
+        elif node.kind == "index":
+            out.append(_go_print(_index(_resolve(node.arg, dot, variables), node.args)))
         elif node.kind == "if":
             _check_pipeline(node.arg)
             branch = node.body if _truthy(_resolve(node.arg, dot, variables)) else node.alt

@@ -202,7 +202,8 @@ class HostSession:
                                        stream=True)
             try:
                 cap = limit if 200 <= response.status_code < 300 else MAX_ERROR_BODY
-                body = self._read_body(response, cap, deadline, what, repository)
+                body = b"" if method == "HEAD" else self._read_body(
+                    response, cap, deadline, what, repository)
             finally:
                 response.close()
         except httpx.TimeoutException:

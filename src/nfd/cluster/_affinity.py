@@ -1,0 +1,193 @@
+"""Pod node affinity for a compatibility spec, and merging it into workload manifests.
+
+*Required*: the pod must land on a node labelled for at least one selected set.
+Kubernetes ORs ``nodeSelectorTerms`` and ANDs the requirements inside one term,
+so that is one term per set.
+
+*Preferred*: one term per set, weighted by the set's ``weight``. Kubernetes
+accepts weights 1..100 only, so: 0 (the spec's default) means no preference and
+adds no term; above 100 is clamped to 100; below 0 adds no term. Both of the
+latter come with a warning.
+
+*Merging into an existing affinity*: existing required terms ``E1 | E2`` and
+ours ``N1 | N2`` must both hold, i.e. ``(E1 | E2) & (N1 | N2)``, which in
+Kubernetes' OR-of-ANDs form is the cross product ``E1&N1 | E1&N2 | E2&N1 | E2&N2``
+(requirements of both terms concatenated). An empty existing term matches no node
+(Kubernetes API docs), so its products are dropped. Existing preferred terms are
+kept; ours are appended unless already present (patching twice changes nothing).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from nfd.api._convert import join_path
+from nfd.cluster._labels import LABEL_VALUE
+from nfd.cluster._rule import SelectedSet
+from nfd.errors import SpecError
+
+MIN_WEIGHT, MAX_WEIGHT = 1, 100
+REQUIRED = "requiredDuringSchedulingIgnoredDuringExecution"
+PREFERRED = "preferredDuringSchedulingIgnoredDuringExecution"
+
+# Where each supported kind keeps its pod spec.
+POD_SPEC_PATHS: dict[str, tuple[str, ...]] = {
+    "Pod": ("spec",),
+    "Deployment": ("spec", "template", "spec"),
+    "StatefulSet": ("spec", "template", "spec"),
+    "DaemonSet": ("spec", "template", "spec"),
+    "ReplicaSet": ("spec", "template", "spec"),
+    "Job": ("spec", "template", "spec"),
+    "CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
+}
+
+
+@dataclass(frozen=True)
+class Affinity:
+    """A ``nodeAffinity`` object and the warnings building it produced."""
+
+    node_affinity: dict[str, Any]
+    warnings: tuple[str, ...]
+
+
+def _requirement(label: str) -> dict[str, Any]:
+    return {"key": label, "operator": "In", "values": [LABEL_VALUE]}
+
+
+def build_affinity(sets: Sequence[SelectedSet], source: str | None = None) -> Affinity:
+    """Required: any selected set's label; preferred: each set's label weighted by its weight."""
+    warnings: list[str] = []
+    preferred: list[dict[str, Any]] = []
+    for s in sets:
+        weight = s.compat.weight
+        where = f"{source + ': ' if source else ''}compatibilities[{s.index}].weight"
+        if weight > MAX_WEIGHT:
+            warnings.append(f"{where}: weight {weight} is over Kubernetes' maximum of "
+                            f"{MAX_WEIGHT}; clamped to {MAX_WEIGHT}")
+            weight = MAX_WEIGHT
+        elif weight < 0:
+            warnings.append(f"{where}: negative weight {weight} cannot be a Kubernetes "
+                            "preference (1..100); no preferred term for this set")
+            continue
+        if weight == 0:
+            continue
+        preferred.append({"weight": weight,
+                          "preference": {"matchExpressions": [_requirement(s.label)]}})
+    node_affinity: dict[str, Any] = {
+        REQUIRED: {"nodeSelectorTerms": [{"matchExpressions": [_requirement(s.label)]}
+                                         for s in sets]},
+    }
+    if preferred:
+        node_affinity[PREFERRED] = preferred
+    return Affinity(node_affinity, tuple(warnings))
+
+
+def _and_terms(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+    """One NodeSelectorTerm requiring both ``a`` and ``b`` (duplicates dropped)."""
+    out: dict[str, Any] = {}
+    for field in ("matchExpressions", "matchFields"):
+        items: list[Any] = []
+        for item in list(a.get(field) or []) + list(b.get(field) or []):
+            if item not in items:
+                items.append(item)
+        if items:
+            out[field] = items
+    return out
+
+
+def _is_empty_term(term: Any) -> bool:
+    return not isinstance(term, dict) or not (term.get("matchExpressions")
+                                              or term.get("matchFields"))
+
+
+def merge_node_affinity(existing: Any, ours: dict[str, Any], path: str) -> dict[str, Any]:
+    """``existing`` nodeAffinity AND ``ours``; ``path`` locates ``existing`` for errors."""
+    if existing is None:
+        return copy.deepcopy(ours)
+    if not isinstance(existing, dict):
+        raise SpecError("nodeAffinity must be a mapping", path=path)
+    merged = copy.deepcopy(existing)
+    required = existing.get(REQUIRED)
+    if required is None:
+        merged[REQUIRED] = copy.deepcopy(ours[REQUIRED])
+    else:
+        rpath = join_path(path, REQUIRED)
+        terms = required.get("nodeSelectorTerms") if isinstance(required, dict) else None
+        if not isinstance(terms, list):
+            raise SpecError("nodeSelectorTerms must be a list", path=join_path(rpath,
+                                                                                "nodeSelectorTerms"))
+        live = [t for t in terms if not _is_empty_term(t)]
+        if not live:
+            raise SpecError("the existing required node affinity matches no node (no non-empty "
+                            "nodeSelectorTerms); refusing to merge", path=rpath)
+        product = []
+        for e in live:
+            for n in ours[REQUIRED]["nodeSelectorTerms"]:
+                term = _and_terms(e, n)
+                if term not in product:
+                    product.append(term)
+        merged[REQUIRED] = {**copy.deepcopy(required), "nodeSelectorTerms": product}
+    if PREFERRED in ours:
+        current = existing.get(PREFERRED) or []
+        if not isinstance(current, list):
+            raise SpecError("must be a list", path=join_path(path, PREFERRED))
+        extra = [p for p in ours[PREFERRED] if p not in current]
+        merged[PREFERRED] = copy.deepcopy(current) + copy.deepcopy(extra)
+    return merged
+
+
+def _pod_spec(doc: dict[str, Any], kind: str, path: str) -> dict[str, Any]:
+    node: Any = doc
+    where = path
+    for key in POD_SPEC_PATHS[kind]:
+        where = join_path(where, key)
+        child = node.get(key)
+        if child is None:
+            child = node[key] = {}
+        if not isinstance(child, dict):
+            raise SpecError(f"expected a mapping in a {kind}", path=where)
+        node = child
+    pod: dict[str, Any] = node
+    return pod
+
+
+def patch_workload(doc: Any, node_affinity: dict[str, Any], path: str = "") -> Any:
+    """A copy of ``doc`` (a workload, or a ``List`` of them) with ``node_affinity`` merged in.
+
+    Objects of other kinds are returned unchanged; :func:`patchable` tells which count.
+    """
+    if not isinstance(doc, dict):
+        return doc
+    kind = doc.get("kind")
+    if kind in ("List",) and isinstance(doc.get("items"), list):
+        out = dict(doc)
+        out["items"] = [patch_workload(item, node_affinity, join_path(join_path(path, "items"),
+                                                                      i))
+                        for i, item in enumerate(doc["items"])]
+        return out
+    if kind not in POD_SPEC_PATHS:
+        return doc
+    patched = copy.deepcopy(doc)
+    pod = _pod_spec(patched, str(kind), path)
+    spec_path = join_path(path, ".".join(POD_SPEC_PATHS[str(kind)]))
+    affinity = pod.get("affinity")
+    if affinity is None:
+        affinity = pod["affinity"] = {}
+    if not isinstance(affinity, dict):
+        raise SpecError("affinity must be a mapping", path=join_path(spec_path, "affinity"))
+    affinity["nodeAffinity"] = merge_node_affinity(
+        affinity.get("nodeAffinity"), node_affinity,
+        join_path(spec_path, "affinity.nodeAffinity"))
+    return patched
+
+
+def patchable(doc: Any) -> int:
+    """How many workloads ``doc`` holds (a ``List`` counts its items)."""
+    if not isinstance(doc, dict):
+        return 0
+    if doc.get("kind") == "List" and isinstance(doc.get("items"), list):
+        return sum(patchable(item) for item in doc["items"])
+    return 1 if doc.get("kind") in POD_SPEC_PATHS else 0

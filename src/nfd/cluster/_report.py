@@ -1,0 +1,98 @@
+"""The cluster report: a nodes × sets table for people, a document for ``--output json|yaml``.
+
+In the table a failing cell shows ``FAIL [n]``; note ``[n]`` below gives the
+first failing rule and why. Nodes that fail for the same reason share a note,
+so the table stays readable on clusters of thousands of nodes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nfd.cluster._evaluate import ClusterResult
+
+_RED, _GREEN, _BOLD, _RESET = "\033[91m", "\033[92m", "\033[1m", "\033[0m"
+MATCHED = "matched"
+
+
+def cluster_report(result: ClusterResult, context: dict[str, Any] | None = None
+                   ) -> dict[str, Any]:
+    """The ``--output json|yaml`` document: verdict, where things came from, every node."""
+    doc: dict[str, Any] = {"compatible": result.compatible}
+    doc.update(context or {})
+    doc["summary"] = {"nodes": len(result.nodes),
+                      "compatibleNodes": len(result.compatible_nodes)}
+    doc["compatibilities"] = [
+        {"index": s.index, "tag": s.tag, "weight": s.weight, "description": s.description}
+        for s in result.sets
+    ]
+    doc["nodes"] = [
+        {
+            "name": n.node,
+            "compatible": n.compatible,
+            "nodeFeatures": list(n.objects),
+            "compatibilities": [
+                {"index": v.index, "isMatch": v.is_match, **({} if v.is_match else
+                                                             {"reason": v.reason})}
+                for v in n.sets
+            ],
+        }
+        for n in result.nodes
+    ]
+    doc["ignored"] = list(result.ignored)
+    return doc
+
+
+def _paint(text: str, colour: bool, *codes: str) -> str:
+    return "".join(codes) + text + _RESET if colour else text
+
+
+def render_cluster_table(result: ClusterResult, colour: bool = False) -> str:
+    """The table, its notes, and a one-line summary."""
+    notes: dict[str, int] = {}
+    header = ["NODE", *[f"SET {s.title}" for s in result.sets], "COMPATIBLE"]
+    rows: list[list[str]] = []
+    for node in result.nodes:
+        cells = [node.node]
+        for verdict in node.sets:
+            if verdict.is_match:
+                cells.append(MATCHED)
+            else:
+                reason = verdict.reason or "did not match"
+                number = notes.setdefault(reason, len(notes) + 1)
+                cells.append(f"FAIL [{number}]")
+        cells.append("yes" if node.compatible else "no")
+        rows.append(cells)
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+
+    def line(cells: list[str], paint: bool) -> str:
+        out = []
+        for i, (cell, width) in enumerate(zip(cells, widths, strict=True)):
+            padded = cell.ljust(width) if i < len(cells) - 1 else cell
+            if paint and 0 < i:
+                good = cell in (MATCHED, "yes")
+                padded = _paint(padded, colour, _GREEN if good else _RED)
+            out.append(padded)
+        return "  ".join(out).rstrip()
+
+    lines = [_paint(line(header, False), colour, _BOLD)]
+    lines += [line(r, True) for r in rows]
+    if notes:
+        lines.append("")
+        lines += [f"[{n}] {reason}" for reason, n in notes.items()]
+    if result.ignored:
+        lines.append("")
+        lines += [f"ignored: {item}" for item in result.ignored]
+    lines.append("")
+    count = len(result.compatible_nodes)
+    if not result.nodes:
+        summary = _paint("NOT COMPATIBLE: the cluster has no NodeFeature objects (is NFD "
+                         "deployed?)", colour, _RED, _BOLD)
+    elif count:
+        summary = _paint(f"COMPATIBLE: {count} of {len(result.nodes)} nodes can run the image.",
+                         colour, _GREEN, _BOLD)
+    else:
+        summary = _paint(f"NOT COMPATIBLE: none of the {len(result.nodes)} nodes matches a "
+                         "compatibility set.", colour, _RED, _BOLD)
+    lines.append(summary)
+    return "\n".join(lines) + "\n"
