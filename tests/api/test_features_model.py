@@ -88,7 +88,7 @@ def test_list_needs_node_choice_when_ambiguous() -> None:
     ("doc", "message"),
     [
         ({"flags": {"x": {"elements": ["a"]}}}, "flags.x.elements: expected a mapping, got list"),
-        ({"flags": {"x": {"elemnts": {}}}}, "flags.x.elemnts: unknown field elemnts"),
+        ({"flags": {"x": {"elemnts": {}}}}, "flags.x.elemnts: unknown field \"elemnts\""),
         ({"instances": {"x": {"elements": [{"attributes": {"a": [1]}}]}}},
          "instances.x.elements[0].attributes.a: expected a string, got list"),
         ({"kind": "Pod"}, "not a features document"),

@@ -56,7 +56,7 @@ def test_round_trip_through_plain_document() -> None:
         ("version: v1alpha1\ncompatibilities: []",
          "spec.yaml: compatibilities: must list at least one"),
         ("version: v1alpha1\ncompatibilities: [{rules: [], weigth: 3}]",
-         "spec.yaml: compatibilities[0].weigth: unknown field weigth"),
+         "spec.yaml: compatibilities[0].weigth: unknown field \"weigth\""),
         ("version: v1alpha1\ncompatibilities: [{rules: [], weight: high}]",
          "spec.yaml: compatibilities[0].weight: expected an integer, got string"),
         ("version: v1alpha1\ncompatibilities: [{rules: [{matchFeatures: "
@@ -69,7 +69,7 @@ def test_round_trip_through_plain_document() -> None:
         ("version: v1alpha1\ncompatibilities: [{rules: [{matchFeatures: "
          "[{feature: a.b, matchExpressions: {x: {op: In, valeu: [a]}}}]}]}]",
          "spec.yaml: compatibilities[0].rules[0].matchFeatures[0].matchExpressions.x.valeu: "
-         "unknown field valeu (expected one of op, value, type)"),
+         "unknown field \"valeu\" (expected one of op, value, type)"),
         ("version: v1alpha1\ncompatibilities: [{rules: [{matchAny: [{matchFeatures: "
          "[{feature: a.b, matchExpressions: {x: null}}]}]}]}]",
          "spec.yaml: compatibilities[0].rules[0].matchAny[0].matchFeatures[0]"
@@ -109,3 +109,11 @@ def test_expression_string_is_nfds() -> None:
     assert str(MatchExpression("In", ("a", 'b"c'))) == '{op: "In", value: ["a" "b\\"c"]}'
     assert str(MatchExpression("Exists")) == '{op: "Exists"}'
     assert str(MatchExpression("In", ("\x01é",))) == '{op: "In", value: ["\\x01é"]}'
+
+
+def test_field_names_are_case_insensitive_like_go() -> None:
+    spec = loads_spec("Version: v1alpha1\ncompatibilities:\n- Rules:\n  - matchfeatures:\n"
+                      "    - Feature: cpu.model\n      MatchExpressions:\n"
+                      "        vendor_id: {Op: In, VALUE: [Intel]}\n")
+    term = spec.compatibilities[0].rules[0].match_features[0]
+    assert term.match_expressions == {"vendor_id": MatchExpression("In", ("Intel",))}

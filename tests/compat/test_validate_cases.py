@@ -9,7 +9,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from tests.match._cases import Case, check_case, load_cases
 
 CASES = load_cases(Path(__file__).parent / "cases")

@@ -155,7 +155,7 @@ class TokenServer:
                 req.end_headers()
                 return
             user = name
-        access = []
+        access: list[dict[str, object]] = []
         for scope in query.get("scope", []):
             for part in scope.split(" "):
                 kind, _, rest = part.partition(":")

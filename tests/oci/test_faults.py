@@ -60,7 +60,7 @@ def test_429_honours_retry_after(fake_registry: FakeRegistry) -> None:
         handler.send_header("Content-Length", "0")
         handler.end_headers()
 
-    Handler.error = error_with_retry_after  # type: ignore[method-assign]
+    Handler.error = error_with_retry_after  # type: ignore[method-assign,assignment]
     try:
         started = time.monotonic()
         assert fetch_compat_spec(image, FAST).data == spec_text("fault")

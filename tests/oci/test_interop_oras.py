@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from tests.oci._registry import Registry
@@ -24,7 +25,7 @@ SPEC_TYPE = "application/vnd.nfd.image-compatibility.spec.v1alpha1+yaml"
 INDEX = "application/vnd.oci.image.index.v1+json"
 
 
-def _oras(registry: Registry) -> object:
+def _oras(registry: Registry) -> Any:
     return oras_provider.Registry(hostname=registry.host, insecure=True)
 
 

@@ -8,7 +8,14 @@ from tests.oci._specs import spec_text
 
 from nfd.compat._artifact_push import attach_compat_spec, remove_compat_specs
 from nfd.compat._artifacts import fetch_compat_spec, list_compat_artifacts
-from nfd.oci import EMPTY_DIGEST, Reference, RegistryClient, RegistryOptions, fallback_tag, list_referrers
+from nfd.oci import (
+    EMPTY_DIGEST,
+    Reference,
+    RegistryClient,
+    RegistryOptions,
+    fallback_tag,
+    list_referrers,
+)
 
 OPTS = RegistryOptions(plain_http=True, use_auth_files=False)
 

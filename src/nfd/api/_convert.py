@@ -86,16 +86,29 @@ def sequence(value: Any, path: str) -> list[Any]:
     return value
 
 
-def check_keys(obj: dict[Any, Any], allowed: Iterable[str], path: str) -> None:
-    """Reject keys outside ``allowed``: a mistyped key would otherwise be silently ignored."""
+def check_keys(obj: dict[Any, Any], allowed: Iterable[str], path: str) -> dict[str, Any]:
+    """``obj`` with its keys spelled as in ``allowed``; an unknown key is an error.
+
+    Go's JSON decoding (which NFD's YAML reading goes through) matches field names
+    case-insensitively, so ``Op:`` is ``op:``; where two spellings of one field
+    appear, the later wins, as in Go. A key matching nothing is reported: a
+    mistyped key would otherwise be silently ignored.
+    """
     allowed = tuple(allowed)
-    for key in obj:
-        if key not in allowed:
+    canonical = {name.lower(): name for name in allowed}
+    out: dict[str, Any] = {}
+    for key, value in obj.items():
+        name = canonical.get(str(key).lower()) if isinstance(key, str) else None
+        if name is None:
+            from nfd._gostr import go_quote
+
             expected = ", ".join(allowed)
             raise SpecError(
-                f"unknown field {key!s:s} (expected one of {expected})",
+                f"unknown field {go_quote(str(key))} (expected one of {expected})",
                 path=join_path(path, str(key)),
             )
+        out[name] = value
+    return out
 
 
 def string_map(value: Any, path: str) -> dict[str, str]:

@@ -135,7 +135,7 @@ def _instance_elements(value: Any, path: str) -> InstanceElements | None:
         if item is None:
             out.append({})
             continue
-        check_keys(mapping(item, item_path), ("attributes",), item_path)
+        item = check_keys(mapping(item, item_path), ("attributes",), item_path)
         out.append(string_map(item.get("attributes"), join_path(item_path, "attributes")))
     return out
 
@@ -150,7 +150,7 @@ def _feature_sets(value: Any, path: str, parse_elements: Any) -> dict[str, Any]:
         if fset is None:
             out[name] = None
             continue
-        check_keys(mapping(fset, fpath), ("elements",), fpath)
+        fset = check_keys(mapping(fset, fpath), ("elements",), fpath)
         out[name] = parse_elements(fset.get("elements"), join_path(fpath, "elements"))
     return out
 
@@ -158,7 +158,7 @@ def _feature_sets(value: Any, path: str, parse_elements: Any) -> dict[str, Any]:
 def features_from_obj(obj: Any, path: str = "") -> Features:
     """Parse NFD's Features shape (``{flags, attributes, instances}``), strictly."""
     doc = mapping(obj, path or "(document)")
-    check_keys(doc, ("flags", "attributes", "instances"), path)
+    doc = check_keys(doc, ("flags", "attributes", "instances"), path)
     return Features(
         flags=_feature_sets(doc.get("flags"), join_path(path, "flags"), _flag_elements),
         attributes=_feature_sets(
@@ -241,7 +241,7 @@ def load_features_document(obj: Any, *, node: str | None = None, source: str | N
 def _load_features_document(obj: Any, node: str | None) -> Features:
     doc = mapping(obj, "(document)")
     kind = doc.get("kind")
-    if kind is None and set(doc) <= {"flags", "attributes", "instances"}:
+    if kind is None and {str(k).lower() for k in doc} <= {"flags", "attributes", "instances"}:
         if node:
             raise SpecError("--node applies to NodeFeature lists, not to an exported features file")
         return features_from_obj(doc)

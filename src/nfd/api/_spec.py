@@ -107,7 +107,7 @@ class CompatSpec:
 
 def _expression(value: Any, path: str) -> MatchExpression:
     obj = mapping(value, path)
-    check_keys(obj, ("op", "value", "type"), path)
+    obj = check_keys(obj, ("op", "value", "type"), path)
     op = scalar_str(obj.get("op"), join_path(path, "op"), allow_null=True)
     raw_values = obj.get("value")
     values: tuple[str, ...] = ()
@@ -131,7 +131,7 @@ def _expression_set(value: Any, path: str) -> dict[str, MatchExpression]:
 
 def _term(value: Any, path: str) -> FeatureMatcherTerm:
     obj = mapping(value, path)
-    check_keys(obj, ("feature", "matchExpressions", "matchName"), path)
+    obj = check_keys(obj, ("feature", "matchExpressions", "matchName"), path)
     if "feature" not in obj:
         raise SpecError("missing required field feature", path=join_path(path, "feature"))
     feature = scalar_str(obj["feature"], join_path(path, "feature"))
@@ -159,7 +159,7 @@ def _match_any(value: Any, path: str) -> tuple[MatchAnyElem, ...]:
     for i, elem in enumerate(sequence(value, path)):
         epath = join_path(path, i)
         obj = mapping(elem, epath)
-        check_keys(obj, ("matchFeatures",), epath)
+        obj = check_keys(obj, ("matchFeatures",), epath)
         out.append(MatchAnyElem(_feature_matcher(obj.get("matchFeatures"),
                                                  join_path(epath, "matchFeatures"))))
     return tuple(out)
@@ -167,7 +167,7 @@ def _match_any(value: Any, path: str) -> tuple[MatchAnyElem, ...]:
 
 def _group_rule(value: Any, path: str) -> GroupRule:
     obj = mapping(value, path)
-    check_keys(obj, ("name", "vars", "varsTemplate", "matchFeatures", "matchAny"), path)
+    obj = check_keys(obj, ("name", "vars", "varsTemplate", "matchFeatures", "matchAny"), path)
     return GroupRule(
         name=scalar_str(obj.get("name"), join_path(path, "name"), allow_null=True),
         vars=string_map(obj.get("vars"), join_path(path, "vars")),
@@ -181,7 +181,7 @@ def _group_rule(value: Any, path: str) -> GroupRule:
 
 def _compatibility(value: Any, path: str) -> Compatibility:
     obj = mapping(value, path)
-    check_keys(obj, ("rules", "weight", "tag", "description"), path)
+    obj = check_keys(obj, ("rules", "weight", "tag", "description"), path)
     if "rules" not in obj:
         raise SpecError("missing required field rules", path=join_path(path, "rules"))
     rules_path = join_path(path, "rules")
@@ -204,7 +204,7 @@ def parse_spec(obj: Any, source: str | None = None) -> CompatSpec:
     """Validate a decoded document as a compatibility spec; errors name ``source`` and the path."""
     try:
         doc = mapping(obj, "(document)")
-        check_keys(doc, ("version", "compatibilities"), "")
+        doc = check_keys(doc, ("version", "compatibilities"), "")
         if "version" not in doc:
             raise SpecError(f"missing required field version (expected {SPEC_VERSION})",
                             path="version")

@@ -8,7 +8,6 @@ one place (:mod:`nfd.cli._base`) that turns errors into messages and exit codes.
 from __future__ import annotations
 
 import argparse
-import difflib
 import importlib
 import sys
 from collections.abc import Sequence
@@ -76,6 +75,8 @@ def _usage() -> str:
 
 
 def _suggest(word: str, choices: Sequence[str]) -> str:
+    import difflib
+
     close = difflib.get_close_matches(word, choices, n=1)
     return f" (did you mean {close[0]!r}?)" if close else ""
 

@@ -8,7 +8,8 @@ from collections.abc import Callable
 from typing import TextIO
 
 from nfd.errors import UsageError
-from nfd.oci import DEFAULT_TIMEOUT, Platform, RegistryOptions
+from nfd.oci._options import DEFAULT_TIMEOUT, RegistryOptions
+from nfd.oci._platform import Platform
 
 
 def add_registry_arguments(parser: argparse.ArgumentParser) -> None:

@@ -43,12 +43,39 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def parse_tags(values: list[str]) -> list[str]:
-    """cobra's StringSlice: each flag value is a CSV record; repeated flags add up."""
+    """cobra's StringSlice: each flag value is a CSV record; repeated flags add up.
+
+    Like Go's ``encoding/csv`` (no lazy quotes), a quote inside an unquoted
+    field is an error.
+    """
     tags: list[str] = []
     for value in values:
-        if value:
-            tags.extend(next(csv.reader([value])))
+        if not value:
+            continue
+        try:
+            fields = next(csv.reader([value], strict=True))
+        except csv.Error as exc:
+            raise UsageError(f"--tags {value!r}: {exc}") from None
+        for raw, field in zip(_raw_fields(value), fields, strict=False):
+            if not raw.startswith('"') and '"' in raw:
+                raise UsageError(f"--tags {value!r}: bare \" in non-quoted field {field!r}")
+        tags.extend(fields)
     return tags
+
+
+def _raw_fields(value: str) -> list[str]:
+    """The fields of a CSV record as written (quotes kept), for the bare-quote check."""
+    fields, current, quoted = [], "", False
+    for ch in value:
+        if ch == '"':
+            quoted = not quoted
+        if ch == "," and not quoted:
+            fields.append(current)
+            current = ""
+        else:
+            current += ch
+    fields.append(current)
+    return fields
 
 
 def _load_spec(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:

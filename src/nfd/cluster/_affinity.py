@@ -92,7 +92,7 @@ def _and_terms(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
         items: list[Any] = []
         for item in list(a.get(field) or []) + list(b.get(field) or []):
             if item not in items:
-                items.append(item)
+                items.append(copy.deepcopy(item))  # no shared objects: YAML would alias them
         if items:
             out[field] = items
     return out

@@ -16,24 +16,27 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from nfd import __version__
 from nfd.cluster._labels import MAX_SUBDOMAIN, fit, is_label_name, short_hash
 from nfd.errors import UsageError
 
-DEFAULT_CLIENT_IMAGE = "registry.k8s.io/nfd/node-feature-discovery:v0.18.0"
+# The image must hold this nfd-client (NFD's own `nfd` has no --host-prefix flag).
+DEFAULT_CLIENT_IMAGE = "ghcr.io/nfd-client/nfd-client:v" + __version__
 FEATURES_D = "/etc/kubernetes/node-feature-discovery/features.d"
 HOST_PREFIX = "/host-"
 HOSTNAME_LABEL = "kubernetes.io/hostname"
 NONROOT_UID = 65534  # "nobody": every image has it, and it owns nothing on the host
 
-# (volume name, host path, mount path, hostPath type)
-HOST_MOUNTS: tuple[tuple[str, str, str, str], ...] = (
-    ("host-boot", "/boot", "/host-boot", "Directory"),
-    ("host-os-release", "/etc/os-release", "/host-etc/os-release", "File"),
-    ("host-sys", "/sys", "/host-sys", "Directory"),
-    ("host-proc-swaps", "/proc/swaps", "/host-proc/swaps", "File"),
-    ("host-usr-lib", "/usr/lib", "/host-usr/lib", "Directory"),
-    ("host-lib", "/lib", "/host-lib", "Directory"),
-    ("features-d", FEATURES_D, FEATURES_D, "DirectoryOrCreate"),
+# (volume name, host path, mount path). No hostPath ``type``, as in NFD's worker: a
+# host without /boot or features.d must still be validated, not leave the pod pending.
+HOST_MOUNTS: tuple[tuple[str, str, str], ...] = (
+    ("host-boot", "/boot", "/host-boot"),
+    ("host-os-release", "/etc/os-release", "/host-etc/os-release"),
+    ("host-sys", "/sys", "/host-sys"),
+    ("host-proc-swaps", "/proc/swaps", "/host-proc/swaps"),
+    ("host-usr-lib", "/usr/lib", "/host-usr/lib"),
+    ("host-lib", "/lib", "/host-lib"),
+    ("features-d", FEATURES_D, FEATURES_D),
 )
 
 
@@ -109,10 +112,9 @@ def build_job(options: JobOptions) -> dict[str, Any]:
             "resources": {"requests": {"cpu": "50m", "memory": "64Mi"},
                           "limits": {"memory": "256Mi"}},
             "volumeMounts": [{"name": name, "mountPath": mount, "readOnly": True}
-                             for name, _, mount, _ in HOST_MOUNTS],
+                             for name, _, mount in HOST_MOUNTS],
         }],
-        "volumes": [{"name": name, "hostPath": {"path": host, "type": kind}}
-                    for name, host, _, kind in HOST_MOUNTS],
+        "volumes": [{"name": name, "hostPath": {"path": host}} for name, host, _ in HOST_MOUNTS],
     }
     if options.node:
         if options.pin == "nodeName":

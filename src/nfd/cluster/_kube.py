@@ -12,6 +12,7 @@ a big cluster never needs one huge response. A continue token that expired
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
 import os
@@ -84,10 +85,11 @@ def _kubeconfig_path(options: KubeOptions) -> str | None:
 
 def load_configuration(options: KubeOptions) -> tuple[Any, list[str]]:
     """A ``kubernetes.client.Configuration`` (never the library's global one) and log lines."""
-    from kubernetes import client, config
+    from kubernetes import client
     from kubernetes.config.config_exception import ConfigException
-    from kubernetes.config.incluster_config import InClusterConfigLoader
 
+    # The library's loaders are untyped; one Any-typed handle keeps mypy --strict quiet.
+    kconfig: Any = importlib.import_module("kubernetes.config")
     cfg = client.Configuration()
     path = None if options.in_cluster else _kubeconfig_path(options)
     with _capture_logs() as logs:
@@ -100,12 +102,13 @@ def load_configuration(options: KubeOptions) -> tuple[Any, list[str]]:
                                      "~/.kube/config) and not running in a cluster; or give "
                                      "--nodefeatures FILE")
                 sa = options.service_account_dir
-                InClusterConfigLoader(token_filename=os.path.join(sa, "token"),
-                                      cert_filename=os.path.join(sa, "ca.crt"),
-                                      environ=os.environ).load_and_set(cfg)
+                loader = kconfig.incluster_config.InClusterConfigLoader(
+                    token_filename=os.path.join(sa, "token"),
+                    cert_filename=os.path.join(sa, "ca.crt"), environ=os.environ)
+                loader.load_and_set(cfg)
             else:
                 # persist_config=False: never write refreshed credentials into the user's file.
-                config.load_kube_config(config_file=path, context=options.context,
+                kconfig.load_kube_config(config_file=path, context=options.context,
                                         client_configuration=cfg, persist_config=False)
         except ConfigException as exc:
             where = "in-cluster config" if path is None else f"kubeconfig {path}"

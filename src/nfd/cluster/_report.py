@@ -69,7 +69,7 @@ def render_cluster_table(result: ClusterResult, colour: bool = False) -> str:
         out = []
         for i, (cell, width) in enumerate(zip(cells, widths, strict=True)):
             padded = cell.ljust(width) if i < len(cells) - 1 else cell
-            if paint and 0 < i:
+            if paint and i > 0:
                 good = cell in (MATCHED, "yes")
                 padded = _paint(padded, colour, _GREEN if good else _RED)
             out.append(padded)

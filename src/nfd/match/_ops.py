@@ -34,6 +34,7 @@ _VALID_OPS = frozenset((*OPS, ""))  # "" is MatchAny
 _NO_VALUE_OPS = frozenset(("", "Exists", "DoesNotExist", "IsTrue", "IsFalse"))
 _INT64 = re.compile(r"[+-]?[0-9]+")
 _INT64_MIN, _INT64_MAX = -(1 << 63), (1 << 63) - 1
+_SURROGATE = re.compile("[\ud800-\udfff]")
 # RE2 accepts \C (any byte) outside classes; Go's regexp rejects it as an invalid escape.
 _ANY_BYTE = re.compile(r"(?<!\\)(?:\\\\)*\\C")
 
@@ -147,10 +148,16 @@ def evaluate(expr: MatchExpression, valid: bool, value: str | None, regexes: Reg
     return value == ("true" if op == "IsTrue" else "false")
 
 
+def _go_utf8(text: str) -> str:
+    """Lone surrogates (from JSON ``\\ud800`` escapes) read as U+FFFD, as Go decodes them."""
+    return _SURROGATE.sub("\ufffd", text)
+
+
 def _in_regexp(expr: MatchExpression, value: str, regexes: RegexCache) -> bool:
+    value = _go_utf8(value)
     compiled = []
     for pattern in expr.value:
-        regex = regexes.compile(pattern)
+        regex = regexes.compile(_go_utf8(pattern))
         if regex is None:
             raise EvaluationError(
                 "invalid expressiom, 'value' field must only contain valid regexps for Op "

@@ -6,31 +6,79 @@ is size-bounded and digest-verified; see :mod:`nfd.errors` for what is raised.
 
 from __future__ import annotations
 
-from nfd.oci._client import RegistryClient
-from nfd.oci._content import Descriptor, Manifest, canonical_json, digest_of, verify_digest
-from nfd.oci._credentials import Credential, auth_file_candidates, find_credential
-from nfd.oci._options import (
-    CREATED_ANNOTATION,
-    CREATED_ANNOTATION_ALT,
-    DEFAULT_TIMEOUT,
-    EMPTY_DATA,
-    EMPTY_DIGEST,
-    EMPTY_MEDIA_TYPE,
-    MAX_MANIFEST_BYTES,
-    MAX_SPEC_BYTES,
-    OCI_INDEX,
-    OCI_MANIFEST,
-    RegistryOptions,
-)
-from nfd.oci._platform import Platform, host_platform, select_platform
-from nfd.oci._reference import Reference
-from nfd.oci._referrers import (
-    fallback_tag,
-    list_referrers,
-    read_fallback_index,
-    update_fallback_index,
-)
-from nfd.oci._token_cache import TokenCache
+import importlib
+import typing
+
+if typing.TYPE_CHECKING:
+    from nfd.oci._client import RegistryClient
+    from nfd.oci._content import Descriptor, Manifest, canonical_json, digest_of, verify_digest
+    from nfd.oci._credentials import Credential, auth_file_candidates, find_credential
+    from nfd.oci._options import (
+        CREATED_ANNOTATION,
+        CREATED_ANNOTATION_ALT,
+        DEFAULT_TIMEOUT,
+        EMPTY_DATA,
+        EMPTY_DIGEST,
+        EMPTY_MEDIA_TYPE,
+        MAX_MANIFEST_BYTES,
+        MAX_SPEC_BYTES,
+        OCI_INDEX,
+        OCI_MANIFEST,
+        RegistryOptions,
+    )
+    from nfd.oci._platform import Platform, host_platform, select_platform
+    from nfd.oci._reference import Reference
+    from nfd.oci._referrers import (
+        fallback_tag,
+        list_referrers,
+        read_fallback_index,
+        update_fallback_index,
+    )
+    from nfd.oci._token_cache import TokenCache
+
+# Names load on first use (PEP 562), so commands that only parse registry flags do
+# not pay for importing httpx.
+_LAZY = {
+    "CREATED_ANNOTATION": "nfd.oci._options",
+    "CREATED_ANNOTATION_ALT": "nfd.oci._options",
+    "Credential": "nfd.oci._credentials",
+    "DEFAULT_TIMEOUT": "nfd.oci._options",
+    "Descriptor": "nfd.oci._content",
+    "EMPTY_DATA": "nfd.oci._options",
+    "EMPTY_DIGEST": "nfd.oci._options",
+    "EMPTY_MEDIA_TYPE": "nfd.oci._options",
+    "MAX_MANIFEST_BYTES": "nfd.oci._options",
+    "MAX_SPEC_BYTES": "nfd.oci._options",
+    "Manifest": "nfd.oci._content",
+    "OCI_INDEX": "nfd.oci._options",
+    "OCI_MANIFEST": "nfd.oci._options",
+    "Platform": "nfd.oci._platform",
+    "Reference": "nfd.oci._reference",
+    "RegistryClient": "nfd.oci._client",
+    "RegistryOptions": "nfd.oci._options",
+    "TokenCache": "nfd.oci._token_cache",
+    "auth_file_candidates": "nfd.oci._credentials",
+    "canonical_json": "nfd.oci._content",
+    "digest_of": "nfd.oci._content",
+    "fallback_tag": "nfd.oci._referrers",
+    "find_credential": "nfd.oci._credentials",
+    "host_platform": "nfd.oci._platform",
+    "list_referrers": "nfd.oci._referrers",
+    "read_fallback_index": "nfd.oci._referrers",
+    "select_platform": "nfd.oci._platform",
+    "update_fallback_index": "nfd.oci._referrers",
+    "verify_digest": "nfd.oci._content",
+}
+
+
+def __getattr__(name: str) -> typing.Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "CREATED_ANNOTATION",

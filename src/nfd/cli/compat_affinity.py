@@ -1,0 +1,154 @@
+"""``nfd compat affinity``: make the scheduler honour an image's compatibility spec.
+
+Emits a NodeFeatureRule that labels the nodes satisfying each compatibility
+set, and the pod node affinity that requires one of those labels (preferring
+them by the sets' weights; Kubernetes allows 1..100: higher weights are clamped
+to 100, 0 and negative weights add no preference, with a warning for both out-of-range cases).
+With ``--patch FILE`` the affinity is merged into the workloads of FILE (Pod,
+Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob, or a List),
+keeping their own affinity; the result goes to stdout, FILE is never written.
+
+YAML output is a ``---`` stream. JSON output is one object: the rule alone
+(``--emit rule``), a ``v1`` List (with ``--patch``), else
+``{nodeFeatureRule, affinity, labels}``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+PROG = "nfd compat affinity"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from nfd.cli._registry_options import add_registry_arguments
+    from nfd.cluster import DEFAULT_LABEL_PREFIX
+
+    what = parser.add_mutually_exclusive_group(required=True)
+    what.add_argument("--image", metavar="REF", help="image whose attached spec is used")
+    what.add_argument("--spec", metavar="FILE", help="compatibility spec file ('-' for stdin)")
+    parser.add_argument("--artifact-digest", metavar="DIGEST",
+                        help="use this compatibility artifact (default: the newest)")
+    parser.add_argument("--tags", action="append", default=[], metavar="T1,T2",
+                        help="only compatibility sets with one of these tags")
+    parser.add_argument("--name", metavar="NAME",
+                        help="base of label and rule names (default: from the image reference, "
+                        "or the spec file's name)")
+    parser.add_argument("--label-prefix", default=DEFAULT_LABEL_PREFIX, metavar="PREFIX",
+                        help=f"label prefix (default {DEFAULT_LABEL_PREFIX})")
+    parser.add_argument("--patch", metavar="FILE",
+                        help="merge the affinity into the workloads of this manifest "
+                        "('-' for stdin); written to stdout, FILE is left alone")
+    parser.add_argument("--emit", choices=("all", "rule", "affinity"), default="all",
+                        help="what to print (default: all)")
+    parser.add_argument("--output", "-o", choices=("yaml", "json"), default="yaml",
+                        help="format (default: yaml)")
+    add_registry_arguments(parser)
+
+
+def _label_base(args: argparse.Namespace) -> str:
+    from nfd.cluster import image_label_base, sanitize_name
+    from nfd.errors import UsageError
+
+    if args.name is not None:
+        base = sanitize_name(args.name)
+        if not base:
+            raise UsageError(f"--name {args.name!r}: no letter or digit to build names from")
+        return base
+    if args.image is not None:
+        return image_label_base(args.image)
+    if args.spec == "-":
+        raise UsageError("--name is needed when the spec is read from stdin")
+    return sanitize_name(Path(args.spec).stem) or "spec"
+
+
+def _patched(args: argparse.Namespace, node_affinity: dict[str, Any]) -> list[Any]:
+    from nfd.cluster import load_documents, patch_workload, patchable
+    from nfd.errors import SpecError, UsageError
+
+    if args.patch == "-" and args.spec == "-":
+        raise UsageError("--spec and --patch cannot both read stdin")
+    docs = load_documents(args.patch)
+    out = []
+    for i, doc in enumerate(docs):
+        where = f"documents[{i}]" if len(docs) > 1 else ""
+        try:
+            out.append(patch_workload(doc, node_affinity, where))
+        except SpecError as exc:
+            raise exc.located(args.patch) from None
+        if not patchable(doc):
+            kind = doc.get("kind") if isinstance(doc, dict) else None
+            _warn(f"{args.patch}: {where or 'document'}: kind {kind!r} has no pod template; "
+                  "passed through unchanged")
+    if not any(patchable(d) for d in docs):
+        raise SpecError("no Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job or "
+                        "CronJob to patch", source=args.patch)
+    return out
+
+
+def _warn(message: str) -> None:
+    print(f"{PROG}: warning: {message}", file=sys.stderr)
+
+
+def _write_yaml(docs: list[Any], fragment: bool) -> None:
+    import yaml
+
+    class _NoAliases(yaml.SafeDumper):
+        def ignore_aliases(self, data: Any) -> bool:
+            return True
+
+    for i, doc in enumerate(docs):
+        if i:
+            sys.stdout.write("---\n")
+        if fragment and i == len(docs) - 1:
+            sys.stdout.write("# Pod spec fragment: merge into the pod template's spec.\n")
+        sys.stdout.write(yaml.dump(doc, Dumper=_NoAliases, sort_keys=False,
+                                   allow_unicode=True))
+
+
+def run(args: argparse.Namespace) -> int:
+    from nfd.cli.compat_validate_node import parse_tags
+    from nfd.cluster import LabelScheme, build_affinity, build_rule_plan, check_label_prefix
+    from nfd.cluster._spec_source import load_compat_spec
+
+    scheme = LabelScheme(check_label_prefix(args.label_prefix), _label_base(args))
+    options = None
+    if args.image is not None:
+        from nfd.cli._registry_options import registry_options_from_args
+
+        options = registry_options_from_args(args)
+    spec, _ = load_compat_spec(args.spec, args.image, options, args.artifact_digest)
+    plan = build_rule_plan(spec, scheme, parse_tags(args.tags))
+    affinity = build_affinity(plan.sets, spec.source)
+    for message in affinity.warnings:
+        _warn(message)
+    for note in plan.notes:
+        print(f"{PROG}: note: {note}", file=sys.stderr)
+    if args.patch is not None and args.emit == "rule":
+        from nfd.errors import UsageError
+
+        raise UsageError("--patch applies the affinity: it cannot go with --emit rule")
+    docs: list[Any] = [plan.rule] if args.emit in ("all", "rule") else []
+    fragment = False
+    if args.patch is not None:
+        docs += _patched(args, affinity.node_affinity)
+    elif args.emit in ("all", "affinity"):
+        docs.append({"affinity": {"nodeAffinity": affinity.node_affinity}})
+        fragment = True
+    if args.output == "yaml":
+        _write_yaml(docs, fragment)
+    else:
+        from nfd.cli._output import write_json
+
+        if len(docs) == 1 and not fragment:
+            write_json(docs[0])
+        elif fragment:
+            doc = {"nodeFeatureRule": plan.rule} if args.emit == "all" else {}
+            write_json({**doc, "affinity": docs[-1]["affinity"],
+                        "labels": {str(s.index): s.label for s in plan.sets}})
+        else:
+            write_json({"apiVersion": "v1", "kind": "List", "items": docs})
+    return 0

@@ -1,0 +1,97 @@
+"""``nfd compat validate-cluster``: which nodes of a cluster can run an image?
+
+Features come from a ``kubectl get nodefeatures -A -o yaml|json`` dump
+(``--nodefeatures``) or from the live cluster (kubeconfig, context, or the
+in-cluster service account). Exit 0 when at least one node is compatible, 1 when
+none is, 2 on bad input, 3 when the registry or the cluster cannot be read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from nfd.cli._base import EXIT_NOT_COMPATIBLE, EXIT_OK
+from nfd.cli._output import OUTPUT_FORMATS, use_colour, write_document
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from nfd.cli._registry_options import add_registry_arguments
+    from nfd.cluster._kube import DEFAULT_PAGE_SIZE, DEFAULT_TIMEOUT
+    from nfd.cluster._nodefeatures import DEFAULT_NFD_NAMESPACE
+
+    what = parser.add_mutually_exclusive_group(required=True)
+    what.add_argument("--image", metavar="REF", help="image whose attached spec is used")
+    what.add_argument("--spec", metavar="FILE", help="compatibility spec file ('-' for stdin)")
+    parser.add_argument("--artifact-digest", metavar="DIGEST",
+                        help="use this compatibility artifact (default: the newest)")
+    parser.add_argument("--tags", action="append", default=[], metavar="T1,T2",
+                        help="only compatibility sets with one of these tags")
+    cluster = parser.add_argument_group("cluster")
+    source = cluster.add_mutually_exclusive_group()
+    source.add_argument("--nodefeatures", metavar="FILE",
+                        help="a 'kubectl get nodefeatures -A -o yaml|json' dump instead of a "
+                        "live cluster ('-' for stdin)")
+    source.add_argument("--kubeconfig", metavar="FILE",
+                        help="kubeconfig (default: $KUBECONFIG, ~/.kube/config, in-cluster)")
+    source.add_argument("--in-cluster", action="store_true",
+                        help="use the pod's service account")
+    cluster.add_argument("--context", metavar="NAME", help="kubeconfig context to use")
+    cluster.add_argument("--nfd-namespace", default=DEFAULT_NFD_NAMESPACE, metavar="NS",
+                         help="namespace of NFD's master, whose objects merge first "
+                         f"(default {DEFAULT_NFD_NAMESPACE})")
+    cluster.add_argument("--page-size", type=int, default=DEFAULT_PAGE_SIZE, metavar="N",
+                         help=f"objects per API list request (default {DEFAULT_PAGE_SIZE})")
+    cluster.add_argument("--request-timeout", type=float, default=DEFAULT_TIMEOUT,
+                         metavar="SECONDS", help="time limit per API request "
+                         f"(default {DEFAULT_TIMEOUT:g})")
+    parser.add_argument("--output", "-o", choices=OUTPUT_FORMATS, default="table",
+                        help="report format (default: table)")
+    add_registry_arguments(parser)
+
+
+def _cluster(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
+    from nfd.cluster import cluster_features_from_document
+
+    if args.nodefeatures is not None:
+        from nfd.cluster import load_dump
+        from nfd.errors import UsageError
+
+        if args.context:
+            raise UsageError("--context goes with a live cluster, not --nodefeatures")
+        doc = load_dump(args.nodefeatures)
+        return (cluster_features_from_document(doc, args.nodefeatures, args.nfd_namespace),
+                {"nodeFeatures": args.nodefeatures})
+    from nfd.cluster import KubeOptions, list_node_features
+
+    listing = list_node_features(KubeOptions(
+        kubeconfig=args.kubeconfig, context=args.context, in_cluster=args.in_cluster,
+        page_size=args.page_size, timeout=args.request_timeout))
+    doc = {"kind": "NodeFeatureList", "items": listing.items}
+    features = cluster_features_from_document(doc, listing.server, args.nfd_namespace)
+    return features, {"cluster": listing.server}
+
+
+def run(args: argparse.Namespace) -> int:
+    from nfd.cli.compat_validate_node import parse_tags
+    from nfd.cluster import cluster_report, render_cluster_table, validate_cluster
+    from nfd.cluster._spec_source import load_compat_spec
+
+    options = None
+    if args.image is not None:
+        from nfd.cli._registry_options import registry_options_from_args
+
+        options = registry_options_from_args(args)
+    spec, context = load_compat_spec(args.spec, args.image, options, args.artifact_digest)
+    cluster, origin = _cluster(args)
+    result = validate_cluster(spec, cluster, parse_tags(args.tags))
+    if args.output == "table":
+        sys.stdout.write(render_cluster_table(result, use_colour(sys.stdout)))
+    else:
+        write_document(cluster_report(result, {**context, **origin}), args.output)
+    sys.stdout.flush()
+    if not result.nodes:
+        print("nfd compat validate-cluster: warning: no node has NodeFeature objects "
+              "(is NFD deployed?)", file=sys.stderr)
+    return EXIT_OK if result.compatible else EXIT_NOT_COMPATIBLE

@@ -1,0 +1,133 @@
+"""A small server speaking the Kubernetes API wire format for NodeFeature lists.
+
+No real API server can run here, so this one answers what ``validate-cluster``
+asks: ``GET /apis/nfd.k8s-sigs.io/v1alpha1/nodefeatures`` with ``limit`` and
+``continue``, bearer-token authentication (401 without a known token, 403 for a
+token without rights), ``Status`` error bodies, and optionally an expired
+continue token (410) or a missing CRD (404). Plain HTTP or TLS.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import ssl
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import yaml
+
+LIST_PATH = "/apis/nfd.k8s-sigs.io/v1alpha1/nodefeatures"
+
+
+@dataclass
+class ApiState:
+    """What the server holds and what it was asked."""
+
+    items: list[dict[str, Any]]
+    tokens: set[str] = field(default_factory=lambda: {"good-token"})
+    forbidden: set[str] = field(default_factory=lambda: {"readonly-token"})
+    max_limit: int = 1000
+    expire_continue_once: bool = False
+    missing_crd: bool = False
+    requests: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _status(code: int, reason: str, message: str) -> dict[str, Any]:
+    return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+            "message": message, "reason": reason, "code": code}
+
+
+class _Handler(BaseHTTPRequestHandler):
+    state: ApiState
+
+    def log_message(self, format: str, *args: Any) -> None:  # keep test output clean
+        return
+
+    def _send(self, code: int, body: dict[str, Any]) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self) -> None:
+        state = self.state
+        url = urlsplit(self.path)
+        query = {k: v[0] for k, v in parse_qs(url.query).items()}
+        scheme, _, credentials = self.headers.get("Authorization", "").partition(" ")
+        # Auth schemes are case-insensitive (RFC 9110); the in-cluster loader sends "bearer".
+        token = credentials.strip() if scheme.lower() == "bearer" else None
+        state.requests.append({"path": url.path, "query": query, "token": token})
+        if token not in state.tokens and token not in state.forbidden:
+            self._send(401, _status(401, "Unauthorized", "Unauthorized"))
+            return
+        if token in state.forbidden:
+            self._send(403, _status(403, "Forbidden", 'nodefeatures.nfd.k8s-sigs.io is '
+                                    'forbidden: User "viewer" cannot list resource '
+                                    '"nodefeatures" in API group "nfd.k8s-sigs.io" at the '
+                                    "cluster scope"))
+            return
+        if url.path != LIST_PATH or state.missing_crd:
+            self._send(404, _status(404, "NotFound", "the server could not find the requested "
+                                    "resource"))
+            return
+        offset = 0
+        if "continue" in query:
+            if state.expire_continue_once:
+                state.expire_continue_once = False
+                self._send(410, _status(410, "Expired", "The provided continue parameter is "
+                                        "too old"))
+                return
+            offset = int(base64.b64decode(query["continue"]).decode())
+        limit = min(int(query.get("limit", state.max_limit)), state.max_limit)
+        page = state.items[offset:offset + limit]
+        meta: dict[str, Any] = {"resourceVersion": "4242"}
+        if offset + limit < len(state.items):
+            meta["continue"] = base64.b64encode(str(offset + limit).encode()).decode()
+            meta["remainingItemCount"] = len(state.items) - offset - limit
+        self._send(200, {"apiVersion": "nfd.k8s-sigs.io/v1alpha1", "kind": "NodeFeatureList",
+                         "metadata": meta, "items": page})
+
+
+class ApiServer:
+    """The server running in a thread; ``url`` is where to reach it."""
+
+    def __init__(self, state: ApiState, tls: tuple[Path, Path] | None = None) -> None:
+        handler = type("Handler", (_Handler,), {"state": state})
+        self.state = state
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        scheme = "http"
+        if tls is not None:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(str(tls[0]), str(tls[1]))
+            self.httpd.socket = context.wrap_socket(self.httpd.socket, server_side=True)
+            scheme = "https"
+        self.port = self.httpd.server_address[1]
+        self.url = f"{scheme}://127.0.0.1:{self.port}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def write_kubeconfig(path: Path, server: str, users: dict[str, dict[str, Any]],
+                     current: str) -> Path:
+    """A kubeconfig with one context per user (context name = user name)."""
+    config = {
+        "apiVersion": "v1", "kind": "Config", "preferences": {},
+        "clusters": [{"name": "test", "cluster": {"server": server}}],
+        "users": [{"name": name, "user": user} for name, user in users.items()],
+        "contexts": [{"name": name, "context": {"cluster": "test", "user": name}}
+                     for name in users],
+        "current-context": current,
+    }
+    path.write_text(yaml.safe_dump(config))
+    return path
