@@ -70,8 +70,22 @@ def test_node_features_grouped_by_node_label() -> None:
         node_feature_from_obj(node_feature("worker-2", None, {})),
     ]
     merged = merge_node_features(objs)
-    assert set(merged) == {"worker-1", "worker-2"}
+    # nfd-master selects by the node-name label only: the unlabelled object is unused.
+    assert set(merged) == {"worker-1"}
     assert merged["worker-1"].flags["k.m"] == {"a", "b"}
+
+
+def test_merge_order_is_nfd_masters() -> None:
+    def obj(name: str, ns: str, value: str) -> dict[str, object]:
+        doc = node_feature(name, "w", {"attributes": {"a.b": {"elements": {"k": value}}}})
+        doc["metadata"]["namespace"] = ns  # type: ignore[index]
+        return doc
+
+    objs = [node_feature_from_obj(obj("zz", "node-feature-discovery", "own")),
+            node_feature_from_obj(obj("aa", "vendor", "vendor-aa")),
+            node_feature_from_obj(obj("bb", "other", "other-bb"))]
+    # own namespace first, then by name: the last applied (bb) wins
+    assert merge_node_features(objs)["w"].attributes["a.b"] == {"k": "other-bb"}
 
 
 def test_list_needs_node_choice_when_ambiguous() -> None:

@@ -19,12 +19,19 @@ HOSTS_DIR = Path("/work/shared/fixtures/hosts")
 HOSTS = ("amd-epyc-debian12", "gpu-h100-ubuntu2404")
 NFD_NAMESPACE = "node-feature-discovery"
 
-CPU_FLAGS = ("ADX AESNI AVX AVX2 AVX512BW AVX512CD AVX512DQ AVX512F AVX512VL AVX512VNNI "
-             "AMXBF16 AMXINT8 AMXTILE BMI1 BMI2 CLMUL CMPXCHG8 CX16 ERMS F16C FMA3 FSRM "
-             "FXSR HYPERVISOR LAHF LZCNT MOVBE MOVDIRI OSXSAVE POPCNT RDRAND RDSEED SHA "
-             "SSE SSE2 SSE3 SSE4 SSE42 SSSE3 VAES VPCLMULQDQ X87 XSAVE XSAVEC XSAVEOPT").split()
-MODULES = ("nvidia nvidia_uvm nvidia_drm ixgbe mlx5_core i40e kvm kvm_intel kvm_amd "
-           "overlay br_netfilter nf_conntrack xfs ext4 dm_mod nvme vfio_pci").split()
+CPU_FLAGS = (
+    "ADX", "AESNI", "AVX", "AVX2", "AVX512BW", "AVX512CD", "AVX512DQ", "AVX512F",
+    "AVX512VL", "AVX512VNNI", "AMXBF16", "AMXINT8", "AMXTILE", "BMI1", "BMI2", "CLMUL",
+    "CMPXCHG8", "CX16", "ERMS", "F16C", "FMA3", "FSRM", "FXSR", "HYPERVISOR", "LAHF",
+    "LZCNT", "MOVBE", "MOVDIRI", "OSXSAVE", "POPCNT", "RDRAND", "RDSEED", "SHA", "SSE",
+    "SSE2", "SSE3", "SSE4", "SSE42", "SSSE3", "VAES", "VPCLMULQDQ", "X87", "XSAVE",
+    "XSAVEC", "XSAVEOPT",
+)
+MODULES = (
+    "nvidia", "nvidia_uvm", "nvidia_drm", "ixgbe", "mlx5_core", "i40e", "kvm", "kvm_intel",
+    "kvm_amd", "overlay", "br_netfilter", "nf_conntrack", "xfs", "ext4", "dm_mod", "nvme",
+    "vfio_pci",
+)
 
 
 def unpack_hosts(dest: Path) -> dict[str, Path]:

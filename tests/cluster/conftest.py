@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 from pathlib import Path
 from typing import Any
@@ -33,8 +34,7 @@ def host_features(host_roots: dict[str, Path]) -> dict[str, Features]:
 @pytest.fixture(scope="session")
 def nfr_schema_validator() -> Any:
     """jsonschema validator for the NodeFeatureRule CRD's openAPIV3Schema."""
-    import jsonschema
-
+    jsonschema: Any = importlib.import_module("jsonschema")  # no type stubs installed
     schema = json.loads((DATA / "nodefeaturerule-v1alpha1.schema.json").read_text())
     schema.pop("$comment")
     return jsonschema.Draft7Validator(schema)
@@ -43,8 +43,7 @@ def nfr_schema_validator() -> Any:
 @pytest.fixture(scope="session")
 def nf_schema_validator() -> Any:
     """jsonschema validator for the NodeFeature CRD (our synthetic inputs must be valid)."""
-    import jsonschema
-
+    jsonschema: Any = importlib.import_module("jsonschema")
     schema = json.loads((DATA / "nodefeature-v1alpha1.schema.json").read_text())
     schema.pop("$comment")
     return jsonschema.Draft7Validator(schema)

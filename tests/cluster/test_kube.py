@@ -11,13 +11,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.cluster._apiserver import ApiServer, ApiState, write_kubeconfig
+from tests.cluster._synthetic import node_feature, synthetic_list
 
 from nfd.api import NODE_NAME_LABEL, Features
 from nfd.cli import main
 from nfd.cluster import KubeOptions, list_node_features
 from nfd.errors import ClusterError, UsageError
-from tests.cluster._apiserver import ApiServer, ApiState, write_kubeconfig
-from tests.cluster._synthetic import node_feature, synthetic_list
 
 SPEC = Path(__file__).parent / "data" / "spec-cpu-kernel.yaml"
 

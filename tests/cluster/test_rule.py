@@ -7,14 +7,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.cluster._master import node_labels
+from tests.cluster._synthetic import synthetic_features
 
 from nfd.api import CompatSpec, Features, load_spec, loads_spec
 from nfd.cluster import LabelScheme, build_rule_plan
 from nfd.compat import validate_features
 from nfd.errors import UsageError
 from nfd.match import RegexCache
-from tests.cluster._master import node_labels
-from tests.cluster._synthetic import synthetic_features
 
 DATA = Path(__file__).parent / "data"
 SCHEME = LabelScheme("compat.feature.node.kubernetes.io", "app-1.0-abcdef")

@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 import yaml
+from tests.cluster._synthetic import node_feature, synthetic_list
 
 from nfd.api import Features, load_spec
 from nfd.cli import main
 from nfd.cluster import cluster_features_from_document, validate_cluster
 from nfd.compat import validate_features
-from tests.cluster._synthetic import node_feature, synthetic_list
 
 DATA = Path(__file__).parent / "data"
 SPEC_CPU = DATA / "spec-cpu-kernel.yaml"

@@ -6,6 +6,7 @@ Pure: parsing and validation only, no I/O beyond reading a named file.
 from __future__ import annotations
 
 from nfd.api._features import (
+    DEFAULT_NFD_NAMESPACE,
     NFD_API_VERSION,
     NODE_NAME_LABEL,
     Features,
@@ -14,6 +15,7 @@ from nfd.api._features import (
     features_to_obj,
     load_features_document,
     merge_node_features,
+    merge_order,
     node_feature_from_obj,
 )
 from nfd.api._spec import (
@@ -35,6 +37,7 @@ from nfd.api._yaml import LoadLimits, load_file, loads
 
 __all__ = [
     "ARTIFACT_TYPE",
+    "DEFAULT_NFD_NAMESPACE",
     "NFD_API_VERSION",
     "NODE_NAME_LABEL",
     "SPEC_MEDIA_TYPE",
@@ -56,6 +59,7 @@ __all__ = [
     "loads",
     "loads_spec",
     "merge_node_features",
+    "merge_order",
     "node_feature_from_obj",
     "parse_spec",
     "spec_to_obj",

@@ -30,6 +30,7 @@ InstanceElements = list[Instance]
 
 NODE_NAME_LABEL = "nfd.node.kubernetes.io/node-name"
 NFD_API_VERSION = "nfd.k8s-sigs.io/v1alpha1"
+DEFAULT_NFD_NAMESPACE = "node-feature-discovery"
 
 
 @dataclass(slots=True)
@@ -199,26 +200,36 @@ def node_feature_from_obj(obj: Any, path: str = "") -> NodeFeature:
     spec_path = join_path(path, "spec")
     features = features_from_obj(spec.get("features") or {}, join_path(spec_path, "features"))
     labels = string_map(spec.get("labels"), join_path(spec_path, "labels"))
-    # NFD master names the node by this label; the object name is the usual fallback.
-    node = obj_labels.get(NODE_NAME_LABEL) or name
+    # nfd-master finds a node's objects by this label alone ("" when missing).
+    node = obj_labels.get(NODE_NAME_LABEL, "")
     return NodeFeature(name=name, namespace=namespace, node_name=node, features=features,
                        labels=labels)
 
 
-def merge_node_features(objects: Iterable[NodeFeature]) -> dict[str, Features]:
-    """Group NodeFeature objects by node and merge each node's features as nfd-master does.
+def merge_order(objects: Iterable[NodeFeature], nfd_namespace: str = DEFAULT_NFD_NAMESPACE
+                ) -> list[NodeFeature]:
+    """The order nfd-master merges one node's objects in (``getAndMergeNodeFeatures``):
+    its own namespace first, then by name, then by namespace."""
+    return sorted(objects, key=lambda nf: (nf.namespace != nfd_namespace, nf.name,
+                                           nf.namespace))
 
-    Objects are merged in (namespace, name) order, so the result does not depend
-    on listing order; the node's own worker object is applied first.
+
+def merge_node_features(objects: Iterable[NodeFeature],
+                        nfd_namespace: str = DEFAULT_NFD_NAMESPACE) -> dict[str, Features]:
+    """Group NodeFeature objects by node and merge each node's as nfd-master does.
+
+    The master selects a node's objects by the ``nfd.node.kubernetes.io/node-name``
+    label only, so objects without it are left out; later objects win key by key
+    and instance lists are appended. Nodes come out sorted by name.
     """
     by_node: dict[str, list[NodeFeature]] = {}
     for nf in objects:
-        by_node.setdefault(nf.node_name, []).append(nf)
+        if nf.node_name:
+            by_node.setdefault(nf.node_name, []).append(nf)
     merged: dict[str, Features] = {}
-    for node, items in by_node.items():
-        items.sort(key=lambda nf: (nf.name != node, nf.namespace, nf.name))
+    for node in sorted(by_node):
         total = Features()
-        for nf in items:
+        for nf in merge_order(by_node[node], nfd_namespace):
             total.merge(nf.features)
         merged[node] = total
     return merged
@@ -247,8 +258,9 @@ def _load_features_document(obj: Any, node: str | None) -> Features:
         return features_from_obj(doc)
     if kind == "NodeFeature":
         nf = node_feature_from_obj(doc)
-        if node and node != nf.node_name:
-            raise SpecError(f"the NodeFeature is for node {nf.node_name!r}, not {node!r}")
+        if node and node not in (nf.node_name, nf.name):
+            raise SpecError(f"the NodeFeature is for node {nf.node_name or nf.name!r}, "
+                            f"not {node!r}")
         return nf.features
     if kind in ("NodeFeatureList", "List"):
         items = sequence(doc.get("items") or [], "items")
@@ -256,7 +268,8 @@ def _load_features_document(obj: Any, node: str | None) -> Features:
                    enumerate(items)]
         merged = merge_node_features(objects)
         if not merged:
-            raise SpecError("the list holds no NodeFeature objects", path="items")
+            raise SpecError(f"the list holds no NodeFeature object with the {NODE_NAME_LABEL} "
+                            "label (nfd-master uses no other)", path="items")
         if node is None:
             if len(merged) > 1:
                 nodes = ", ".join(sorted(merged))

@@ -24,16 +24,10 @@ PROG = "nfd compat affinity"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from nfd.cli._registry_options import add_registry_arguments
+    from nfd.cli._spec_args import add_spec_arguments
     from nfd.cluster import DEFAULT_LABEL_PREFIX
 
-    what = parser.add_mutually_exclusive_group(required=True)
-    what.add_argument("--image", metavar="REF", help="image whose attached spec is used")
-    what.add_argument("--spec", metavar="FILE", help="compatibility spec file ('-' for stdin)")
-    parser.add_argument("--artifact-digest", metavar="DIGEST",
-                        help="use this compatibility artifact (default: the newest)")
-    parser.add_argument("--tags", action="append", default=[], metavar="T1,T2",
-                        help="only compatibility sets with one of these tags")
+    add_spec_arguments(parser)
     parser.add_argument("--name", metavar="NAME",
                         help="base of label and rule names (default: from the image reference, "
                         "or the spec file's name)")
@@ -46,7 +40,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="what to print (default: all)")
     parser.add_argument("--output", "-o", choices=("yaml", "json"), default="yaml",
                         help="format (default: yaml)")
-    add_registry_arguments(parser)
 
 
 def _label_base(args: argparse.Namespace) -> str:
@@ -110,17 +103,11 @@ def _write_yaml(docs: list[Any], fragment: bool) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from nfd.cli.compat_validate_node import parse_tags
+    from nfd.cli._spec_args import parse_tags, spec_from_args
     from nfd.cluster import LabelScheme, build_affinity, build_rule_plan, check_label_prefix
-    from nfd.cluster._spec_source import load_compat_spec
 
     scheme = LabelScheme(check_label_prefix(args.label_prefix), _label_base(args))
-    options = None
-    if args.image is not None:
-        from nfd.cli._registry_options import registry_options_from_args
-
-        options = registry_options_from_args(args)
-    spec, _ = load_compat_spec(args.spec, args.image, options, args.artifact_digest)
+    spec, _ = spec_from_args(args)
     plan = build_rule_plan(spec, scheme, parse_tags(args.tags))
     affinity = build_affinity(plan.sets, spec.source)
     for message in affinity.warnings:

@@ -17,17 +17,11 @@ from nfd.cli._output import OUTPUT_FORMATS, use_colour, write_document
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from nfd.cli._registry_options import add_registry_arguments
+    from nfd.api import DEFAULT_NFD_NAMESPACE
+    from nfd.cli._spec_args import add_spec_arguments
     from nfd.cluster._kube import DEFAULT_PAGE_SIZE, DEFAULT_TIMEOUT
-    from nfd.cluster._nodefeatures import DEFAULT_NFD_NAMESPACE
 
-    what = parser.add_mutually_exclusive_group(required=True)
-    what.add_argument("--image", metavar="REF", help="image whose attached spec is used")
-    what.add_argument("--spec", metavar="FILE", help="compatibility spec file ('-' for stdin)")
-    parser.add_argument("--artifact-digest", metavar="DIGEST",
-                        help="use this compatibility artifact (default: the newest)")
-    parser.add_argument("--tags", action="append", default=[], metavar="T1,T2",
-                        help="only compatibility sets with one of these tags")
+    add_spec_arguments(parser)
     cluster = parser.add_argument_group("cluster")
     source = cluster.add_mutually_exclusive_group()
     source.add_argument("--nodefeatures", metavar="FILE",
@@ -48,7 +42,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                          f"(default {DEFAULT_TIMEOUT:g})")
     parser.add_argument("--output", "-o", choices=OUTPUT_FORMATS, default="table",
                         help="report format (default: table)")
-    add_registry_arguments(parser)
 
 
 def _cluster(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
@@ -74,16 +67,10 @@ def _cluster(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from nfd.cli.compat_validate_node import parse_tags
+    from nfd.cli._spec_args import parse_tags, spec_from_args
     from nfd.cluster import cluster_report, render_cluster_table, validate_cluster
-    from nfd.cluster._spec_source import load_compat_spec
 
-    options = None
-    if args.image is not None:
-        from nfd.cli._registry_options import registry_options_from_args
-
-        options = registry_options_from_args(args)
-    spec, context = load_compat_spec(args.spec, args.image, options, args.artifact_digest)
+    spec, context = spec_from_args(args)
     cluster, origin = _cluster(args)
     result = validate_cluster(spec, cluster, parse_tags(args.tags))
     if args.output == "table":

@@ -21,22 +21,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from nfd.api import load_spec, loads_spec
-    from nfd.compat import ERROR, lint_spec
+    from nfd.compat import ERROR, lint_spec, load_compat_spec
 
     if (args.file is None) == (args.image is None):
         raise UsageError("give a spec FILE or --image REF (one of them)")
-    if args.file is not None:
-        source = args.file
-        spec = load_spec(args.file)
-    else:
+    options = None
+    if args.image is not None:
         from nfd.cli._registry_options import registry_options_from_args
-        from nfd.compat._artifacts import fetch_compat_spec
 
-        fetched = fetch_compat_spec(args.image, registry_options_from_args(args),
-                                    artifact_digest=args.artifact_digest)
-        source = f"{fetched.image}@{fetched.artifact_digest}"
-        spec = loads_spec(fetched.data, source)
+        options = registry_options_from_args(args)
+    spec, _ = load_compat_spec(args.file, args.image, options, args.artifact_digest)
+    source = spec.source
     findings = lint_spec(spec)
     for finding in findings:
         print(finding.text(source), file=sys.stderr)

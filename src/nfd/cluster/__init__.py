@@ -13,6 +13,7 @@ The Kubernetes client library is imported only by :func:`list_node_features`.
 
 from __future__ import annotations
 
+from nfd.api import DEFAULT_NFD_NAMESPACE
 from nfd.cluster._affinity import (
     POD_SPEC_PATHS,
     Affinity,
@@ -39,7 +40,6 @@ from nfd.cluster._labels import (
     sanitize_name,
 )
 from nfd.cluster._nodefeatures import (
-    DEFAULT_NFD_NAMESPACE,
     ClusterFeatures,
     cluster_features_from_document,
     merge_cluster,

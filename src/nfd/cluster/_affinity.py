@@ -14,7 +14,9 @@ ours ``N1 | N2`` must both hold, i.e. ``(E1 | E2) & (N1 | N2)``, which in
 Kubernetes' OR-of-ANDs form is the cross product ``E1&N1 | E1&N2 | E2&N1 | E2&N2``
 (requirements of both terms concatenated). An empty existing term matches no node
 (Kubernetes API docs), so its products are dropped. Existing preferred terms are
-kept; ours are appended unless already present (patching twice changes nothing).
+kept; ours are appended unless already present. When every existing required
+term already holds one of ours (a manifest patched before), it is kept as is,
+so patching twice changes nothing.
 """
 
 from __future__ import annotations
@@ -123,6 +125,8 @@ def merge_node_affinity(existing: Any, ours: dict[str, Any], path: str) -> dict[
         if not live:
             raise SpecError("the existing required node affinity matches no node (no non-empty "
                             "nodeSelectorTerms); refusing to merge", path=rpath)
+        if all(any(_implies(e, n) for n in ours[REQUIRED]["nodeSelectorTerms"]) for e in live):
+            return _with_preferred(merged, existing, ours, path)  # already patched: keep as is
         product = []
         for e in live:
             for n in ours[REQUIRED]["nodeSelectorTerms"]:
@@ -130,6 +134,18 @@ def merge_node_affinity(existing: Any, ours: dict[str, Any], path: str) -> dict[
                 if term not in product:
                     product.append(term)
         merged[REQUIRED] = {**copy.deepcopy(required), "nodeSelectorTerms": product}
+    return _with_preferred(merged, existing, ours, path)
+
+
+def _implies(term: Any, ours: dict[str, Any]) -> bool:
+    """Whether ``term`` already holds every requirement of our term ``ours``."""
+    have = term.get("matchExpressions") or []
+    return all(req in have for req in ours["matchExpressions"])
+
+
+def _with_preferred(merged: dict[str, Any], existing: dict[str, Any], ours: dict[str, Any],
+                    path: str) -> dict[str, Any]:
+    """Existing preferred terms kept, ours appended unless already there."""
     if PREFERRED in ours:
         current = existing.get(PREFERRED) or []
         if not isinstance(current, list):

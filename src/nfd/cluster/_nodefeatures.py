@@ -13,11 +13,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from nfd.api import NODE_NAME_LABEL, Features, NodeFeature, node_feature_from_obj
+from nfd.api import (
+    DEFAULT_NFD_NAMESPACE,
+    NODE_NAME_LABEL,
+    Features,
+    NodeFeature,
+    merge_node_features,
+    merge_order,
+    node_feature_from_obj,
+)
 from nfd.api._convert import join_path, mapping, sequence
 from nfd.errors import SpecError
 
-DEFAULT_NFD_NAMESPACE = "node-feature-discovery"
 _LIST_KINDS = ("NodeFeatureList", "List")
 
 
@@ -62,18 +69,15 @@ def parse_node_features(items: Iterable[Any], path: str = "items",
 def merge_cluster(objects: Iterable[NodeFeature], nfd_namespace: str = DEFAULT_NFD_NAMESPACE,
                   ignored: Iterable[str] = ()) -> ClusterFeatures:
     """Group by node and merge in the master's order; nodes come out sorted by name."""
+    objects = list(objects)
+    out = ClusterFeatures(ignored=list(ignored))
+    out.nodes = merge_node_features(objects, nfd_namespace)
     by_node: dict[str, list[NodeFeature]] = {}
     for nf in objects:
         by_node.setdefault(nf.node_name, []).append(nf)
-    out = ClusterFeatures(ignored=list(ignored))
-    for node in sorted(by_node):
-        items = sorted(by_node[node],
-                       key=lambda nf: (nf.namespace != nfd_namespace, nf.name, nf.namespace))
-        merged = Features()
-        for nf in items:
-            merged.merge(nf.features)
-        out.nodes[node] = merged
-        out.objects[node] = [f"{nf.namespace}/{nf.name}" for nf in items]
+    for node in out.nodes:
+        out.objects[node] = [f"{nf.namespace}/{nf.name}"
+                             for nf in merge_order(by_node[node], nfd_namespace)]
     return out
 
 

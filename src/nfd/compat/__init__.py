@@ -5,6 +5,7 @@ from __future__ import annotations
 from nfd.compat._explain import explain_expression, node_text
 from nfd.compat._lint import ERROR, WARNING, Finding, lint_spec, lint_spec_bytes
 from nfd.compat._report import first_failure, nfd_report, rich_report
+from nfd.compat._spec_source import load_compat_spec
 from nfd.compat._validate import (
     RULE_MATCHED,
     CompatibilityStatus,
@@ -23,6 +24,7 @@ __all__ = [
     "first_failure",
     "lint_spec",
     "lint_spec_bytes",
+    "load_compat_spec",
     "nfd_report",
     "node_text",
     "rich_report",

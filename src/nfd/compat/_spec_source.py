@@ -1,7 +1,8 @@
-"""Where a cluster command's compatibility spec comes from: a file, or an image's artifact.
+"""Where a compatibility spec comes from: a file, or the artifact attached to an image.
 
-Same calls as ``validate-node``, so both commands resolve images, platforms
-and artifacts identically; the context returned names the origin in reports.
+Every command (validate-node, validate-spec, validate-cluster, affinity) loads its
+spec here, so images, platforms and artifacts resolve identically everywhere; the
+context returned names the origin in reports.
 """
 
 from __future__ import annotations

@@ -1,0 +1,76 @@
+"""Flags shared by the commands that evaluate a spec: where it comes from, which sets.
+
+``--image REF | --spec FILE`` with ``--artifact-digest``, ``--tags`` (cobra's
+StringSlice semantics, as NFD's client), and the registry flags.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+from typing import Any
+
+from nfd.errors import UsageError
+
+
+def add_spec_arguments(parser: argparse.ArgumentParser, *, tags: bool = True) -> None:
+    """``--image``/``--spec`` (one required), ``--artifact-digest``, ``--tags``, registry flags."""
+    from nfd.cli._registry_options import add_registry_arguments
+
+    what = parser.add_mutually_exclusive_group(required=True)
+    what.add_argument("--image", metavar="REF", help="image whose attached spec is used")
+    what.add_argument("--spec", metavar="FILE", help="compatibility spec file ('-' for stdin)")
+    parser.add_argument("--artifact-digest", metavar="DIGEST",
+                        help="use this compatibility artifact (default: the newest)")
+    if tags:
+        parser.add_argument("--tags", action="append", default=[], metavar="T1,T2",
+                            help="only compatibility sets with one of these tags")
+    add_registry_arguments(parser)
+
+
+def spec_from_args(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
+    """The spec named by the flags, and a context naming its origin for reports."""
+    from nfd.compat import load_compat_spec
+
+    options = None
+    if args.image is not None:
+        from nfd.cli._registry_options import registry_options_from_args
+
+        options = registry_options_from_args(args)
+    return load_compat_spec(args.spec, args.image, options, args.artifact_digest)
+
+
+def parse_tags(values: list[str]) -> list[str]:
+    """cobra's StringSlice: each flag value is a CSV record; repeated flags add up.
+
+    Like Go's ``encoding/csv`` (no lazy quotes), a quote inside an unquoted
+    field is an error.
+    """
+    tags: list[str] = []
+    for value in values:
+        if not value:
+            continue
+        try:
+            fields = next(csv.reader([value], strict=True))
+        except csv.Error as exc:
+            raise UsageError(f"--tags {value!r}: {exc}") from None
+        for raw, field in zip(_raw_fields(value), fields, strict=False):
+            if not raw.startswith('"') and '"' in raw:
+                raise UsageError(f"--tags {value!r}: bare \" in non-quoted field {field!r}")
+        tags.extend(fields)
+    return tags
+
+
+def _raw_fields(value: str) -> list[str]:
+    """The fields of a CSV record as written (quotes kept), for the bare-quote check."""
+    fields, current, quoted = [], "", False
+    for ch in value:
+        if ch == '"':
+            quoted = not quoted
+        if ch == "," and not quoted:
+            fields.append(current)
+            current = ""
+        else:
+            current += ch
+    fields.append(current)
+    return fields
