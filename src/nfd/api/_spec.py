@@ -67,6 +67,15 @@ class FeatureMatcherTerm:
     match_expressions: dict[str, MatchExpression] | None = None
     match_name: MatchExpression | None = None
 
+    def to_obj(self) -> dict[str, Any]:
+        """The term as a document (nil matchers left out, an empty ``{}`` kept)."""
+        obj: dict[str, Any] = {"feature": self.feature}
+        if self.match_expressions is not None:
+            obj["matchExpressions"] = {k: e.to_obj() for k, e in self.match_expressions.items()}
+        if self.match_name is not None:
+            obj["matchName"] = self.match_name.to_obj()
+        return obj
+
 
 @dataclass(frozen=True, slots=True)
 class MatchAnyElem:
@@ -239,15 +248,6 @@ def load_spec(path: str | Path, limits: LoadLimits | None = None) -> CompatSpec:
     return parse_spec(load_file(path, limits=limits), str(path))
 
 
-def _term_to_obj(term: FeatureMatcherTerm) -> dict[str, Any]:
-    obj: dict[str, Any] = {"feature": term.feature}
-    if term.match_expressions is not None:
-        obj["matchExpressions"] = {k: e.to_obj() for k, e in term.match_expressions.items()}
-    if term.match_name is not None:
-        obj["matchName"] = term.match_name.to_obj()
-    return obj
-
-
 def _rule_to_obj(rule: GroupRule) -> dict[str, Any]:
     obj: dict[str, Any] = {"name": rule.name}
     if rule.vars:
@@ -255,10 +255,10 @@ def _rule_to_obj(rule: GroupRule) -> dict[str, Any]:
     if rule.vars_template:
         obj["varsTemplate"] = rule.vars_template
     if rule.match_features:
-        obj["matchFeatures"] = [_term_to_obj(t) for t in rule.match_features]
+        obj["matchFeatures"] = [t.to_obj() for t in rule.match_features]
     if rule.match_any:
         obj["matchAny"] = [
-            {"matchFeatures": [_term_to_obj(t) for t in e.match_features]} for e in rule.match_any
+            {"matchFeatures": [t.to_obj() for t in e.match_features]} for e in rule.match_any
         ]
     return obj
 

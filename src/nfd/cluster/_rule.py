@@ -71,18 +71,8 @@ def select_sets(spec: CompatSpec, tags: Sequence[str]) -> list[tuple[int, Compat
     return chosen
 
 
-def term_to_obj(term: FeatureMatcherTerm) -> dict[str, Any]:
-    """A FeatureMatcherTerm as NodeFeatureRule YAML (nil matchers left out, ``{}`` kept)."""
-    obj: dict[str, Any] = {"feature": term.feature}
-    if term.match_expressions is not None:
-        obj["matchExpressions"] = {k: e.to_obj() for k, e in term.match_expressions.items()}
-    if term.match_name is not None:
-        obj["matchName"] = term.match_name.to_obj()
-    return obj
-
-
 def _terms(terms: Iterable[FeatureMatcherTerm]) -> list[dict[str, Any]]:
-    return [term_to_obj(t) for t in terms]
+    return [t.to_obj() for t in terms]
 
 
 def _reads_backrefs(rules: Iterable[GroupRule]) -> bool:
