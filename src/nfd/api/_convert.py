@@ -116,6 +116,8 @@ def string_map(value: Any, path: str) -> dict[str, str]:
     if value is None:
         return {}
     obj = mapping(value, path)
+    if all(type(k) is str and type(v) is str for k, v in obj.items()):
+        return dict(obj)  # the usual case, without building a path per element
     out: dict[str, str] = {}
     for key, item in obj.items():
         name = key_str(key, join_path(path, str(key)))

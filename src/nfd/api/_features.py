@@ -118,8 +118,11 @@ def features_to_obj(features: Features) -> dict[str, Any]:
 def _flag_elements(value: Any, path: str) -> FlagElements | None:
     if value is None:
         return None
+    obj = mapping(value, path)
+    if all(type(k) is str and item == {} for k, item in obj.items()):
+        return set(obj)  # the usual case, without building a path per element
     out: FlagElements = set()
-    for key, item in mapping(value, path).items():
+    for key, item in obj.items():
         name = key_str(key, join_path(path, str(key)))
         if item is not None and not (isinstance(item, dict) and not item):
             raise SpecError("flag elements take an empty value ({})", path=join_path(path, name))
