@@ -13,9 +13,11 @@ import tarfile
 from pathlib import Path
 from typing import Any
 
+from tests._shared import hosts_dir
+
 from nfd.api import NFD_API_VERSION, NODE_NAME_LABEL, Features, features_to_obj
 
-HOSTS_DIR = Path("/work/shared/fixtures/hosts")
+HOSTS_DIR = hosts_dir()
 HOSTS = ("amd-epyc-debian12", "gpu-h100-ubuntu2404")
 NFD_NAMESPACE = "node-feature-discovery"
 

@@ -110,3 +110,31 @@ def test_platform_manifest_of_an_index(plain_registry: Registry, push: PushImage
                "--features", str(features), "--output", "json")
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["compatible"] is True
+
+
+def _node_feature(node: str, features: dict[str, object]) -> dict[str, object]:
+    return {"apiVersion": "nfd.k8s-sigs.io/v1alpha1", "kind": "NodeFeature",
+            "metadata": {"name": node, "namespace": "node-feature-discovery",
+                         "labels": {"nfd.node.kubernetes.io/node-name": node}},
+            "spec": {"features": features}}
+
+
+def test_validate_cluster_and_affinity_from_image(plain_registry: Registry, push: PushImage,
+                                                  tmp_path: Path) -> None:
+    image = push(plain_registry)
+    _attach(image)
+    other = json.loads(json.dumps(FEATURES))
+    other["attributes"]["cpu.model"]["elements"]["vendor_id"] = "ARM"
+    dump = tmp_path / "nodefeatures.json"
+    dump.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": [
+        _node_feature("good", FEATURES), _node_feature("arm", other)]}))
+    proc = nfd("compat", "validate-cluster", "--image", image, "--nodefeatures", str(dump),
+               "-o", "json")
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["image"] == image
+    verdicts = {node["name"]: node["compatible"] for node in report["nodes"]}
+    assert verdicts == {"good": True, "arm": False}
+    affinity = nfd("compat", "affinity", "--image", image, "-o", "json")
+    assert affinity.returncode == 0, affinity.stderr
+    assert "NodeFeatureRule" in affinity.stdout and "vfio-pci" in affinity.stdout

@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-import os
 import tarfile
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from tests._shared import shared_dir
+
 HOSTS = ("gpu-h100-ubuntu2404", "amd-epyc-debian12")
-
-
-def shared_dir() -> Path:
-    """``../shared`` beside the repository checkout, or ``$NFD_SHARED_DIR``."""
-    env = os.environ.get("NFD_SHARED_DIR")
-    if env:
-        return Path(env)
-    return Path(__file__).resolve().parents[2] / ".." / "shared"
 
 
 @pytest.fixture(scope="session")

@@ -32,4 +32,6 @@ def node_text(e: ExpressionStatus) -> str:
 def explain_expression(e: ExpressionStatus) -> str:
     """``feature.name op value: node has X``."""
     where = f"{e.feature}.{e.name}" if e.name else e.feature
+    if not e.node.get("available"):
+        return f"{where} {e.expression} failed: the node has no {e.feature} feature"
     return f"{where} {e.expression} failed: node has {node_text(e)}"
