@@ -18,7 +18,12 @@ from typing import Any
 from nfd.errors import EvaluationError
 
 MAX_TEMPLATE_BYTES = 64 * 1024
-_ACTION = re.compile(r"\{\{(-\s)?(.*?)(\s-)?\}\}", re.S)
+# text/template's trim markers need one of its own four space characters next to them.
+_ACTION = re.compile(r"\{\{(-[ \t\r\n])?(.*?)([ \t\r\n]-)?\}\}", re.S)
+_TEMPLATE_SPACE = " \t\r\n"
+# Go's strings.TrimSpace (unicode.IsSpace); str.strip() would also take U+001C..U+001F.
+_GO_SPACE = "\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006" \
+    "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
 _CHAIN = re.compile(r"(?:\$[A-Za-z0-9_]*|\.)(?:\.[A-Za-z0-9_]+)*|(?:\.[A-Za-z0-9_]+)+")
 _INDEX = re.compile(r"index\s+(\S+)((?:\s+(?:\"(?:[^\"\\\\]|\\\\.)*\"|`[^`]*`|-?[0-9]+))+)")
 _INDEX_ARG = re.compile(r"\"(?:[^\"\\\\]|\\\\.)*\"|`[^`]*`|-?[0-9]+")
@@ -49,13 +54,13 @@ def _tokens(template: str) -> list[tuple[str, str]]:
     for m in _ACTION.finditer(template):
         text = template[pos:m.start()]
         if m.group(1):
-            text = text.rstrip()
+            text = text.rstrip(_TEMPLATE_SPACE)
         out.append(("text", text))
         out.append(("action", m.group(2).strip()))
         pos = m.end()
         if m.group(3):
             rest = template[pos:]
-            pos += len(rest) - len(rest.lstrip())
+            pos += len(rest) - len(rest.lstrip(_TEMPLATE_SPACE))
     tail = template[pos:]
     if "{{" in tail:
         raise EvaluationError("varsTemplate: unclosed action")
@@ -246,7 +251,7 @@ def expand_vars_template(template: str, matched: dict[str, Any]) -> dict[str, st
     _execute(nodes, matched, {"$": matched}, out)
     result: dict[str, str] = {}
     for line in "".join(out).split("\n"):
-        line = line.strip()
+        line = line.strip(_GO_SPACE)
         if not line:
             continue
         key, sep, value = line.partition("=")
