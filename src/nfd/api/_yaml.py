@@ -206,6 +206,11 @@ _QUOTED = frozenset(("'", '"', "|", ">"))
 _MERGE_KEY = object()
 
 
+def _not_json(word: str) -> Any:
+    """NaN and Infinity are not JSON: let the YAML parser read such a text."""
+    raise ValueError(f"{word} is not JSON")
+
+
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     out = dict(pairs)
     if len(out) != len(pairs):
@@ -274,7 +279,7 @@ def loads_all(data: str | bytes, *, source: str | None = None,
             # (kubectl) have none and are too big to pay a Python call per object.
             hook = _no_duplicates if len(text) <= STRICT_JSON_BYTES else None
             try:
-                docs = [json.loads(text, object_pairs_hook=hook)]
+                docs = [json.loads(text, object_pairs_hook=hook, parse_constant=_not_json)]
             except (ValueError, RecursionError):
                 docs = _parse_yaml(text, used_aliases)
         else:
