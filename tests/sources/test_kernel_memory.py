@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from nfd.sources import HostPaths, discover_kernel, discover_memory, parse_version
+from nfd.sources import HostPaths, discover_kernel, discover_memory, parse_kernel_version
 
 TreeWriter = Callable[[dict[str, str | bytes]], Path]
 VER = "6.8.0-45-generic"
@@ -26,7 +26,7 @@ VER = "6.8.0-45-generic"
     ("6.1.0.foo", {"full": "6.1.0.foo"}),
 ])
 def test_version_parsing(raw: str, expected: dict[str, str]) -> None:
-    assert parse_version(raw) == expected
+    assert parse_kernel_version(raw) == expected
 
 
 def test_kernel_features_from_a_full_tree(make_tree: TreeWriter) -> None:

@@ -19,7 +19,7 @@ from nfd.sources._cpu import discover_cpu
 from nfd.sources._cpu_facts import CpuFacts, cpu_facts
 from nfd.sources._discover import SOURCES, Discovery, discover, uses_live_cpuid
 from nfd.sources._hostpaths import HostPaths
-from nfd.sources._kernel import discover_kernel, parse_kconfig, parse_version
+from nfd.sources._kernel import discover_kernel, parse_kconfig, parse_kernel_version
 from nfd.sources._local import discover_local, parse_feature_file
 from nfd.sources._memory import discover_memory
 from nfd.sources._network import discover_network
@@ -46,7 +46,7 @@ __all__ = [
     "discover_usb",
     "parse_feature_file",
     "parse_kconfig",
+    "parse_kernel_version",
     "parse_os_release",
-    "parse_version",
     "uses_live_cpuid",
 ]

@@ -34,7 +34,7 @@ def kernel_release(host: HostPaths) -> str | None:
     return None if text is None else go_trim_space(text)
 
 
-def parse_version(raw: str) -> dict[str, str]:
+def parse_kernel_version(raw: str) -> dict[str, str]:
     """``parseVersion``: sanitised ``full`` plus major/minor/revision when the pattern fits."""
     full = _VERSION_CHARS.sub("_", raw).strip("-_.")
     out = {"full": full}
@@ -135,7 +135,7 @@ def discover_kernel(host: HostPaths) -> Features:
     features = Features()
     release = kernel_release(host)
     if release is not None:
-        features.attributes["version"] = parse_version(release)
+        features.attributes["version"] = parse_kernel_version(release)
     for path in kconfig_candidates(host, release):
         raw = _read_kconfig_file(path)
         if raw is not None:
