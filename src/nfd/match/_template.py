@@ -185,11 +185,37 @@ def _go_print(value: Any) -> str:
     return str(value)
 
 
+MAX_OUTPUT_CHARS = 1 << 20
+MAX_STEPS = 1_000_000
+
+
+class _Output(list[str]):
+    """Template output with a budget: nested ranges over matched features can multiply
+    without end, and a spec must not be able to hang or exhaust the node."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.chars = 0
+        self.steps = 0
+
+    def append(self, text: str) -> None:
+        self.chars += len(text)
+        if self.chars > MAX_OUTPUT_CHARS:
+            raise EvaluationError(
+                f"varsTemplate: output exceeds {MAX_OUTPUT_CHARS} characters")
+        super().append(text)
+
+    def step(self) -> None:
+        self.steps += 1
+        if self.steps > MAX_STEPS:
+            raise EvaluationError(f"varsTemplate: more than {MAX_STEPS} range iterations")
+
+
 def _truthy(value: Any) -> bool:
     return bool(value)
 
 
-def _execute(nodes: list[_Node], dot: Any, variables: dict[str, Any], out: list[str]) -> None:
+def _execute(nodes: list[_Node], dot: Any, variables: dict[str, Any], out: _Output) -> None:
     for node in nodes:
         if node.kind == "text":
             out.append(node.arg)
@@ -211,7 +237,7 @@ def _check_pipeline(arg: str) -> None:
         raise _unsupported(arg)
 
 
-def _range(node: _Node, dot: Any, variables: dict[str, Any], out: list[str]) -> None:
+def _range(node: _Node, dot: Any, variables: dict[str, Any], out: _Output) -> None:
     target = _resolve(node.arg, dot, variables)
     if isinstance(target, dict):
         items: list[tuple[Any, Any]] = sorted(target.items())
@@ -225,6 +251,7 @@ def _range(node: _Node, dot: Any, variables: dict[str, Any], out: list[str]) -> 
         _execute(node.alt, dot, variables, out)
         return
     for key, item in items:
+        out.step()
         scope = dict(variables)
         if node.key_var:
             scope[node.key_var] = key if isinstance(key, str) else str(key)
@@ -247,7 +274,7 @@ def compile_template(template: str) -> list[Any]:
 def expand_vars_template(template: str, matched: dict[str, Any]) -> dict[str, str]:
     """Execute ``template`` on the matched features and split the output into ``key=value``."""
     nodes = compile_template(template)
-    out: list[str] = []
+    out = _Output()
     _execute(nodes, matched, {"$": matched}, out)
     result: dict[str, str] = {}
     for line in "".join(out).split("\n"):
