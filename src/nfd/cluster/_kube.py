@@ -83,8 +83,19 @@ def _kubeconfig_path(options: KubeOptions) -> str | None:
     return default if os.path.exists(default) else None
 
 
+def _require_client() -> None:
+    """A clear error instead of an ImportError when the client library is missing."""
+    try:
+        importlib.import_module("kubernetes")
+    except ImportError:
+        raise ClusterError("live cluster mode needs the 'kubernetes' package "
+                           "(pip install 'nfd-client[cluster]'), or use --nodefeatures "
+                           "with a 'kubectl get nodefeatures -A -o json' dump") from None
+
+
 def load_configuration(options: KubeOptions) -> tuple[Any, list[str]]:
     """A ``kubernetes.client.Configuration`` (never the library's global one) and log lines."""
+    _require_client()
     from kubernetes import client
     from kubernetes.config.config_exception import ConfigException
 
