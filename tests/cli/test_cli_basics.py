@@ -133,3 +133,21 @@ def test_validate_spec_reads_stdin() -> None:
     proc = nfd("compat", "validate-spec", "-", stdin=EXAMPLE.read_text())
     assert proc.returncode == 0
     assert "valid (1 compatibility set, 2 rules)" in proc.stdout
+
+
+def test_a_bug_is_one_line_with_its_own_exit_code(capsys: pytest.CaptureFixture[str],
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    import argparse
+
+    from nfd.cli._base import EXIT_INTERNAL, run_command
+
+    def broken(_: argparse.Namespace) -> int:
+        raise KeyError("oops")
+
+    monkeypatch.delenv("NFD_DEBUG", raising=False)
+    assert run_command(argparse.ArgumentParser(prog="nfd x"), broken, []) == EXIT_INTERNAL
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "internal error: KeyError" in err
+    monkeypatch.setenv("NFD_DEBUG", "1")
+    with pytest.raises(KeyError):
+        run_command(argparse.ArgumentParser(prog="nfd x"), broken, [])

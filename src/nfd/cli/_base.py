@@ -2,7 +2,8 @@
 
 Exit codes (design.md): 0 compatible / success, 1 not compatible, 2 bad input
 or usage, 3 registry, network, auth or cluster failure, 4 no compatibility
-artifact on the image. Broken pipes and Ctrl-C are handled here too.
+artifact on the image; 70 is reserved for our own bugs (one line, never a
+traceback unless NFD_DEBUG is set). Broken pipes and Ctrl-C are handled here too.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ EXIT_NOT_COMPATIBLE = 1
 EXIT_USAGE = 2
 EXIT_REGISTRY = 3
 EXIT_NO_ARTIFACT = 4
+EXIT_INTERNAL = 70  # EX_SOFTWARE: a bug of ours, never the user's input
 EXIT_INTERRUPTED = 130
 
 
@@ -74,3 +76,10 @@ def run_command(
         where = f"{exc.filename}: " if exc.filename else ""
         print(f"{parser.prog}: error: {where}{exc.strerror or exc}", file=sys.stderr)
         return EXIT_USAGE
+    except Exception as exc:
+        # A bug: one line for the user (set NFD_DEBUG=1 for the traceback).
+        if os.environ.get("NFD_DEBUG"):
+            raise
+        print(f"{parser.prog}: internal error: {type(exc).__name__}: {_one_line(str(exc))} "
+              "(a bug in nfd-client; NFD_DEBUG=1 shows where)", file=sys.stderr)
+        return EXIT_INTERNAL
