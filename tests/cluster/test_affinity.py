@@ -224,3 +224,31 @@ def test_list_of_workloads(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     for doc in patched["items"]:
         k8s_validate(doc)
         assert "nodeAffinity" in pod_spec_of(doc)["affinity"]
+
+
+@pytest.mark.parametrize("manifest", [
+    {"apiVersion": "apps/v1", "kind": {}, "spec": {}},
+    {"apiVersion": "apps/v1", "kind": ["Deployment"], "spec": {}},
+    {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}, "spec": {
+        "containers": [], "affinity": {"nodeAffinity": {
+            "requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [
+                {"matchExpressions": 7}]}}}}},
+    {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}, "spec": {
+        "containers": [], "affinity": {"nodeAffinity": {
+            "requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [
+                {"matchExpressions": [{"key": {}, "operator": "In"}]}]}}}}},
+    {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}, "spec": {
+        "containers": [], "affinity": {"nodeAffinity": {
+            "requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [
+                "not-a-term"]}}}}},
+])
+def test_malformed_manifests_are_one_line_errors(manifest: dict[str, object], tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "manifest.json"
+    path.write_text(json.dumps(manifest))
+    spec = Path(__file__).resolve().parents[2] / "examples" / "image-compatibility.yaml"
+    code = main(["compat", "affinity", "--spec", str(spec), "--patch", str(path)])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "internal error" not in err and err.strip().splitlines()[-1].startswith(
+        "nfd compat affinity: error: ")

@@ -121,6 +121,8 @@ def merge_node_affinity(existing: Any, ours: dict[str, Any], path: str) -> dict[
         if not isinstance(terms, list):
             raise SpecError("nodeSelectorTerms must be a list", path=join_path(rpath,
                                                                                 "nodeSelectorTerms"))
+        for index, term in enumerate(terms):
+            _check_term(term, join_path(join_path(rpath, "nodeSelectorTerms"), index))
         live = [t for t in terms if not _is_empty_term(t)]
         if not live:
             raise SpecError("the existing required node affinity matches no node (no non-empty "
@@ -135,6 +137,29 @@ def merge_node_affinity(existing: Any, ours: dict[str, Any], path: str) -> dict[
                     product.append(term)
         merged[REQUIRED] = {**copy.deepcopy(required), "nodeSelectorTerms": product}
     return _with_preferred(merged, existing, ours, path)
+
+
+def _check_term(term: Any, path: str) -> None:
+    """An existing nodeSelectorTerm must have Kubernetes' shape before we combine it."""
+    if not isinstance(term, dict):
+        raise SpecError("a nodeSelectorTerm must be a mapping", path=path)
+    for field in ("matchExpressions", "matchFields"):
+        requirements = term.get(field)
+        if requirements is None:
+            continue
+        fpath = join_path(path, field)
+        if not isinstance(requirements, list):
+            raise SpecError("must be a list", path=fpath)
+        for i, req in enumerate(requirements):
+            rpath = join_path(fpath, i)
+            if not isinstance(req, dict) or not isinstance(req.get("key"), str) or not (
+                    isinstance(req.get("operator"), str)):
+                raise SpecError("a requirement needs a string key and operator", path=rpath)
+            values = req.get("values")
+            if values is not None and (not isinstance(values, list) or not all(
+                    isinstance(v, str) for v in values)):
+                raise SpecError("values must be a list of strings", path=join_path(rpath,
+                                                                                    "values"))
 
 
 def _implies(term: Any, ours: dict[str, Any]) -> bool:
@@ -184,7 +209,7 @@ def patch_workload(doc: Any, node_affinity: dict[str, Any], path: str = "") -> A
                                                                       i))
                         for i, item in enumerate(doc["items"])]
         return out
-    if kind not in POD_SPEC_PATHS:
+    if not isinstance(kind, str) or kind not in POD_SPEC_PATHS:
         return doc
     patched = copy.deepcopy(doc)
     pod = _pod_spec(patched, str(kind), path)
@@ -206,4 +231,5 @@ def patchable(doc: Any) -> int:
         return 0
     if doc.get("kind") == "List" and isinstance(doc.get("items"), list):
         return sum(patchable(item) for item in doc["items"])
-    return 1 if doc.get("kind") in POD_SPEC_PATHS else 0
+    kind = doc.get("kind")
+    return 1 if isinstance(kind, str) and kind in POD_SPEC_PATHS else 0
