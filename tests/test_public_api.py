@@ -26,3 +26,15 @@ def test_importing_nfd_stays_light() -> None:
             "print(sorted(m for m in ('httpx','yaml','re2','kubernetes') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_template_engine_loads_only_when_a_template_is_used() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, nfd.compat, nfd.match; "
+            "print('nfd.match._template_exec' in sys.modules); "
+            "nfd.match.expand_vars_template('a=1', {}); "
+            "print('nfd.match._template_exec' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "True"]

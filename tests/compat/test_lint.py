@@ -74,11 +74,11 @@ def test_structure_errors() -> None:
 
 def test_unsupported_template_is_an_error() -> None:
     spec = loads_spec(HEAD + term("cpu.model", "        x: {op: Exists}\n")
-                      + "    varsTemplate: '{{ range .cpu.model }}{{ .Name | upper }}=1"
+                      + "    varsTemplate: '{{ range .cpu.model }}{{ .Name | semver }}=1"
                       "{{ end }}'\n")
     errors = [f for f in lint_spec(spec) if f.severity == ERROR]
     assert errors[0].path == "compatibilities[0].rules[0].varsTemplate"
-    assert "unsupported construct" in errors[0].message
+    assert "semver" in errors[0].message
 
 
 def test_lint_spec_bytes_raises_first_error_located() -> None:

@@ -20,7 +20,7 @@ from nfd.api import (
 )
 from nfd.api._convert import join_path
 from nfd.errors import EvaluationError, SpecError
-from nfd.match import OPS, RegexCache, compile_template, go_atoi, parse_version
+from nfd.match import OPS, RegexCache, go_atoi, parse_version
 
 ERROR = "error"
 WARNING = "warning"
@@ -153,6 +153,8 @@ class _Linter:
             for i, term in enumerate(elem.match_features):
                 self.term(term, join_path(join_path(epath, "matchFeatures"), i), defined_vars)
         if rule.vars_template:
+            from nfd.match._template import compile_template
+
             try:
                 compile_template(rule.vars_template)
             except EvaluationError as exc:

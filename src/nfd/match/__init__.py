@@ -21,10 +21,23 @@ from nfd.match._status import (
     node_value,
     rule_status,
 )
-from nfd.match._template import compile_template, expand_vars_template
 
 if typing.TYPE_CHECKING:
     from nfd.api import Features, GroupRule
+    from nfd.match._template import compile_template, expand_vars_template
+
+_LAZY = {"compile_template", "expand_vars_template"}
+
+
+def __getattr__(name: str) -> typing.Any:
+    # The template engine loads on first use (PEP 562): most specs have no template.
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from nfd.match import _template
+
+    value = getattr(_template, name)
+    globals()[name] = value
+    return value
 
 
 def evaluate_group_rule(

@@ -13,7 +13,6 @@ from nfd.api import FeatureMatcherTerm, Features, GroupRule, MatchExpression
 from nfd.errors import EvaluationError
 from nfd.match._matchers import MatchedElement, TermMatch, match_multi, match_names_multi
 from nfd.match._ops import RegexCache
-from nfd.match._template import expand_vars_template
 
 MatchedFeatures = dict[str, dict[str, list[MatchedElement]]]
 
@@ -139,4 +138,7 @@ def execute_group_rule(rule: GroupRule, features: Features, regexes: RegexCache)
 def _expand(rule: GroupRule, matched: MatchedFeatures, out: dict[str, str]) -> None:
     if not rule.vars_template:
         return
+    # The template engine is big; load it only for rules that have a template.
+    from nfd.match._template import expand_vars_template
+
     out.update(expand_vars_template(rule.vars_template, matched))
