@@ -22,6 +22,7 @@ from nfd.match._template_fmt import (
     fmt_value,
     go_type,
     is_print,
+    kind,
     sprint,
     sprintf,
     sprintln,
@@ -61,18 +62,13 @@ def _is_nil(v: Any) -> bool:
     return v is None or (isinstance(v, (GoList, GoMap)) and v.nil)
 
 
+_BASIC_KINDS = frozenset(("bool", "uint", "int", "float", "string"))
+
+
 def _basic(v: Any) -> str:
-    if isinstance(v, bool):
-        return "bool"
-    if isinstance(v, Uint8):
-        return "uint"
-    if isinstance(v, int):
-        return "int"
-    if isinstance(v, float):
-        return "float"
-    if isinstance(v, str):
-        return "string"
-    return ""
+    """Go's ``basicKind`` for comparisons: the kind of a scalar, "" for anything else."""
+    k = kind(v)
+    return k if k in _BASIC_KINDS else ""
 
 
 def _eq(args: list[Any]) -> bool:
