@@ -151,3 +151,48 @@ def test_a_bug_is_one_line_with_its_own_exit_code(capsys: pytest.CaptureFixture[
     monkeypatch.setenv("NFD_DEBUG", "1")
     with pytest.raises(KeyError):
         run_command(argparse.ArgumentParser(prog="nfd x"), broken, [])
+
+
+SPLIT_SPEC = """version: v1alpha1
+compatibilities:
+- rules:
+  - name: nic
+    matchAny:
+    - matchFeatures:
+      - feature: pci.device
+        matchExpressions:
+          vendor: {op: In, value: ["8086"]}
+          class: {op: In, value: ["0200"]}
+"""
+# Each expression matches some instance, but no one instance matches both.
+SPLIT_FEATURES = {"instances": {"pci.device": {"elements": [
+    {"attributes": {"vendor": "8086", "class": "0300"}},
+    {"attributes": {"vendor": "10de", "class": "0200"}}]}}}
+
+
+def test_instance_split_is_explained_not_hidden(tmp_path: Path) -> None:
+    spec, features = tmp_path / "spec.yaml", tmp_path / "f.json"
+    spec.write_text(SPLIT_SPEC)
+    features.write_text(json.dumps(SPLIT_FEATURES))
+    rich = nfd("compat", "validate-node", "--spec", str(spec), "--features", str(features),
+               "-o", "json")
+    assert rich.returncode == 1
+    alternative = json.loads(rich.stdout)["compatibilities"][0]["rules"][0]["matchedAny"][0]
+    # NFD marks both lines OK; the alternative itself did not match.
+    assert [e["isMatch"] for e in alternative["matchedExpressions"]] == [True, True]
+    assert alternative["isMatch"] is False
+    table = nfd("compat", "validate-node", "--spec", str(spec), "--features", str(features))
+    assert "no single instance matches them all" in table.stdout
+
+
+def test_first_failure_names_an_instance_split() -> None:
+    from nfd.api import features_from_obj, loads_spec
+    from nfd.compat import first_failure, validate_features
+
+    spec = loads_spec("version: v1alpha1\ncompatibilities:\n- rules:\n  - name: nic\n"
+                      "    matchFeatures:\n    - feature: pci.device\n      matchExpressions:\n"
+                      "        vendor: {op: In, value: ['8086']}\n"
+                      "        class: {op: In, value: ['0200']}\n")
+    result = validate_features(spec, features_from_obj(SPLIT_FEATURES))
+    assert first_failure(result.statuses[0]) == (
+        "rule 'nic': each expression matches, but no single instance matches them all")

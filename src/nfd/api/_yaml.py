@@ -59,7 +59,6 @@ class _Scalars:
     """Implicit resolution and construction of scalars, exactly as PyYAML's safe loader."""
 
     def __init__(self) -> None:
-        self._resolver = yaml.resolver.Resolver()
         self._constructor = yaml.constructor.SafeConstructor()
         self._resolvers = yaml.resolver.Resolver.yaml_implicit_resolvers
 

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from nfd.compat import CompatibilityStatus, ValidationResult, node_text
+from nfd.compat._explain import NO_SINGLE_INSTANCE, hides_instance_failure
 from nfd.match import ExpressionStatus, RuleStatus
 
 _RED, _GREEN, _CYAN, _BOLD, _RESET = "\033[91m", "\033[92m", "\033[36m", "\033[1m", "\033[0m"
@@ -59,25 +60,28 @@ def _box(title: str, header: Sequence[str], rows: list[list[str] | None],
     return lines
 
 
-def _rows(items: list[ExpressionStatus], start: int) -> list[list[str] | None]:
+def _rows(items: list[ExpressionStatus], start: int, matched: bool
+          ) -> list[list[str] | None]:
     rows: list[list[str] | None] = []
     for n, e in enumerate(items, start):
         feature = f"{e.feature}.{e.name}" if e.name else e.feature
         status = "OK" if e.is_match else "FAIL"
         rows.append([str(n), feature, str(e.expression), e.matcher_type, status,
                      "" if e.is_match else node_text(e)])
+    if hides_instance_failure(items, matched):
+        rows.append(["", "(all of the above)", "", "", "FAIL", NO_SINGLE_INSTANCE])
     return rows
 
 
 def _rule_table(rule: RuleStatus, paint: _Paint) -> list[str]:
     plain_verdict = "OK" if rule.is_match else "FAIL"
     verdict = paint(plain_verdict, _GREEN if rule.is_match else _RED, _BOLD)
-    rows = _rows(rule.matched_expressions, 1)
+    rows = _rows(rule.matched_expressions, 1, rule.features_match)
     count = len(rule.matched_expressions)
-    for alternative in rule.matched_any:
+    for alternative, matched in zip(rule.matched_any, rule.any_matches, strict=True):
         if rows:
             rows.append(None)
-        rows.extend(_rows(alternative, count + 1))
+        rows.extend(_rows(alternative, count + 1, matched))
         count += len(alternative)
     title = f"RULE: {rule.name.upper()} - {plain_verdict}"
     lines = _box(title, ["", "FEATURE", "EXPRESSION", "MATCHER TYPE", "STATUS", "NODE HAS"],

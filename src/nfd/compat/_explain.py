@@ -35,3 +35,12 @@ def explain_expression(e: ExpressionStatus) -> str:
     if not e.node.get("available"):
         return f"{where} {e.expression} failed: the node has no {e.feature} feature"
     return f"{where} {e.expression} failed: node has {node_text(e)}"
+
+
+NO_SINGLE_INSTANCE = "no single instance matches them all"
+
+
+def hides_instance_failure(items: list[ExpressionStatus], matched: bool) -> bool:
+    """A group that failed although every line is OK: NFD marks an instance expression OK
+    when it matches in any instance, but the group needs one instance matching them all."""
+    return not matched and bool(items) and all(e.is_match for e in items)

@@ -68,14 +68,9 @@ def _rich_rule(rule: RuleStatus) -> dict[str, Any]:
         "matchedExpressions": [_rich_expression(e) for e in rule.matched_expressions],
         "matchedAny": [
             {"isMatch": any_match, "matchedExpressions": [_rich_expression(e) for e in m]}
-            for m, any_match in zip(rule.matched_any, _any_verdicts(rule), strict=True)
+            for m, any_match in zip(rule.matched_any, rule.any_matches, strict=True)
         ],
     }
-
-
-def _any_verdicts(rule: RuleStatus) -> list[bool]:
-    """Whether each matchAny alternative matched, as far as the per-line statuses tell."""
-    return [bool(m) and all(e.is_match for e in m) for m in rule.matched_any]
 
 
 def rich_report(result: ValidationResult, context: dict[str, Any] | None = None
@@ -99,7 +94,11 @@ def rich_report(result: ValidationResult, context: dict[str, Any] | None = None
 
 def first_failure(status: CompatibilityStatus) -> str | None:
     """A one-line reason the set fails: the first failing rule and expression, or None."""
-    from nfd.compat._explain import explain_expression
+    from nfd.compat._explain import (
+        NO_SINGLE_INSTANCE,
+        explain_expression,
+        hides_instance_failure,
+    )
 
     for rule in status.rules:
         if rule.is_match:
@@ -107,6 +106,8 @@ def first_failure(status: CompatibilityStatus) -> str | None:
         for e in rule.matched_expressions:
             if not e.is_match:
                 return f"rule {rule.name!r}: {explain_expression(e)}"
+        if hides_instance_failure(rule.matched_expressions, rule.features_match):
+            return f"rule {rule.name!r}: each expression matches, but {NO_SINGLE_INSTANCE}"
         if rule.matched_any:
             return f"rule {rule.name!r}: no matchAny alternative matched"
         return f"rule {rule.name!r} did not match"

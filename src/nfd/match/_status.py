@@ -11,7 +11,7 @@ value(s) the node actually has, so a report can say why.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from nfd.api import FeatureMatcherTerm, Features, GroupRule, MatchExpression
@@ -45,6 +45,13 @@ class RuleStatus:
     is_match: bool
     matched_expressions: list[ExpressionStatus]
     matched_any: list[list[ExpressionStatus]]
+    # Whether each matchAny alternative matched as a whole. Not derivable from the
+    # lines: an instance expression is OK when it matched in any instance, even if no
+    # single instance matched them all.
+    any_matches: list[bool] = field(default_factory=list)
+    # Whether matchFeatures matched as a whole (True when the rule has none), for the same
+    # reason.
+    features_match: bool = True
 
 
 def _expression_matched(feature: str, name: str, expr: MatchExpression,
@@ -127,4 +134,6 @@ def rule_status(rule: GroupRule, result: RuleResult, features: Features) -> Rule
         _term_statuses(elem.match_features, result.match_any[i].matched_terms, features)
         for i, elem in enumerate(rule.match_any)
     ]
-    return RuleStatus(rule.name, result.is_match, matched, any_out)
+    return RuleStatus(rule.name, result.is_match, matched, any_out,
+                      [status.is_match for status in result.match_any],
+                      result.match_features is None or result.match_features.is_match)

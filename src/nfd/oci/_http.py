@@ -66,6 +66,20 @@ def make_http_client(options: RegistryOptions) -> httpx.Client:
     )
 
 
+@dataclass(frozen=True)
+class _Call:
+    """What stays the same across the attempts and redirects of one :meth:`HostSession.call`."""
+
+    method: str
+    repository: str
+    what: str
+    scopes: tuple[str, ...]
+    headers: Mapping[str, str] | None
+    content: bytes | None
+    limit: int
+    deadline: float
+
+
 class HostSession:
     """Requests to one registry host, sharing an ``httpx.Client`` and a token cache."""
 
@@ -121,14 +135,13 @@ class HostSession:
         """
         retry = method in IDEMPOTENT if idempotent is None else idempotent
         deadline = time.monotonic() + self._options.timeout
+        call = _Call(method, repository, what, scopes, headers, content, limit, deadline)
         attempt = 0
         while True:
             attempt += 1
             url = path if "://" in path else f"{self.base_url}{path}"
             try:
-                reply = self._send_following(
-                    method, url, repository, scopes, headers, content, limit, deadline, what
-                )
+                reply = self._send_following(call, url)
             except _Retryable as exc:
                 failure: RegistryError = exc.error
                 retry_after: float | None = None
@@ -152,56 +165,35 @@ class HostSession:
                 raise failure
             time.sleep(delay)
 
-    def _send_following(
-        self,
-        method: str,
-        url: str,
-        repository: str,
-        scopes: tuple[str, ...],
-        headers: Mapping[str, str] | None,
-        content: bytes | None,
-        limit: int,
-        deadline: float,
-        what: str,
-    ) -> Reply:
+    def _send_following(self, call: _Call, url: str) -> Reply:
         for _ in range(MAX_REDIRECTS + 1):
-            reply = self._send_once(method, url, repository, scopes, headers, content, limit,
-                                    deadline, what)
+            reply = self._send_once(call, url)
             location = reply.headers.get("Location")
             if reply.status not in (301, 302, 303, 307, 308) or not location \
-                    or method not in ("GET", "HEAD"):
+                    or call.method not in ("GET", "HEAD"):
                 return reply
             url = str(httpx.URL(url).join(location))
-        raise RegistryError(f"{what}: more than {MAX_REDIRECTS} redirects",
-                            registry=self.host, repository=repository)
+        raise RegistryError(f"{call.what}: more than {MAX_REDIRECTS} redirects",
+                            registry=self.host, repository=call.repository)
 
-    def _send_once(
-        self,
-        method: str,
-        url: str,
-        repository: str,
-        scopes: tuple[str, ...],
-        headers: Mapping[str, str] | None,
-        content: bytes | None,
-        limit: int,
-        deadline: float,
-        what: str,
-    ) -> Reply:
+    def _send_once(self, call: _Call, url: str) -> Reply:
+        method, repository, what = call.method, call.repository, call.what
+        deadline = call.deadline
         left = deadline - time.monotonic()
         if left <= 0:
             raise self._error(RegistryError, f"{what}: timed out after {self._options.timeout:g}s",
                               repository)
         request = self._http.build_request(
-            method, url, headers=dict(headers or {}), content=content,
+            method, url, headers=dict(call.headers or {}), content=call.content,
             timeout=httpx.Timeout(left),
-            extensions={SCOPE_EXTENSION: scopes, "nfd.repository": repository},
+            extensions={SCOPE_EXTENSION: call.scopes, "nfd.repository": repository},
         )
         same_host = origin_of(url) == origin_of(self.base_url)
         try:
             response = self._http.send(request, auth=self._auth if same_host else None,
                                        stream=True)
             try:
-                cap = limit if 200 <= response.status_code < 300 else MAX_ERROR_BODY
+                cap = call.limit if 200 <= response.status_code < 300 else MAX_ERROR_BODY
                 body = b"" if method == "HEAD" else self._read_body(
                     response, cap, deadline, what, repository)
             finally:
@@ -216,9 +208,7 @@ class HostSession:
                     # Docker's rule for local registries: no TLS spoken there, use plain HTTP.
                     self.scheme = "http"
                     self._auth = self._make_auth()
-                    return self._send_once(method, url.replace("https://", "http://", 1),
-                                           repository, scopes, headers, content, limit, deadline,
-                                           what)
+                    return self._send_once(call, url.replace("https://", "http://", 1))
                 raise self._error(RegistryError, f"{what}: TLS failure: {_short(exc)}",
                                   repository) from None
             raise _Retryable(self._error(
