@@ -196,3 +196,13 @@ def test_first_failure_names_an_instance_split() -> None:
     result = validate_features(spec, features_from_obj(SPLIT_FEATURES))
     assert first_failure(result.statuses[0]) == (
         "rule 'nic': each expression matches, but no single instance matches them all")
+
+
+def test_malformed_digest_is_refused_before_any_network() -> None:
+    # Port 1 on loopback: contacting it would fail with exit 3, not a usage error.
+    proc = nfd("compat", "remove-spec", "--image", "127.0.0.1:1/a:b", "--digest", "nothex")
+    assert proc.returncode == 2
+    assert "'nothex' is not a digest" in proc.stderr and "connect" not in proc.stderr
+    proc = nfd("compat", "validate-node", "--image", "127.0.0.1:1/a:b", "--artifact-digest",
+               "sha256:abc", "--features", str(ROOT / "examples" / "features-h100.json"))
+    assert proc.returncode == 2 and "is not a digest" in proc.stderr

@@ -57,7 +57,7 @@ def _mutate(doc: dict[str, Any], rng: random.Random) -> dict[str, Any]:
             for key in path[:-1]:
                 parent = parent[key]
             if rng.random() < 0.7:
-                parent[path[-1]] = rng.choice(JUNK)
+                parent[path[-1]] = copy.deepcopy(rng.choice(JUNK))
             elif isinstance(parent, dict):
                 parent.pop(path[-1], None)
         except (KeyError, IndexError, TypeError):

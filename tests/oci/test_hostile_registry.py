@@ -44,7 +44,7 @@ def _mutate(doc: dict[str, Any], rng: random.Random) -> dict[str, Any]:
             node = node[key]
         if len(parents) > 1:
             container, key = parents[-1]
-            container[key] = rng.choice(JUNK)
+            container[key] = copy.deepcopy(rng.choice(JUNK))
     return doc
 
 

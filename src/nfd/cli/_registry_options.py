@@ -33,6 +33,17 @@ def add_registry_arguments(parser: argparse.ArgumentParser) -> None:
                        help=f"time limit per registry request (default {DEFAULT_TIMEOUT:g})")
 
 
+def digest_argument(value: str) -> str:
+    """argparse ``type`` for digest flags: a malformed digest is a usage error at once,
+    before any registry is contacted."""
+    from nfd.oci._reference import is_valid_digest
+
+    if not is_valid_digest(value):
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not a digest (expected sha256:<64 hex> or sha512:<128 hex>)")
+    return value
+
+
 def read_secret(stream: TextIO) -> str:
     """The secret on ``stream``, without its final newline (as NFD's readStdin)."""
     secret = stream.read()

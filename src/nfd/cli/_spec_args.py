@@ -15,12 +15,12 @@ from nfd.errors import UsageError
 
 def add_spec_arguments(parser: argparse.ArgumentParser, *, tags: bool = True) -> None:
     """``--image``/``--spec`` (one required), ``--artifact-digest``, ``--tags``, registry flags."""
-    from nfd.cli._registry_options import add_registry_arguments
+    from nfd.cli._registry_options import add_registry_arguments, digest_argument
 
     what = parser.add_mutually_exclusive_group(required=True)
     what.add_argument("--image", metavar="REF", help="image whose attached spec is used")
     what.add_argument("--spec", metavar="FILE", help="compatibility spec file ('-' for stdin)")
-    parser.add_argument("--artifact-digest", metavar="DIGEST",
+    parser.add_argument("--artifact-digest", metavar="DIGEST", type=digest_argument,
                         help="use this compatibility artifact (default: the newest)")
     if tags:
         parser.add_argument("--tags", action="append", default=[], metavar="T1,T2",

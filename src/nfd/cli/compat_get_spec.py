@@ -9,10 +9,10 @@ from nfd.cli._base import EXIT_OK
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from nfd.cli._registry_options import add_registry_arguments
+    from nfd.cli._registry_options import add_registry_arguments, digest_argument
 
     parser.add_argument("--image", required=True, metavar="REF", help="image to read")
-    parser.add_argument("--artifact-digest", metavar="DIGEST",
+    parser.add_argument("--artifact-digest", metavar="DIGEST", type=digest_argument,
                         help="this compatibility artifact (default: the newest)")
     add_registry_arguments(parser)
 

@@ -12,11 +12,12 @@ from nfd.cli._base import EXIT_OK
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from nfd.cli._registry_options import add_registry_arguments
+    from nfd.cli._registry_options import add_registry_arguments, digest_argument
 
     parser.add_argument("--image", required=True, metavar="REF", help="image to clean")
     which = parser.add_mutually_exclusive_group()
-    which.add_argument("--digest", metavar="D", help="remove this artifact")
+    which.add_argument("--digest", metavar="D", type=digest_argument,
+                       help="remove this artifact")
     which.add_argument("--all", action="store_true", help="remove every compatibility artifact")
     add_registry_arguments(parser)
 

@@ -10,11 +10,11 @@ from nfd.errors import UsageError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from nfd.cli._registry_options import add_registry_arguments
+    from nfd.cli._registry_options import add_registry_arguments, digest_argument
 
     parser.add_argument("file", nargs="?", metavar="FILE", help="spec file ('-' for stdin)")
     parser.add_argument("--image", metavar="REF", help="lint the spec attached to this image")
-    parser.add_argument("--artifact-digest", metavar="DIGEST",
+    parser.add_argument("--artifact-digest", metavar="DIGEST", type=digest_argument,
                         help="with --image: this artifact (default: the newest)")
     parser.add_argument("--strict", action="store_true", help="treat warnings as errors")
     add_registry_arguments(parser)
