@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
+from tests._cli import assert_one_line_error, nfd
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "image-compatibility.yaml"
@@ -21,25 +20,11 @@ FEATURES_OK = {
 }
 
 
-def nfd(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "nfd", *args], capture_output=True, text=True,
-                          input=stdin, timeout=60, check=False)
-
-
 @pytest.fixture
 def features_ok(tmp_path: Path) -> Path:
     path = tmp_path / "features.json"
     path.write_text(json.dumps(FEATURES_OK))
     return path
-
-
-def assert_one_line_error(proc: subprocess.CompletedProcess[str], code: int, *parts: str) -> None:
-    assert proc.returncode == code, proc.stderr
-    lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1, proc.stderr
-    assert "Traceback" not in proc.stderr
-    for part in parts:
-        assert part in lines[0]
 
 
 def test_compatible_node_exits_0_with_table(features_ok: Path) -> None:

@@ -13,7 +13,7 @@ import tarfile
 from pathlib import Path
 from typing import Any
 
-from tests._shared import hosts_dir
+from tests._fixtures import hosts_dir
 
 from nfd.api import NFD_API_VERSION, NODE_NAME_LABEL, Features, features_to_obj
 

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
+from tests._cli import assert_one_line_error, nfd
 from tests.match._cases import Case, go_ordered, load_cases
 
 from nfd._gojson import dumps
@@ -30,21 +30,8 @@ def _run(tmp_path: Path, spec: object, features: object, *extra: str
                          encoding="utf-8")
     feat_file.write_text(features if isinstance(features, str) else json.dumps(features),
                          encoding="utf-8")
-    return subprocess.run(
-        [sys.executable, "-m", "nfd", "compat", "validate-node", "--spec", str(spec_file),
-         "--features", str(feat_file), *extra],
-        capture_output=True, text=True, timeout=60, cwd=tmp_path,
-    )
-
-
-def _assert_one_line_error(proc: subprocess.CompletedProcess[str], *needles: str) -> None:
-    assert proc.returncode == 2, proc.stderr
-    assert proc.stdout == ""
-    assert "Traceback" not in proc.stderr
-    lines = proc.stderr.splitlines()
-    assert len(lines) == 1, proc.stderr
-    for needle in needles:
-        assert needle in lines[0]
+    return nfd("compat", "validate-node", "--spec", str(spec_file), "--features",
+               str(feat_file), *extra, cwd=tmp_path)
 
 
 def _rule(name: str, expressions: dict[str, object], **extra: object) -> dict[str, object]:
@@ -107,44 +94,41 @@ def test_tags_follow_cobra_string_slice(tmp_path: Path, tags: list[str],
 def test_engine_error_names_file_and_path(tmp_path: Path) -> None:
     proc = _run(tmp_path, _rule("r", {"attr_1": {"op": "InRegexp", "value": ["("]}}),
                 FEATURES, "--output-json")
-    _assert_one_line_error(
-        proc, "spec.yaml", "compatibilities[0].rules[0].matchFeatures[0].matchExpressions.attr_1",
-        "valid regexps")
+    assert_one_line_error(
+        proc, 2, "spec.yaml",
+        "compatibilities[0].rules[0].matchFeatures[0].matchExpressions.attr_1", "valid regexps")
 
 
 def test_not_a_number_error(tmp_path: Path) -> None:
     proc = _run(tmp_path, _rule("r", {"attr_1": {"op": "Gt", "value": ["1"]}}), FEATURES)
-    _assert_one_line_error(proc, "spec.yaml", 'not a number "true"')
+    assert_one_line_error(proc, 2, "spec.yaml", 'not a number "true"')
 
 
 def test_unknown_op_error(tmp_path: Path) -> None:
     proc = _run(tmp_path, _rule("r", {"attr_1": {"op": "Inn", "value": ["x"]}}), FEATURES)
-    _assert_one_line_error(proc, "matchExpressions.attr_1", 'invalid Op "Inn"')
+    assert_one_line_error(proc, 2, "matchExpressions.attr_1", 'invalid Op "Inn"')
 
 
 def test_structural_spec_error(tmp_path: Path) -> None:
     spec = _rule("r", {"attr_1": {"op": "In", "valeu": ["x"]}})
     proc = _run(tmp_path, spec, FEATURES)
-    _assert_one_line_error(proc, "spec.yaml", "matchExpressions.attr_1.valeu")
+    assert_one_line_error(proc, 2, "spec.yaml", "matchExpressions.attr_1.valeu")
 
 
 def test_yaml_syntax_error(tmp_path: Path) -> None:
     proc = _run(tmp_path, "version: v1alpha1\ncompatibilities: [\n  - {rules: [}\n", FEATURES)
-    _assert_one_line_error(proc, "spec.yaml")
+    assert_one_line_error(proc, 2, "spec.yaml")
 
 
 def test_bad_features_document(tmp_path: Path) -> None:
     proc = _run(tmp_path, _rule("r", {}), '{"flags": {"x": {"elements": ["a"]}}}')
-    _assert_one_line_error(proc, "features.json", "flags.x.elements")
+    assert_one_line_error(proc, 2, "features.json", "flags.x.elements")
 
 
 def test_missing_spec_file(tmp_path: Path) -> None:
-    proc = subprocess.run(
-        [sys.executable, "-m", "nfd", "compat", "validate-node", "--spec",
-         str(tmp_path / "nope.yaml"), "--features", str(tmp_path / "nope.json")],
-        capture_output=True, text=True, timeout=60,
-    )
-    _assert_one_line_error(proc, "nope.yaml")
+    proc = nfd("compat", "validate-node", "--spec", str(tmp_path / "nope.yaml"),
+               "--features", str(tmp_path / "nope.json"))
+    assert_one_line_error(proc, 2, "nope.yaml")
 
 
 def test_lone_surrogate_in_features_reads_as_replacement_character(tmp_path: Path) -> None:

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from tests._cli import nfd
 from tests.oci._registry import Registry, free_port
 from tests.oci.conftest import PASSWORD, USER, PushImage
 
@@ -19,11 +18,6 @@ FEATURES = {
     "instances": {"pci.device": {"elements": [{"attributes": {"vendor": "0eee",
                                                                "class": "0200"}}]}},
 }
-
-
-def nfd(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "nfd", *args], capture_output=True, text=True,
-                          input=stdin, timeout=120, check=False)
 
 
 @pytest.fixture

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests._shared import shared_dir
+from tests import _fixtures
+from tests._fixtures import hosts_dir
 
 HOSTS = ("gpu-h100-ubuntu2404", "amd-epyc-debian12")
 
@@ -16,9 +17,7 @@ HOSTS = ("gpu-h100-ubuntu2404", "amd-epyc-debian12")
 @pytest.fixture(scope="session")
 def host_trees(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """Each real host tarball unpacked once into its own temporary directory."""
-    hosts = shared_dir() / "fixtures" / "hosts"
-    if not hosts.is_dir():
-        pytest.skip(f"shared fixtures not found at {hosts}")
+    hosts = hosts_dir()
     trees = {}
     for name in HOSTS:
         dest = tmp_path_factory.mktemp(name)
@@ -31,15 +30,15 @@ def host_trees(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Parametrize ``os_release_path`` over the real os-release files of the shared fixtures."""
     if "os_release_path" in metafunc.fixturenames:
-        folder = shared_dir() / "fixtures" / "os-release"
-        files = sorted(folder.glob("*.os-release")) if folder.is_dir() else []
+        files = sorted(_fixtures.os_release_dir().glob("*.os-release"))
+        assert files, f"no os-release fixtures in {_fixtures.os_release_dir()}"
         metafunc.parametrize("os_release_path", files, ids=[f.name for f in files])
 
 
 @pytest.fixture(scope="session")
 def os_release_dir() -> Path:
     """The folder of real os-release files."""
-    return shared_dir() / "fixtures" / "os-release"
+    return _fixtures.os_release_dir()
 
 
 TreeWriter = Callable[[dict[str, str | bytes]], Path]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,11 +12,11 @@ import pytest
 from nfd.api import load_features_document
 from nfd.errors import UsageError
 from nfd.sources import SOURCES, HostPaths, discover
+from tests._cli import nfd
 
 
 def _run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "nfd", "export", "features", *args],
-                          capture_output=True, text=True, cwd=cwd, check=False, timeout=60)
+    return nfd("export", "features", *args, cwd=cwd)
 
 
 def test_live_host_matches_sysfs_and_procfs() -> None:
