@@ -15,7 +15,6 @@ is spending (set with :meth:`BudgetScope.spending`).
 
 from __future__ import annotations
 
-import math
 import ssl
 import threading
 import time
@@ -28,19 +27,6 @@ import httpcore
 import httpx
 
 Clock = Callable[[], float]
-# Longest --timeout we accept: beyond a day is a typo, and sockets refuse huge values.
-MAX_TIMEOUT = 86400.0
-
-
-def check_timeout(seconds: float) -> float:
-    """``seconds`` if it is a usable timeout (finite, positive, at most a day), else ValueError."""
-    if not isinstance(seconds, (int, float)) or isinstance(seconds, bool) \
-            or not math.isfinite(seconds) or not 0 < seconds <= MAX_TIMEOUT:
-        raise ValueError(f"a timeout must be a number of seconds in (0, {MAX_TIMEOUT:g}], "
-                         f"not {seconds!r}")
-    return float(seconds)
-
-
 class BudgetExceeded(Exception):
     """More bytes arrived for one operation than its budget allows."""
 

@@ -67,7 +67,7 @@ class RegistryOptions:
     progress: ProgressCallback | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        from nfd._budget import check_timeout
+        from nfd._timeouts import check_timeout
         from nfd.errors import UsageError
 
         try:
