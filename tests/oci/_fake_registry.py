@@ -223,7 +223,8 @@ class FakeRegistry(ThreadingHTTPServer):
         self.server_close()
 
 
-def trickle(handler: Handler, data: bytes, delay: float, *, stop_after: float = 30.0) -> None:
+def trickle(handler: BaseHTTPRequestHandler, data: bytes, delay: float, *,
+            stop_after: float = 30.0) -> None:
     """Write ``data`` raw, one byte per ``delay`` seconds, until done or the client leaves."""
     handler.close_connection = True
     ends = time.monotonic() + stop_after
@@ -238,7 +239,7 @@ def trickle(handler: Handler, data: bytes, delay: float, *, stop_after: float = 
         return
 
 
-def send_endless(handler: Handler, status: int, headers: dict[str, str], *,
+def send_endless(handler: BaseHTTPRequestHandler, status: int, headers: dict[str, str], *,
                  chunk: bytes = b"x" * 65536, cap: int = 1 << 30) -> int:
     """A chunked body that never ends (up to ``cap`` bytes); returns the bytes sent."""
     handler.close_connection = True
