@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "image-compatibility.yaml"
 
 FEATURES_OK = {
-    "flags": {"kernel.loadedmodule": {"elements": {"vfio-pci": {}}}},
+    "flags": {"kernel.loadedmodule": {"elements": {"vfio_pci": {}}}},
     "attributes": {"cpu.model": {"elements": {"vendor_id": "AMD"}}},
     "instances": {"pci.device": {"elements": [{"attributes": {"vendor": "0fff",
                                                                "class": "0200"}}]}},
@@ -92,9 +92,9 @@ def test_engine_error_is_located_and_exit_2(tmp_path: Path, features_ok: Path) -
                     "        vendor_id: {op: Inn, value: [Intel]}\n")
     proc = nfd("compat", "validate-node", "--spec", str(spec), "--features", str(features_ok))
     assert_one_line_error(proc, 2, "compatibilities[0].rules[0].matchFeatures[0]"
-                          ".matchExpressions.vendor_id", 'invalid Op "Inn"')
+                          ".matchExpressions.vendor_id.op", 'unknown op "Inn"')
     lint = nfd("compat", "validate-spec", str(spec))
-    assert_one_line_error(lint, 2, f"{spec}: compatibilities[0].rules[0].matchFeatures[0]"
+    assert_one_line_error(lint, 2, f"error: {spec}: compatibilities[0].rules[0].matchFeatures[0]"
                           ".matchExpressions.vendor_id.op: unknown op \"Inn\" (expected one of In,"
                           " NotIn, InRegexp")
 
