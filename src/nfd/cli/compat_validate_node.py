@@ -11,7 +11,7 @@ import sys
 from typing import Any
 
 from nfd.cli._base import EXIT_NOT_COMPATIBLE, EXIT_OK
-from nfd.cli._output import OUTPUT_FORMATS, use_colour, write_document
+from nfd.cli._output import OUTPUT_FORMATS, terminal_width, use_colour, write_document
 from nfd.errors import UsageError
 
 MAX_FEATURES_BYTES = 256 << 20
@@ -70,7 +70,8 @@ def run(args: argparse.Namespace) -> int:
     elif args.output in (None, "table"):
         from nfd.cli._table import render_report
 
-        render_report(result, sys.stdout, use_colour(sys.stdout))
+        render_report(result, sys.stdout, use_colour(sys.stdout), spec,
+                      terminal_width(sys.stdout))
     else:
         write_document(rich_report(result, {**context, **origin}), args.output)
     sys.stdout.flush()
