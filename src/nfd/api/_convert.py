@@ -100,7 +100,7 @@ def check_keys(obj: dict[Any, Any], allowed: Iterable[str], path: str) -> dict[s
     for key, value in obj.items():
         name = canonical.get(str(key).lower()) if isinstance(key, str) else None
         if name is None:
-            from nfd._gostr import go_quote
+            from nfd._go.strconv import quote as go_quote
 
             expected = ", ".join(allowed)
             raise SpecError(

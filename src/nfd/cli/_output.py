@@ -19,7 +19,7 @@ def use_colour(stream: TextIO) -> bool:
 
 def write_json(obj: Any, stream: TextIO | None = None) -> None:
     """Indented JSON and a newline."""
-    from nfd._gojson import dumps
+    from nfd._go.json import dumps
 
     (stream or sys.stdout).write(dumps(obj, indent=2) + "\n")
 

@@ -61,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
     features, origin = _load_features(args)
     result = validate_features(spec, features, parse_tags(args.tags))
     if args.output_json:
-        from nfd._gojson import dumps
+        from nfd._go.json import dumps
 
         sys.stdout.write(dumps(nfd_report(result)))
     elif args.output == "table":

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from nfd._gostr import go_quote
+from nfd._go.strconv import quote as go_quote
 from nfd.api import (
     CompatSpec,
     FeatureMatcherTerm,
