@@ -15,7 +15,7 @@ import yaml
 from tests._cli import assert_one_line_error, nfd
 from tests.match._cases import Case, go_ordered, load_cases
 
-from nfd._gojson import dumps
+from nfd._go.json import dumps
 
 CLI_CASES = [c for c in load_cases(Path(__file__).parent / "cases") if c.raw.get("cli")]
 

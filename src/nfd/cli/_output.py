@@ -30,7 +30,7 @@ def terminal_width(stream: TextIO) -> int | None:
 
 def write_json(obj: Any, stream: TextIO | None = None) -> None:
     """Indented JSON and a newline."""
-    from nfd._gojson import dumps
+    from nfd._go.json import dumps
 
     (stream or sys.stdout).write(dumps(obj, indent=2) + "\n")
 

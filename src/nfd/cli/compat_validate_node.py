@@ -41,8 +41,7 @@ def _load_features(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
         from nfd.api import LoadLimits, load_features_document, load_file
 
         # A features file may be a whole cluster's NodeFeature list: larger than a spec.
-        doc = load_file(args.features, limits=LoadLimits(max_bytes=MAX_FEATURES_BYTES,
-                                                          max_nodes=MAX_FEATURES_BYTES))
+        doc = load_file(args.features, limits=LoadLimits(max_bytes=MAX_FEATURES_BYTES))
         return load_features_document(doc, node=args.node, source=args.features), {
             "features": args.features}
     if args.node:
@@ -64,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
     features, origin = _load_features(args)
     result = validate_features(spec, features, parse_tags(args.tags))
     if args.output_json:
-        from nfd._gojson import dumps
+        from nfd._go.json import dumps
 
         sys.stdout.write(dumps(nfd_report(result)))
     elif args.output in (None, "table"):

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from nfd._gostr import go_quote
+from nfd._go.strconv import quote as go_quote
 from nfd.api import (
     CompatSpec,
     FeatureMatcherTerm,

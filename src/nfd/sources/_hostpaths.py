@@ -15,13 +15,11 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from nfd._go.strings import trim_space
 from nfd.errors import UsageError
 
 HOST_DIRS = ("sys", "proc", "etc", "boot", "lib", "usr", "var")
-
-# Go's unicode.IsSpace set: str.strip() would also drop \x1c-\x1f, which Go keeps.
-_GO_SPACE = "\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006" \
-            "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+go_trim_space = trim_space  # strings.TrimSpace, under the name the sources use
 
 
 @dataclass(frozen=True)
@@ -94,11 +92,6 @@ class HostPaths:
     def is_live(self) -> bool:
         """True when the CPU running this process is the host's CPU (no ``root``)."""
         return self.root == "/"
-
-
-def go_trim_space(text: str) -> str:
-    """``strings.TrimSpace``."""
-    return text.strip(_GO_SPACE)
 
 
 def decode(data: bytes) -> str:
