@@ -15,6 +15,7 @@ import typing
 from collections.abc import Callable, Sequence
 
 from nfd.errors import (
+    AuthError,
     ClusterError,
     DiscoveryError,
     NfdError,
@@ -82,8 +83,6 @@ class CommandParser(argparse.ArgumentParser):
         return f" (did you mean {close[0]}?)" if close else ""
 
 
-
-
 def exit_code_for(exc: NfdError) -> int:
     """The exit code an error maps to."""
     if isinstance(exc, (RegistryError, ClusterError)):
@@ -96,7 +95,19 @@ def exit_code_for(exc: NfdError) -> int:
 
 
 def _one_line(text: str) -> str:
-    return " ".join(str(text).split("\n")).strip()
+    """One line, without the control characters a registry or spec author may have sent."""
+    from nfd._text import printable_line
+
+    return printable_line(str(text))
+
+
+def _message(exc: NfdError) -> str:
+    """The error's one line, with the flag to use when a registry wanted credentials."""
+    text = _one_line(str(exc))
+    if isinstance(exc, AuthError) and exc.credentials_sent is False:
+        text += (" (give --registry-username with --registry-password-stdin, "
+                 "--registry-token-stdin, or log in with docker/podman login)")
+    return text
 
 
 def run_command(
@@ -112,7 +123,7 @@ def run_command(
     try:
         return run(args)
     except NfdError as exc:
-        print(f"{parser.prog}: error: {_one_line(str(exc))}", file=sys.stderr)
+        print(f"{parser.prog}: error: {_message(exc)}", file=sys.stderr)
         return exit_code_for(exc)
     except KeyboardInterrupt:
         print(f"{parser.prog}: interrupted", file=sys.stderr)
@@ -124,7 +135,8 @@ def run_command(
         return EXIT_OK
     except OSError as exc:
         where = f"{exc.filename}: " if exc.filename else ""
-        print(f"{parser.prog}: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        print(f"{parser.prog}: error: {_one_line(f'{where}{exc.strerror or exc}')}",
+              file=sys.stderr)
         return EXIT_USAGE
     except Exception as exc:
         # A bug: one line for the user (set NFD_DEBUG=1 for the traceback).

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TextIO
 
+from nfd._text import printable_line
 from nfd.api import CompatSpec, GroupRule, MatchExpression
 from nfd.compat import CompatibilityStatus, ValidationResult, node_text
 from nfd.compat._explain import NO_SINGLE_INSTANCE, hides_instance_failure
@@ -65,6 +66,9 @@ def _wrap(cell: str, width: int) -> list[str]:
 def _box(title: str, header: Sequence[str], rows: list[list[str] | None],
          paint: _Paint, status_col: int, max_width: int | None = None) -> list[str]:
     """A light box-drawing table; ``None`` rows are separators."""
+    # Cells come from the spec and the node: no terminal controls get through.
+    title = printable_line(title)
+    rows = [None if row is None else [printable_line(cell) for cell in row] for row in rows]
     widths = [len(h) for h in header]
     for row in rows:
         for i, cell in enumerate(row or ()):
@@ -199,5 +203,6 @@ def render_report(result: ValidationResult, stream: TextIO, colour: bool,
 
 def _heading(number: int, status: CompatibilityStatus, paint: _Paint) -> str:
     head = paint(f"COMPATIBILITY SET #{number} ", _CYAN, _BOLD)
-    tail = f"Weight: {status.weight}" + (f"; Tag: {status.tag}" if status.tag else "")
-    return f"{head}{paint(tail, _CYAN)}\nDescription: {status.description}\n"
+    tail = f"Weight: {status.weight}" + (f"; Tag: {printable_line(status.tag)}"
+                                         if status.tag else "")
+    return f"{head}{paint(tail, _CYAN)}\nDescription: {printable_line(status.description)}\n"
