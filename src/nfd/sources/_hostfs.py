@@ -26,6 +26,7 @@ import errno
 import os
 import platform
 import stat
+import weakref
 import zlib
 from collections import deque
 from collections.abc import Callable
@@ -76,20 +77,21 @@ def _libc_syscall() -> Callable[..., int] | None:
 
 _SYSCALL = _libc_syscall()
 _OPENAT2 = _OPENAT2_SYSCALLS.get(platform.machine())
+_OPENAT2_NUMBER = ctypes.c_long(_OPENAT2 or -1)
+_OPEN_HOW_SIZE = ctypes.c_size_t(ctypes.sizeof(_OpenHow))
+_RESOLVE = _RESOLVE_IN_ROOT | _RESOLVE_NO_MAGICLINKS
 
 
 def _openat2(dirfd: int, rel: str, flags: int) -> int | None:
     """``openat2(dirfd, rel, flags, RESOLVE_IN_ROOT)``; None if the kernel or seccomp refuse it."""
     if _SYSCALL is None or _OPENAT2 is None:
         return None
-    how = _OpenHow(flags=flags | os.O_CLOEXEC, mode=0,
-                   resolve=_RESOLVE_IN_ROOT | _RESOLVE_NO_MAGICLINKS)
+    how = ctypes.byref(_OpenHow(flags=flags | os.O_CLOEXEC, mode=0, resolve=_RESOLVE))
     path = os.fsencode(rel)
     for _ in range(_OPENAT2_RETRIES):
-        fd = _SYSCALL(ctypes.c_long(_OPENAT2), ctypes.c_int(dirfd), ctypes.c_char_p(path),
-                      ctypes.byref(how), ctypes.c_size_t(ctypes.sizeof(how)))
+        fd = _SYSCALL(_OPENAT2_NUMBER, dirfd, path, how, _OPEN_HOW_SIZE)
         if fd >= 0:
-            return int(fd)
+            return fd
         err = ctypes.get_errno()
         if err in (errno.ENOSYS, errno.EPERM, errno.E2BIG):
             return None  # old kernel, or a seccomp profile that answers EPERM
@@ -114,6 +116,15 @@ class HostFS:
         self.root = root
         self.limits = limits or HostLimits()
         self.use_openat2 = use_openat2
+        self._root_fd: int | None = None
+
+    def _root(self) -> int:
+        """The root directory's ``O_PATH`` fd, opened once and closed with this object."""
+        if self._root_fd is None:
+            fd = os.open(self.root, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+            self._root_fd = fd
+            weakref.finalize(self, os.close, fd)
+        return self._root_fd
 
     @property
     def is_live(self) -> bool:
@@ -134,8 +145,8 @@ class HostFS:
             raise OSError(errno.EINVAL, "NUL byte in path", self.display(path))
         if self.is_live:
             return os.open(path, flags | os.O_CLOEXEC)
-        rootfd = os.open(self.root, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
         try:
+            rootfd = self._root()
             if self.use_openat2:
                 fd = _openat2(rootfd, path, flags)
                 if fd is not None:
@@ -143,8 +154,6 @@ class HostFS:
             return self._walk(rootfd, path, flags)
         except OSError as exc:
             raise OSError(exc.errno, exc.strerror, self.display(path)) from None
-        finally:
-            os.close(rootfd)
 
     def _walk(self, rootfd: int, path: str, flags: int) -> int:
         """Resolve ``path`` one component at a time; ``..`` and absolute links stay inside."""

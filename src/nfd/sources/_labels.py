@@ -22,7 +22,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from nfd.api import FeatureMatcherTerm, Features, GroupRule, MatchExpression
-from nfd.match import evaluate_group_rule
 from nfd.sources._hostpaths import HostPaths
 from nfd.sources._memory import go_atoi
 
@@ -196,6 +195,8 @@ _STATIC_RULES = (
 
 def custom_labels(features: Features, host: HostPaths) -> Labels:
     """``customSource.GetLabels`` with no configuration: the static RDMA rules."""
+    from nfd.match import evaluate_group_rule  # the engine loads only for labels
+
     return {label: "true" for label, rule in _STATIC_RULES
             if evaluate_group_rule(rule, features)[0].is_match}
 
