@@ -305,3 +305,18 @@ def test_pages_are_an_iterator_restarted_after_410(kubeconfig: Path, state: ApiS
     state.expire_continue_once = True
     numbers = [page.number for page in iter_pages(_fast(kubeconfig, page_size=10))]
     assert numbers == [1, 1, 2, 3]
+
+
+def test_kubeconfig_proxy_url_is_used(tmp_path: Path, server: ApiServer,
+                                      state: ApiState) -> None:
+    import yaml
+
+    # The API server's name does not resolve: only the proxy (our server) can answer.
+    config = write_kubeconfig(tmp_path / "kc", "http://kube.example.invalid:6443",
+                              {"admin": {"token": "good-token"}}, current="admin")
+    doc = yaml.safe_load(config.read_text())
+    doc["clusters"][0]["cluster"]["proxy-url"] = server.url
+    config.write_text(yaml.safe_dump(doc))
+    listing = list_node_features(KubeOptions(kubeconfig=str(config), timeout=5))
+    assert len(listing.items) == len(state.items)
+    assert listing.server == "http://kube.example.invalid:6443"
