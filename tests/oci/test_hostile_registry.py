@@ -394,3 +394,27 @@ def test_wrong_password_reads_differently_from_none() -> None:
         assert "--registry-username" not in wrong.stderr
     finally:
         registry.stop()
+
+
+def test_secret_echoed_into_a_document_is_redacted_too() -> None:
+    registry = FakeRegistry(referrers_api=True, username="bob", password=SECRET)
+    try:
+        image = image_with_artifact(registry, _options(username="bob", password=SECRET,
+                                                       timeout=5))
+
+        def echo_into_index(handler: Handler) -> bool:
+            if "/referrers/" not in handler.path or not handler.headers.get("Authorization"):
+                return False
+            entry = {"mediaType": OCI_MANIFEST, "digest": f"sha256:{SECRET}", "size": 1}
+            handler.reply(200, json.dumps({"schemaVersion": 2, "manifests": [entry]}).encode(),
+                          {"Content-Type": OCI_INDEX})
+            return True
+
+        registry.fault = echo_into_index
+        proc = nfd("compat", "get-spec", "--image", image, "--plain-http",
+                   "--registry-username", "bob", "--registry-password-stdin",
+                   stdin=SECRET + "\n")
+        assert_one_line_error(proc, 3, "invalid digest", "***")
+        assert SECRET not in proc.stderr
+    finally:
+        registry.stop()

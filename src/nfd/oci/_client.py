@@ -58,7 +58,7 @@ class RegistryClient:
         self._http = make_http_client(self.options, scope)
         self._requests = 0
         self._http.event_hooks["request"].append(self._count)
-        self._redactor = Redactor()
+        self._redactor = self.options.redactor or Redactor()
         self._redactor.add(self.options.password, username=self.options.username)
         self._redactor.add(self.options.token)
         self._shared = Environment(self._http, scope, tokens or TokenCache(), self._redactor,
