@@ -6,14 +6,18 @@ portable component-wise walk used where the kernel (or seccomp) refuses it.
 
 from __future__ import annotations
 
+import errno
 import gzip
 import os
+import tempfile
 import threading
 import tracemalloc
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from nfd.errors import DiscoveryError
 from nfd.sources import HostLimits, HostPaths, discover, discover_kernel, discover_system
@@ -253,3 +257,46 @@ def test_prefix_mode_has_the_same_fifo_safety_and_caps(tmp_path: Path,
     host = HostPaths(prefix=prefix, limits=HostLimits(max_file_bytes=64))
     assert discover_system(host, {}).attributes["dmiid"] == {"board_name": "board"}
     assert not opened.wait(0.2)
+
+
+_PARTS = st.sampled_from(["a", "b", "c", "f", "..", ".", "", "outside", "l1", "l2", "l3"])
+_TARGETS = st.builds(lambda absolute, parts: ("/" if absolute else "") + "/".join(parts),
+                     st.booleans(), st.lists(_PARTS, min_size=0, max_size=5))
+
+
+@settings(max_examples=60, deadline=None)
+@example(links=[], queries=[["f", "."], ["f", ""], ["a", ".", "..", "a"]])  # found by this test
+@example(links=[("l1", "/../../outside"), ("a/l2", "../../../f")], queries=[["l1"], ["a", "l2"]])
+@given(links=st.lists(st.tuples(st.sampled_from(["l1", "a/l2", "a/b/l3", "c/l1"]), _TARGETS),
+                      max_size=4, unique_by=lambda item: item[0]),
+       queries=st.lists(st.lists(_PARTS, min_size=1, max_size=6), min_size=1, max_size=8))
+def test_walk_resolves_exactly_as_the_kernel_and_never_leaves(
+        links: list[tuple[str, str]], queries: list[list[str]]) -> None:
+    """Random symlink tangles: the walk agrees with openat2(RESOLVE_IN_ROOT), nothing escapes."""
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp) / "root"
+        for directory in ("a/b", "c"):
+            (root / directory).mkdir(parents=True, exist_ok=True)
+        for rel in ("f", "a/f", "a/b/f", "c/f"):
+            (root / rel).write_text(rel)
+        (Path(tmp) / "outside").write_text("OUTSIDE")
+        (Path(tmp) / "f").write_text("OUTSIDE")
+        for where, target in links:
+            (root / where).symlink_to(target or ".")
+        kernel, walk = HostFS(str(root)), HostFS(str(root), use_openat2=False)
+        fd = os.open(root, os.O_PATH | os.O_DIRECTORY)
+        has_openat2 = _openat2(fd, "/", os.O_PATH) is not None
+        os.close(fd)
+        for parts in queries:
+            path = "/" + "/".join(parts)
+            got = _outcome(walk, path)
+            assert got != "OUTSIDE"
+            if has_openat2:
+                assert got == _outcome(kernel, path), (path, links)
+
+
+def _outcome(fs: HostFS, path: str) -> str:
+    try:
+        return fs.read_bytes(path).decode()
+    except OSError as exc:
+        return "dir" if exc.errno == errno.EISDIR else "error"

@@ -101,7 +101,8 @@ def _openat2(dirfd: int, rel: str, flags: int) -> int | None:
 
 
 def _components(path: str) -> list[str]:
-    return [part for part in path.split("/") if part and part != "."]
+    """Path components; empty ones become ``.`` so that ``file/`` and ``file/.`` fail as in C."""
+    return [part or "." for part in path.split("/")]
 
 
 class HostFS:
@@ -163,6 +164,8 @@ class HostFS:
         try:
             while pending:
                 name = pending.popleft()
+                if name == ".":
+                    continue  # the stack's top is always a directory
                 if name == "..":
                     if len(stack) > 1:
                         os.close(stack.pop())
@@ -179,7 +182,7 @@ class HostFS:
                     if target.startswith("/"):
                         while len(stack) > 1:
                             os.close(stack.pop())
-                    pending.extendleft(reversed(_components(target) or ["."]))
+                    pending.extendleft(reversed(_components(target)))
                     continue
                 if last:
                     os.close(fd)
