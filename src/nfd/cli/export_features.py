@@ -51,7 +51,7 @@ def print_discovery_notes(args: argparse.Namespace, result: Discovery) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Discover, render, write; errors propagate to the CLI base as typed errors."""
-    from nfd._gojson import dumps
+    from nfd._go.json import dumps
     from nfd.api import features_to_obj
     from nfd.sources import HostPaths, discover
 

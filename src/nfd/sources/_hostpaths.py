@@ -21,14 +21,12 @@ import stat
 from dataclasses import dataclass, field
 from zlib import error as zlib_error
 
+from nfd._go.strings import trim_space
 from nfd.errors import UsageError
 from nfd.sources._hostfs import HostFS, HostLimits
 
 HOST_DIRS = ("sys", "proc", "etc", "boot", "lib", "usr", "var")
-
-# Go's unicode.IsSpace set: str.strip() would also drop \x1c-\x1f, which Go keeps.
-_GO_SPACE = "\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006" \
-            "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+go_trim_space = trim_space  # strings.TrimSpace, under the name the sources use
 
 
 @dataclass(frozen=True)
@@ -188,11 +186,6 @@ class HostPaths:
             return stat.S_ISDIR(self._fs.stat(path, follow=follow).st_mode)
         except (OSError, ValueError):
             return False
-
-
-def go_trim_space(text: str) -> str:
-    """``strings.TrimSpace``."""
-    return text.strip(_GO_SPACE)
 
 
 def decode(data: bytes) -> str:

@@ -7,21 +7,13 @@ reads through the host prefix (``ProcDir/swaps``).
 from __future__ import annotations
 
 import errno
-import re
 
+from nfd._go.strconv import atoi
 from nfd.api import Features
 from nfd.sources._hostpaths import HostPaths, go_trim_space
 
-_GO_INT = re.compile(r"[+-]?[0-9]+", re.ASCII)
+go_atoi = atoi  # strconv.Atoi, under the name the sources use
 _QUANTITY_SUFFIXES = ("Ki", "Mi", "Gi", "Ti", "Pi", "Ei")
-
-
-def go_atoi(text: str) -> int | None:
-    """``strconv.Atoi``: optional sign and ASCII digits only, 64-bit range."""
-    if not _GO_INT.fullmatch(text):
-        return None
-    value = int(text)
-    return value if -(2**63) <= value < 2**63 else None
 
 
 def detect_numa(host: HostPaths) -> dict[str, str] | None:
