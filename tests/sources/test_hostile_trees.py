@@ -8,7 +8,11 @@ from __future__ import annotations
 
 import errno
 import gzip
+import json
 import os
+import platform
+import subprocess
+import sys
 import tempfile
 import threading
 import tracemalloc
@@ -300,3 +304,45 @@ def _outcome(fs: HostFS, path: str) -> str:
         return fs.read_bytes(path).decode()
     except OSError as exc:
         return "dir" if exc.errno == errno.EISDIR else "error"
+
+
+# Runs in a child: deny openat2 with EPERM (as Docker's older seccomp profiles do), then run nfd.
+_SECCOMP_DENY_OPENAT2 = r"""
+import ctypes, sys
+class Filter(ctypes.Structure):
+    _fields_ = [("code", ctypes.c_ushort), ("jt", ctypes.c_ubyte), ("jf", ctypes.c_ubyte),
+                ("k", ctypes.c_uint)]
+class Prog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.POINTER(Filter))]
+insns = (Filter * 4)(Filter(0x20, 0, 0, 0),                # load seccomp_data.nr
+                     Filter(0x15, 0, 1, 437),              # openat2?
+                     Filter(0x06, 0, 0, 0x00050000 | 1),   # -> errno EPERM
+                     Filter(0x06, 0, 0, 0x7FFF0000))       # everything else: allow
+prog = Prog(4, insns)
+libc = ctypes.CDLL(None, use_errno=True)
+assert libc.prctl(38, 1, 0, 0, 0) == 0                     # PR_SET_NO_NEW_PRIVS
+assert libc.prctl(22, 2, ctypes.byref(prog), 0, 0) == 0    # PR_SET_SECCOMP, FILTER
+from nfd.sources._hostfs import _openat2
+import os
+fd = os.open(sys.argv[1], os.O_PATH)
+print("openat2:", _openat2(fd, "/", os.O_PATH), file=sys.stderr)
+sys.argv = ["nfd", "export", "features", "--host-root", sys.argv[1]]
+from nfd.cli import main
+sys.exit(main())
+"""
+
+
+@pytest.mark.skipif(platform.machine() not in ("x86_64", "aarch64"),
+                    reason="the seccomp filter names openat2 by its x86-64/aarch64 number")
+def test_seccomp_refusing_openat2_falls_back_to_the_walk(root: Path, tmp_path: Path) -> None:
+    _put(root, f"{DMI}/product_name", link=str(tmp_path / "outside" / "shadow"))
+    _put(root, f"{DMI}/sys_vendor", link="/etc/vendor")
+    _put(root, "etc/vendor", "Inside Corp\n")
+    for rel in ("sys/bus/pci/devices", "sys/class/net", "sys/block"):
+        (root / rel).mkdir(parents=True)
+    proc = subprocess.run([sys.executable, "-c", _SECCOMP_DENY_OPENAT2, str(root)],
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert "openat2: None" in proc.stderr  # refused by the filter, so the walk ran
+    dmi = json.loads(proc.stdout)["attributes"]["system.dmiid"]["elements"]
+    assert dmi == {"sys_vendor": "Inside Corp"}
