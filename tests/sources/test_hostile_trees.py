@@ -346,3 +346,19 @@ def test_seccomp_refusing_openat2_falls_back_to_the_walk(root: Path, tmp_path: P
     assert "openat2: None" in proc.stderr  # refused by the filter, so the walk ran
     dmi = json.loads(proc.stdout)["attributes"]["system.dmiid"]["elements"]
     assert dmi == {"sys_vendor": "Inside Corp"}
+
+
+def test_what_a_bound_left_out_is_reported(root: Path) -> None:
+    with open(root / "etc-os-release-big", "wb") as fh:
+        fh.truncate(HostLimits().max_file_bytes + 1)
+    _put(root, "etc/os-release", link="/etc-os-release-big")
+    for rel in ("sys/bus/pci/devices", "sys/class/net", "sys/block"):
+        (root / rel).mkdir(parents=True)
+    result = discover(HostPaths(root=str(root)), sources=["system"])
+    assert "system.osrelease" not in result.features.attributes
+    assert result.metadata["overLimitCount"] == "1"
+    assert result.metadata["overLimitFirst"] == f"{root}/etc/os-release"
+    proc = nfd("export", "features", "--host-root", str(root))
+    assert proc.returncode == 0
+    assert "note: 1 host file(s) or listing(s) over nfd-client's bounds were left out, e.g. " \
+           f"'{root}/etc/os-release'" in proc.stderr

@@ -42,6 +42,7 @@ _RESOLVE_NO_MAGICLINKS = 0x02
 _RESOLVE_IN_ROOT = 0x10
 _OPENAT2_RETRIES = 4  # EAGAIN: a concurrent rename or mount inside the root
 _READ_CHUNK = 64 * 1024
+_REMEMBERED_OVER_LIMIT = 10
 
 
 @dataclass(frozen=True)
@@ -118,6 +119,8 @@ class HostFS:
         self.limits = limits or HostLimits()
         self.use_openat2 = use_openat2
         self._root_fd: int | None = None
+        self.over_limit: list[str] = []  # where a bound cut a read short (first few)
+        self.over_limit_count = 0
 
     def _root(self) -> int:
         """The root directory's ``O_PATH`` fd, opened once and closed with this object."""
@@ -197,6 +200,13 @@ class HostFS:
             for fd in stack:
                 os.close(fd)
 
+    def _over_limit(self, path: str, what: str, limit: int) -> HostLimitError:
+        """The error for ``path``, remembered so that the user can be told what was left out."""
+        self.over_limit_count += 1
+        if len(self.over_limit) < _REMEMBERED_OVER_LIMIT:
+            self.over_limit.append(self.display(path))
+        return HostLimitError(self.display(path), what, limit)
+
     # -- metadata -----------------------------------------------------------------------
 
     def stat(self, path: str, *, follow: bool = True) -> os.stat_result:
@@ -253,7 +263,7 @@ class HostFS:
             chunks.append(chunk)
             total += len(chunk)
             if total > cap:
-                raise HostLimitError(self.display(path), "bytes", cap)
+                raise self._over_limit(path, "bytes", cap)
 
     def read_gzip(self, path: str) -> bytes:
         """A gzip file's decompressed content (all members), capped like any read."""
@@ -267,7 +277,7 @@ class HostFS:
             total += len(chunk)
             out.append(chunk)
             if total > cap or inflater.unconsumed_tail:
-                raise HostLimitError(self.display(path), "decompressed bytes", cap)
+                raise self._over_limit(path, "decompressed bytes", cap)
             if not inflater.eof:
                 raise OSError(errno.EIO, "truncated gzip data", self.display(path))
             data = inflater.unused_data
@@ -283,7 +293,7 @@ class HostFS:
                 for entry in entries:
                     names.append(entry.name)
                     if len(names) > cap:
-                        raise HostLimitError(self.display(path), "directory entries", cap)
+                        raise self._over_limit(path, "directory entries", cap)
         finally:
             os.close(fd)
         return sorted(names, key=os.fsencode)
