@@ -362,3 +362,24 @@ def test_what_a_bound_left_out_is_reported(root: Path) -> None:
     assert proc.returncode == 0
     assert "note: 1 host file(s) or listing(s) over nfd-client's bounds were left out, e.g. " \
            f"'{root}/etc/os-release'" in proc.stderr
+
+
+def test_many_files_cannot_add_up_past_the_total_budget(root: Path, use_openat2: bool) -> None:
+    """65,536 PCI devices with 16 MiB ids each would be a TiB: one discovery reads a budget."""
+    devices = root / "sys" / "bus" / "pci" / "devices"
+    for i in range(6):
+        dev = devices / f"0000:00:0{i}.0"
+        dev.mkdir(parents=True)
+        for attr in ("class", "vendor", "device", "subsystem_vendor", "subsystem_device"):
+            (dev / attr).write_text(f"0x{i:04x}" + " " * 1000 + "\n")
+    limits = HostLimits(max_file_bytes=4096, max_total_bytes=12_000)
+    host = HostPaths(root=str(root), limits=limits, use_openat2=use_openat2)
+    result = discover(host, sources=["pci"])
+    assert len(result.features.instances["pci.device"] or []) == 2  # 10 files fit in 12,000
+    assert int(result.metadata["overLimitCount"]) >= 1
+    again = discover(host, sources=["pci"])  # the budget is per discovery, not per HostPaths
+    assert again.features.instances == result.features.instances
+    fs = HostFS(str(root), limits)
+    with pytest.raises(OSError, match="more than 12000 bytes read in one discovery"):
+        for _ in range(20):
+            fs.read_bytes("/sys/bus/pci/devices/0000:00:00.0/vendor")

@@ -105,6 +105,7 @@ def discover(host: HostPaths | None = None, *, sources: Iterable[str] = SOURCES,
                         metadata={"hostRoot": host.root, "hostPrefix": host.prefix,
                                   "cpuid": "not-run"})
     merged = Features()
+    host.begin_discovery()
     count_before, _ = host.over_limit()
     for name, run in SOURCE_TABLE:
         if name in wanted:

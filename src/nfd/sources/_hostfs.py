@@ -33,6 +33,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 MAX_FILE_BYTES = 16 * 1024 * 1024
+MAX_TOTAL_BYTES = 64 * 1024 * 1024  # all reads of one discovery: what it may hold in memory
 MAX_DIR_ENTRIES = 65536
 MAX_SYMLINKS = 40  # Linux's MAXSYMLINKS
 
@@ -50,6 +51,7 @@ class HostLimits:
     """Bounds on what one host read may cost."""
 
     max_file_bytes: int = MAX_FILE_BYTES
+    max_total_bytes: int = MAX_TOTAL_BYTES
     max_dir_entries: int = MAX_DIR_ENTRIES
     max_symlinks: int = MAX_SYMLINKS
 
@@ -121,6 +123,11 @@ class HostFS:
         self._root_fd: int | None = None
         self.over_limit: list[str] = []  # where a bound cut a read short (first few)
         self.over_limit_count = 0
+        self.budget_left = self.limits.max_total_bytes
+
+    def begin(self) -> None:
+        """A new discovery starts: the whole ``max_total_bytes`` budget is available again."""
+        self.budget_left = self.limits.max_total_bytes
 
     def _root(self) -> int:
         """The root directory's ``O_PATH`` fd, opened once and closed with this object."""
@@ -254,33 +261,43 @@ class HostFS:
         return fd
 
     def _read_capped(self, fd: int, cap: int, path: str) -> bytes:
+        limit = min(cap, self.budget_left)
         chunks: list[bytes] = []
         total = 0
         while True:
-            chunk = os.read(fd, min(_READ_CHUNK, cap + 1 - total))
+            chunk = os.read(fd, min(_READ_CHUNK, limit + 1 - total))
             if not chunk:
+                self.budget_left -= total
                 return b"".join(chunks)
             chunks.append(chunk)
             total += len(chunk)
-            if total > cap:
-                raise self._over_limit(path, "bytes", cap)
+            if total > limit:
+                raise self._over_budget(path, "bytes", cap)
+
+    def _over_budget(self, path: str, what: str, cap: int) -> HostLimitError:
+        if cap <= self.budget_left:
+            return self._over_limit(path, what, cap)
+        return self._over_limit(path, f"{what} read in one discovery",
+                                self.limits.max_total_bytes)
 
     def read_gzip(self, path: str) -> bytes:
         """A gzip file's decompressed content (all members), capped like any read."""
         data = self.read_bytes(path)
         cap = self.limits.max_file_bytes
+        limit = min(cap, self.budget_left)
         out: list[bytes] = []
         total = 0
         while data:
             inflater = zlib.decompressobj(wbits=31)
-            chunk = inflater.decompress(data, cap + 1 - total)
+            chunk = inflater.decompress(data, limit + 1 - total)
             total += len(chunk)
             out.append(chunk)
-            if total > cap or inflater.unconsumed_tail:
-                raise self._over_limit(path, "decompressed bytes", cap)
+            if total > limit or inflater.unconsumed_tail:
+                raise self._over_budget(path, "decompressed bytes", cap)
             if not inflater.eof:
                 raise OSError(errno.EIO, "truncated gzip data", self.display(path))
             data = inflater.unused_data
+        self.budget_left -= total
         return b"".join(out)
 
     def list_dir(self, path: str) -> list[str]:
