@@ -36,6 +36,8 @@ MAX_FILE_BYTES = 16 * 1024 * 1024
 MAX_TOTAL_BYTES = 64 * 1024 * 1024  # all reads of one discovery: what it may hold in memory
 MAX_DIR_ENTRIES = 65536
 MAX_SYMLINKS = 40  # Linux's MAXSYMLINKS
+# Components one walk may step through: 40 links of 4 KiB "a/../a/.." would be 80,000 opens.
+_MAX_WALK_STEPS = 4096
 
 # openat2(2): the syscall number is the same on x86-64 and aarch64.
 _OPENAT2_SYSCALLS = {"x86_64": 437, "aarch64": 437, "arm64": 437}
@@ -170,9 +172,12 @@ class HostFS:
         """Resolve ``path`` one component at a time; ``..`` and absolute links stay inside."""
         pending = deque(_components(path))
         stack = [os.dup(rootfd)]  # physical chain of directories from the root
-        links = 0
+        links = steps = 0
         try:
             while pending:
+                steps += 1
+                if steps > _MAX_WALK_STEPS:
+                    raise OSError(errno.ENAMETOOLONG, "path takes too many steps to resolve", path)
                 name = pending.popleft()
                 if name == ".":
                     continue  # the stack's top is always a directory
