@@ -9,8 +9,7 @@ import pytest
 from tests.oci._fake_registry import FakeRegistry, Handler
 from tests.oci._specs import spec_text
 
-from nfd.compat._artifact_push import attach_compat_spec
-from nfd.compat._artifacts import fetch_compat_spec
+from nfd.compat import attach_compat_spec, fetch_compat_spec
 from nfd.errors import AuthError, DigestMismatchError, RegistryError, TooLargeError
 from nfd.oci import Reference, RegistryClient, RegistryOptions
 

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from tests.oci._fake_registry import FakeRegistry, sha256
 
 from nfd.api import ARTIFACT_TYPE, SPEC_MEDIA_TYPE
-from nfd.compat._artifacts import fetch_compat_spec
+from nfd.compat import fetch_compat_spec
 from nfd.errors import NfdError
 from nfd.oci import RegistryOptions, fallback_tag
 

@@ -31,7 +31,25 @@ EXIT_NO_ARTIFACT = 4
 EXIT_INTERNAL = 70  # EX_SOFTWARE: a bug of ours, never the user's input
 EXIT_INTERRUPTED = 130
 
+# Library arguments whose flag is not simply ``--`` + the name with dashes.
+_FLAG_FOR_ARGUMENT = {
+    "digest": "--artifact-digest",
+    "digests": "--digest",
+    "spec_path": "--spec",
+}
 
+
+def flag_for(argument: str) -> str:
+    """The command-line flag of a library argument (``host_root`` -> ``--host-root``)."""
+    return _FLAG_FOR_ARGUMENT.get(argument) or "--" + argument.replace("_", "-")
+
+
+def message_of(exc: NfdError) -> str:
+    """The error's text with the arguments it names (`` `ca_file` ``) worded as flags."""
+    text = str(exc)
+    for name in exc.arguments:
+        text = text.replace(f"`{name}`", flag_for(name))
+    return text
 
 
 def exit_code_for(exc: NfdError) -> int:
@@ -62,7 +80,7 @@ def run_command(
     try:
         return run(args)
     except NfdError as exc:
-        print(f"{parser.prog}: error: {_one_line(str(exc))}", file=sys.stderr)
+        print(f"{parser.prog}: error: {_one_line(message_of(exc))}", file=sys.stderr)
         return exit_code_for(exc)
     except KeyboardInterrupt:
         print(f"{parser.prog}: interrupted", file=sys.stderr)

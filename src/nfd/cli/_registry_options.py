@@ -9,11 +9,16 @@ from typing import TextIO
 
 from nfd.errors import UsageError
 from nfd.oci._options import DEFAULT_TIMEOUT, RegistryOptions
-from nfd.oci._platform import Platform
+from nfd.oci._platform import Platform, host_platform
 
 
-def add_registry_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add --plain-http, --insecure, --ca-file, credentials, --platform and --timeout."""
+def add_registry_arguments(parser: argparse.ArgumentParser, *,
+                           platform_help: str | None = None) -> None:
+    """Add --plain-http, --insecure, --ca-file, credentials, --platform and --timeout.
+
+    ``platform_help`` replaces the reading commands' --platform help (``attach-spec``
+    writes to what the reference names unless a platform is given).
+    """
     group = parser.add_argument_group("registry")
     group.add_argument("--plain-http", action="store_true",
                        help="use plain HTTP for all registry communications")
@@ -28,9 +33,18 @@ def add_registry_arguments(parser: argparse.ArgumentParser) -> None:
     secret.add_argument("--registry-token-stdin", action="store_true",
                         help="read a registry access token from stdin")
     group.add_argument("--platform", metavar="OS/ARCH[/VARIANT]",
-                       help="the platform of a multi-platform image (default: this host's)")
+                       help=platform_help or (
+                           "on a multi-platform image, look for artifacts on the index and on "
+                           f"this platform's manifest (default: this host's, {host_platform()})"))
     group.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="SECONDS",
                        help=f"time limit per registry request (default {DEFAULT_TIMEOUT:g})")
+
+
+def platform_from_args(args: argparse.Namespace) -> Platform | None:
+    """The parsed ``--platform``; a malformed one is a usage error (exit 2), raised before
+    any registry is contacted."""
+    text = getattr(args, "platform", None)
+    return Platform.parse(text) if text is not None else None
 
 
 def digest_argument(value: str) -> str:
@@ -67,6 +81,7 @@ def progress_reporter(stream: TextIO | None = None) -> Callable[[str], None] | N
 
 def registry_options_from_args(args: argparse.Namespace) -> RegistryOptions:
     """Build :class:`RegistryOptions` from parsed flags, reading a stdin secret if asked."""
+    platform = platform_from_args(args)
     if getattr(args, "registry_password_stdin", False) and getattr(
             args, "registry_token_stdin", False):
         raise UsageError("cannot use --registry-token-stdin and --registry-password-stdin "
@@ -84,7 +99,6 @@ def registry_options_from_args(args: argparse.Namespace) -> RegistryOptions:
     timeout = getattr(args, "timeout", DEFAULT_TIMEOUT)
     if not timeout or timeout <= 0:
         raise UsageError(f"--timeout must be a positive number of seconds, not {timeout!r}")
-    text = getattr(args, "platform", None)
     return RegistryOptions(
         plain_http=bool(getattr(args, "plain_http", False)),
         insecure=bool(getattr(args, "insecure", False)),
@@ -92,7 +106,7 @@ def registry_options_from_args(args: argparse.Namespace) -> RegistryOptions:
         username=username if password is not None else None,
         password=password,
         token=token,
-        platform=Platform.parse(text) if text else None,
+        platform=platform,
         timeout=float(timeout),
         progress=progress_reporter(),
     )

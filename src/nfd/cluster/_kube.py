@@ -89,8 +89,9 @@ def _require_client() -> None:
         importlib.import_module("kubernetes")
     except ImportError:
         raise ClusterError("live cluster mode needs the 'kubernetes' package "
-                           "(pip install 'nfd-client[cluster]'), or use --nodefeatures "
-                           "with a 'kubectl get nodefeatures -A -o json' dump") from None
+                           "(pip install 'nfd-client[cluster]'), or use `nodefeatures` "
+                           "with a 'kubectl get nodefeatures -A -o json' dump",
+                           arguments=("nodefeatures",)) from None
 
 
 def load_configuration(options: KubeOptions) -> tuple[Any, list[str]]:
@@ -107,11 +108,13 @@ def load_configuration(options: KubeOptions) -> tuple[Any, list[str]]:
         try:
             if path is None:
                 if options.context:
-                    raise UsageError("--context needs a kubeconfig (none found)")
+                    raise UsageError("`context` needs a kubeconfig (none found)",
+                                     arguments=("context",))
                 if not os.environ.get("KUBERNETES_SERVICE_HOST") and not options.in_cluster:
-                    raise UsageError("no kubeconfig found (--kubeconfig, $KUBECONFIG, "
+                    raise UsageError("no kubeconfig found (`kubeconfig`, $KUBECONFIG, "
                                      "~/.kube/config) and not running in a cluster; or give "
-                                     "--nodefeatures FILE")
+                                     "`nodefeatures` FILE",
+                                     arguments=("kubeconfig", "nodefeatures"))
                 sa = options.service_account_dir
                 loader = kconfig.incluster_config.InClusterConfigLoader(
                     token_filename=os.path.join(sa, "token"),
@@ -171,7 +174,8 @@ def _pages(api: Any, options: KubeOptions) -> Iterator[dict[str, Any]]:
 def list_node_features(options: KubeOptions) -> Listing:
     """Every NodeFeature object in the cluster, across namespaces, page by page."""
     if options.page_size < 1:
-        raise UsageError(f"--page-size must be at least 1, not {options.page_size}")
+        raise UsageError(f"`page_size` must be at least 1, not {options.page_size}",
+                         arguments=("page_size",))
     cfg, logs = load_configuration(options)
     from kubernetes import client
     from kubernetes.client.exceptions import ApiException

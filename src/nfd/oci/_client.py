@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from pathlib import Path
 
 import httpx
 
@@ -106,7 +107,8 @@ class RegistryClient:
         key = (registry, repository)
         if key not in self._credentials:
             env = os.environ if self._env is None else self._env
-            self._credentials[key] = find_credential(registry, repository, env)
+            files = [Path(opts.auth_file)] if opts.auth_file else None
+            self._credentials[key] = find_credential(registry, repository, env, files=files)
         return self._credentials[key]
 
     def _call(self, ref: Reference, method: str, path: str, **kwargs: object) -> Reply:

@@ -56,7 +56,8 @@ def make_http_client(options: RegistryOptions) -> httpx.Client:
             verify.load_verify_locations(cafile=options.ca_file)
         except (OSError, ssl.SSLError) as exc:
             reason = getattr(exc, "strerror", None) or str(exc)
-            raise UsageError(f"--ca-file {options.ca_file}: cannot load: {reason}") from None
+            raise UsageError(f"`ca_file` {options.ca_file}: cannot load: {reason}",
+                             arguments=("ca_file",)) from None
     return httpx.Client(
         verify=verify,
         timeout=httpx.Timeout(options.timeout),
@@ -134,7 +135,7 @@ class HostSession:
         (over it: :class:`TooLargeError`).
         """
         retry = method in IDEMPOTENT if idempotent is None else idempotent
-        deadline = time.monotonic() + self._options.timeout
+        deadline = self._options.call_deadline()
         call = _Call(method, repository, what, scopes, headers, content, limit, deadline)
         attempt = 0
         while True:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -42,7 +43,14 @@ class RegistryOptions:
 
     Secrets are kept out of ``repr`` so that a logged options object leaks nothing.
     When neither ``username``/``password`` nor ``token`` is given, credentials come
-    from the Docker/Podman auth files (``use_auth_files``), else requests are anonymous.
+    from the Docker/Podman auth files (``use_auth_files``; ``auth_file`` names the one
+    file to read instead of the usual search), else requests are anonymous.
+
+    ``timeout`` bounds each request (retries included); ``deadline``, a
+    ``time.monotonic()`` instant, bounds everything done with these options, so a
+    caller with its own budget (an admission webhook) can hand it down::
+
+        RegistryOptions(timeout=2, deadline=time.monotonic() + 5, auth_file="/auth/config.json")
     """
 
     plain_http: bool = False
@@ -57,7 +65,14 @@ class RegistryOptions:
     max_manifest_bytes: int = MAX_MANIFEST_BYTES
     max_spec_bytes: int = MAX_SPEC_BYTES
     use_auth_files: bool = True
+    auth_file: str | None = None
+    deadline: float | None = None
     progress: ProgressCallback | None = field(default=None, repr=False, compare=False)
+
+    def call_deadline(self) -> float:
+        """When a request started now must end: ``timeout`` from now, or ``deadline`` if sooner."""
+        end = time.monotonic() + self.timeout
+        return end if self.deadline is None else min(end, self.deadline)
 
     def report(self, message: str) -> None:
         """Tell the user about a network step, if they asked for progress."""
