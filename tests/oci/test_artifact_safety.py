@@ -124,3 +124,19 @@ def test_cli_warns_about_what_it_left(plain_registry: Registry, forged: dict[str
     assert main(["compat", "remove-spec", "--image", forged["a"], "--all"]) == 4
     assert "nothing removed" in capsys.readouterr().err
     assert _exists(plain_registry, forged["a"], forged["b_artifact"])
+
+
+def test_replace_leaves_forged_entries_alone(plain_registry: Registry,
+                                             forged: dict[str, str]) -> None:
+    result = attach_compat_spec(forged["a"], spec_text("a2"), ANON, replace=True)
+    assert [r.digest for r in result.replaced] == [forged["ours"]]
+    assert {item.digest for item, _ in result.refused} == {forged["b_manifest"],
+                                                           forged["b_artifact"]}
+    assert _exists(plain_registry, forged["a"], forged["b_manifest"])
+    assert _exists(plain_registry, forged["a"], forged["b_artifact"])
+    assert fetch_compat_spec(forged["a"], ANON).data == spec_text("a2")
+
+
+def test_one_digest_given_as_a_string(plain_registry: Registry, forged: dict[str, str]) -> None:
+    removal = remove_compat_specs(forged["a"], ANON, digests=forged["ours"])
+    assert [r.digest for r in removal.removed] == [forged["ours"]]

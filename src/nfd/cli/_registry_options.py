@@ -8,8 +8,7 @@ from collections.abc import Callable
 from typing import TextIO
 
 from nfd.errors import UsageError
-from nfd.oci._options import DEFAULT_TIMEOUT, RegistryOptions
-from nfd.oci._platform import Platform, host_platform
+from nfd.oci import DEFAULT_TIMEOUT, Platform, RegistryOptions, host_platform
 
 
 def add_registry_arguments(parser: argparse.ArgumentParser, *,
@@ -50,7 +49,7 @@ def platform_from_args(args: argparse.Namespace) -> Platform | None:
 def digest_argument(value: str) -> str:
     """argparse ``type`` for digest flags: a malformed digest is a usage error at once,
     before any registry is contacted."""
-    from nfd.oci._reference import is_valid_digest
+    from nfd.oci import is_valid_digest
 
     if not is_valid_digest(value):
         raise argparse.ArgumentTypeError(

@@ -54,6 +54,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"attached {result.artifact_digest} to {result.image}@{result.subject}")
     for item in result.replaced:
         print(f"removed {item.digest}")
+    for item, reason in result.refused:
+        print(f"nfd compat attach-spec: warning: left {item.digest} alone: not a compatibility "
+              f"artifact of this image ({reason})", file=sys.stderr)
     if result.referrers_tag:
         print(f"referrers tag updated: {result.referrers_tag}", file=sys.stderr)
     return EXIT_OK

@@ -49,6 +49,8 @@ class AttachResult:
     referrers_tag: str | None  # the fallback tag updated, when the registry needed one
     unchanged: bool = False
     replaced: tuple[ArtifactInfo, ...] = ()  # older artifacts removed by ``replace``
+    # listed by the referrers index but left alone by ``replace``: not ours (the reason)
+    refused: tuple[tuple[ArtifactInfo, str], ...] = ()
 
 
 def rfc3339(when: datetime) -> str:
@@ -111,7 +113,8 @@ def attach_compat_spec(
             return result
         older = [a for a in existing if a.digest != result.artifact_digest]
         removal = delete_artifacts(client, ref, older, strict_targets=False)
-        return dataclasses.replace(result, replaced=tuple(removal.removed))
+        return dataclasses.replace(result, replaced=tuple(removal.removed),
+                                   refused=tuple(removal.refused))
 
 
 def _already_attached(client: RegistryClient, ref: Reference, existing: list[ArtifactInfo],

@@ -41,6 +41,8 @@ def remove_compat_specs(
     artifact of the image is an error and nothing is deleted; under ``all`` such
     entries are refused (see :class:`Removal`) and the rest removed.
     """
+    if isinstance(digests, str):  # one digest given as such, not its characters
+        digests = [digests]
     wanted = list(dict.fromkeys(digests or ()))
     if wanted and all:
         raise UsageError("`digests` and `all` exclude each other", arguments=("digests", "all"))
@@ -63,7 +65,12 @@ def remove_compat_specs(
             raise UsageError(f"{ref} has {len(artifacts)} compatibility artifacts; choose "
                              "them with `digests` or remove them all with `all`",
                              arguments=("digests", "all"))
-        return delete_artifacts(client, ref, targets, strict_targets=bool(wanted))
+        removal = delete_artifacts(client, ref, targets, strict_targets=bool(wanted))
+    if not removal.removed:
+        item, reason = removal.refused[0]
+        raise NoArtifactError(f"{ref}: nothing removed: {item.digest} is not a compatibility "
+                              f"artifact of the image ({reason})")
+    return removal
 
 
 def delete_artifacts(client: RegistryClient, ref: Reference, targets: list[ArtifactInfo],
@@ -71,8 +78,7 @@ def delete_artifacts(client: RegistryClient, ref: Reference, targets: list[Artif
     """Check every target, then delete those that are ours and mend the fallback indexes.
 
     With ``strict_targets`` (the caller named them) one refusal stops everything
-    before any delete; otherwise refusals are returned, and if every target is
-    refused, :class:`NoArtifactError` says why.
+    before any delete; otherwise refusals are returned with their reasons.
     """
     ours, refused, gone = [], [], []
     for item in targets:
@@ -90,10 +96,6 @@ def delete_artifacts(client: RegistryClient, ref: Reference, targets: list[Artif
         else:
             client.options.report(f"not deleting {item.digest}: {reason}")
             refused.append((item, reason))
-    if targets and not ours and not gone:
-        item, reason = refused[0]
-        raise NoArtifactError(f"{ref}: nothing removed: {item.digest} is not a compatibility "
-                              f"artifact of the image ({reason})")
     for item in ours:
         client.options.report(f"deleting artifact {item.digest}")
         client.delete_manifest(ref, item.digest)

@@ -210,16 +210,24 @@ def fetch_compat_spec(
             if not artifacts:
                 raise NoArtifactError(f"{ref}: no compatibility artifact {digest} is attached")
         for chosen in artifacts:
-            options.report(f"fetching compatibility artifact {chosen.digest}")
-            manifest = client.get_manifest(ref, expected=chosen.descriptor)
-            problem = not_ours(manifest, chosen.subject)
-            if problem is None:
-                return _read_spec(client, ref, chosen, manifest)
+            found = _usable(client, ref, chosen)
+            if isinstance(found, Manifest):
+                return _read_spec(client, ref, chosen, found)
             if digest is not None:
                 raise NoArtifactError(f"{ref}: {digest} is not a compatibility artifact of "
-                                      f"the image: {problem}")
-            options.report(f"passing over {chosen.digest}: {problem}")
+                                      f"the image: {found}")
+            options.report(f"passing over {chosen.digest}: {found}")
         raise NoArtifactError(f"{ref}: no compatibility artifact is attached to the image")
+
+
+def _usable(client: RegistryClient, ref: Reference, item: ArtifactInfo) -> Manifest | str:
+    """The manifest of ``item`` if it is a compatibility artifact of its subject, else why not."""
+    client.options.report(f"fetching compatibility artifact {item.digest}")
+    try:
+        manifest = client.get_manifest(ref, expected=item.descriptor)
+    except NotFoundError:
+        return "it is listed, but the registry does not have it"
+    return not_ours(manifest, item.subject) or manifest
 
 
 def _read_spec(client: RegistryClient, ref: Reference, chosen: ArtifactInfo,
