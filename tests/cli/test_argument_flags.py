@@ -23,7 +23,7 @@ def _node_feature(node: str, vendor: str) -> dict[str, object]:
             "metadata": {"name": f"{node}-nf", "namespace": "node-feature-discovery",
                          "labels": {"nfd.node.kubernetes.io/node-name": node}},
             "spec": {"features": {
-                "flags": {"kernel.loadedmodule": {"elements": {"vfio-pci": {}}}},
+                "flags": {"kernel.loadedmodule": {"elements": {"vfio_pci": {}}}},
                 "attributes": {"cpu.model": {"elements": {"vendor_id": vendor}}},
                 "instances": {"pci.device": {"elements": [
                     {"attributes": {"vendor": "0fff", "class": "0200"}}]}}}}}

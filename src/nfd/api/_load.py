@@ -20,5 +20,5 @@ def load_features(path: str | Path, node: str | None = None, *,
     ``node`` chooses one, whose objects are merged as nfd-master merges them.
     Raises :class:`~nfd.errors.SpecError` located in the file.
     """
-    doc = load_file(path, limits=LoadLimits(max_bytes=max_bytes, max_nodes=max_bytes))
+    doc = load_file(path, limits=LoadLimits(max_bytes=max_bytes))
     return load_features_document(doc, node=node, source=str(path))

@@ -39,12 +39,16 @@ def as_document(item: ArtifactInfo) -> dict[str, Any]:
 
 
 def _row(item: ArtifactInfo) -> tuple[str, ...]:
+    """One table row; the registry's and the spec's text with no terminal controls."""
+    from nfd._text import printable_line
+
     tags = ",".join(t for t in item.tags if t) or "-"
     texts = "; ".join(d for d in item.descriptions if d) or "-"
     if item.problem:
         texts = f"! {item.problem}"
     size = "-" if item.spec_size is None else str(item.spec_size)
-    return (item.digest, item.created or "-", size, item.subject[:SHORT_DIGEST], tags, texts)
+    return (item.digest, printable_line(item.created or "-"), size,
+            item.subject[:SHORT_DIGEST], printable_line(tags), printable_line(texts))
 
 
 def run(args: argparse.Namespace) -> int:

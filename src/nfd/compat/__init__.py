@@ -16,7 +16,7 @@ import importlib
 import typing
 
 from nfd.compat._explain import explain_expression, node_text
-from nfd.compat._lint import ERROR, WARNING, Finding, lint_spec, lint_spec_bytes
+from nfd.compat._lint import ERROR, WARNING, Finding, check_spec, lint_spec, lint_spec_bytes
 from nfd.compat._report import first_failure, nfd_report, rich_report
 from nfd.compat._spec_source import load_compat_spec
 from nfd.compat._validate import (
@@ -69,6 +69,7 @@ __all__ = [
     "Removal",
     "ValidationResult",
     "attach_compat_spec",
+    "check_spec",
     "explain_expression",
     "fetch_compat_spec",
     "first_failure",

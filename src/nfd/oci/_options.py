@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -13,6 +12,8 @@ MAX_MANIFEST_BYTES = 4 * 1024 * 1024
 MAX_SPEC_BYTES = 1024 * 1024
 MAX_TOKEN_BYTES = 1024 * 1024
 MAX_REFERRER_PAGES = 100
+# All pages of one referrers listing together (a page may be up to MAX_MANIFEST_BYTES).
+MAX_REFERRERS_BYTES = 16 * 1024 * 1024
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_RETRIES = 3
 
@@ -45,8 +46,9 @@ class RegistryOptions:
     When neither ``username``/``password`` nor ``token`` is given, credentials come
     from the Docker/Podman auth files (``use_auth_files``; ``auth_file`` names the one
     file to read instead of the usual search), else requests are anonymous.
-
-    ``timeout`` bounds each request (retries included); ``deadline``, a
+    ``token_hosts`` names the hosts, other than the registry's own, whose token realm
+    may receive those credentials. ``timeout`` bounds each registry operation as a
+    whole (retries, redirects, auth and bodies included); ``deadline``, a
     ``time.monotonic()`` instant, bounds everything done with these options, so a
     caller with its own budget (an admission webhook) can hand it down::
 
@@ -65,13 +67,25 @@ class RegistryOptions:
     max_manifest_bytes: int = MAX_MANIFEST_BYTES
     max_spec_bytes: int = MAX_SPEC_BYTES
     use_auth_files: bool = True
+    token_hosts: tuple[str, ...] = ()
+    max_referrers_bytes: int = MAX_REFERRERS_BYTES
     auth_file: str | None = None
     deadline: float | None = None
     progress: ProgressCallback | None = field(default=None, repr=False, compare=False)
 
-    def call_deadline(self) -> float:
-        """When a request started now must end: ``timeout`` from now, or ``deadline`` if sooner."""
-        end = time.monotonic() + self.timeout
+    def __post_init__(self) -> None:
+        from nfd._timeouts import check_timeout
+        from nfd.errors import UsageError
+
+        try:
+            check_timeout(self.timeout)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+
+    def call_deadline(self, now: float) -> float:
+        """When an operation started at ``now`` must end: ``timeout`` later, or at
+        ``deadline`` if that is sooner."""
+        end = now + self.timeout
         return end if self.deadline is None else min(end, self.deadline)
 
     def report(self, message: str) -> None:
