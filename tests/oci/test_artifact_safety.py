@@ -140,3 +140,14 @@ def test_replace_leaves_forged_entries_alone(plain_registry: Registry,
 def test_one_digest_given_as_a_string(plain_registry: Registry, forged: dict[str, str]) -> None:
     removal = remove_compat_specs(forged["a"], ANON, digests=forged["ours"])
     assert [r.digest for r in removal.removed] == [forged["ours"]]
+
+
+def test_listing_reads_a_bounded_number_of_artifacts(forged: dict[str, str],
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    import nfd.compat._artifacts as artifacts
+
+    monkeypatch.setattr(artifacts, "MAX_DESCRIBED", 1)
+    listed = list_compat_artifacts(forged["a"], ANON)
+    assert len(listed) == 3  # all listed, newest (a forged one) first, but only that one read
+    assert "not a compatibility artifact of this image" in (listed[0].problem or "")
+    assert all("not read" in (item.problem or "") for item in listed[1:])

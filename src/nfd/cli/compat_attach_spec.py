@@ -37,6 +37,7 @@ def _read_spec(path: str) -> bytes:
 
 
 def run(args: argparse.Namespace) -> int:
+    from nfd._text import printable_line
     from nfd.cli._registry_options import registry_options_from_args
     from nfd.compat import attach_compat_spec
     from nfd.errors import UsageError
@@ -56,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"removed {item.digest}")
     for item, reason in result.refused:
         print(f"nfd compat attach-spec: warning: left {item.digest} alone: not a compatibility "
-              f"artifact of this image ({reason})", file=sys.stderr)
+              f"artifact of this image ({printable_line(reason)})", file=sys.stderr)
     if result.referrers_tag:
         print(f"referrers tag updated: {result.referrers_tag}", file=sys.stderr)
     return EXIT_OK

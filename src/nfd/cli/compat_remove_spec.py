@@ -28,6 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from nfd._text import printable_line
     from nfd.cli._registry_options import registry_options_from_args
     from nfd.compat import remove_compat_specs
 
@@ -36,6 +37,7 @@ def run(args: argparse.Namespace) -> int:
     for item in removal.removed:
         print(f"removed {item.digest}")
     for item, reason in removal.refused:
+        # The reason quotes the registry's text (an artifact type): no terminal controls.
         print(f"{PROG}: warning: left {item.digest} alone: not a compatibility artifact of "
-              f"this image ({reason})", file=sys.stderr)
+              f"this image ({printable_line(reason)})", file=sys.stderr)
     return EXIT_OK

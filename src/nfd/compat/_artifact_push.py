@@ -1,4 +1,4 @@
-"""Attaching compatibility specs to an image, and removing them.
+"""Attaching compatibility specs to an image.
 
 Attach (NFD docs, "Attach the artifact to the image"; image-spec v1.1 artifact
 guidance): push the empty config and the spec layer, then the artifact manifest

@@ -36,6 +36,9 @@ from nfd.oci._options import CREATED_ANNOTATION, CREATED_ANNOTATION_ALT
 from nfd.oci._platform import describe_platforms
 
 _FRACTION = re.compile(r"(\.\d{6})\d+")
+# Listing reads each artifact (two requests, up to a spec's size): a referrers index
+# naming thousands must not turn one `list` into thousands of downloads.
+MAX_DESCRIBED = 100
 
 
 @dataclass(frozen=True)
@@ -262,7 +265,9 @@ def list_compat_artifacts(image: str, options: RegistryOptions | None = None
     ref = Reference.parse(image)
     with RegistryClient(options) as client:
         found = find_artifacts(client, resolve_image(client, ref, options.platform))
-        return [describe_artifact(client, ref, item) for item in found]
+        unread = f"not read: only the newest {MAX_DESCRIBED} artifacts are"
+        return [describe_artifact(client, ref, item) if i < MAX_DESCRIBED
+                else replace(item, problem=unread) for i, item in enumerate(found)]
 
 
 def describe_artifact(client: RegistryClient, ref: Reference, item: ArtifactInfo
