@@ -33,6 +33,13 @@ def test_bogus_platform_with_a_spec_file_is_refused_too() -> None:
     assert_one_line_error(proc, 2, "unknown architecture 'bogus'")
 
 
+def test_job_refuses_a_bogus_platform_before_writing_the_job() -> None:
+    proc = nfd("compat", "job", "--image", "registry.example/app:v1", "--node", "n1",
+               "--platform", "bogus")
+    assert_one_line_error(proc, 2, "invalid platform 'bogus'")
+    assert proc.stdout == ""
+
+
 def test_help_says_what_platform_defaults_to() -> None:
     attach = " ".join(nfd("compat", "attach-spec", "--help").stdout.split())
     assert "default: none: attach to what --image names" in attach
