@@ -15,7 +15,7 @@ from tests.oci._specs import spec_text
 from tests.oci.conftest import PASSWORD, USER, PushImage
 
 from nfd.compat import attach_compat_spec, fetch_compat_spec
-from nfd.errors import AuthError, RegistryError
+from nfd.errors import AuthError, RegistryError, UsageError
 from nfd.oci import RegistryOptions
 
 STEP_SECONDS = 0.5
@@ -73,3 +73,7 @@ def test_auth_file_is_the_one_read(tls_registry: Registry, push: PushImage, tmp_
     right = _auth_file(tmp_path / "right.json", tls_registry.host, USER, PASSWORD)
     fetched = fetch_compat_spec(image, RegistryOptions(ca_file=ca, auth_file=str(right)))
     assert fetched.data == spec_text("auth-file")
+    # A named file that is not there is an error, not a silent anonymous pull.
+    with pytest.raises(UsageError, match="`auth_file`") as info:
+        fetch_compat_spec(image, RegistryOptions(ca_file=ca, auth_file=str(tmp_path / "none")))
+    assert info.value.arguments == ("auth_file",)

@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 
 from nfd._budget import BudgetScope, Clock
-from nfd.errors import DigestMismatchError, RegistryError, TooLargeError
+from nfd.errors import DigestMismatchError, RegistryError, TooLargeError, UsageError
 from nfd.oci._content import Descriptor, Manifest, digest_of, parse_manifest, verify_digest
 from nfd.oci._credentials import ANONYMOUS, Credential, find_credential
 from nfd.oci._http import Environment, HostSession, Reply, Request, Sleep, make_http_client
@@ -130,6 +130,9 @@ class RegistryClient:
         if key not in self._credentials:
             env = os.environ if self._env is None else self._env
             files = [Path(opts.auth_file)] if opts.auth_file else None
+            if files and not files[0].is_file():  # named on purpose: never go anonymous instead
+                raise UsageError(f"`auth_file` {opts.auth_file}: not a readable file",
+                                 arguments=("auth_file",))
             found = find_credential(registry, repository, env, files=files)
             self._redactor.add(found.password, username=found.username)
             self._redactor.add(found.refresh_token)
