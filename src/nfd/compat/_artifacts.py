@@ -5,6 +5,11 @@ The artifact (NFD docs, "Image Compatibility": an OCI artifact of type
 ``subject``. For a multi-platform image it may be attached to the index or to
 the platform's manifest, so both are searched. The newest one (by its
 ``org.opencontainers.image.created`` annotation) wins unless a digest is pinned.
+
+A referrers listing is only a claim: before a spec is read (or, in
+:mod:`nfd.compat._artifact_remove`, before an artifact is deleted) its manifest
+must itself be a compatibility artifact whose subject is the image
+(:func:`not_ours`); listed entries that are not are passed over.
 """
 
 from __future__ import annotations
@@ -22,6 +27,8 @@ from nfd.errors import (
     TooLargeError,
 )
 from nfd.oci import (
+    CREATED_ANNOTATION,
+    CREATED_ANNOTATION_ALT,
     Descriptor,
     Manifest,
     Platform,
@@ -32,7 +39,6 @@ from nfd.oci import (
     list_referrers,
     select_platform,
 )
-from nfd.oci._options import CREATED_ANNOTATION, CREATED_ANNOTATION_ALT
 from nfd.oci._platform import describe_platforms
 
 _FRACTION = re.compile(r"(\.\d{6})\d+")
