@@ -17,11 +17,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from nfd import __version__
+from nfd._image import client_image
 from nfd.cluster._labels import MAX_SUBDOMAIN, fit, is_label_name, short_hash
 from nfd.errors import UsageError
 
-# The image must hold this nfd-client (NFD's own `nfd` has no --host-prefix flag).
-DEFAULT_CLIENT_IMAGE = "ghcr.io/nfd-client/nfd-client:v" + __version__
+# The image must hold this nfd-client (NFD's own `nfd` has no --host-prefix flag):
+# the one scripts/build-image makes and tags from this version.
+DEFAULT_CLIENT_IMAGE = client_image(__version__)
 FEATURES_D = "/etc/kubernetes/node-feature-discovery/features.d"
 HOST_PREFIX = "/host-"
 HOSTNAME_LABEL = "kubernetes.io/hostname"
