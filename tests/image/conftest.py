@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
 from tests.oci._registry import Registry, start_registry
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -14,11 +14,11 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from tests._cli import assert_one_line_error, nfd
+from tests.image.conftest import Buildah, BuiltImage
 
 import nfd as nfd_package
 from nfd.cluster import DEFAULT_CLIENT_IMAGE, HOST_MOUNTS
-from tests._cli import assert_one_line_error, nfd
-from tests.image.conftest import Buildah, BuiltImage
 
 SPEC = Path(__file__).parent / "data" / "host-prefixed.yaml"
 MAX_COMPRESSED = 60 * 1000 * 1000
