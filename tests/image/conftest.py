@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from tests.oci._registry import Registry, start_registry
+from tests.oci._registry import Registry, TokenServer, make_ca, start_registry
 
 ROOT = Path(__file__).resolve().parents[2]
 BUILD_IMAGE = ROOT / "scripts" / "build-image"
@@ -27,6 +27,7 @@ TOOLS = ("mmdebstrap", "buildah", "skopeo", "docker-registry")
 # What buildah itself adds to stderr when the command exits non-zero.
 ENGINE_NOISE = re.compile(r"(subprocess exited with status \d+|Error: exit status \d+)")
 BUILD_TIMEOUT = 600  # two builds (the reproducibility check), each ~15-60 s here
+USER, PASSWORD = "builder", "image-pass-1"
 
 
 def require_image_tools() -> None:
@@ -80,6 +81,17 @@ class Buildah:
 def image_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
     require_image_tools()
     registry = start_registry(tmp_path_factory.mktemp("reg-image"))
+    yield registry
+    registry.stop()
+
+
+@pytest.fixture(scope="session")
+def private_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
+    """A registry with token auth: anonymous pulls, USER may push (and is recorded)."""
+    require_image_tools()
+    server = TokenServer(make_ca("nfd-image-token-signer"), {USER: PASSWORD})
+    registry = start_registry(tmp_path_factory.mktemp("reg-private"), token_server=server)
+    registry.users[USER] = PASSWORD
     yield registry
     registry.stop()
 

@@ -7,6 +7,7 @@ reading the same tree with ``--host-root``.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import os
@@ -15,7 +16,8 @@ from pathlib import Path
 
 import pytest
 from tests._cli import assert_one_line_error, nfd
-from tests.image.conftest import Buildah, BuiltImage
+from tests.image.conftest import PASSWORD, USER, Buildah, BuiltImage
+from tests.oci._registry import Registry
 
 import nfd as nfd_package
 from nfd.cluster import DEFAULT_CLIENT_IMAGE, HOST_MOUNTS
@@ -123,3 +125,47 @@ def test_errors_inside_are_one_line(buildah: Buildah) -> None:
     proc = buildah.run("nfd", "compat", "validate-node", "--spec", "/nonexistent.yaml",
                        "--host-prefix", "/host-")
     assert_one_line_error(proc, 2, "/nonexistent.yaml")
+
+
+def test_the_jobs_pod_runs_in_the_image(buildah: Buildah, built_image: BuiltImage,
+                                        private_registry: Registry, tmp_path: Path,
+                                        host_roots: dict[str, Path]) -> None:
+    """``nfd compat job``'s container, run as the kubelet would: its command, env and mounts
+    (host paths from a real tree, the registry-auth Secret as a docker config file)."""
+    registry, tree = private_registry, host_roots["gpu-h100-ubuntu2404"]
+    image = f"{registry.host}/team/app:v1"
+    auth = base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
+    secret = tmp_path / "secret"
+    secret.mkdir()
+    (secret / "config.json").write_text(json.dumps({"auths": {registry.host: {"auth": auth}}}))
+    subprocess.run(["skopeo", "copy", "--quiet", "--dest-tls-verify=false", "--dest-creds",
+                    f"{USER}:{PASSWORD}", f"oci-archive:{built_image.archive}",
+                    f"docker://{image}"], check=True, capture_output=True, timeout=300)
+    host_env = {"REGISTRY_AUTH_FILE": str(secret / "config.json")}
+    attached = nfd("compat", "attach-spec", "--image", image, "--spec", str(SPEC), env=host_env)
+    assert attached.returncode == 0, attached.stderr
+    emitted = nfd("compat", "job", "--image", image, "--node", "gpu-1", "--registry-auth-secret",
+                  "app-registry", "-o", "json", "--", "--plain-http")
+    pod = json.loads(emitted.stdout)["spec"]["template"]["spec"]
+    [container] = pod["containers"]
+    assert container["image"] == DEFAULT_CLIENT_IMAGE
+    paths = {v["name"]: v for v in pod["volumes"]}
+    volumes = []
+    for mount in container["volumeMounts"]:
+        volume = paths[mount["name"]]
+        source = secret if "secret" in volume else tree / volume["hostPath"]["path"].lstrip("/")
+        if source.exists():  # a node has them all; the captured tree has no /boot, features.d
+            volumes.append(f"{source}:{mount['mountPath']}:ro")
+    issued = len(registry.token_server.issued) if registry.token_server else 0
+    inside = buildah.run(*container["command"], *container["args"], volumes=tuple(volumes),
+                         env=tuple(f"{e['name']}={e['value']}" for e in container["env"]))
+    outside = nfd("compat", "validate-node", "--image", image, "--plain-http", "--host-root",
+                  str(tree), "--output-json", env=host_env)
+    assert (inside.returncode, inside.stdout) == (outside.returncode, outside.stdout), \
+        inside.stderr
+    assert inside.returncode == 0 and json.loads(inside.stdout)
+    assert registry.token_server is not None
+    # The pod authenticated with the Secret's credentials, not anonymously.
+    users = {user for user, scope in registry.token_server.issued[issued:]
+             if "team/app" in scope}
+    assert USER in users
