@@ -40,7 +40,7 @@ from nfd.cluster._job import (
     build_jobs,
     parse_node_list,
 )
-from nfd.cluster._kube import KubeOptions, Listing, list_node_features
+from nfd.cluster._kube import KubeOptions, Listing, Page, iter_pages, list_node_features
 from nfd.cluster._labels import (
     DEFAULT_LABEL_PREFIX,
     LabelScheme,
@@ -71,6 +71,7 @@ __all__ = [
     "LabelScheme",
     "Listing",
     "NodeVerdict",
+    "Page",
     "RulePlan",
     "SelectedSet",
     "SetInfo",
@@ -84,6 +85,7 @@ __all__ = [
     "cluster_features_from_document",
     "cluster_report",
     "image_label_base",
+    "iter_pages",
     "list_node_features",
     "load_documents",
     "load_dump",
