@@ -9,8 +9,10 @@ tag index is updated too (distribution spec, "Pushing Manifests with Subject").
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from pathlib import PurePath
 
 from nfd.api import ARTIFACT_TYPE, SPEC_MEDIA_TYPE
 from nfd.compat._artifacts import ArtifactInfo, find_artifacts, resolve_image
@@ -30,6 +32,19 @@ from nfd.oci import (
     fallback_tag,
     update_fallback_index,
 )
+
+# The file name ``oras pull`` writes a layer to (image-spec annotations.md), set as
+# ``oras attach FILE:TYPE`` sets it; without it oras skips the layer.
+TITLE_ANNOTATION = "org.opencontainers.image.title"
+DEFAULT_SPEC_TITLE = "image-compatibility.yaml"
+
+
+def spec_title(source: str) -> str:
+    """The spec layer's file name: the spec file's own name, else a neutral one (stdin)."""
+    name = PurePath(source).name
+    if source in ("-", "<spec>") or not name or name.startswith("<"):
+        return DEFAULT_SPEC_TITLE
+    return name
 
 
 @dataclass(frozen=True)
@@ -87,7 +102,8 @@ def attach_compat_spec(
         subject = target.descriptor
         options.report(f"uploading the spec to {ref.registry}/{ref.repository}")
         client.push_blob(ref, EMPTY_DATA, EMPTY_MEDIA_TYPE)
-        layer = client.push_blob(ref, spec, SPEC_MEDIA_TYPE)
+        layer = dataclasses.replace(client.push_blob(ref, spec, SPEC_MEDIA_TYPE),
+                                    annotations={TITLE_ANNOTATION: spec_title(source)})
         body = build_artifact_manifest(layer, subject, stamp)
         options.report(f"pushing the artifact manifest for {subject.digest}")
         reply = client.push_manifest(ref, body, OCI_MANIFEST)

@@ -11,6 +11,7 @@ writing and repairs until its change is seen.
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import re
 import time
@@ -21,7 +22,7 @@ import httpx
 from nfd.errors import NotFoundError, RegistryError
 from nfd.oci._client import RegistryClient
 from nfd.oci._content import Descriptor, Manifest, canonical_json, parse_manifest
-from nfd.oci._options import MAX_REFERRER_PAGES, OCI_INDEX
+from nfd.oci._options import EMPTY_MEDIA_TYPE, MAX_REFERRER_PAGES, OCI_INDEX
 from nfd.oci._reference import Reference
 
 _LINK_NEXT = re.compile(r'<([^>]+)>\s*;\s*rel="?next"?')
@@ -45,12 +46,28 @@ def list_referrers(
     if client.referrers_api.get(key, True):
         found = _from_api(client, ref, subject, artifact_type)
         client.referrers_api[key] = found is not None
+        if found is not None and artifact_type is not None:
+            found = [_own_artifact_type(client, ref, d) for d in found]
     if found is None:
         found = read_fallback_index(client, ref, subject)
     if artifact_type is None:
         return found
     # Filter here too: a registry may ignore the artifactType query.
     return [d for d in found if d.artifact_type == artifact_type]
+
+
+def _own_artifact_type(client: RegistryClient, ref: Reference, desc: Descriptor) -> Descriptor:
+    """``desc`` with the artifact type its manifest declares, when the server left it unsaid.
+
+    The spec has the server copy ``artifactType`` from the manifest, else its config
+    media type. Some (go-containerregistry's registry) always copy the config media
+    type, which for an artifact with the empty config hides its real type; only then
+    is the (bounded, digest-verified) manifest read.
+    """
+    if desc.artifact_type not in (None, "", EMPTY_MEDIA_TYPE):
+        return desc
+    declared = client.get_manifest(ref, desc.digest, expected=desc).artifact_type
+    return dataclasses.replace(desc, artifact_type=declared) if declared else desc
 
 
 def _from_api(
