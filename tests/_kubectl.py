@@ -92,12 +92,15 @@ class Kubectl:
 
     def read(self, yaml_text: str) -> list[dict[str, Any]]:
         """The objects of a YAML stream, as ``kubectl create --dry-run=client -o json``
-        prints them (a List is flattened into its items)."""
+        prints them: one JSON object after another (a List is flattened into its items)."""
         out = run([*self._base(), "create", "--dry-run=client", "--validate=false", "-o",
                    "json", "-f", "-"], stdin=yaml_text).stdout
-        obj: dict[str, Any] = json.loads(out)
-        items: list[dict[str, Any]] = obj["items"] if obj.get("kind") == "List" else [obj]
-        return items
+        decoder, objs, at = json.JSONDecoder(), [], 0
+        while out[at:].strip():
+            obj, end = decoder.raw_decode(out, at + len(out[at:]) - len(out[at:].lstrip()))
+            objs += obj["items"] if obj.get("kind") == "List" else [obj]
+            at = end
+        return objs
 
     def kustomize(self, files: dict[str, str]) -> str:
         """``kubectl kustomize`` over a kustomization listing ``files`` (name -> text)."""
@@ -129,3 +132,16 @@ def wrap(name: str, document_yaml: str) -> str:
     body = "".join(f"  {line}\n" if line else "\n" for line in document_yaml.splitlines())
     return f"apiVersion: {WRAPPER_API}\nkind: Document\nmetadata:\n  name: {name}\nspec:\n{body}"
 
+
+
+def as_kubectl_shows(objs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``objs`` with the one thing client dry-run adds: a namespaced object without a
+    namespace gets the context's, ``default``."""
+    namespaced = {kind for _, resources in GROUPS.values() for _, kind, ns in resources if ns}
+    shown = []
+    for obj in objs:
+        meta = obj.get("metadata", {})
+        if obj.get("kind") in namespaced and "namespace" not in meta:
+            obj = {**obj, "metadata": {**meta, "namespace": "default"}}
+        shown.append(obj)
+    return shown
