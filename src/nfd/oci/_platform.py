@@ -51,8 +51,11 @@ class Platform:
                 f"invalid platform {text!r}: expected os[/arch[/variant]]"
             )
         os_name = parts[0].strip().lower()
-        arch = parts[1].strip().lower() if len(parts) > 1 else host_platform().architecture
-        variant = parts[2].strip().lower() if len(parts) > 2 else None
+        host = host_platform()
+        # A missing arch is this host's, variant included (an armv7l host is arm/v7).
+        arch = parts[1].strip().lower() if len(parts) > 1 else host.architecture
+        variant = parts[2].strip().lower() if len(parts) > 2 else (
+            None if len(parts) > 1 else host.variant)
         if not os_name:
             raise UsageError(f"invalid platform {text!r}: OS cannot be empty")
         if not arch:
