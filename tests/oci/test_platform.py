@@ -10,7 +10,6 @@ import pytest
 from nfd.errors import UsageError
 from nfd.oci import Platform, host_platform, select_platform
 
-
 # uname -m -> (GOARCH, variant), written out here rather than taken from the code under test.
 UNAME_TO_GO = {"x86_64": ("amd64", None), "aarch64": ("arm64", None), "arm64": ("arm64", None),
                "armv7l": ("arm", "v7"), "armv6l": ("arm", "v6"), "i686": ("386", None),
