@@ -104,16 +104,45 @@ class Resolver:
                           budget: float | None = None) -> list[Resolution]:
         """One resolution per image, in order, all within ``timeout`` seconds (what is left
         of the review's ``budget``, which messages name)."""
-        tasks = [asyncio.create_task(self.resolve(image, write_rules=write_rules))
-                 for image in images]
-        if not tasks:
-            return []
-        done, pending = await asyncio.wait(tasks, timeout=timeout)
-        for task in pending:  # keep it alive: it fills the caches for later requests
-            self._background.add(task)
-            task.add_done_callback(self._background.discard)
-        return [t.result() if t in done else self._timed_out(image, budget or timeout)
-                for image, t in zip(images, tasks, strict=True)]
+        known = [self._from_cache(image, write_rules) for image in images]
+        if all(r is not None for r in known):  # the steady state: no task, no thread
+            return [r for r in known if r is not None]
+        tasks = {image: asyncio.create_task(self.resolve(image, write_rules=write_rules))
+                 for image, r in zip(images, known, strict=True) if r is None}
+        done, pending = await asyncio.wait(tasks.values(), timeout=timeout)
+        for waiting in pending:  # keep it alive: it fills the caches for later requests
+            self._background.add(waiting)
+            waiting.add_done_callback(self._background.discard)
+        out = []
+        for image, resolution in zip(images, known, strict=True):
+            if resolution is None:
+                task = tasks[image]
+                resolution = task.result() if task in done else self._timed_out(
+                    image, budget or timeout)
+            out.append(resolution)
+        return out
+
+    def _from_cache(self, image: str, write_rules: bool) -> Resolution | None:
+        """The resolution when every step of it is cached already, else ``None``."""
+        try:
+            ref = Reference.parse(image)
+        except UsageError:
+            return None
+        if not self.settings.allow.allows(ref):
+            return None
+        digest = ref.digest or self.tags.get(str(ref))
+        entry = self.specs.get(str(ref.with_digest(digest))) if digest else None
+        if entry is None or entry.error is not None:
+            return None
+        if entry.spec is None:
+            return Resolution(image, "none", digest=digest)
+        plan = self.plans.get((image, entry.spec.artifact_digest))
+        if plan is None or (write_rules and self._rule_writer is not None and not
+                            self.rules_written.get((plan.rule_name,
+                                                    entry.spec.artifact_digest))):
+            return None
+        return Resolution(image, "spec", digest=digest,
+                          artifact_digest=entry.spec.artifact_digest, plan=plan)
 
     def _timed_out(self, image: str, timeout: float) -> Resolution:
         registry = image.split("/", 1)[0] if "/" in image else "docker.io"
