@@ -151,6 +151,23 @@ def test_failures_follow_the_policy() -> None:
     assert any("--failure-policy ignore" in w for w in admitted["response"]["warnings"])
 
 
+def test_too_many_images_are_not_checked() -> None:
+    import asyncio
+
+    from nfd.oci import RegistryOptions
+    from nfd.webhook import AllowList, Resolver, ResolverSettings
+    from nfd.webhook._resolver import MAX_IMAGES_PER_REVIEW
+
+    resolver = Resolver(ResolverSettings(RegistryOptions(), AllowList(()), "p.example.com"))
+    images = [f"ghcr.io/a/i{n}" for n in range(MAX_IMAGES_PER_REVIEW + 2)]
+    try:
+        out = asyncio.run(resolver.resolve_all(images, 1.0))
+    finally:
+        resolver.close()
+    assert [r.status for r in out] == ["skipped"] * MAX_IMAGES_PER_REVIEW + ["failed"] * 2
+    assert f"over {MAX_IMAGES_PER_REVIEW} distinct images" in out[-1].message
+
+
 def test_malformed_existing_affinity_is_left_to_the_api_server() -> None:
     obj = pod([IMAGES[0]], affinity={"nodeAffinity": {
         "requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": "x"}}})

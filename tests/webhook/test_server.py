@@ -221,9 +221,24 @@ def test_tls_is_real_and_bad_reviews_are_refused(start_webhook: StartWebhook,
     assert reply.status_code == 400 and "not an AdmissionReview" in reply.text
     reply = server.client.post("/mutate", json={"apiVersion": "v1", "kind": "Pod"})
     assert reply.status_code == 400 and "AdmissionReview" in reply.text
+    reply = server.client.post("/mutate", content=b" " * (9 * 1024 * 1024))
+    assert reply.status_code == 413
     metrics = server.client.get("/metrics")
     assert metrics.headers["content-type"].startswith("text/plain; version=0.0.4")
-    assert 'nfd_webhook_reviews_total{outcome="bad-request"} 2' in metrics.text
+    assert 'nfd_webhook_reviews_total{outcome="bad-request"} 3' in metrics.text
+
+
+def test_too_many_images_are_not_all_fetched(start_webhook: StartWebhook,
+                                             registry: Registry) -> None:
+    from nfd.webhook._resolver import MAX_IMAGES_PER_REVIEW
+
+    server = start_webhook(*_allow(registry), "--failure-policy", "fail")
+    images = [f"{registry.host}/many/app{i}:v1" for i in range(MAX_IMAGES_PER_REVIEW + 3)]
+    answer = server.review(review_for(pod(images)))
+    assert answer["response"]["allowed"] is False
+    assert f"and {MAX_IMAGES_PER_REVIEW + 2} more image(s)" in answer["response"]["status"][
+        "message"]
+    assert server.metrics()['nfd_webhook_calls_total{step="tag"}'] == MAX_IMAGES_PER_REVIEW
 
 
 def test_serve_usage_errors_are_one_line(tls_files: tuple[Path, Path, Path]) -> None:

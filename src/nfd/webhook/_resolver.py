@@ -32,6 +32,8 @@ from nfd.webhook._source import ImageSpec, fetch_spec, resolve_digest
 T = TypeVar("T")
 Status = Literal["spec", "none", "skipped", "failed"]
 RuleWriter = Callable[[dict[str, Any]], str]
+# Distinct images checked per review: a pod naming thousands must not queue thousands of fetches.
+MAX_IMAGES_PER_REVIEW = 64
 
 
 @dataclass(frozen=True)
@@ -104,6 +106,12 @@ class Resolver:
                           budget: float | None = None) -> list[Resolution]:
         """One resolution per image, in order, all within ``timeout`` seconds (what is left
         of the review's ``budget``, which messages name)."""
+        if len(images) > MAX_IMAGES_PER_REVIEW:
+            head = await self.resolve_all(images[:MAX_IMAGES_PER_REVIEW], timeout,
+                                          write_rules=write_rules, budget=budget)
+            return head + [Resolution(image, "failed", f"image {image}: not checked, the pod "
+                                      f"has over {MAX_IMAGES_PER_REVIEW} distinct images")
+                           for image in images[MAX_IMAGES_PER_REVIEW:]]
         known = [self._from_cache(image, write_rules) for image in images]
         if all(r is not None for r in known):  # the steady state: no task, no thread
             return [r for r in known if r is not None]

@@ -218,7 +218,8 @@ def decide(request: ReviewRequest, target: Target, resolutions: Sequence[Resolut
     failed = [r for r in resolutions if r.status == "failed"]
     what = f"{request.kind} {request.where}".strip()
     if failed and policy == "fail":
-        reasons = "; ".join(r.message for r in failed)
+        reasons = failed[0].message + (f" (and {len(failed) - 1} more image(s), see the "
+                                       "warnings)" if len(failed) > 1 else "")
         return response(request.uid, allowed=False, warnings=warnings,
                         message=f"{what}: image compatibility could not be checked "
                         f"(--failure-policy fail): {reasons}"), "denied"
