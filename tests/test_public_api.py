@@ -6,10 +6,11 @@ import nfd
 import nfd.api
 import nfd.compat
 import nfd.match
+import nfd.webhook
 
 
 def test_exported_members_are_listed() -> None:
-    for module in (nfd, nfd.api, nfd.compat, nfd.match):
+    for module in (nfd, nfd.api, nfd.compat, nfd.match, nfd.webhook):
         public = {name for name in vars(module) if not name.startswith("_")}
         submodules = {name for name in public if type(getattr(module, name)).__name__ == "module"}
         extra = public - submodules - {"annotations", "typing"} - set(module.__all__)
@@ -36,5 +37,15 @@ def test_template_engine_loads_only_when_a_template_is_used() -> None:
             "print('nfd.match._template_exec' in sys.modules); "
             "nfd.match.expand_vars_template('a=1', {}); "
             "print('nfd.match._template_exec' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "True"]
+
+
+def test_webhook_server_framework_loads_only_for_serving() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, nfd.webhook, nfd.cli; nfd.webhook.build_manifests; "
+            "print('aiohttp' in sys.modules); nfd.webhook.serve; print('aiohttp' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "True"]

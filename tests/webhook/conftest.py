@@ -86,3 +86,17 @@ def start_webhook(tls_files: tuple[Path, Path, Path]) -> Iterator[StartWebhook]:
     yield start
     for server in started:
         server.stop()
+
+
+AUTH_USER, AUTH_PASSWORD = "webhook-puller", "pull-s3cret"
+
+
+@pytest.fixture(scope="session")
+def auth_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
+    """A registry over TLS (its own throwaway CA) that wants a password for everything."""
+    require_tools("docker-registry", "skopeo", "umoci", "htpasswd")
+    ca = make_ca("nfd-webhook-registry-ca")
+    reg = start_registry(tmp_path_factory.mktemp("webhook-auth-registry"), tls=issue_cert(ca),
+                         ca=ca, htpasswd_users={AUTH_USER: AUTH_PASSWORD})
+    yield reg
+    reg.stop()

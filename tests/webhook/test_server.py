@@ -255,3 +255,38 @@ def test_serve_usage_errors_are_one_line(tls_files: tuple[Path, Path, Path]) -> 
     done = nfd("compat", "webhook", "serve", "--tls-cert-file", str(cert),
                "--tls-key-file", str(key))
     assert done.returncode == 2 and "--allow-registry" in done.stderr
+
+
+def test_credentials_from_the_mounted_auth_file(start_webhook: StartWebhook,
+                                                auth_registry: Registry, layout: Path,
+                                                tmp_path: Path) -> None:
+    import base64
+
+    from tests.oci._images import push_image
+    from tests.webhook.conftest import AUTH_PASSWORD, AUTH_USER
+
+    assert auth_registry.ca_file is not None
+    image = f"{auth_registry.host}/private/app:v1"
+    push_image(layout, "amd64", auth_registry, "private/app:v1", (AUTH_USER, AUTH_PASSWORD))
+    done = nfd("compat", "attach-spec", "--image", image, "--spec",
+               str(Path(__file__).parent / "data" / "spec-kernel.yaml"),
+               "--ca-file", str(auth_registry.ca_file), "--registry-username", AUTH_USER,
+               "--registry-password-stdin", stdin=AUTH_PASSWORD)
+    assert done.returncode == 0, done.stderr
+    auth = tmp_path / "auth.json"  # what a kubernetes.io/dockerconfigjson Secret holds
+    token = base64.b64encode(f"{AUTH_USER}:{AUTH_PASSWORD}".encode()).decode()
+    auth.write_text(json.dumps({"auths": {auth_registry.host: {"auth": token}}}))
+    flags = ("--allow-registry", auth_registry.host, "--ca-file", str(auth_registry.ca_file),
+             "--failure-policy", "fail")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    isolated = {"HOME": str(empty), "DOCKER_CONFIG": str(empty), "XDG_RUNTIME_DIR": str(empty)}
+    server = start_webhook(*flags, env={**isolated, "REGISTRY_AUTH_FILE": str(auth)})
+    answer = server.review(review_for(pod([image])))
+    assert answer["response"]["allowed"] is True and "patch" in answer["response"]
+    anonymous = start_webhook(*flags, env=isolated)
+    denied = anonymous.review(review_for(pod([image])))["response"]
+    assert denied["allowed"] is False
+    assert "unauthorized (401)" in denied["status"]["message"]
+    assert AUTH_PASSWORD not in json.dumps(answer) + json.dumps(denied)
+    assert all(AUTH_PASSWORD not in line for line in server.log + anonymous.log)

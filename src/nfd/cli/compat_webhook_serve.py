@@ -105,9 +105,23 @@ def _resolver(args: argparse.Namespace) -> object:
     return Resolver(settings, writer)
 
 
+def _require_server() -> None:
+    """A clear error instead of an ImportError when the server framework is missing."""
+    import importlib
+
+    from nfd.errors import UsageError
+
+    try:
+        importlib.import_module("aiohttp")
+    except ImportError:
+        raise UsageError("the webhook server needs the 'aiohttp' package "
+                         "(pip install 'nfd-client[webhook]')") from None
+
+
 def run(args: argparse.Namespace) -> int:
     import asyncio
 
+    _require_server()
     from nfd.webhook import Resolver, ServerSettings, serve
 
     resolver = _resolver(args)
