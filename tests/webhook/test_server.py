@@ -290,3 +290,63 @@ def test_credentials_from_the_mounted_auth_file(start_webhook: StartWebhook,
     assert "unauthorized (401)" in denied["status"]["message"]
     assert AUTH_PASSWORD not in json.dumps(answer) + json.dumps(denied)
     assert all(AUTH_PASSWORD not in line for line in server.log + anonymous.log)
+
+
+def test_referrers_api_registry(start_webhook: StartWebhook, tmp_path: Path) -> None:
+    from tests.oci._fake_registry import FakeRegistry
+
+    fake = FakeRegistry()  # serves the OCI Referrers API, which docker-registry 2.8 lacks
+    try:
+        config = fake.put_blob("app", b'{"architecture":"amd64","os":"linux"}')
+        fake.put_manifest("app", {
+            "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
+                       "digest": config, "size": 38}, "layers": []}, tag="v1")
+        image = f"{fake.host}/app:v1"
+        done = nfd("compat", "attach-spec", "--image", image, "--spec",
+                   str(Path(__file__).parent / "data" / "spec-kernel.yaml"))
+        assert done.returncode == 0, done.stderr
+        server = start_webhook("--allow-registry", fake.host)
+        obj = pod([image])
+        result = patched(obj, server.review(review_for(obj)))
+        assert _without_applied(result) == _affinity_patch(image, obj, tmp_path)
+        assert any("/referrers/" in path for _, path, _ in fake.log)
+    finally:
+        fake.stop()
+
+
+def test_renewed_certificate_is_served_and_sigterm_stops_cleanly(
+        tmp_path: Path, registry: Registry) -> None:
+    import shutil
+    import ssl
+
+    from cryptography import x509
+    from tests.oci._registry import issue_cert, make_ca
+    from tests.webhook._webhook import WebhookProcess, wait_for
+
+    ca = make_ca("renewing-ca")
+    (tmp_path / "ca.crt").write_bytes(ca.cert_pem)
+    first = issue_cert(ca)
+    cert, key = first.write(tmp_path, "tls")
+    server = WebhookProcess((cert, key), tmp_path / "ca.crt", "--allow-registry",
+                            registry.host, "--tls-reload-seconds", "0.2")
+    try:
+        host, port = server.url.removeprefix("https://").rsplit(":", 1)
+
+        def served_serial() -> int:
+            pem = ssl.get_server_certificate((host, int(port)))
+            return x509.load_pem_x509_certificate(pem.encode()).serial_number
+
+        assert served_serial() == first.cert.serial_number
+        second = issue_cert(ca)
+        staged = tmp_path / "next"
+        staged.mkdir()
+        new_cert, new_key = second.write(staged, "tls")
+        shutil.copy(new_key, key)  # as a Secret volume update: both files replaced
+        shutil.copy(new_cert, cert)
+        assert wait_for(lambda: served_serial() == second.cert.serial_number, 10)
+        assert server.client.get("/healthz").status_code == 200
+        assert any("reloaded" in line for line in server.log)
+    finally:
+        server.stop()
+    assert server.process.returncode == 0  # SIGTERM: a clean stop

@@ -38,6 +38,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tls-cert-file", required=True, metavar="FILE",
                         help="serving certificate (PEM, chain first); reloaded when it changes")
     parser.add_argument("--tls-key-file", required=True, metavar="FILE", help="its private key")
+    parser.add_argument("--tls-reload-seconds", type=_seconds, default=30.0, metavar="S",
+                        help="look for a renewed key pair every S seconds (default 30)")
     parser.add_argument("--allow-registry", action="append", default=[], metavar="PATTERN",
                         required=True, help="registry host (or host/repository) pattern that "
                         "may be contacted, shell wildcards; repeat for more. Others never are")
@@ -129,7 +131,8 @@ def run(args: argparse.Namespace) -> int:
     host, port = args.listen
     settings = ServerSettings(host=host, port=port, cert_file=args.tls_cert_file,
                               key_file=args.tls_key_file, failure_policy=args.failure_policy,
-                              timeout=args.timeout, workloads=args.workloads)
+                              timeout=args.timeout, workloads=args.workloads,
+                              tls_reload_seconds=args.tls_reload_seconds)
 
     def log(message: str) -> None:
         print(f"nfd compat webhook serve: {message}", file=sys.stderr, flush=True)

@@ -52,6 +52,7 @@ class ServerSettings:
     failure_policy: FailurePolicy = "ignore"
     timeout: float = 5.0
     workloads: bool = False
+    tls_reload_seconds: float = 30.0
 
 
 def _deadline(settings: ServerSettings, request: web.Request) -> float:
@@ -135,7 +136,7 @@ async def _reload_tls(context: ssl.SSLContext, settings: ServerSettings, log: Lo
 
     last = stamp()
     while True:
-        await asyncio.sleep(30)
+        await asyncio.sleep(settings.tls_reload_seconds)
         try:
             now = stamp()
             if now != last:
