@@ -350,3 +350,30 @@ def test_renewed_certificate_is_served_and_sigterm_stops_cleanly(
     finally:
         server.stop()
     assert server.process.returncode == 0  # SIGTERM: a clean stop
+
+
+def test_a_hung_registry_does_not_starve_the_others(start_webhook: StartWebhook,
+                                                    registry: Registry,
+                                                    weighted_image: str) -> None:
+    listener = SilentServer()
+    try:
+        server = start_webhook("--allow-registry", listener.host, "--allow-registry",
+                               registry.host, "--timeout", "2")
+        hung = [f"{listener.host}/hung/app{i}:v1" for i in range(24)]  # more than the pool
+        answer = server.review(review_for(pod(hung)))
+        assert answer["response"]["allowed"] is True
+        assert len(listener.accepted) <= 4  # the per-registry bound, not the whole pool
+        started = time.monotonic()
+        answer = server.review(review_for(pod([weighted_image])))
+        assert "patch" in answer["response"], answer
+        assert time.monotonic() - started < 2
+    finally:
+        listener.close()
+
+
+def test_unparsable_image_is_skipped_with_a_warning(start_webhook: StartWebhook,
+                                                    registry: Registry) -> None:
+    server = start_webhook(*_allow(registry), "--failure-policy", "fail")
+    response = server.review(review_for(pod(["UPPER/Case:!bad"])))["response"]
+    assert response["allowed"] is True
+    assert any("invalid image reference" in w for w in response["warnings"])

@@ -47,7 +47,9 @@ class ResolverSettings:
     negative_ttl: float = 60.0
     tag_ttl: float = 30.0
     max_entries: int = 1024
-    workers: int = 8
+    workers: int = 16
+    # Calls at once per registry: a hung one holds a few workers, never the whole pool.
+    per_registry: int = 4
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,7 @@ class Resolver:
         self.counters = ResolverCounters()
         self._pool = ThreadPoolExecutor(settings.workers, thread_name_prefix="nfd-webhook")
         self._flights: dict[tuple[str, ...], asyncio.Future[Any]] = {}
+        self._slots: dict[str, tuple[asyncio.Semaphore, list[int]]] = {}
         self._background: set[asyncio.Task[Resolution]] = set()
 
     def close(self) -> None:
@@ -161,8 +164,8 @@ class Resolver:
         """The spec of one image (never raises: failures are resolutions too)."""
         try:
             ref = Reference.parse(image)
-        except UsageError as exc:
-            return Resolution(image, "failed", str(exc))
+        except UsageError as exc:  # no registry to ask: the kubelet cannot pull it either
+            return Resolution(image, "skipped", f"{exc}; not checked")
         if not self.settings.allow.allows(ref):
             return Resolution(image, "skipped", f"image {image}: registry {ref.registry} is not "
                               "allowed (--allow-registry); its spec was not checked")
@@ -195,7 +198,7 @@ class Resolver:
         cached = self.tags.get(key)
         if cached is not None:
             return cached
-        digest: str = await self._flight(("tag", key), resolve_digest, ref,
+        digest: str = await self._flight(("tag", key), ref.registry, resolve_digest, ref,
                                          self.settings.registry)
         self.tags.put(key, digest)
         return digest
@@ -206,8 +209,8 @@ class Resolver:
         if cached is not None:
             return cached
         try:
-            found: ImageSpec | None = await self._flight(("spec", key), fetch_spec, ref, digest,
-                                                         self.settings.registry)
+            found: ImageSpec | None = await self._flight(
+                ("spec", key), ref.registry, fetch_spec, ref, digest, self.settings.registry)
         except SpecError as exc:  # an invalid spec stays invalid: remember it for a while
             entry = _SpecEntry(None, f"image {ref.with_digest(digest)}: invalid compatibility "
                                f"spec: {exc}")
@@ -230,20 +233,33 @@ class Resolver:
         key = (plan.rule_name, artifact_digest)
         if self.rules_written.get(key):
             return
-        await self._flight(("rule", *key), self._rule_writer, plan.rule)
+        await self._flight(("rule", *key), "", self._rule_writer, plan.rule)
         self.rules_written.put(key, True)
 
-    async def _flight(self, key: tuple[str, ...], fn: Callable[..., T], *args: Any) -> T:
-        """Run ``fn(*args)`` in the pool, sharing one call among concurrent callers."""
-        kind = key[0]
+    async def _flight(self, key: tuple[str, ...], slot: str, fn: Callable[..., T],
+                      *args: Any) -> T:
+        """Run ``fn(*args)`` in the pool, sharing one call among concurrent callers, at most
+        ``per_registry`` at once for the same ``slot`` (a registry host; "" for the API)."""
         future = self._flights.get(key)
         if future is None:
-            self.counters.fetches[kind] += 1
-            future = asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
+            self.counters.fetches[key[0]] += 1
+            future = asyncio.ensure_future(self._in_slot(slot, fn, *args))
             self._flights[key] = future
             future.add_done_callback(lambda done: self._finished(key, done))
         result: T = await asyncio.shield(future)
         return result
+
+    async def _in_slot(self, slot: str, fn: Callable[..., T], *args: Any) -> T:
+        semaphore, users = self._slots.setdefault(
+            slot, (asyncio.Semaphore(self.settings.per_registry), [0]))
+        users[0] += 1
+        try:
+            async with semaphore:
+                return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
+        finally:
+            users[0] -= 1
+            if not users[0]:  # nobody holds or waits: forget it (hosts are unbounded)
+                del self._slots[slot]
 
     def _finished(self, key: tuple[str, ...], future: asyncio.Future[Any]) -> None:
         self._flights.pop(key, None)
