@@ -98,12 +98,10 @@ def _resolver(args: argparse.Namespace) -> object:
         max_entries=args.cache_size)
     writer = None
     if args.create_rules:
-        from nfd.cluster import KubeOptions
         from nfd.webhook import RuleWriter
 
-        writer = RuleWriter(KubeOptions(kubeconfig=args.kubeconfig,
-                                        in_cluster=args.kubeconfig is None,
-                                        timeout=args.timeout))
+        writer = RuleWriter(kubeconfig=args.kubeconfig, in_cluster=args.kubeconfig is None,
+                            timeout=args.timeout)
     return Resolver(settings, writer)
 
 
