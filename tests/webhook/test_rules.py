@@ -100,3 +100,23 @@ def test_our_stale_rule_is_updated_a_foreign_one_left_alone(
     assert response["allowed"] is True and "patch" not in response  # ignore: admitted as is
     assert any("is not ours" in w for w in response["warnings"])
     assert api.state.rules[_rule_of(theirs)["metadata"]["name"]] == foreign
+
+
+def test_rotated_token_is_read_again(start_webhook: StartWebhook, registry: Registry,
+                                     api: ApiServer, push_image_with: PushImage,
+                                     tmp_path: Path) -> None:
+    token = tmp_path / "token"
+    token.write_text("first-token")
+    api.state.tokens = {"first-token"}
+    config = write_kubeconfig(tmp_path / "kc", api.url,
+                              {"sa": {"tokenFile": str(token)}}, current="sa")
+    server = start_webhook("--allow-registry", registry.host, "--create-rules",
+                           "--kubeconfig", str(config), "--failure-policy", "fail")
+    api.state.tokens = {"second-token"}  # the old token expired; the file has the new one
+    token.write_text("second-token")
+    image = push_image_with(DATA / "spec-kernel.yaml")
+    answer = server.review(review_for(pod([image])))
+    assert answer["response"]["allowed"] is True and "patch" in answer["response"]
+    assert [r["token"] for r in api.state.requests if r["method"] == "POST"] == [
+        "first-token", "second-token"]
+    assert api.state.rule_writes == [("POST", _rule_of(image)["metadata"]["name"])]
