@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from nfd.api import load_features_document, loads, loads_spec, parse_spec
 from nfd.compat import nfd_report, validate_features
 from nfd.errors import SpecError
+from nfd.match import UnknownTagError
 
 OPS = ["In", "NotIn", "InRegexp", "Exists", "DoesNotExist", "Gt", "Ge", "Lt", "Le", "GtLt",
        "GeLe", "IsTrue", "IsFalse", "", "Inn", "in"]
@@ -73,6 +74,11 @@ def _validate(spec_obj: Any, features_obj: Any, tags: list[str]) -> None:
     except SpecError as exc:
         # Every error is located: it names the file it came from.
         assert str(exc).startswith(("spec.yaml", "features.json")), str(exc)
+        return
+    except UnknownTagError as exc:
+        # Tags that select no set are refused, naming the tags the spec has.
+        assert tags and not any(c.tag in tags for c in spec.compatibilities)
+        assert set(exc.available) == {c.tag for c in spec.compatibilities if c.tag}
         return
     report = nfd_report(result)
     assert len(report) == len(result.statuses)

@@ -10,9 +10,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TextIO
 
-from nfd.compat import CompatibilityStatus, ValidationResult, node_text
-from nfd.compat._explain import NO_SINGLE_INSTANCE, hides_instance_failure
-from nfd.match import ExpressionStatus, RuleStatus
+from nfd.match import (
+    NO_SINGLE_INSTANCE,
+    CompatibilityStatus,
+    ExpressionStatus,
+    RuleStatus,
+    ValidationResult,
+    hides_instance_failure,
+    node_text,
+)
 
 _RED, _GREEN, _CYAN, _BOLD, _RESET = "\033[91m", "\033[92m", "\033[36m", "\033[1m", "\033[0m"
 
@@ -60,7 +66,7 @@ def _box(title: str, header: Sequence[str], rows: list[list[str] | None],
     return lines
 
 
-def _rows(items: list[ExpressionStatus], start: int, matched: bool
+def _rows(items: tuple[ExpressionStatus, ...], start: int, matched: bool
           ) -> list[list[str] | None]:
     rows: list[list[str] | None] = []
     for n, e in enumerate(items, start):
@@ -76,13 +82,14 @@ def _rows(items: list[ExpressionStatus], start: int, matched: bool
 def _rule_table(rule: RuleStatus, paint: _Paint) -> list[str]:
     plain_verdict = "OK" if rule.is_match else "FAIL"
     verdict = paint(plain_verdict, _GREEN if rule.is_match else _RED, _BOLD)
-    rows = _rows(rule.matched_expressions, 1, rule.features_match)
-    count = len(rule.matched_expressions)
-    for alternative, matched in zip(rule.matched_any, rule.any_matches, strict=True):
+    features = rule.match_features
+    rows = _rows(features.expressions, 1, features.is_match)
+    count = len(features.expressions)
+    for alternative in rule.match_any:
         if rows:
             rows.append(None)
-        rows.extend(_rows(alternative, count + 1, matched))
-        count += len(alternative)
+        rows.extend(_rows(alternative.expressions, count + 1, alternative.is_match))
+        count += len(alternative.expressions)
     title = f"RULE: {rule.name.upper()} - {plain_verdict}"
     lines = _box(title, ["", "FEATURE", "EXPRESSION", "MATCHER TYPE", "STATUS", "NODE HAS"],
                  rows, paint, status_col=4)
@@ -93,8 +100,8 @@ def _rule_table(rule: RuleStatus, paint: _Paint) -> list[str]:
 def render_report(result: ValidationResult, stream: TextIO, colour: bool) -> None:
     """Write the whole table report, then a one-line verdict."""
     paint = _Paint(colour)
-    for number, status in enumerate(result.statuses, 1):
-        stream.write(_heading(number, status, paint))
+    for status in result.statuses:
+        stream.write(_heading(status, paint))
         for rule in status.rules:
             stream.write("\n".join(_rule_table(rule, paint)) + "\n")
         stream.write("\n")
@@ -102,14 +109,15 @@ def render_report(result: ValidationResult, stream: TextIO, colour: bool) -> Non
         stream.write("No compatibility set selected (check --tags).\n")
     matched = [s for s in result.statuses if s.is_match]
     if matched:
-        which = ", ".join(f"#{s.index + 1}" for s in matched)
+        which = ", ".join(f"#{s.number}" + (f" ({s.tag})" if s.tag else "") for s in matched)
         stream.write(paint(f"COMPATIBLE: set {which} matches this node.", _GREEN, _BOLD) + "\n")
     else:
         stream.write(paint("NOT COMPATIBLE: no compatibility set matches this node.", _RED,
                            _BOLD) + "\n")
 
 
-def _heading(number: int, status: CompatibilityStatus, paint: _Paint) -> str:
-    head = paint(f"COMPATIBILITY SET #{number} ", _CYAN, _BOLD)
+def _heading(status: CompatibilityStatus, paint: _Paint) -> str:
+    # Numbered by position in the spec, as everywhere, whatever --tags selects.
+    head = paint(f"COMPATIBILITY SET #{status.number} ", _CYAN, _BOLD)
     tail = f"Weight: {status.weight}" + (f"; Tag: {status.tag}" if status.tag else "")
     return f"{head}{paint(tail, _CYAN)}\nDescription: {status.description}\n"

@@ -27,7 +27,6 @@ from nfd.cluster._evaluate import (
     ClusterResult,
     NodeVerdict,
     SetInfo,
-    SetVerdict,
     validate_cluster,
 )
 from nfd.cluster._job import DEFAULT_CLIENT_IMAGE, HOST_MOUNTS, JobOptions, build_job
@@ -46,7 +45,8 @@ from nfd.cluster._nodefeatures import (
     parse_node_features,
 )
 from nfd.cluster._report import cluster_report, render_cluster_table
-from nfd.cluster._rule import RulePlan, SelectedSet, build_rule_plan, select_sets
+from nfd.cluster._rule import RulePlan, SelectedSet, build_rule_plan
+from nfd.match import SetVerdict, select_sets
 
 __all__ = [
     "DEFAULT_CLIENT_IMAGE",
