@@ -22,7 +22,12 @@ from nfd.cluster._affinity import (
     patch_workload,
     patchable,
 )
-from nfd.cluster._documents import load_documents, load_dump, parse_documents
+from nfd.cluster._documents import (
+    load_cluster_dump,
+    load_documents,
+    load_dump,
+    parse_documents,
+)
 from nfd.cluster._evaluate import (
     ClusterResult,
     NodeVerdict,
@@ -74,6 +79,7 @@ __all__ = [
     "cluster_report",
     "image_label_base",
     "list_node_features",
+    "load_cluster_dump",
     "load_documents",
     "load_dump",
     "merge_cluster",

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
 from nfd.api import Compatibility, CompatSpec, Features, GroupRule
@@ -116,7 +117,10 @@ _ABSENT: Any = _Absent()
 Projection = tuple[Any, ...]
 
 
-def _rule_reads(rule: GroupRule) -> dict[str, tuple[str, ...] | None]:
+Reads = dict[str, "frozenset[str] | None"]
+
+
+def _rule_reads(rule: GroupRule) -> Reads:
     """Feature (lower-cased, as NFD looks it up) → element names the rule reads, or None
     where it sees every element (matchName, varsTemplate)."""
     reads: dict[str, set[str] | None] = {}
@@ -129,27 +133,59 @@ def _rule_reads(rule: GroupRule) -> dict[str, tuple[str, ...] | None]:
             reads[feature] = None
         else:
             names.update(term.match_expressions or ())
-    return {f: None if n is None else tuple(sorted(n)) for f, n in reads.items()}
+    return {f: None if n is None else frozenset(n) for f, n in reads.items()}
 
 
-def _project(features: Features, feature: str, names: tuple[str, ...] | None) -> Projection:
+def _union(reads: Iterable[Reads]) -> Reads:
+    out: Reads = {}
+    for one in reads:
+        for feature, names in one.items():
+            have = out.get(feature, frozenset())
+            out[feature] = None if names is None or have is None else have | names
+    return out
+
+
+class _Picker:
+    """Takes a mapping's values of some names, hashable: a scalar for one name, a tuple
+    for several, with :data:`_ABSENT` for a missing name."""
+
+    __slots__ = ("_get", "_names")
+
+    def __init__(self, names: tuple[str, ...]) -> None:
+        self._names = names
+        self._get = itemgetter(*names) if names else (lambda _: ())
+
+    def safe(self, element: dict[str, str]) -> Any:
+        picked = tuple([element.get(n, _ABSENT) for n in self._names])
+        return picked[0] if len(self._names) == 1 else picked
+
+    def one(self, element: dict[str, str]) -> Any:
+        try:
+            return self._get(element)
+        except KeyError:
+            return self.safe(element)
+
+    def each(self, elements: list[dict[str, str]]) -> tuple[Any, ...]:
+        try:
+            return tuple(map(self._get, elements))  # the usual case: every name present
+        except KeyError:
+            return tuple([self.safe(e) for e in elements])
+
+
+def _project(features: Features, feature: str, names: tuple[str, ...] | None,
+             picker: _Picker | None) -> Projection:
+    """What the node has of ``feature``'s elements ``names`` (all if None), hashable."""
     flags = features.flags.get(feature, _ABSENT)
     attrs = features.attributes.get(feature, _ABSENT)
     insts = features.instances.get(feature, _ABSENT)
-    if names is None:
-        return (
-            flags if flags is None or flags is _ABSENT else frozenset(flags),
-            attrs if attrs is None or attrs is _ABSENT else tuple(attrs.items()),
-            insts if insts is None or insts is _ABSENT else tuple(tuple(i.items())
-                                                                  for i in insts),
-        )
-    return (
-        flags if flags is None or flags is _ABSENT else tuple(n in flags for n in names),
-        attrs if attrs is None or attrs is _ABSENT else tuple(attrs.get(n, _ABSENT)
-                                                              for n in names),
-        insts if insts is None or insts is _ABSENT else tuple(
-            tuple(i.get(n, _ABSENT) for n in names) for i in insts),
-    )
+    if flags is not None and flags is not _ABSENT:
+        flags = frozenset(flags) if names is None else tuple([n in flags for n in names])
+    if attrs is not None and attrs is not _ABSENT:
+        attrs = tuple(attrs.items()) if picker is None else picker.one(attrs)
+    if insts is not None and insts is not _ABSENT:
+        insts = (tuple([tuple(i.items()) for i in insts]) if picker is None else
+                 picker.each(insts))
+    return flags, attrs, insts
 
 
 @dataclass(slots=True)
@@ -165,11 +201,8 @@ class _RulePlan:
     rule: GroupRule
     path: str
     layout: RuleLayout
-    reads: tuple[tuple[str, tuple[str, ...] | None], ...]
+    reads: Reads
     outcomes: dict[Projection, _Outcome] = field(default_factory=dict)
-
-    def projection(self, features: Features) -> Projection:
-        return tuple(_project(features, f, names) for f, names in self.reads)
 
 
 def _working_copy(features: Features) -> Features:
@@ -194,17 +227,18 @@ class SpecEvaluator:
         self._regexes = regexes or RegexCache()
         self._plans = [
             [_RulePlan(rule, f"compatibilities[{c_index}].rules[{r_index}]", RuleLayout.of(rule),
-                       tuple(_rule_reads(rule).items()))
+                       _rule_reads(rule))
              for r_index, rule in enumerate(compat.rules)]
             for c_index, compat in self.sets
         ]
+        self.reads: Reads = _union(p.reads for plans in self._plans for p in plans)
+        """Feature (lower-cased) → the element names the selected sets read (None: every
+        element). Nothing else of a node can change a verdict or a report line."""
+        # A node's projection is taken once per feature, on the union of the names its
+        # rules read (finer than each rule needs, so still exact), and shared by the rules.
+        self._names = {f: None if n is None else tuple(sorted(n)) for f, n in self.reads.items()}
+        self._pickers = {f: None if n is None else _Picker(n) for f, n in self._names.items()}
         self._backrefs = RULE_MATCHED in self.reads
-
-    @property
-    def reads(self) -> frozenset[str]:
-        """The features (lower-cased names) the selected sets read: a node's other
-        features cannot change any verdict or report line."""
-        return frozenset(f for plans in self._plans for p in plans for f, _ in p.reads)
 
     def _execute(self, plan: _RulePlan, features: Features) -> RuleResult:
         try:
@@ -232,21 +266,35 @@ class SpecEvaluator:
         """Each selected set's verdict on ``features`` and, when it fails, why (the first
         failing rule, worded as validate-node's table words it)."""
         work = _working_copy(features) if self._backrefs else features
+        seen: dict[str, Projection] = {}
         out: list[SetVerdict] = []
         for (c_index, _), plans in zip(self.sets, self._plans, strict=True):
             reason: str | None = None
             for plan in plans:
                 # Every rule runs, as in NFD: a later rule's error must not be skipped.
-                outcome = self._outcome(plan, work)
+                outcome = self._outcome(plan, work, seen)
                 if reason is None and not outcome.result.is_match:
                     reason = self._reason(plan, outcome, work)
                 if self._backrefs:
                     work.insert_attributes(RULE_MATCHED, outcome.result.vars)
+                    seen.pop(RULE_MATCHED, None)
             out.append(SetVerdict(c_index, reason is None, reason))
         return tuple(out)
 
-    def _outcome(self, plan: _RulePlan, features: Features) -> _Outcome:
-        key = plan.projection(features)
+    def _projection(self, plan: _RulePlan, features: Features, seen: dict[str, Projection]
+                    ) -> Projection:
+        key = []
+        for feature in plan.reads:
+            part = seen.get(feature)
+            if part is None:
+                part = seen[feature] = _project(features, feature, self._names[feature],
+                                                self._pickers[feature])
+            key.append(part)
+        return tuple(key)
+
+    def _outcome(self, plan: _RulePlan, features: Features, seen: dict[str, Projection]
+                 ) -> _Outcome:
+        key = self._projection(plan, features, seen)
         outcome = plan.outcomes.get(key)
         if outcome is None:
             outcome = _Outcome(self._execute(plan, features))
