@@ -61,14 +61,13 @@ def _cluster(args: argparse.Namespace, only: Mapping[str, frozenset[str] | None]
             raise UsageError("--context goes with a live cluster, not --nodefeatures")
         return (load_cluster_dump(args.nodefeatures, args.nfd_namespace, only),
                 {"nodeFeatures": args.nodefeatures})
-    from nfd.cluster import KubeOptions, cluster_features_from_document, list_node_features
+    from nfd.cluster import KubeOptions, cluster_features_from_pages, node_feature_pages
 
-    listing = list_node_features(KubeOptions(
+    pages = node_feature_pages(KubeOptions(
         kubeconfig=args.kubeconfig, context=args.context, in_cluster=args.in_cluster,
         page_size=args.page_size, timeout=args.request_timeout))
-    doc = {"kind": "NodeFeatureList", "items": listing.items}
-    features = cluster_features_from_document(doc, listing.server, args.nfd_namespace)
-    return features, {"cluster": listing.server}
+    features, server = cluster_features_from_pages(pages, args.nfd_namespace, only)
+    return features, {"cluster": server}
 
 
 @contextmanager

@@ -2,7 +2,8 @@
 
 * :func:`validate_cluster` evaluates a spec on every node of a NodeFeature
   dump (:func:`cluster_features_from_document`) or of a live cluster
-  (:func:`list_node_features`), merging each node's objects as NFD's master does.
+  (:func:`list_node_features`, or page by page: :func:`cluster_features_from_pages`),
+  merging each node's objects as NFD's master does.
 * :func:`build_rule_plan` translates a spec into a NodeFeatureRule labelling
   the nodes of each compatibility set; :func:`build_affinity` turns those labels
   into pod node affinity, and :func:`patch_workload` merges it into a manifest.
@@ -35,7 +36,7 @@ from nfd.cluster._evaluate import (
     validate_cluster,
 )
 from nfd.cluster._job import DEFAULT_CLIENT_IMAGE, HOST_MOUNTS, JobOptions, build_job
-from nfd.cluster._kube import KubeOptions, Listing, list_node_features
+from nfd.cluster._kube import KubeOptions, Listing, Page, list_node_features, node_feature_pages
 from nfd.cluster._labels import (
     DEFAULT_LABEL_PREFIX,
     LabelScheme,
@@ -51,6 +52,7 @@ from nfd.cluster._nodefeatures import (
 )
 from nfd.cluster._report import cluster_report, render_cluster_table
 from nfd.cluster._rule import RulePlan, SelectedSet, build_rule_plan
+from nfd.cluster._stream import cluster_features_from_pages, prefetched, project_features
 from nfd.match import SetVerdict, select_sets
 
 __all__ = [
@@ -67,6 +69,7 @@ __all__ = [
     "LabelScheme",
     "Listing",
     "NodeVerdict",
+    "Page",
     "RulePlan",
     "SelectedSet",
     "SetInfo",
@@ -76,6 +79,7 @@ __all__ = [
     "build_rule_plan",
     "check_label_prefix",
     "cluster_features_from_document",
+    "cluster_features_from_pages",
     "cluster_report",
     "image_label_base",
     "list_node_features",
@@ -84,10 +88,13 @@ __all__ = [
     "load_dump",
     "merge_cluster",
     "merge_node_affinity",
+    "node_feature_pages",
     "parse_documents",
     "parse_node_features",
     "patch_workload",
     "patchable",
+    "prefetched",
+    "project_features",
     "render_cluster_table",
     "sanitize_name",
     "select_sets",

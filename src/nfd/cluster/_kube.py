@@ -51,6 +51,16 @@ class Listing:
     pages: int
 
 
+@dataclass
+class Page:
+    """One page of the listing. ``restart``: a fresh snapshot begins with this page (the
+    continue token expired), so whatever earlier pages gave must be dropped."""
+
+    items: list[dict[str, Any]]
+    server: str
+    restart: bool = False
+
+
 class _Captured(logging.Handler):
     """Keeps what the client logs while loading credentials (it logs plugin failures)."""
 
@@ -170,6 +180,20 @@ def _pages(api: Any, options: KubeOptions) -> Iterator[dict[str, Any]]:
 
 def list_node_features(options: KubeOptions) -> Listing:
     """Every NodeFeature object in the cluster, across namespaces, page by page."""
+    items: list[dict[str, Any]] = []
+    pages, server = 0, ""
+    for page in node_feature_pages(options):
+        if page.restart:
+            items, pages = [], 0
+        items.extend(page.items)
+        pages += 1
+        server = page.server
+    return Listing(items, server, pages)
+
+
+def node_feature_pages(options: KubeOptions) -> Iterator[Page]:
+    """The cluster's NodeFeature objects as the API pages them, for evaluating each page
+    as it arrives (see :class:`Page` for a restarted listing)."""
     if options.page_size < 1:
         raise UsageError(f"--page-size must be at least 1, not {options.page_size}")
     cfg, logs = load_configuration(options)
@@ -182,13 +206,10 @@ def list_node_features(options: KubeOptions) -> Listing:
         warnings.simplefilter("ignore", InsecureRequestWarning)
         api = client.CustomObjectsApi(api_client)
         for attempt in (1, 2):
-            items: list[dict[str, Any]] = []
-            pages = 0
             try:
-                for page in _pages(api, options):
-                    pages += 1
-                    items.extend(page.get("items") or [])
-                return Listing(items, server, pages)
+                for number, page in enumerate(_pages(api, options)):
+                    yield Page(page.get("items") or [], server, attempt > 1 and number == 0)
+                return
             except ApiException as exc:
                 if exc.status == 410 and attempt == 1:
                     continue  # continue token expired mid-listing: start a fresh snapshot
