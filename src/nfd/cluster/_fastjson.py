@@ -117,7 +117,8 @@ def _instance(instance: _Instance | None, names: frozenset[str] | None) -> dict[
         return {}
     if names is None:
         return attributes
-    return {n: v for n, v in attributes.items() if n in names}
+    # Key order matters only where every element is read (names is None).
+    return {n: attributes[n] for n in names if n in attributes}
 
 
 def _instances(sets: dict[str, _InstanceSet | None] | None, only: Only

@@ -216,13 +216,15 @@ def _working_copy(features: Features) -> Features:
 class SpecEvaluator:
     """A spec with its sets selected by ``tags`` and its rules compiled, for many nodes.
 
+    ``remember`` bounds the distinct projections remembered per rule (0: none).
     Raises :class:`UnknownTagError` when the tags select no set. Evaluation raises
     :class:`EvaluationError`, located in the spec, where NFD's engine errors.
     """
 
     def __init__(self, spec: CompatSpec, tags: Iterable[str] = (),
-                 regexes: RegexCache | None = None) -> None:
+                 regexes: RegexCache | None = None, remember: int = MAX_REMEMBERED) -> None:
         self.spec = spec
+        self._remember = remember
         self.sets = select_sets(spec, tags)
         self._regexes = regexes or RegexCache()
         self._plans = [
@@ -238,6 +240,9 @@ class SpecEvaluator:
         # rules read (finer than each rule needs, so still exact), and shared by the rules.
         self._names = {f: None if n is None else tuple(sorted(n)) for f, n in self.reads.items()}
         self._pickers = {f: None if n is None else _Picker(n) for f, n in self._names.items()}
+        # Each distinct projection of a feature gets a small number, hashed once per node:
+        # rules' keys are then tuples of numbers, cheap to hash and compare.
+        self._numbers: dict[str, dict[Projection, int]] = {f: {} for f in self.reads}
         self._backrefs = RULE_MATCHED in self.reads
 
     def _execute(self, plan: _RulePlan, features: Features) -> RuleResult:
@@ -266,7 +271,7 @@ class SpecEvaluator:
         """Each selected set's verdict on ``features`` and, when it fails, why (the first
         failing rule, worded as validate-node's table words it)."""
         work = _working_copy(features) if self._backrefs else features
-        seen: dict[str, Projection] = {}
+        seen: dict[str, Any] = {}
         out: list[SetVerdict] = []
         for (c_index, _), plans in zip(self.sets, self._plans, strict=True):
             reason: str | None = None
@@ -281,24 +286,28 @@ class SpecEvaluator:
             out.append(SetVerdict(c_index, reason is None, reason))
         return tuple(out)
 
-    def _projection(self, plan: _RulePlan, features: Features, seen: dict[str, Projection]
+    def _projection(self, plan: _RulePlan, features: Features, seen: dict[str, Any]
                     ) -> Projection:
         key = []
         for feature in plan.reads:
             part = seen.get(feature)
             if part is None:
-                part = seen[feature] = _project(features, feature, self._names[feature],
-                                                self._pickers[feature])
+                whole = _project(features, feature, self._names[feature], self._pickers[feature])
+                numbers = self._numbers[feature]
+                number = numbers.get(whole)
+                if number is None and len(numbers) < self._remember:
+                    number = numbers[whole] = len(numbers)
+                # Past the bound a projection stands for itself (never equal to a number).
+                part = seen[feature] = whole if number is None else number
             key.append(part)
         return tuple(key)
 
-    def _outcome(self, plan: _RulePlan, features: Features, seen: dict[str, Projection]
-                 ) -> _Outcome:
+    def _outcome(self, plan: _RulePlan, features: Features, seen: dict[str, Any]) -> _Outcome:
         key = self._projection(plan, features, seen)
         outcome = plan.outcomes.get(key)
         if outcome is None:
             outcome = _Outcome(self._execute(plan, features))
-            if len(plan.outcomes) < MAX_REMEMBERED:
+            if len(plan.outcomes) < self._remember:
                 plan.outcomes[key] = outcome
         return outcome
 
