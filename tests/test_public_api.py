@@ -33,8 +33,8 @@ def test_template_engine_loads_only_when_a_template_is_used() -> None:
     import sys
 
     code = ("import sys, nfd.compat, nfd.match; "
-            "print('nfd.match._template_exec' in sys.modules); "
+            "print('nfd._go.template.execute' in sys.modules); "
             "nfd.match.expand_vars_template('a=1', {}); "
-            "print('nfd.match._template_exec' in sys.modules)")
+            "print('nfd._go.template.execute' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "True"]

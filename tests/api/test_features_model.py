@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from nfd._gojson import dumps
+from nfd._go.json import dumps
 from nfd.api import (
     Features,
     features_from_obj,

@@ -117,3 +117,28 @@ def test_field_names_are_case_insensitive_like_go() -> None:
                       "        vendor_id: {Op: In, VALUE: [Intel]}\n")
     term = spec.compatibilities[0].rules[0].match_features[0]
     assert term.match_expressions == {"vendor_id": MatchExpression("In", ("Intel",))}
+
+
+@pytest.mark.parametrize(("rule", "path", "spellings"), [
+    ("  - matchFeatures: []\n    MatchFeatures: []\n",
+     "compatibilities[0].rules[0].MatchFeatures", '"matchFeatures" and "MatchFeatures"'),
+    ("  - name: a\n    NAME: b\n", "compatibilities[0].rules[0].NAME", '"name" and "NAME"'),
+    ("  - matchFeatures:\n    - feature: f.a\n      matchName: {op: Exists, OP: In}\n",
+     "compatibilities[0].rules[0].matchFeatures[0].matchName.OP", '"op" and "OP"'),
+])
+def test_case_variant_duplicate_fields_are_located_errors(rule: str, path: str,
+                                                           spellings: str) -> None:
+    # Go would merge both spellings into one field; we refuse rather than keep one.
+    text = "version: v1alpha1\ncompatibilities:\n- rules:\n" + rule
+    with pytest.raises(SpecError) as info:
+        loads_spec(text, "spec.yaml")
+    message = str(info.value)
+    assert message.startswith(f"spec.yaml: {path}: "), message
+    assert spellings in message and "\n" not in message
+
+
+def test_case_variant_duplicate_in_features_is_an_error() -> None:
+    from nfd.api import load_features_document
+
+    with pytest.raises(SpecError, match=r'"flags" written twice'):
+        load_features_document({"flags": {}, "Flags": {}}, source="f.json")

@@ -73,8 +73,9 @@ def test_pages_give_the_whole_lists_result_projected_and_restarts_drop_earlier_p
     doc = synthetic_list(30, seed=4)
     items = doc["items"]
     stale = [node_feature("ghost", Features(flags={"cpu.cpuid": {"AVX"}}))]
-    pages = [Page(stale, "https://a"), Page(items[:12], "https://a", restart=True),
-             Page(items[12:25], "https://a"), Page(items[25:], "https://a")]
+    # An expired continue token restarts the listing: numbering starts again at 1.
+    pages = [Page(stale, "https://a", 1), Page(items[:12], "https://a", 1),
+             Page(items[12:25], "https://a", 2), Page(items[25:], "https://a", 3)]
     evaluator = SpecEvaluator(load_spec(SPEC_CPU))
     cluster, server = cluster_features_from_pages(pages, only=evaluator.reads)
     whole = cluster_features_from_document({"kind": "NodeFeatureList", "items": items})

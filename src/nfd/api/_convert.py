@@ -11,6 +11,7 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
+from nfd._go.strconv import quote as go_quote
 from nfd.errors import SpecError
 
 
@@ -90,24 +91,32 @@ def check_keys(obj: dict[Any, Any], allowed: Iterable[str], path: str) -> dict[s
     """``obj`` with its keys spelled as in ``allowed``; an unknown key is an error.
 
     Go's JSON decoding (which NFD's YAML reading goes through) matches field names
-    case-insensitively, so ``Op:`` is ``op:``; where two spellings of one field
-    appear, the later wins, as in Go. A key matching nothing is reported: a
-    mistyped key would otherwise be silently ignored.
+    case-insensitively, so ``Op:`` is ``op:``. Two spellings of one field in one
+    mapping (``MatchFeatures`` beside ``matchfeatures``) are an error: Go decodes
+    both into the one field, merging them, which no reader of the spec expects.
+    A key matching nothing is reported: a mistyped key would otherwise be
+    silently ignored.
     """
     allowed = tuple(allowed)
     canonical = {name.lower(): name for name in allowed}
     out: dict[str, Any] = {}
+    spelled: dict[str, str] = {}
     for key, value in obj.items():
         name = canonical.get(str(key).lower()) if isinstance(key, str) else None
         if name is None:
-            from nfd._gostr import go_quote
-
             expected = ", ".join(allowed)
             raise SpecError(
                 f"unknown field {go_quote(str(key))} (expected one of {expected})",
                 path=join_path(path, str(key)),
             )
+        if name in out:
+            raise SpecError(
+                f"field {go_quote(name)} written twice, as {go_quote(spelled[name])} and "
+                f"{go_quote(key)} (Go merges case variants into one field): keep one",
+                path=join_path(path, key),
+            )
         out[name] = value
+        spelled[name] = key
     return out
 
 

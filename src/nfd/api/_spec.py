@@ -42,7 +42,7 @@ class MatchExpression:
 
     def __str__(self) -> str:
         """NFD's ``MatchExpression.String()``, as shown in its report table."""
-        from nfd._gostr import go_quote
+        from nfd._go.strconv import quote as go_quote
 
         if not self.value:
             return f"{{op: {go_quote(self.op)}}}"

@@ -1,8 +1,10 @@
 """Safe, bounded YAML/JSON loading, fast enough for cluster-sized dumps.
 
-Documents are capped in bytes and, after alias expansion, in nodes ("billion
-laughs" fail fast). Only YAML's standard tags are accepted (no arbitrary
-objects), duplicate keys are errors (a silent overwrite hides typos), and
+Documents are capped in bytes, in nesting depth, and in the nodes that alias
+expansion adds (a bound of its own, not one that grows with the byte limit, so
+"billion laughs" fail within a few aliases whatever the file size). Only YAML's
+standard tags are accepted (no arbitrary objects), duplicate keys are errors at
+every size (a silent overwrite hides typos, and flips verdicts), and
 scalars resolve as PyYAML's safe loader resolves them (YAML 1.1, like the
 go-yaml v2 NFD reads through). JSON goes through the json module.
 
@@ -14,6 +16,7 @@ constructor spends most of its time in Python per node, which made a
 from __future__ import annotations
 
 import json
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +28,9 @@ from nfd.errors import SpecError
 
 MAX_DOCUMENT_BYTES = 1 << 20
 MAX_EXPANDED_NODES = 1_000_000
+MAX_NESTING_DEPTH = 100
+# Up to this size a JSON text is read with a duplicate-key hook on every object; above,
+# a count decides whether the (slower) checked parse is needed at all.
 STRICT_JSON_BYTES = 4 << 20
 
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -40,10 +46,16 @@ _SCALAR_TAGS = frozenset(
 
 @dataclass(frozen=True)
 class LoadLimits:
-    """Bounds applied to every document read."""
+    """Bounds applied to every document read.
+
+    ``max_nodes`` bounds the nodes that aliases add (each ``*alias`` counts the
+    nodes of what it names), ``max_depth`` how deeply mappings and sequences nest
+    (consumers walk documents recursively).
+    """
 
     max_bytes: int = MAX_DOCUMENT_BYTES
     max_nodes: int = MAX_EXPANDED_NODES
+    max_depth: int = MAX_NESTING_DEPTH
 
 
 DEFAULT_LIMITS = LoadLimits()
@@ -118,12 +130,53 @@ def _check_tag(event: Any, standard: str) -> None:
         raise _Fail(f"unsupported tag {event.tag}", event.start_mark)
 
 
-def _build(text: str, used_aliases: list[bool]) -> list[Any]:
+class _Aliases:
+    """What aliases add to a document: nodes (bounded in total) and nesting depth.
+
+    Each ``*alias`` stands for a whole copy of what it names; sizes are memoised per
+    node, so measuring shared structure costs what its text costs.
+    """
+
+    def __init__(self, limits: LoadLimits) -> None:
+        self.limits = limits
+        self.added = 0
+        self._memo: dict[int, tuple[int, int, Any]] = {}
+
+    def _measure(self, value: Any) -> tuple[int, int]:
+        """(nodes, height) of ``value`` as expanded; height 0 for a scalar."""
+        if type(value) is not dict and type(value) is not list:
+            return 1, 0
+        known = self._memo.get(id(value))
+        if known is not None:
+            return known[0], known[1]
+        nodes, height = 1, 0
+        for item in value.values() if type(value) is dict else value:
+            n, h = self._measure(item)
+            nodes, height = nodes + n, max(height, h)
+        self._memo[id(value)] = (nodes, height + 1, value)  # value kept: ids stay unique
+        return nodes, height + 1
+
+    def expand(self, name: str, value: Any, stack: list[_Frame], mark: Any) -> None:
+        """Account for one ``*name`` at the current depth, or fail."""
+        if any(frame.container is value for frame in stack):
+            raise _Fail(f"alias *{name} refers to a node that contains it "
+                        "(alias expansion bound)", mark)
+        nodes, height = self._measure(value)
+        self.added += nodes
+        if self.added > self.limits.max_nodes:
+            raise _Fail(f"document expands to more than {self.limits.max_nodes} nodes "
+                        "(alias expansion bound)", mark)
+        if len(stack) + height > self.limits.max_depth:
+            raise _Fail(f"nesting deeper than {self.limits.max_depth} levels", mark)
+
+
+def _build(text: str, limits: LoadLimits) -> list[Any]:
     """Documents from libyaml's events, one tight loop (this is the hot path of big dumps)."""
     scalars = _Scalars()
     anchors: dict[str, Any] = {}
     plain: dict[str, Any] = {}  # resolved plain scalars: keys and values repeat a lot
-    aliases = used_aliases
+    aliases = _Aliases(limits)
+    max_depth = limits.max_depth
     docs: list[Any] = []
     stack: list[_Frame] = []
     parser = _Loader(text)
@@ -153,6 +206,8 @@ def _build(text: str, used_aliases: list[bool]) -> list[Any]:
                     is_merge = tag == _MERGE
             elif kind is map_start or kind is seq_start:
                 _check_tag(event, _MAP if kind is map_start else _SEQ)
+                if len(stack) >= max_depth:
+                    raise _Fail(f"nesting deeper than {max_depth} levels", event.start_mark)
                 value = {} if kind is map_start else []
             elif kind in ends:
                 frame = stack.pop()
@@ -160,10 +215,10 @@ def _build(text: str, used_aliases: list[bool]) -> list[Any]:
                     _merge_into(frame.container, merged, mark)
                 continue
             elif kind is yaml.AliasEvent:
-                aliases[0] = True
                 if event.anchor not in anchors:
                     raise _Fail(f"found undefined alias {event.anchor!r}", event.start_mark)
                 value = anchors[event.anchor]
+                aliases.expand(event.anchor, value, stack, event.start_mark)
             elif kind is yaml.DocumentEndEvent:
                 anchors.clear()
                 continue
@@ -221,19 +276,57 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def _count_nodes(docs: list[Any], limit: int) -> None:
-    """Walk the documents as expanded; raise once more than ``limit`` nodes are seen."""
-    count = 0
-    stack = list(docs)
+class _TooDeep(Exception):
+    """A JSON text nests deeper than allowed (the YAML parser then says where)."""
+
+
+def _json_shape(docs: list[Any], max_depth: int) -> int:
+    """The number of keys in all mappings; raises :class:`_TooDeep` past ``max_depth``.
+
+    Iterative: deep documents are what this guards against.
+    """
+    keys = 0
+    stack = [(doc, 1) for doc in docs]
+    pop, push = stack.pop, stack.append
     while stack:
-        item = stack.pop()
-        count += 1
-        if count > limit:
-            raise SpecError(f"document expands to more than {limit} nodes (alias expansion bound)")
-        if isinstance(item, dict):
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
+        item, depth = pop()
+        if type(item) is dict:
+            keys += len(item)
+            children: Any = item.values()
+        elif type(item) is list:
+            children = item
+        else:
+            continue
+        if depth > max_depth:
+            raise _TooDeep
+        for child in children:
+            if type(child) is dict or type(child) is list:
+                push((child, depth + 1))
+    return keys
+
+
+_SPACED_COLON = re.compile(r'"\s+:')
+
+
+def _may_hold_duplicates(text: str, keys: int) -> bool:
+    """False when ``text`` certainly has no duplicate keys: every key ends in ``":``, so
+    with no ``"`` + space + ``:`` in the text, ``text.count('":')`` is at least the number
+    of key/value pairs written; if the parsed mappings hold that many keys, none was
+    dropped as a duplicate."""
+    return _SPACED_COLON.search(text) is not None or text.count('":') != keys
+
+
+def _loads_json(text: str, limits: LoadLimits) -> list[Any]:
+    """A JSON text, duplicate keys refused at every size; ValueError if it is not JSON."""
+    if len(text) <= STRICT_JSON_BYTES:
+        docs = [json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_not_json)]
+        _json_shape(docs, limits.max_depth)
+        return docs
+    # Big machine dumps: a Python call per object would cost half the parse again.
+    docs = [json.loads(text, parse_constant=_not_json)]
+    if _may_hold_duplicates(text, _json_shape(docs, limits.max_depth)):
+        docs = [json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_not_json)]
+    return docs
 
 
 def _decode(data: str | bytes, source: str | None, limits: LoadLimits) -> str:
@@ -249,9 +342,9 @@ def _decode(data: str | bytes, source: str | None, limits: LoadLimits) -> str:
         raise SpecError(f"not UTF-8 text (byte {exc.start})", source=source) from None
 
 
-def _parse_yaml(text: str, used_aliases: list[bool]) -> list[Any]:
+def _parse_yaml(text: str, limits: LoadLimits) -> list[Any]:
     try:
-        return _build(text, used_aliases)
+        return _build(text, limits)
     except _Fail as exc:
         where = f"line {exc.mark.line + 1}, column {exc.mark.column + 1}: " if exc.mark else ""
         raise SpecError(f"{where}{exc.message}") from None
@@ -261,6 +354,8 @@ def _parse_yaml(text: str, used_aliases: list[bool]) -> list[Any]:
         raise SpecError(f"{where}{exc.problem or exc.context or 'invalid YAML'}") from None
     except yaml.YAMLError as exc:
         raise SpecError(f"invalid YAML: {exc}") from None
+    except RecursionError:  # only with a max_depth set beyond Python's own stack
+        raise SpecError("document nested too deeply") from None
 
 
 def loads_all(data: str | bytes, *, source: str | None = None,
@@ -268,24 +363,18 @@ def loads_all(data: str | bytes, *, source: str | None = None,
     """Every document in ``data`` (empty ones dropped), safely and within ``limits``."""
     limits = limits or DEFAULT_LIMITS
     text = _decode(data, source, limits)
-    # Only aliases can make a document expand beyond its size in bytes.
-    used_aliases = [False]
     try:
         if text.lstrip()[:1] in ("{", "["):
             # JSON is (nearly) a YAML subset and the usual form of big dumps; the json
-            # module is many times faster. What it rejects goes to the YAML parser.
-            # Duplicate keys are looked for in documents people write; machine dumps
-            # (kubectl) have none and are too big to pay a Python call per object.
-            hook = _no_duplicates if len(text) <= STRICT_JSON_BYTES else None
+            # module is many times faster. What it rejects (or nests too deeply, to be
+            # located) goes to the YAML parser.
             try:
-                docs = [json.loads(text, object_pairs_hook=hook, parse_constant=_not_json)]
-            except (ValueError, RecursionError):
-                docs = _parse_yaml(text, used_aliases)
+                docs = _loads_json(text, limits)
+            except (ValueError, RecursionError, _TooDeep):
+                docs = _parse_yaml(text, limits)
         else:
-            docs = _parse_yaml(text, used_aliases)
+            docs = _parse_yaml(text, limits)
         docs = [d for d in docs if d is not None]
-        if used_aliases[0]:
-            _count_nodes(docs, limits.max_nodes)
     except SpecError as exc:
         raise exc.located(source) if source else exc from None
     return docs

@@ -19,7 +19,7 @@ from typing import Any
 from nfd.cli._base import EXIT_NOT_COMPATIBLE, EXIT_OK
 from nfd.cli._output import OUTPUT_FORMATS, use_colour, write_document
 
-# What Go's encoding/json escapes beyond the json module (see nfd._gojson).
+# What Go's encoding/json escapes beyond the json module (see nfd._go.json).
 _GO_ESCAPED = re.compile("[<>&\u2028\u2029]")
 
 
@@ -61,11 +61,13 @@ def _cluster(args: argparse.Namespace, only: Mapping[str, frozenset[str] | None]
             raise UsageError("--context goes with a live cluster, not --nodefeatures")
         return (load_cluster_dump(args.nodefeatures, args.nfd_namespace, only),
                 {"nodeFeatures": args.nodefeatures})
-    from nfd.cluster import KubeOptions, cluster_features_from_pages, node_feature_pages
+    from nfd.cli._registry_options import checked_seconds
+    from nfd.cluster import KubeOptions, cluster_features_from_pages, iter_pages
 
-    pages = node_feature_pages(KubeOptions(
+    timeout = checked_seconds("--request-timeout", args.request_timeout)
+    pages = iter_pages(KubeOptions(
         kubeconfig=args.kubeconfig, context=args.context, in_cluster=args.in_cluster,
-        page_size=args.page_size, timeout=args.request_timeout))
+        page_size=args.page_size, timeout=timeout))
     features, server = cluster_features_from_pages(pages, args.nfd_namespace, only)
     return features, {"cluster": server}
 

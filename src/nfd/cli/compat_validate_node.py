@@ -11,7 +11,7 @@ import sys
 from typing import Any
 
 from nfd.cli._base import EXIT_NOT_COMPATIBLE, EXIT_OK
-from nfd.cli._output import OUTPUT_FORMATS, use_colour, write_document
+from nfd.cli._output import OUTPUT_FORMATS, terminal_width, use_colour, write_document
 from nfd.errors import UsageError
 
 MAX_FEATURES_BYTES = 256 << 20
@@ -30,7 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     where.add_argument("--host-prefix", metavar="P",
                        help="NFD's container convention, e.g. /host- (reads /host-sys, ...)")
     parser.add_argument("--node", metavar="NAME", help="node to pick from a NodeFeature list")
-    parser.add_argument("--output", "-o", choices=OUTPUT_FORMATS, default="table",
+    parser.add_argument("--output", "-o", choices=OUTPUT_FORMATS, default=None,
                         help="report format (default: table)")
     parser.add_argument("--output-json", action="store_true",
                         help="print exactly NFD's JSON report")
@@ -41,8 +41,7 @@ def _load_features(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
         from nfd.api import LoadLimits, load_features_document, load_file
 
         # A features file may be a whole cluster's NodeFeature list: larger than a spec.
-        doc = load_file(args.features, limits=LoadLimits(max_bytes=MAX_FEATURES_BYTES,
-                                                          max_nodes=MAX_FEATURES_BYTES))
+        doc = load_file(args.features, limits=LoadLimits(max_bytes=MAX_FEATURES_BYTES))
         return load_features_document(doc, node=args.node, source=args.features), {
             "features": args.features}
     if args.node:
@@ -58,19 +57,23 @@ def run(args: argparse.Namespace) -> int:
     from nfd.compat import nfd_report, rich_report
     from nfd.match import SpecEvaluator
 
+    if args.output_json and args.output is not None:
+        raise UsageError(f"--output-json prints NFD's JSON: it does not go with --output "
+                         f"{args.output}")
     spec, context = spec_from_args(args)
     # Tags are checked before any features are read or discovered.
     evaluator = SpecEvaluator(spec, parse_tags(args.tags))
     features, origin = _load_features(args)
     result = evaluator.validate(features)
     if args.output_json:
-        from nfd._gojson import dumps
+        from nfd._go.json import dumps
 
         sys.stdout.write(dumps(nfd_report(result)))
-    elif args.output == "table":
+    elif args.output in (None, "table"):
         from nfd.cli._table import render_report
 
-        render_report(result, sys.stdout, use_colour(sys.stdout))
+        render_report(result, sys.stdout, use_colour(sys.stdout), spec,
+                      terminal_width(sys.stdout))
     else:
         write_document(rich_report(result, {**context, **origin}), args.output)
     sys.stdout.flush()

@@ -10,7 +10,7 @@
 * :func:`build_job` writes a Job that runs ``validate-node`` on one node.
 
 The Kubernetes client library is imported only by :func:`list_node_features` and
-:func:`node_feature_pages`; each name's module loads on first use.
+:func:`iter_pages`; each name's module loads on first use.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ if typing.TYPE_CHECKING:
         validate_cluster,
     )
     from nfd.cluster._job import DEFAULT_CLIENT_IMAGE, HOST_MOUNTS, JobOptions, build_job
-    from nfd.cluster._kube import KubeOptions, Listing, Page, list_node_features, node_feature_pages
+    from nfd.cluster._kube import KubeOptions, Listing, Page, iter_pages, list_node_features
     from nfd.cluster._labels import (
         DEFAULT_LABEL_PREFIX,
         LabelScheme,
@@ -85,8 +85,8 @@ _HOME = {
     "KubeOptions": "nfd.cluster._kube",
     "Listing": "nfd.cluster._kube",
     "Page": "nfd.cluster._kube",
+    "iter_pages": "nfd.cluster._kube",
     "list_node_features": "nfd.cluster._kube",
-    "node_feature_pages": "nfd.cluster._kube",
     "DEFAULT_LABEL_PREFIX": "nfd.cluster._labels",
     "LabelScheme": "nfd.cluster._labels",
     "check_label_prefix": "nfd.cluster._labels",
@@ -145,13 +145,13 @@ __all__ = [
     "cluster_features_from_pages",
     "cluster_report",
     "image_label_base",
+    "iter_pages",
     "list_node_features",
     "load_cluster_dump",
     "load_documents",
     "load_dump",
     "merge_cluster",
     "merge_node_affinity",
-    "node_feature_pages",
     "parse_documents",
     "parse_node_features",
     "patch_workload",

@@ -98,7 +98,7 @@ def cluster_features_from_pages(pages: Iterable[Page], nfd_namespace: str = DEFA
     server = ""
     offset = 0
     for page in prefetched(pages):
-        if page.restart:
+        if page.number == 1:  # the listing (re)starts: drop what earlier pages gave
             objects, ignored, offset = [], [], 0
         used, left_out = parse_node_features(page.items, "items", default_kind=True,
                                              start=offset)

@@ -6,7 +6,7 @@ re-exported here for the use cases' callers.
 
 from __future__ import annotations
 
-from nfd.compat._lint import ERROR, WARNING, Finding, lint_spec, lint_spec_bytes
+from nfd.compat._lint import ERROR, WARNING, Finding, check_spec, lint_spec, lint_spec_bytes
 from nfd.compat._report import nfd_report, rich_report
 from nfd.compat._spec_source import load_compat_spec
 from nfd.match import (
@@ -26,6 +26,7 @@ __all__ = [
     "CompatibilityStatus",
     "Finding",
     "ValidationResult",
+    "check_spec",
     "explain_expression",
     "first_failure",
     "lint_spec",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from nfd._go.strconv import atoi
 from nfd.api import MatchExpression
 from nfd.errors import EvaluationError
 from nfd.match._semver import parse_version
@@ -32,19 +33,10 @@ OPS = (
 )
 _VALID_OPS = frozenset((*OPS, ""))  # "" is MatchAny
 _NO_VALUE_OPS = frozenset(("", "Exists", "DoesNotExist", "IsTrue", "IsFalse"))
-_INT64 = re.compile(r"[+-]?[0-9]+")
-_INT64_MIN, _INT64_MAX = -(1 << 63), (1 << 63) - 1
+go_atoi = atoi  # strconv.Atoi, part of nfd.match's API
 _SURROGATE = re.compile("[\ud800-\udfff]")
 # RE2 accepts \C (any byte) outside classes; Go's regexp rejects it as an invalid escape.
 _ANY_BYTE = re.compile(r"(?<!\\)(?:\\\\)*\\C")
-
-
-def go_atoi(text: str) -> int | None:
-    """Go's ``strconv.Atoi`` on 64-bit: optional sign, decimal digits, int64 range."""
-    if not _INT64.fullmatch(text):
-        return None
-    number = int(text)
-    return number if _INT64_MIN <= number <= _INT64_MAX else None
 
 
 def go_values(values: tuple[str, ...]) -> str:
@@ -94,7 +86,7 @@ def check_op(expr: MatchExpression) -> None:
 
 
 def _q(text: str) -> str:
-    from nfd._gostr import go_quote
+    from nfd._go.strconv import quote as go_quote
 
     return go_quote(text)
 

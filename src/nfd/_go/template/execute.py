@@ -11,9 +11,8 @@ from __future__ import annotations
 
 from typing import Any, NoReturn
 
-from nfd.errors import EvaluationError
-from nfd.match import _template_nodes as p
-from nfd.match._template_fmt import (
+from nfd._go.template import nodes as p
+from nfd._go.template.fmt import (
     ANY,
     GoList,
     GoMap,
@@ -24,8 +23,9 @@ from nfd.match._template_fmt import (
     sprint,
     zero,
 )
-from nfd.match._template_funcs import FuncError, Function, truth
-from nfd.match._template_sprig import FUNCS
+from nfd._go.template.funcs import FuncError, Function, truth
+from nfd._go.template.sprig import FUNCS
+from nfd.errors import EvaluationError
 
 _MISSING = object()  # Go's missingVal: no value piped in
 
@@ -344,7 +344,7 @@ class State:
 
 
 def _plain() -> Any:
-    from nfd.match._template_fmt import _Spec
+    from nfd._go.template.fmt import _Spec
 
     return _Spec()
 

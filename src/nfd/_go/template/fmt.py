@@ -13,10 +13,11 @@ follow ``fmt`` for the verbs templates use; other verbs raise
 from __future__ import annotations
 
 import math
-import unicodedata
 from decimal import Decimal
 from typing import Any
 
+from nfd._go.strconv import is_print
+from nfd._go.strconv import quote as go_quote
 from nfd.errors import EvaluationError
 
 ANY = "interface {}"
@@ -126,36 +127,6 @@ def kind(v: Any) -> str:
     if isinstance(v, dict):
         return "map"
     return "slice"
-
-
-def go_quote(s: str, ascii_only: bool = False) -> str:
-    """strconv.Quote."""
-    out = ['"']
-    for ch in s:
-        code = ord(ch)
-        if ch in '"\\':
-            out.append("\\" + ch)
-        elif ch == " " or ((code < 0x80 or not ascii_only) and is_print(ch)):
-            out.append(ch)
-        elif ch in _ESCAPES:
-            out.append(_ESCAPES[ch])
-        elif code < 0x20 or code == 0x7F:
-            out.append(f"\\x{code:02x}")
-        elif code < 0x10000:
-            out.append(f"\\u{code:04x}")
-        else:
-            out.append(f"\\U{code:08x}")
-    out.append('"')
-    return "".join(out)
-
-
-_ESCAPES = {"\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t",
-            "\v": "\\v"}
-
-
-def is_print(ch: str) -> bool:
-    """unicode.IsPrint: letters, marks, numbers, punctuation, symbols and ASCII space."""
-    return ch == " " or unicodedata.category(ch)[0] in "LMNPS"
 
 
 def _shortest(f: float) -> tuple[str, int]:

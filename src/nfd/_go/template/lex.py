@@ -11,7 +11,7 @@ import bisect
 import unicodedata
 from dataclasses import dataclass
 
-from nfd.match._template_fmt import is_print
+from nfd._go.strconv import is_print
 
 TEXT, LEFT, RIGHT, SPACE, IDENT, FIELD, VAR, DOT, BOOL, NIL = range(10)
 NUMBER, CHARCONST, COMPLEX, STRING, RAW, PIPE, LPAREN, RPAREN, CHAR = range(10, 19)
@@ -33,7 +33,7 @@ class Item:
     line: int
 
     def __str__(self) -> str:
-        from nfd.match._template_fmt import go_quote
+        from nfd._go.strconv import quote as go_quote
 
         if self.typ == EOF:
             return "EOF"
@@ -288,7 +288,7 @@ class Lexer:
         return True
 
     def _number(self) -> None:
-        from nfd.match._template_fmt import go_quote
+        from nfd._go.strconv import quote as go_quote
 
         if not self._scan_number():
             raise _LexError(f"bad number syntax: {go_quote(self.text[self.start:self.pos])}")

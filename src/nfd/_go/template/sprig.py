@@ -17,21 +17,21 @@ from typing import Any
 
 import re2
 
-from nfd.match._template_fmt import (
+from nfd._go.strconv import atoi_value
+from nfd._go.strconv import quote as go_quote
+from nfd._go.strings import is_space, trim_space
+from nfd._go.template.fmt import (
     ANY,
     GoList,
     GoMap,
     Int64,
     fmt_value,
-    go_quote,
     go_type,
 )
-from nfd.match._template_funcs import BUILTINS, FuncError, Function
-from nfd.match._template_parse import _go_int
+from nfd._go.template.funcs import BUILTINS, FuncError, Function
+from nfd._go.template.parse import _go_int
 
 A, S, DICT = ANY, "string", "map[string]interface {}"
-_GO_SPACE = "\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006" \
-    "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
 _NIL_PANIC = "runtime error: invalid memory address or nil pointer dereference"
 _KIND = {"string": "string", "bool": "bool", "int": "int", "int64": "int64", "uint8": "uint8",
          "float64": "float64"}
@@ -50,7 +50,7 @@ def _v(v: Any) -> str:
 
 
 def _spec() -> Any:
-    from nfd.match._template_fmt import _Spec
+    from nfd._go.template.fmt import _Spec
 
     return _Spec()
 
@@ -123,7 +123,7 @@ def _title(s: str) -> str:
         if c.isascii():
             prev_sep = not (c.isalnum() or c == "_")
         else:
-            prev_sep = not (c.isalpha() or c.isdigit()) and c in _GO_SPACE
+            prev_sep = not (c.isalpha() or c.isdigit()) and is_space(c)
     return "".join(out)
 
 
@@ -229,7 +229,7 @@ SPRIG = [
     _f("upper", (S,), None, lambda a: _go_upper(a[0])),
     _f("lower", (S,), None, lambda a: _go_lower(a[0])),
     _f("title", (S,), None, lambda a: _title(a[0])),
-    _f("trim", (S,), None, lambda a: a[0].strip(_GO_SPACE)),
+    _f("trim", (S,), None, lambda a: trim_space(a[0])),
     _f("trimAll", (S, S), None, lambda a: a[1].strip(a[0]) if a[0] else a[1]),
     _f("trimall", (S, S), None, lambda a: a[1].strip(a[0]) if a[0] else a[1]),
     _f("trimPrefix", (S, S), None, lambda a: a[1].removeprefix(a[0])),
@@ -252,9 +252,7 @@ SPRIG = [
     _f("empty", (A,), None, lambda a: empty(a[0])),
     _f("int", (A,), None, lambda a: _int64(a[0])),
     _f("int64", (A,), None, lambda a: Int64(_int64(a[0]))),
-    _f("atoi", (S,), None, lambda a: int(a[0]) if a[0].lstrip("+-").isdigit()
-       and a[0].lstrip("+-").isascii() and len(a[0]) - len(a[0].lstrip("+-")) <= 1
-       and -2**63 <= int(a[0]) < 2**63 else 0),
+    _f("atoi", (S,), None, lambda a: atoi_value(a[0])),
     _f("add", (), A, lambda a: _wrap(sum(_int64(x) for x in a))),
     _f("add1", (A,), None, lambda a: _wrap(_int64(a[0]) + 1)),
     _f("sub", (A, A), None, lambda a: _wrap(_int64(a[0]) - _int64(a[1]))),

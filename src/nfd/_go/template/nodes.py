@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from nfd.match._template_fmt import go_quote
+from nfd._go.strconv import quote as go_quote
 
 
 @dataclass(eq=False)

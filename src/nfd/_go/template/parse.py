@@ -14,10 +14,9 @@ import math
 import re
 from typing import Any
 
-from nfd.errors import EvaluationError
-from nfd.match import _template_lex as lx
-from nfd.match._template_fmt import go_quote
-from nfd.match._template_nodes import (
+from nfd._go.strconv import quote as go_quote
+from nfd._go.template import lex as lx
+from nfd._go.template.nodes import (
     Action,
     Bool,
     Branch,
@@ -39,6 +38,7 @@ from nfd.match._template_nodes import (
     _End,
     node_str,
 )
+from nfd.errors import EvaluationError
 
 MAX_DEPTH = 100
 

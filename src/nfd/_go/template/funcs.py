@@ -1,6 +1,6 @@
 """text/template's builtin functions, and the ``Function`` record every callable uses.
 
-This module holds the builtins (``_template_sprig`` the sprig subset and the
+This module holds the builtins (``nfd._go.template.sprig`` the sprig subset and the
 whole table). Parameter types mirror the Go signatures, because
 text/template converts and checks arguments by them (``reflect.Value``
 parameters take anything, untyped constants becoming int/float64).
@@ -13,7 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from nfd.match._template_fmt import (
+from nfd._go.strconv import is_print
+from nfd._go.template.fmt import (
     ANY,
     GoList,
     GoMap,
@@ -21,7 +22,6 @@ from nfd.match._template_fmt import (
     elem_type,
     fmt_value,
     go_type,
-    is_print,
     kind,
     sprint,
     sprintf,
@@ -120,7 +120,7 @@ def _le(args: list[Any]) -> bool:
 
 
 def _spec() -> Any:
-    from nfd.match._template_fmt import _Spec
+    from nfd._go.template.fmt import _Spec
 
     return _Spec()
 
