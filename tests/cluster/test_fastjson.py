@@ -105,7 +105,17 @@ def test_anything_read_differently_goes_to_the_general_reader(path: str, value: 
 
 
 @pytest.mark.parametrize("text", [
-    b'{"kind": "List", "items": [], "x": NaN}',
+    b'{"kind": "List", "items": [], "metadata": {"x": NaN}}',
+    b'{"kind": "List", "items": [], "x": 1}',
+    b'{"kind": "List", "items": [], "kind": "List"}',
+    b'{"kind": "List", "items": [{"kind": "NodeFeature", "kind": "NodeFeature"}]}',
+    b'{"kind": "List", "items": [{"kind": "NodeFeature", "metadata": {"a": 1, "a": 2}}]}',
+    b'{"kind": "List", "items": [{"kind": "NodeFeature", "spec": {"features": {"flags": '
+    b'{"f": {"elements": {"x": {}, "x": {}}}}}}}]}',
+    b'{"kind": "List", "items": [{"kind": "NodeFeature", "spec": {"features": {"instances": '
+    b'{"f": {"elements": [{"attributes": {"a": "1", "a": "2"}}]}}}}}]}',
+    b'{"kind": "List", "items": [], "metadata": ' + b'[' * 120 + b']' * 120 + b'}',
+    b'{"kind" : "List", "items": []}',
     b'{"kind": "List", "items": [{"kind": "NodeFeature", "metadata": {"name": "\\ud800"}}]}',
     b'{"kind": "List", "items": [{"kind": "NodeFeature", "metadata": {"name": "\xff"}}]}',
     b'{"kind": "List", "items": []} trailing',
@@ -113,6 +123,28 @@ def test_anything_read_differently_goes_to_the_general_reader(path: str, value: 
 ])
 def test_text_json_reads_differently_goes_to_the_general_reader(text: bytes) -> None:
     assert fast_cluster_features(text) is None
+
+
+def test_keys_counted_exactly_on_a_clean_text() -> None:
+    text = (b'{"apiVersion": "v1", "kind": "List", "metadata": {"resourceVersion": ""}, '
+            b'"items": [{"kind": "NodeFeature", "apiVersion": "nfd.k8s-sigs.io/v1alpha1", '
+            b'"metadata": {"name": "a", "labels": {"nfd.node.kubernetes.io/node-name": "a"}, '
+            b'"managedFields": [{"fieldsV1": {"f:spec": {}}}]}, "spec": {"labels": {}, '
+            b'"features": {"flags": {"f": {"elements": {"x": {}}}, "g": null}, "instances": '
+            b'{"i": {"elements": [{"attributes": {"a": "1"}}, null, {}]}}}}}]}')
+    cluster = fast_cluster_features(text)
+    assert cluster is not None and list(cluster.nodes) == ["a"]
+    assert cluster.nodes["a"].instances == {"i": [{"a": "1"}, {}, {}]}
+
+
+def test_a_big_dump_with_a_duplicate_key_is_refused(tmp_path: Path) -> None:
+    doc = synthetic_list(2000, seed=2)
+    text = json.dumps(doc).replace('"vendor_id": ', '"vendor_id": "AMD", "vendor_id": ', 1)
+    path = tmp_path / "nf.json"
+    path.write_text(text)
+    proc = nfd("compat", "validate-cluster", "--spec", str(SPEC_CPU), "--nodefeatures",
+               str(path))
+    assert proc.returncode == 2 and "duplicate key 'vendor_id'" in proc.stderr, proc.stderr
 
 
 def test_a_big_dump_with_a_bad_item_gets_the_general_readers_error(tmp_path: Path) -> None:

@@ -10,13 +10,17 @@ near the file's size.
 
 This is a fast path, not a second parser: whatever it does not accept exactly
 as the general reader would (a YAML text, a number where a string goes, a
-field spelled in another case, NaN, a lone surrogate escape, a small file whose
-duplicate keys must be reported...) makes it return ``None``, and the caller
-reads the document the general way, with its located error messages.
+field spelled in another case, NaN, a lone surrogate escape, nesting past the
+depth bound, a duplicate key...) makes it return ``None``, and the caller reads
+the document the general way, with its located error messages. Duplicate keys
+are found as the general reader finds them in big texts: every key ends in
+``":``, so when the text holds exactly as many ``":`` as the decoded mappings
+hold keys, no key was dropped.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -24,9 +28,21 @@ import msgspec
 
 from nfd.api import DEFAULT_NFD_NAMESPACE, NODE_NAME_LABEL, Features, NodeFeature, merge_order
 from nfd.api._features import InstanceElements
+from nfd.api._yaml import MAX_NESTING_DEPTH
 from nfd.cluster._nodefeatures import ClusterFeatures
 
 _LIST_KINDS = ("NodeFeatureList", "List")
+_SPACED_COLON = re.compile(rb'"\s+:')
+UNSET = msgspec.UNSET
+Unset = msgspec.UnsetType
+Only = Mapping[str, "frozenset[str] | None"] | None
+# Depth of an item in the List (the List is 1, its items list 2), as the general
+# reader counts nesting.
+_ITEM_DEPTH = 3
+
+
+class _General(Exception):
+    """The document must be read by the general reader."""
 
 
 class _Empty(msgspec.Struct, forbid_unknown_fields=True):
@@ -34,131 +50,185 @@ class _Empty(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class _Instance(msgspec.Struct, forbid_unknown_fields=True):
-    attributes: dict[str, str] | None = None
+    attributes: dict[str, str] | Unset | None = UNSET
 
 
 class _FlagSet(msgspec.Struct, forbid_unknown_fields=True):
-    elements: dict[str, _Empty | None] | None = None
+    elements: dict[str, _Empty | None] | Unset | None = UNSET
 
 
 class _AttributeSet(msgspec.Struct, forbid_unknown_fields=True):
-    elements: dict[str, str] | None = None
+    elements: dict[str, str] | Unset | None = UNSET
 
 
 class _InstanceSet(msgspec.Struct, forbid_unknown_fields=True):
-    elements: list[_Instance | None] | None = None
+    elements: list[_Instance | None] | Unset | None = UNSET
 
 
 class _Features(msgspec.Struct, forbid_unknown_fields=True):
-    flags: dict[str, _FlagSet | None] | None = None
-    attributes: dict[str, _AttributeSet | None] | None = None
-    instances: dict[str, _InstanceSet | None] | None = None
+    flags: dict[str, _FlagSet | None] | Unset | None = UNSET
+    attributes: dict[str, _AttributeSet | None] | Unset | None = UNSET
+    instances: dict[str, _InstanceSet | None] | Unset | None = UNSET
 
 
-class _Metadata(msgspec.Struct):
-    name: str | None = None
-    namespace: str | None = None
-    labels: dict[str, str] | None = None
+class _Spec(msgspec.Struct, forbid_unknown_fields=True):
+    features: _Features | Unset | None = UNSET
+    labels: dict[str, str] | Unset | None = UNSET
 
 
-class _Spec(msgspec.Struct):
-    features: _Features | None = None
-    labels: dict[str, str] | None = None
+class _Item(msgspec.Struct, forbid_unknown_fields=True, rename={"api_version": "apiVersion"}):
+    api_version: Any = UNSET
+    kind: str | Unset = UNSET
+    metadata: dict[str, Any] | Unset | None = UNSET
+    spec: _Spec | Unset | None = UNSET
 
 
-class _Item(msgspec.Struct):
-    kind: str | msgspec.UnsetType = msgspec.UNSET
-    metadata: _Metadata | None = None
-    spec: _Spec | None = None
+class _List(msgspec.Struct, forbid_unknown_fields=True, rename={"api_version": "apiVersion"}):
+    api_version: Any = UNSET
+    kind: Any = UNSET
+    items: list[msgspec.Raw] | Unset | None = UNSET
+    metadata: Any = UNSET
 
 
-class _List(msgspec.Struct):
-    kind: str | None = None
-    items: list[msgspec.Raw] | None = None
-
-
-Only = Mapping[str, "frozenset[str] | None"] | None
-
-
-def _flags(sets: dict[str, _FlagSet | None] | None, only: Only) -> dict[str, set[str] | None]:
-    out: dict[str, set[str] | None] = {}
-    for name, fs in (sets or {}).items():
-        if only is not None and name not in only:
-            continue
-        elements = None if fs is None else fs.elements
-        names = None if only is None else only[name]
-        if elements is None:
-            out[name] = None
-        elif names is None:
-            out[name] = set(elements)
+def _keys(value: Any, depth: int) -> int:
+    """The keys of the mappings in a generic value; past the depth bound, the general
+    reader must say where."""
+    keys = 0
+    stack = [(value, depth)]
+    while stack:
+        item, level = stack.pop()
+        if type(item) is dict:
+            keys += len(item)
+            children: Any = item.values()
+        elif type(item) is list:
+            children = item
         else:
-            out[name] = {n for n in names if n in elements}
-    return out
-
-
-def _attributes(sets: dict[str, _AttributeSet | None] | None, only: Only
-                ) -> dict[str, dict[str, str] | None]:
-    out: dict[str, dict[str, str] | None] = {}
-    for name, fs in (sets or {}).items():
-        if only is not None and name not in only:
             continue
-        elements = None if fs is None else fs.elements
-        names = None if only is None else only[name]
-        if elements is None or names is None:
-            out[name] = elements
-        else:
-            out[name] = {n: elements[n] for n in names if n in elements}
-    return out
+        if level > MAX_NESTING_DEPTH:
+            raise _General
+        stack.extend((child, level + 1) for child in children)
+    return keys
 
 
-def _instance(instance: _Instance | None, names: frozenset[str] | None) -> dict[str, str]:
-    attributes = None if instance is None else instance.attributes
-    if attributes is None:
-        return {}
-    if names is None:
-        return attributes
-    # Key order matters only where every element is read (names is None).
-    return {n: attributes[n] for n in names if n in attributes}
+def _present(*values: Any) -> int:
+    return sum(v is not UNSET for v in values)
 
 
-def _instances(sets: dict[str, _InstanceSet | None] | None, only: Only
-               ) -> dict[str, InstanceElements | None]:
-    out: dict[str, InstanceElements | None] = {}
-    for name, fs in (sets or {}).items():
-        if only is not None and name not in only:
-            continue
-        names = None if only is None else only[name]
-        elements = None if fs is None else fs.elements
-        out[name] = None if elements is None else [_instance(i, names) for i in elements]
-    return out
+class _Reader:
+    """Converts decoded items to NodeFeature objects, counting the keys they held."""
+
+    def __init__(self, only: Only) -> None:
+        self.only = only
+        self.keys = 0
+
+    def _names(self, name: str) -> tuple[bool, frozenset[str] | None]:
+        if self.only is None:
+            return True, None
+        if name not in self.only:
+            return False, None
+        return True, self.only[name]
+
+    def flags(self, sets: dict[str, _FlagSet | None]) -> dict[str, set[str] | None]:
+        out: dict[str, set[str] | None] = {}
+        self.keys += len(sets)
+        for name, fs in sets.items():
+            elements = None if fs is None or fs.elements is UNSET else fs.elements
+            self.keys += (fs is not None and fs.elements is not UNSET) + len(elements or ())
+            keep, names = self._names(name)
+            if not keep:
+                continue
+            if elements is None:
+                out[name] = None
+            elif names is None:
+                out[name] = set(elements)
+            else:
+                out[name] = {n for n in names if n in elements}
+        return out
+
+    def attributes(self, sets: dict[str, _AttributeSet | None]
+                   ) -> dict[str, dict[str, str] | None]:
+        out: dict[str, dict[str, str] | None] = {}
+        self.keys += len(sets)
+        for name, fs in sets.items():
+            elements = None if fs is None or fs.elements is UNSET else fs.elements
+            self.keys += (fs is not None and fs.elements is not UNSET) + len(elements or ())
+            keep, names = self._names(name)
+            if not keep:
+                continue
+            if elements is None or names is None:
+                out[name] = elements
+            else:
+                out[name] = {n: elements[n] for n in names if n in elements}
+        return out
+
+    def instance(self, instance: _Instance | None, names: frozenset[str] | None
+                 ) -> dict[str, str]:
+        if instance is None or instance.attributes is UNSET:
+            return {}
+        attributes = instance.attributes
+        self.keys += 1 + len(attributes or ())
+        if attributes is None:
+            return {}
+        if names is None:
+            return attributes
+        # Key order matters only where every element is read (names is None).
+        return {n: attributes[n] for n in names if n in attributes}
+
+    def instances(self, sets: dict[str, _InstanceSet | None]
+                  ) -> dict[str, InstanceElements | None]:
+        out: dict[str, InstanceElements | None] = {}
+        self.keys += len(sets)
+        for name, fs in sets.items():
+            elements = None if fs is None or fs.elements is UNSET else fs.elements
+            self.keys += fs is not None and fs.elements is not UNSET
+            keep, names = self._names(name)
+            if not keep:
+                # Still counted: a duplicate key anywhere must reach the general reader.
+                for instance in elements or ():
+                    self.instance(instance, None)
+                continue
+            out[name] = (None if elements is None else
+                         [self.instance(i, names) for i in elements])
+        return out
+
+    def features(self, raw: _Features | Unset | None) -> Features:
+        if raw is None or raw is UNSET:
+            return Features()
+        self.keys += _present(raw.flags, raw.attributes, raw.instances)
+        return Features(self.flags(raw.flags or {}), self.attributes(raw.attributes or {}),
+                        self.instances(raw.instances or {}))
+
+    def node_feature(self, item: _Item) -> NodeFeature:
+        self.keys += _present(item.api_version, item.kind, item.metadata, item.spec)
+        self.keys += _keys(item.api_version, _ITEM_DEPTH + 1)
+        meta = item.metadata or {}
+        self.keys += _keys(meta, _ITEM_DEPTH + 1)
+        name, namespace = meta.get("name"), meta.get("namespace")
+        labels = meta.get("labels")
+        if not (name is None or type(name) is str) or not (
+                namespace is None or type(namespace) is str):
+            raise _General  # numbers are names to the general reader
+        if labels is not None and not (type(labels) is dict and all(
+                type(v) is str for v in labels.values())):
+            raise _General
+        spec = item.spec or _Spec()
+        self.keys += _present(spec.features, spec.labels) + len(spec.labels or ())
+        return NodeFeature(name=name or "", namespace=namespace or "",
+                           node_name=(labels or {}).get(NODE_NAME_LABEL, ""),
+                           features=self.features(spec.features),
+                           labels=dict(spec.labels or {}))
 
 
-def _features(raw: _Features | None, only: Only) -> Features:
-    if raw is None:
-        return Features()
-    return Features(_flags(raw.flags, only), _attributes(raw.attributes, only),
-                    _instances(raw.instances, only))
-
-
-def _node_feature(item: _Item, only: Only) -> NodeFeature:
-    meta = item.metadata or _Metadata()
-    labels = meta.labels or {}
-    spec = item.spec or _Spec()
-    return NodeFeature(name=meta.name or "", namespace=meta.namespace or "",
-                       node_name=labels.get(NODE_NAME_LABEL, ""),
-                       features=_features(spec.features, only), labels=spec.labels or {})
-
-
-def _decode_items(items: Iterable[msgspec.Raw], default_kind: bool,
-                  only: Only) -> tuple[list[NodeFeature], list[str]] | None:
+def _decode_items(reader: _Reader, items: Iterable[msgspec.Raw], default_kind: bool
+                  ) -> tuple[list[NodeFeature], list[str]]:
     decoder = msgspec.json.Decoder(_Item)
     used: list[NodeFeature] = []
     ignored: list[str] = []
     for raw in items:
         item = decoder.decode(raw)
-        if item.kind != "NodeFeature" and not (default_kind and item.kind is msgspec.UNSET):
-            return None  # the general reader words this error
-        nf = _node_feature(item, only)
+        if item.kind != "NodeFeature" and not (default_kind and item.kind is UNSET):
+            raise _General  # the general reader words this error
+        nf = reader.node_feature(item)
         if not nf.node_name:
             ignored.append(f"{nf.namespace}/{nf.name}: no {NODE_NAME_LABEL} label "
                            "(NFD's master does not use it)")
@@ -173,16 +243,20 @@ def fast_cluster_features(data: bytes, nfd_namespace: str = DEFAULT_NFD_NAMESPAC
     way. ``only`` keeps just those features and, where it names them, elements (what a
     :class:`~nfd.match.SpecEvaluator` reads): verdicts and reports for that spec are
     unchanged."""
+    if _SPACED_COLON.search(data):
+        return None  # the key count below needs every key to end in '":'
+    reader = _Reader(only)
     try:
         top: Any = msgspec.json.decode(data, type=_List)
-        if top.kind not in _LIST_KINDS:
+        if not isinstance(top.kind, str) or top.kind not in _LIST_KINDS:
             return None
-        decoded = _decode_items(top.items or (), top.kind == "NodeFeatureList", only)
-    except (msgspec.DecodeError, msgspec.ValidationError):
+        reader.keys += _present(top.api_version, top.kind, top.items, top.metadata)
+        reader.keys += _keys(top.api_version, 2) + _keys(top.metadata, 2)
+        objects, ignored = _decode_items(reader, top.items or (), top.kind == "NodeFeatureList")
+    except (msgspec.DecodeError, msgspec.ValidationError, _General):
         return None
-    if decoded is None:
-        return None
-    objects, ignored = decoded
+    if data.count(b'":') != reader.keys:
+        return None  # a duplicate key was dropped (or a value holds '":'): read it in full
     return _merge(objects, nfd_namespace, ignored)
 
 
