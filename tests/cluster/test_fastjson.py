@@ -179,3 +179,20 @@ def test_bench_fleet_gets_nfds_verdicts(tmp_path: Path) -> None:
     node = "node-00000"
     alone = SpecEvaluator(spec).validate(slow.nodes[node])
     assert [c["isMatch"] for c in by_node[node]] == [s.is_match for s in alone.statuses]
+
+
+def test_two_workers_give_the_same_result_and_the_same_refusals() -> None:
+    from nfd.cluster._fastjson import PARALLEL_ITEMS
+
+    doc = synthetic_list(PARALLEL_ITEMS + 10, seed=9)
+    only = SpecEvaluator(load_spec(SPEC_CPU)).reads
+    data = json.dumps(doc).encode()
+    one = fast_cluster_features(data, only=only)
+    two = fast_cluster_features(data, only=only, workers=2)
+    assert one is not None and one == two and len(one.nodes) > PARALLEL_ITEMS // 2
+    for index in (5, len(doc["items"]) - 5):  # in the parent's half, in the child's
+        bad = copy.deepcopy(doc)
+        bad["items"][index]["metadata"]["name"] = 7
+        assert fast_cluster_features(json.dumps(bad).encode(), workers=2) is None
+    text = data.replace(b'"vendor_id": ', b'"vendor_id": "x", "vendor_id": ', 1)
+    assert fast_cluster_features(text, workers=2) is None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
 import re
 import sys
 from collections.abc import Iterator, Mapping
@@ -59,8 +60,11 @@ def _cluster(args: argparse.Namespace, only: Mapping[str, frozenset[str] | None]
 
         if args.context:
             raise UsageError("--context goes with a live cluster, not --nodefeatures")
-        return (load_cluster_dump(args.nodefeatures, args.nfd_namespace, only),
-                {"nodeFeatures": args.nodefeatures})
+        # Both cores for a big dump: this process has no other threads at this point.
+        workers = min(2, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+                      else os.cpu_count() or 1)
+        return (load_cluster_dump(args.nodefeatures, args.nfd_namespace, only,
+                                  workers=workers), {"nodeFeatures": args.nodefeatures})
     from nfd.cli._registry_options import checked_seconds
     from nfd.cluster import KubeOptions, cluster_features_from_pages, iter_pages
 

@@ -20,8 +20,10 @@ hold keys, no key was dropped.
 
 from __future__ import annotations
 
+import os
+import pickle
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import msgspec
@@ -36,6 +38,8 @@ _SPACED_COLON = re.compile(rb'"\s+:')
 UNSET = msgspec.UNSET
 Unset = msgspec.UnsetType
 Only = Mapping[str, "frozenset[str] | None"] | None
+# Fewer items than this are not worth a second process.
+PARALLEL_ITEMS = 2000
 # Depth of an item in the List (the List is 1, its items list 2), as the general
 # reader counts nesting.
 _ITEM_DEPTH = 3
@@ -237,12 +241,50 @@ def _decode_items(reader: _Reader, items: Iterable[msgspec.Raw], default_kind: b
     return used, ignored
 
 
+def _decode_in_two(reader: _Reader, items: Sequence[msgspec.Raw], default_kind: bool
+                   ) -> tuple[list[NodeFeature], list[str]]:
+    """:func:`_decode_items` with the second half in a forked process, on the other core.
+
+    The child sends back only what it kept (projected features are small) and its key
+    count; whatever goes wrong there sends nothing, and the general reader takes over."""
+    half = len(items) // 2
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns
+        os.close(read_end)
+        try:
+            child = _Reader(reader.only)
+            used, ignored = _decode_items(child, items[half:], default_kind)
+            payload = pickle.dumps((used, ignored, child.keys), pickle.HIGHEST_PROTOCOL)
+        except BaseException:
+            payload = b""
+        try:
+            with os.fdopen(write_end, "wb") as out:
+                out.write(payload)
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    inbound = os.fdopen(read_end, "rb")
+    try:
+        used, ignored = _decode_items(reader, items[:half], default_kind)
+        payload = inbound.read()
+    finally:
+        inbound.close()  # if we failed first, the child's write ends (broken pipe)
+        os.waitpid(pid, 0)
+    if not payload:
+        raise _General
+    more_used, more_ignored, keys = pickle.loads(payload)
+    reader.keys += keys
+    return used + more_used, ignored + more_ignored
+
+
 def fast_cluster_features(data: bytes, nfd_namespace: str = DEFAULT_NFD_NAMESPACE,
-                          only: Only = None) -> ClusterFeatures | None:
+                          only: Only = None, workers: int = 1) -> ClusterFeatures | None:
     """The merged features of a JSON NodeFeature List, or ``None`` to read it the general
     way. ``only`` keeps just those features and, where it names them, elements (what a
     :class:`~nfd.match.SpecEvaluator` reads): verdicts and reports for that spec are
-    unchanged."""
+    unchanged. ``workers=2`` decodes half of a big List in a forked process (only where
+    ``fork`` is safe: a single-threaded caller)."""
     if _SPACED_COLON.search(data):
         return None  # the key count below needs every key to end in '":'
     reader = _Reader(only)
@@ -252,7 +294,10 @@ def fast_cluster_features(data: bytes, nfd_namespace: str = DEFAULT_NFD_NAMESPAC
             return None
         reader.keys += _present(top.api_version, top.kind, top.items, top.metadata)
         reader.keys += _keys(top.api_version, 2) + _keys(top.metadata, 2)
-        objects, ignored = _decode_items(reader, top.items or (), top.kind == "NodeFeatureList")
+        items = top.items or []
+        split = workers > 1 and len(items) >= PARALLEL_ITEMS and hasattr(os, "fork")
+        decode = _decode_in_two if split else _decode_items
+        objects, ignored = decode(reader, items, top.kind == "NodeFeatureList")
     except (msgspec.DecodeError, msgspec.ValidationError, _General):
         return None
     if data.count(b'":') != reader.keys:
