@@ -7,7 +7,8 @@
 * :func:`build_rule_plan` translates a spec into a NodeFeatureRule labelling
   the nodes of each compatibility set; :func:`build_affinity` turns those labels
   into pod node affinity, and :func:`patch_workload` merges it into a manifest.
-* :func:`build_job` writes a Job that runs ``validate-node`` on one node.
+* :func:`build_job` writes a Job that runs ``validate-node`` on one node,
+  :func:`build_jobs` one per node of a list (:func:`parse_node_list`), in a List.
 
 The Kubernetes client library is imported only by :func:`list_node_features` and
 :func:`iter_pages`; each name's module loads on first use.
@@ -40,7 +41,15 @@ if typing.TYPE_CHECKING:
         SetInfo,
         validate_cluster,
     )
-    from nfd.cluster._job import DEFAULT_CLIENT_IMAGE, HOST_MOUNTS, JobOptions, build_job
+    from nfd.cluster._job import (
+        DEFAULT_CLIENT_IMAGE,
+        HOST_MOUNTS,
+        JobOptions,
+        Toleration,
+        build_job,
+        build_jobs,
+        parse_node_list,
+    )
     from nfd.cluster._kube import KubeOptions, Listing, Page, iter_pages, list_node_features
     from nfd.cluster._labels import (
         DEFAULT_LABEL_PREFIX,
@@ -81,7 +90,10 @@ _HOME = {
     "DEFAULT_CLIENT_IMAGE": "nfd.cluster._job",
     "HOST_MOUNTS": "nfd.cluster._job",
     "JobOptions": "nfd.cluster._job",
+    "Toleration": "nfd.cluster._job",
     "build_job": "nfd.cluster._job",
+    "build_jobs": "nfd.cluster._job",
+    "parse_node_list": "nfd.cluster._job",
     "KubeOptions": "nfd.cluster._kube",
     "Listing": "nfd.cluster._kube",
     "Page": "nfd.cluster._kube",
@@ -137,8 +149,10 @@ __all__ = [
     "SelectedSet",
     "SetInfo",
     "SetVerdict",
+    "Toleration",
     "build_affinity",
     "build_job",
+    "build_jobs",
     "build_rule_plan",
     "check_label_prefix",
     "cluster_features_from_document",
@@ -154,6 +168,7 @@ __all__ = [
     "merge_node_affinity",
     "parse_documents",
     "parse_node_features",
+    "parse_node_list",
     "patch_workload",
     "patchable",
     "prefetched",

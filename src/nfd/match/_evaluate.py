@@ -319,7 +319,7 @@ class SpecEvaluator:
         return outcome.reason
 
 
-def validate_features(spec: CompatSpec, features: Features, tags: Iterable[str] | None = (),
+def validate_features(spec: CompatSpec, features: Features, tags: Iterable[str] | None = None,
                       regexes: RegexCache | None = None) -> ValidationResult:
     """Evaluate ``spec`` on ``features``; ``tags`` (if any) select the sets by tag."""
     return SpecEvaluator(spec, tags or (), regexes).validate(features)
