@@ -105,15 +105,21 @@ def select_sets(spec: CompatSpec, tags: Iterable[str] = ()) -> list[tuple[int, C
 
 
 class _Absent:
-    """Marks an element or feature map entry the node does not have (unlike Go's nil)."""
+    """Marks what a node does not have (unlike Go's nil, which it may have)."""
 
-    __slots__ = ()
+    __slots__ = ("_what",)
+
+    def __init__(self, what: str) -> None:
+        self._what = what
 
     def __repr__(self) -> str:
-        return "<absent>"
+        return f"<no {self._what}>"
 
 
-_ABSENT: Any = _Absent()
+# Two markers: a feature missing from a map must never look like an element missing
+# from a feature that is there (NFD treats them differently).
+_ABSENT: Any = _Absent("feature")
+_NO_ELEMENT: Any = _Absent("element")
 Projection = tuple[Any, ...]
 
 
@@ -147,7 +153,7 @@ def _union(reads: Iterable[Reads]) -> Reads:
 
 class _Picker:
     """Takes a mapping's values of some names, hashable: a scalar for one name, a tuple
-    for several, with :data:`_ABSENT` for a missing name."""
+    for several, with :data:`_NO_ELEMENT` for a missing name."""
 
     __slots__ = ("_get", "_names")
 
@@ -156,7 +162,7 @@ class _Picker:
         self._get = itemgetter(*names) if names else (lambda _: ())
 
     def safe(self, element: dict[str, str]) -> Any:
-        picked = tuple([element.get(n, _ABSENT) for n in self._names])
+        picked = tuple([element.get(n, _NO_ELEMENT) for n in self._names])
         return picked[0] if len(self._names) == 1 else picked
 
     def one(self, element: dict[str, str]) -> Any:
