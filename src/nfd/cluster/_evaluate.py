@@ -16,7 +16,7 @@ from nfd.cluster._nodefeatures import ClusterFeatures
 from nfd.cluster._rule import select_sets
 from nfd.compat import first_failure, validate_features
 from nfd.errors import EvaluationError
-from nfd.match import RegexCache
+from nfd.match import spec_regexes
 
 
 @dataclass(frozen=True)
@@ -85,7 +85,7 @@ def validate_cluster(spec: CompatSpec, cluster: ClusterFeatures, tags: Sequence[
     """
     chosen = select_sets(spec, tags)
     infos = tuple(SetInfo(i, c.tag, c.weight, c.description) for i, c in chosen)
-    regexes = RegexCache()
+    regexes = spec_regexes(spec)  # the spec's RE2 budget, checked up front
     verdicts: list[NodeVerdict] = []
     for node, features in cluster.nodes.items():
         try:

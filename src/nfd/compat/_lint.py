@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from nfd._go.regexp import RegexpBudgetError
 from nfd._go.strconv import quote as go_quote
 from nfd.api import (
     CompatSpec,
@@ -59,6 +60,7 @@ class _Linter:
     def __init__(self) -> None:
         self.findings: list[Finding] = []
         self.regexes = RegexCache()
+        self.regex_budget_spent = False
 
     def error(self, path: str, message: str) -> None:
         self.findings.append(Finding(ERROR, path, message))
@@ -86,7 +88,15 @@ class _Linter:
                           "use Exists")
         if op == "InRegexp":
             for i, pattern in enumerate(values):
-                if self.regexes.compile(pattern) is None:
+                if self.regex_budget_spent:
+                    return
+                try:
+                    compiled = self.regexes.compile(pattern)  # the spec's one RE2 budget
+                except RegexpBudgetError as exc:
+                    self.error(join_path(join_path(path, "value"), i), exc.message)
+                    self.regex_budget_spent = True  # said once, where it was crossed
+                    return
+                if compiled is None:
                     self.error(join_path(join_path(path, "value"), i),
                                f"invalid regular expression {pattern!r}")
         if op in _COMPARE:

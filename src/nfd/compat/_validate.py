@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from nfd.api import CompatSpec, Features
 from nfd.errors import EvaluationError
-from nfd.match import RegexCache, RuleStatus, evaluate_group_rule
+from nfd.match import RegexCache, RuleStatus, evaluate_group_rule, spec_regexes
 
 RULE_MATCHED = "rule.matched"
 
@@ -65,7 +65,7 @@ def validate_features(
     """
     wanted = list(tags)
     work = _working_copy(features)
-    regexes = regexes or RegexCache()
+    regexes = regexes or spec_regexes(spec)  # the spec's RE2 budget, checked up front
     statuses: list[CompatibilityStatus] = []
     for c_index, compat in enumerate(spec.compatibilities):
         if wanted and compat.tag not in wanted:

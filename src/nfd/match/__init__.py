@@ -11,6 +11,7 @@ import typing
 
 from nfd.match._matchers import TermMatch, match_multi, match_names_multi
 from nfd.match._ops import OPS, RegexCache, evaluate, go_atoi
+from nfd.match._regex_budget import spec_regexes
 from nfd.match._rule import FeatureMatcherStatus, RuleResult, execute_group_rule
 from nfd.match._semver import parse_version
 from nfd.match._status import (
@@ -72,4 +73,5 @@ __all__ = [
     "node_value",
     "parse_version",
     "rule_status",
+    "spec_regexes",
 ]
