@@ -107,7 +107,23 @@ class RegistryError(NfdError):
 
 
 class AuthError(RegistryError):
-    """Authentication or authorisation failed (401/403), or credentials are unusable."""
+    """Authentication or authorisation failed (401/403), or credentials are unusable.
+
+    ``credentials_sent`` tells a refused credential (True) from none at all (False)
+    when the registry answered 401; None when that is not the question.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        registry: str | None = None,
+        repository: str | None = None,
+        status: int | None = None,
+        credentials_sent: bool | None = None,
+    ):
+        super().__init__(message, registry=registry, repository=repository, status=status)
+        self.credentials_sent = credentials_sent
 
 
 class NotFoundError(RegistryError):

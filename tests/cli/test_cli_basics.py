@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "image-compatibility.yaml"
 
 FEATURES_OK = {
-    "flags": {"kernel.loadedmodule": {"elements": {"vfio-pci": {}}}},
+    "flags": {"kernel.loadedmodule": {"elements": {"vfio_pci": {}}}},
     "attributes": {"cpu.model": {"elements": {"vendor_id": "AMD"}}},
     "instances": {"pci.device": {"elements": [{"attributes": {"vendor": "0fff",
                                                                "class": "0200"}}]}},
@@ -92,9 +92,9 @@ def test_engine_error_is_located_and_exit_2(tmp_path: Path, features_ok: Path) -
                     "        vendor_id: {op: Inn, value: [Intel]}\n")
     proc = nfd("compat", "validate-node", "--spec", str(spec), "--features", str(features_ok))
     assert_one_line_error(proc, 2, "compatibilities[0].rules[0].matchFeatures[0]"
-                          ".matchExpressions.vendor_id", 'invalid Op "Inn"')
+                          ".matchExpressions.vendor_id.op", 'unknown op "Inn"')
     lint = nfd("compat", "validate-spec", str(spec))
-    assert_one_line_error(lint, 2, f"{spec}: compatibilities[0].rules[0].matchFeatures[0]"
+    assert_one_line_error(lint, 2, f"error: {spec}: compatibilities[0].rules[0].matchFeatures[0]"
                           ".matchExpressions.vendor_id.op: unknown op \"Inn\" (expected one of In,"
                           " NotIn, InRegexp")
 
@@ -191,3 +191,25 @@ def test_malformed_digest_is_refused_before_any_network() -> None:
     proc = nfd("compat", "validate-node", "--image", "127.0.0.1:1/a:b", "--artifact-digest",
                "sha256:abc", "--features", str(ROOT / "examples" / "features-h100.json"))
     assert proc.returncode == 2 and "is not a digest" in proc.stderr
+
+
+@pytest.mark.parametrize(("argv", "needle"), [
+    (["compat", "validate-node", "--spec", "s.yaml", "--featurs", "f.json"],
+     "unknown flag --featurs (did you mean --features?)"),
+    (["compat", "validate-node", "--spec", "s.yaml", "--outptu=json"],
+     "unknown flag --outptu=json (did you mean --output?)"),
+    (["compat", "attach-spec", "--imgae", "r/a:1", "--spec", "s.yaml"],
+     "unknown flag --imgae (did you mean --image?)"),
+    (["export", "features", "--zzz"], "unknown flag --zzz (see --help)"),
+])
+def test_mistyped_flag_is_one_line_with_a_suggestion(argv: list[str], needle: str) -> None:
+    assert_one_line_error(nfd(*argv), 2, needle)
+
+
+def test_output_json_with_another_format_is_a_usage_error(features_ok: Path) -> None:
+    proc = nfd("compat", "validate-node", "--spec", str(EXAMPLE), "--features", str(features_ok),
+               "--output-json", "-o", "yaml")
+    assert_one_line_error(proc, 2, "--output-json", "--output yaml")
+    alone = nfd("compat", "validate-node", "--spec", str(EXAMPLE), "--features",
+                str(features_ok), "--output-json")
+    assert alone.returncode == 0 and alone.stdout.startswith("[{")

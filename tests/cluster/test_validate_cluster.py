@@ -178,12 +178,13 @@ def test_bad_dumps_are_one_line_errors(tmp_path: Path, text: str, needle: str,
 
 
 def test_engine_error_names_the_node(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # The spec is valid; the node's value is not a number, which NFD's engine rejects.
     spec = tmp_path / "bad.yaml"
     spec.write_text("version: v1alpha1\ncompatibilities:\n- rules:\n  - name: r\n"
                     "    matchFeatures:\n    - feature: kernel.version\n      matchExpressions:\n"
-                    "        major: {op: Gt, value: [six]}\n")
+                    "        major: {op: Gt, value: ['5']}\n")
     doc = {"kind": "List", "items": [node_feature(
-        "n1", Features(attributes={"kernel.version": {"major": "6"}}))]}
+        "n1", Features(attributes={"kernel.version": {"major": "six"}}))]}
     code, _, err = run(capsys, "--spec", str(spec), "--nodefeatures", str(write(tmp_path, doc)))
     assert code == 2
     assert "on node 'n1'" in err and "compatibilities[0].rules[0]" in err, err

@@ -91,12 +91,19 @@ def test_tags_follow_cobra_string_slice(tmp_path: Path, tags: list[str],
     assert [s.get("tag", "") for s in json.loads(proc.stdout)] == selected
 
 
-def test_engine_error_names_file_and_path(tmp_path: Path) -> None:
-    proc = _run(tmp_path, _rule("r", {"attr_1": {"op": "InRegexp", "value": ["("]}}),
-                FEATURES, "--output-json")
+def test_invalid_spec_refused_up_front_with_lint_message(tmp_path: Path) -> None:
+    # Refused before evaluation, whatever the node has, with validate-spec's words and RE2's
+    # reason; the feature is absent here, where NFD's engine would merely say "no match".
+    spec = _rule("r", {"attr_1": {"op": "InRegexp", "value": ["("]}})
+    spec["compatibilities"][0]["rules"][0]["matchFeatures"][0]["feature"] = "no.such"
+    proc = _run(tmp_path, spec, FEATURES, "--output-json")
     assert_one_line_error(
         proc, 2, "spec.yaml",
-        "compatibilities[0].rules[0].matchFeatures[0].matchExpressions.attr_1", "valid regexps")
+        "compatibilities[0].rules[0].matchFeatures[0].matchExpressions.attr_1.value[0]",
+        'invalid regular expression "(": missing )')
+    lint = nfd("compat", "validate-spec", str(tmp_path / "spec.yaml"))
+    assert lint.returncode == 2
+    assert proc.stderr.split("error: ", 1)[1] in lint.stderr
 
 
 def test_not_a_number_error(tmp_path: Path) -> None:
@@ -106,7 +113,7 @@ def test_not_a_number_error(tmp_path: Path) -> None:
 
 def test_unknown_op_error(tmp_path: Path) -> None:
     proc = _run(tmp_path, _rule("r", {"attr_1": {"op": "Inn", "value": ["x"]}}), FEATURES)
-    assert_one_line_error(proc, 2, "matchExpressions.attr_1", 'invalid Op "Inn"')
+    assert_one_line_error(proc, 2, "matchExpressions.attr_1.op", 'unknown op "Inn"')
 
 
 def test_structural_spec_error(tmp_path: Path) -> None:

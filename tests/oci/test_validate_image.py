@@ -13,7 +13,7 @@ from tests.oci.conftest import PASSWORD, USER, PushImage
 ROOT = Path(__file__).resolve().parents[2]
 SPEC = ROOT / "examples" / "image-compatibility.yaml"
 FEATURES = {
-    "flags": {"kernel.loadedmodule": {"elements": {"vfio-pci": {}}}},
+    "flags": {"kernel.loadedmodule": {"elements": {"vfio_pci": {}}}},
     "attributes": {"cpu.model": {"elements": {"vendor_id": "Intel"}}},
     "instances": {"pci.device": {"elements": [{"attributes": {"vendor": "0eee",
                                                                "class": "0200"}}]}},
@@ -60,7 +60,7 @@ def test_incompatible_node_exits_1(plain_registry: Registry, push: PushImage,
     path.write_text(json.dumps(bad))
     proc = nfd("compat", "validate-node", "--image", image, "--features", str(path))
     assert proc.returncode == 1
-    assert "kernel.loadedmodule.vfio-pci" in proc.stdout and "absent" in proc.stdout
+    assert "kernel.loadedmodule.vfio_pci" in proc.stdout and "absent" in proc.stdout
 
 
 def test_image_without_artifact_exits_4(plain_registry: Registry, push: PushImage,
@@ -131,4 +131,4 @@ def test_validate_cluster_and_affinity_from_image(plain_registry: Registry, push
     assert verdicts == {"good": True, "arm": False}
     affinity = nfd("compat", "affinity", "--image", image, "-o", "json")
     assert affinity.returncode == 0, affinity.stderr
-    assert "NodeFeatureRule" in affinity.stdout and "vfio-pci" in affinity.stdout
+    assert "NodeFeatureRule" in affinity.stdout and "vfio_pci" in affinity.stdout

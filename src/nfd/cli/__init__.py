@@ -7,13 +7,12 @@ one place (:mod:`nfd.cli._base`) that turns errors into messages and exit codes.
 
 from __future__ import annotations
 
-import argparse
 import importlib
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from nfd.cli._base import EXIT_USAGE, run_command
+from nfd.cli._base import EXIT_USAGE, CommandParser, run_command
 
 
 @dataclass(frozen=True)
@@ -65,11 +64,19 @@ COMMANDS: dict[str, dict[str, CommandInfo]] = {
 }
 
 
+# Commands without a group: ``nfd completion bash``.
+TOP_COMMANDS: dict[str, CommandInfo] = {
+    "completion": CommandInfo("nfd.cli.completion", "print a bash, zsh or fish completion script"),
+}
+
+
 def _usage() -> str:
     lines = ["usage: nfd <group> <command> [options]", "", "commands:"]
     for group, commands in COMMANDS.items():
         for name, info in commands.items():
             lines.append(f"  {group} {name:<18} {info.summary}")
+    for name, info in TOP_COMMANDS.items():
+        lines.append(f"  {name:<25} {info.summary}")
     lines += ["", "Run 'nfd <group> <command> --help' for a command's options."]
     return "\n".join(lines)
 
@@ -98,8 +105,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"nfd-client {__version__}")
         return 0
     group = args[0]
+    if group in TOP_COMMANDS:
+        return _run(TOP_COMMANDS[group], f"nfd {group}", args[1:])
     if group not in COMMANDS:
-        print(f"nfd: unknown command group {group!r}{_suggest(group, list(COMMANDS))}",
+        print(f"nfd: unknown command group {group!r}"
+              f"{_suggest(group, [*COMMANDS, *TOP_COMMANDS])}",
               file=sys.stderr)
         return EXIT_USAGE
     commands = COMMANDS[group]
@@ -111,8 +121,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"nfd: unknown command '{group} {name}'{_suggest(name, list(commands))}",
               file=sys.stderr)
         return EXIT_USAGE
-    info = commands[name]
+    return _run(commands[name], f"nfd {group} {name}", args[2:])
+
+
+def _run(info: CommandInfo, prog: str, argv: Sequence[str]) -> int:
     module = importlib.import_module(info.module)
-    parser = argparse.ArgumentParser(prog=f"nfd {group} {name}", description=info.summary)
+    parser = CommandParser(prog=prog, description=info.summary)
     module.add_arguments(parser)
-    return run_command(parser, module.run, args[2:])
+    return run_command(parser, module.run, argv)

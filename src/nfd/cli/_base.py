@@ -11,9 +11,11 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import typing
 from collections.abc import Callable, Sequence
 
 from nfd.errors import (
+    AuthError,
     ClusterError,
     DiscoveryError,
     NfdError,
@@ -32,6 +34,53 @@ EXIT_INTERNAL = 70  # EX_SOFTWARE: a bug of ours, never the user's input
 EXIT_INTERRUPTED = 130
 
 
+class CommandParser(argparse.ArgumentParser):
+    """argparse with one-line usage errors that suggest the flag that was meant."""
+
+    def error(self, message: str) -> typing.NoReturn:
+        prefix = "unrecognized arguments: "
+        if message.startswith(prefix):
+            words = message[len(prefix):].split()
+            flags = [w for w in words if w.startswith("-")]
+            if flags:  # the words after a mistyped flag are its value: name the flag only
+                message = "unknown flag " + ", ".join(f"{w}{self._suggestion(w)}" for w in flags)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see --help)\n")
+
+    def parse_known_args(self, args: Sequence[str] | None = None,  # type: ignore[override]
+                         namespace: argparse.Namespace | None = None
+                         ) -> tuple[argparse.Namespace, list[str]]:
+        # A mistyped flag is named before any "required" complaint it would cause.
+        unknown = [w for w in self._long_words(args or []) if not self._known(w)]
+        if unknown:
+            self.error("unrecognized arguments: " + " ".join(unknown))
+        return super().parse_known_args(args, namespace)
+
+    @staticmethod
+    def _long_words(args: Sequence[str]) -> list[str]:
+        words = []
+        for word in args:
+            if word == "--":
+                break
+            if word.startswith("--"):
+                words.append(word)
+        return words
+
+    def _known(self, word: str) -> bool:
+        flag = word.split("=", 1)[0]
+        if flag in self._option_string_actions:
+            return True
+        return self.allow_abbrev and any(o.startswith(flag) for o in self._option_string_actions)
+
+    def _suggestion(self, word: str) -> str:
+        """`` (did you mean --features?)`` for a mistyped long flag, else nothing."""
+        import difflib
+
+        if not word.startswith("--"):
+            return ""
+        flag = word.split("=", 1)[0]
+        flags = [o for o in self._option_string_actions if o.startswith("--")]
+        close = difflib.get_close_matches(flag, flags, n=1, cutoff=0.7)
+        return f" (did you mean {close[0]}?)" if close else ""
 
 
 def exit_code_for(exc: NfdError) -> int:
@@ -46,7 +95,19 @@ def exit_code_for(exc: NfdError) -> int:
 
 
 def _one_line(text: str) -> str:
-    return " ".join(str(text).split("\n")).strip()
+    """One line, without the control characters a registry or spec author may have sent."""
+    from nfd._text import printable_line
+
+    return printable_line(str(text))
+
+
+def _message(exc: NfdError) -> str:
+    """The error's one line, with the flag to use when a registry wanted credentials."""
+    text = _one_line(str(exc))
+    if isinstance(exc, AuthError) and exc.credentials_sent is False:
+        text += (" (give --registry-username with --registry-password-stdin, "
+                 "--registry-token-stdin, or log in with docker/podman login)")
+    return text
 
 
 def run_command(
@@ -62,7 +123,7 @@ def run_command(
     try:
         return run(args)
     except NfdError as exc:
-        print(f"{parser.prog}: error: {_one_line(str(exc))}", file=sys.stderr)
+        print(f"{parser.prog}: error: {_message(exc)}", file=sys.stderr)
         return exit_code_for(exc)
     except KeyboardInterrupt:
         print(f"{parser.prog}: interrupted", file=sys.stderr)
@@ -74,7 +135,8 @@ def run_command(
         return EXIT_OK
     except OSError as exc:
         where = f"{exc.filename}: " if exc.filename else ""
-        print(f"{parser.prog}: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        print(f"{parser.prog}: error: {_one_line(f'{where}{exc.strerror or exc}')}",
+              file=sys.stderr)
         return EXIT_USAGE
     except Exception as exc:
         # A bug: one line for the user (set NFD_DEBUG=1 for the traceback).

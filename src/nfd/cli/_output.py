@@ -17,6 +17,17 @@ def use_colour(stream: TextIO) -> bool:
     return bool(isatty and isatty())
 
 
+def terminal_width(stream: TextIO) -> int | None:
+    """The width a table must fit on a terminal (``$COLUMNS`` overrides the terminal's own);
+    ``None`` when piped, so scripts get whole lines."""
+    isatty = getattr(stream, "isatty", None)
+    if not (isatty and isatty()):
+        return None
+    import shutil
+
+    return shutil.get_terminal_size().columns
+
+
 def write_json(obj: Any, stream: TextIO | None = None) -> None:
     """Indented JSON and a newline."""
     from nfd._go.json import dumps

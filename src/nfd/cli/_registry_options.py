@@ -11,6 +11,8 @@ from nfd.errors import UsageError
 from nfd.oci._options import DEFAULT_TIMEOUT, RegistryOptions
 from nfd.oci._platform import Platform
 
+MAX_SECRET_BYTES = 64 * 1024
+
 
 def add_registry_arguments(parser: argparse.ArgumentParser) -> None:
     """Add --plain-http, --insecure, --ca-file, credentials, --platform and --timeout."""
@@ -30,7 +32,23 @@ def add_registry_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--platform", metavar="OS/ARCH[/VARIANT]",
                        help="the platform of a multi-platform image (default: this host's)")
     group.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="SECONDS",
-                       help=f"time limit per registry request (default {DEFAULT_TIMEOUT:g})")
+                       help="time limit per registry operation, retries and auth included "
+                       f"(default {DEFAULT_TIMEOUT:g})")
+    group.add_argument("--registry-token-host", action="append", default=[], metavar="HOST",
+                       help="a token server on another host than the registry that may "
+                       "receive your registry credentials (repeatable; by default they go "
+                       "only to the registry's own host)")
+
+
+def checked_seconds(flag: str, value: float) -> float:
+    """``value`` if it is a usable timeout, else a usage error naming ``flag``."""
+    from nfd._timeouts import MAX_TIMEOUT, check_timeout
+
+    try:
+        return check_timeout(value)
+    except ValueError:
+        raise UsageError(f"{flag} must be a number of seconds above 0 and at most "
+                         f"{MAX_TIMEOUT:g}, not {value!r}") from None
 
 
 def digest_argument(value: str) -> str:
@@ -45,12 +63,30 @@ def digest_argument(value: str) -> str:
 
 
 def read_secret(stream: TextIO) -> str:
-    """The secret on ``stream``, without its final newline (as NFD's readStdin)."""
-    secret = stream.read()
+    """The secret on ``stream``, without its final newline (as NFD's readStdin).
+
+    Bounded (``< /dev/zero`` must not fill memory) and UTF-8, without control characters.
+    """
+    raw = _read_bounded(stream, MAX_SECRET_BYTES + 1)
+    if len(raw) > MAX_SECRET_BYTES:
+        raise UsageError(f"the registry secret on stdin is over {MAX_SECRET_BYTES} bytes")
+    try:
+        secret = raw.decode()
+    except UnicodeDecodeError:
+        raise UsageError("the registry secret on stdin is not UTF-8 text") from None
     secret = secret.removesuffix("\n").removesuffix("\r")
     if not secret:
         raise UsageError("nothing was read from stdin for the registry secret")
+    if not secret.isprintable():
+        raise UsageError("the registry secret on stdin holds control characters")
     return secret
+
+
+def _read_bounded(stream: TextIO, size: int) -> bytes:
+    binary = getattr(stream, "buffer", None)
+    if binary is not None:
+        return bytes(binary.read(size))
+    return stream.read(size).encode(errors="surrogateescape")
 
 
 def progress_reporter(stream: TextIO | None = None) -> Callable[[str], None] | None:
@@ -60,7 +96,9 @@ def progress_reporter(stream: TextIO | None = None) -> Callable[[str], None] | N
         return None
 
     def report(message: str) -> None:
-        print(f"… {message}", file=out, flush=True)
+        from nfd._text import printable_line
+
+        print(f"… {printable_line(message)}", file=out, flush=True)
 
     return report
 
@@ -81,9 +119,7 @@ def registry_options_from_args(args: argparse.Namespace) -> RegistryOptions:
         token = read_secret(sys.stdin)
     elif username:
         raise UsageError("--registry-username needs --registry-password-stdin")
-    timeout = getattr(args, "timeout", DEFAULT_TIMEOUT)
-    if not timeout or timeout <= 0:
-        raise UsageError(f"--timeout must be a positive number of seconds, not {timeout!r}")
+    timeout = checked_seconds("--timeout", getattr(args, "timeout", DEFAULT_TIMEOUT))
     text = getattr(args, "platform", None)
     return RegistryOptions(
         plain_http=bool(getattr(args, "plain_http", False)),
@@ -93,6 +129,7 @@ def registry_options_from_args(args: argparse.Namespace) -> RegistryOptions:
         password=password,
         token=token,
         platform=Platform.parse(text) if text else None,
-        timeout=float(timeout),
+        timeout=timeout,
+        token_hosts=tuple(getattr(args, "registry_token_host", None) or ()),
         progress=progress_reporter(),
     )

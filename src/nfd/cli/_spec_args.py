@@ -29,15 +29,20 @@ def add_spec_arguments(parser: argparse.ArgumentParser, *, tags: bool = True) ->
 
 
 def spec_from_args(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
-    """The spec named by the flags, and a context naming its origin for reports."""
-    from nfd.compat import load_compat_spec
+    """The spec named by the flags, and a context naming its origin for reports.
+
+    A spec that NFD's engine would reject on any node is refused here, before anything is
+    discovered or evaluated, with validate-spec's message.
+    """
+    from nfd.compat import check_spec, load_compat_spec
 
     options = None
     if args.image is not None:
         from nfd.cli._registry_options import registry_options_from_args
 
         options = registry_options_from_args(args)
-    return load_compat_spec(args.spec, args.image, options, args.artifact_digest)
+    spec, context = load_compat_spec(args.spec, args.image, options, args.artifact_digest)
+    return check_spec(spec), context
 
 
 def parse_tags(values: list[str]) -> list[str]:

@@ -2,7 +2,9 @@
 
 One table per rule, titled ``RULE: NAME - OK|FAIL``, with the feature, the
 expression, the matcher type and the status, like NFD's go-pretty table; a
-``NODE HAS`` column explains each failing line.
+``NODE HAS`` column explains each failing line. Unlike NFD's, rows keep the
+spec's order, version comparisons show their ``type``, and the table fits the
+terminal: the widest text columns wrap inside their cells.
 """
 
 from __future__ import annotations
@@ -10,9 +12,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TextIO
 
+from nfd._text import printable_line
+from nfd.api import CompatSpec, GroupRule, MatchExpression
 from nfd.compat import CompatibilityStatus, ValidationResult, node_text
 from nfd.compat._explain import NO_SINGLE_INSTANCE, hides_instance_failure
-from nfd.match import ExpressionStatus, RuleStatus
+from nfd.match import MATCH_NAME, ExpressionStatus, RuleStatus
+
+# Columns that may wrap when the terminal is narrow (feature, expression, matcher type,
+# node has), and the narrowest each may become.
+_WRAPPABLE = (1, 2, 3, 5)
+_MIN_WRAP_WIDTH = 8
 
 _RED, _GREEN, _CYAN, _BOLD, _RESET = "\033[91m", "\033[92m", "\033[36m", "\033[1m", "\033[0m"
 
@@ -27,37 +36,105 @@ class _Paint:
         return "".join(codes) + text + _RESET
 
 
+def _fit(widths: list[int], max_width: int | None) -> list[int]:
+    """Column widths whose table is at most ``max_width`` wide: the widest wrappable column
+    gives way first, none below its minimum (a table too wide even then stays so)."""
+    fitted = list(widths)
+    if max_width is None:
+        return fitted
+    while sum(fitted) + 3 * len(fitted) + 1 > max_width:
+        col = max(_WRAPPABLE, key=lambda i: fitted[i])
+        if fitted[col] <= _MIN_WRAP_WIDTH:
+            break
+        fitted[col] -= 1
+    return fitted
+
+
+def _wrap(cell: str, width: int) -> list[str]:
+    """``cell`` in lines of at most ``width``, broken at a space or after a ``.``/``,`` where
+    one falls within the width (feature names wrap at their dots), else mid-word."""
+    lines = []
+    while len(cell) > width:
+        cut = max(cell.rfind(" ", 1, width + 1), max(cell.rfind(c, 0, width) for c in ".,") + 1)
+        if cut <= 0:
+            cut = width
+        lines.append(cell[:cut].rstrip())
+        cell = cell[cut:].lstrip()
+    return [*lines, cell]
+
+
 def _box(title: str, header: Sequence[str], rows: list[list[str] | None],
-         paint: _Paint, status_col: int) -> list[str]:
+         paint: _Paint, status_col: int, max_width: int | None = None) -> list[str]:
     """A light box-drawing table; ``None`` rows are separators."""
+    # Cells come from the spec and the node: no terminal controls get through.
+    title = printable_line(title)
+    rows = [None if row is None else [printable_line(cell) for cell in row] for row in rows]
     widths = [len(h) for h in header]
     for row in rows:
         for i, cell in enumerate(row or ()):
             widths[i] = max(widths[i], len(cell))
+    widths = _fit(widths, max_width)
     inner = sum(widths) + 3 * len(widths) - 1
-    title_width = max(inner, len(title) + 2)
-    if title_width > inner:
-        widths[-1] += title_width - inner
-        inner = title_width
+    wanted = len(title) + 2 if max_width is None else min(len(title) + 2, max_width - 2)
+    if wanted > inner:
+        widths[-1] += wanted - inner
+        inner = wanted
 
-    def line(cells: Sequence[str]) -> str:
+    def line(cells: Sequence[str]) -> list[str]:
+        wrapped = [_wrap(cell, width) for cell, width in zip(cells, widths, strict=True)]
         out = []
-        for i, (cell, width) in enumerate(zip(cells, widths, strict=True)):
-            padded = cell.ljust(width)
-            if i == status_col:
-                padded = paint(padded, _GREEN if cell == "OK" else _RED)
-            out.append(f" {padded} ")
-        return "│" + "│".join(out) + "│"
+        for k in range(max(len(w) for w in wrapped)):
+            parts = []
+            for i, (pieces, width) in enumerate(zip(wrapped, widths, strict=True)):
+                text = pieces[k] if k < len(pieces) else ""
+                padded = text.ljust(width)
+                if i == status_col and text:
+                    padded = paint(padded, _GREEN if text == "OK" else _RED)
+                parts.append(f" {padded} ")
+            out.append("│" + "│".join(parts) + "│")
+        return out
 
     def rule(left: str, mid: str, right: str) -> str:
         return left + mid.join("─" * (w + 2) for w in widths) + right
 
-    lines = ["┌" + "─" * inner + "┐", "│ " + title.ljust(inner - 1) + "│",
-             rule("├", "┬", "┤"), line(header), rule("├", "┼", "┤")]
+    lines = ["┌" + "─" * inner + "┐"]
+    lines += ["│ " + piece.ljust(inner - 1) + "│" for piece in _wrap(title, inner - 2)]
+    lines += [rule("├", "┬", "┤"), *line(header), rule("├", "┼", "┤")]
     for row in rows:
-        lines.append(rule("├", "┼", "┤") if row is None else line(row))
+        if row is None:
+            lines.append(rule("├", "┼", "┤"))
+        else:
+            lines.extend(line(row))
     lines.append(rule("└", "┴", "┘"))
     return lines
+
+
+def _expression_text(expr: MatchExpression) -> str:
+    """NFD's expression text, plus the ``type`` a version comparison would otherwise hide."""
+    text = str(expr)
+    if expr.type:
+        text = f'{text[:-1]}, type: "{expr.type}"}}'
+    return text
+
+
+def _spec_order(rule: GroupRule | None, items: list[ExpressionStatus],
+                terms_from: int = 0) -> list[ExpressionStatus]:
+    """``items`` (NFD sorts them by feature and name) back in the order the spec wrote them."""
+    if rule is None:
+        return items
+    terms = rule.match_features if terms_from < 0 else rule.match_any[terms_from].match_features
+    positions: dict[tuple[str, str, str], int] = {}
+    for t, term in enumerate(terms):
+        if term.match_name is not None:
+            positions.setdefault((term.feature, MATCH_NAME, str(term.match_name)), t * 10_000)
+        for n, (name, expr) in enumerate((term.match_expressions or {}).items(), 1):
+            positions.setdefault((term.feature, name, str(expr)), t * 10_000 + n)
+
+    def key(e: ExpressionStatus) -> int:
+        name = MATCH_NAME if e.matcher_type == MATCH_NAME else e.name
+        return positions.get((e.feature, name, str(e.expression)), 1 << 30)
+
+    return sorted(items, key=key)
 
 
 def _rows(items: list[ExpressionStatus], start: int, matched: bool
@@ -66,37 +143,52 @@ def _rows(items: list[ExpressionStatus], start: int, matched: bool
     for n, e in enumerate(items, start):
         feature = f"{e.feature}.{e.name}" if e.name else e.feature
         status = "OK" if e.is_match else "FAIL"
-        rows.append([str(n), feature, str(e.expression), e.matcher_type, status,
+        rows.append([str(n), feature, _expression_text(e.expression), e.matcher_type, status,
                      "" if e.is_match else node_text(e)])
     if hides_instance_failure(items, matched):
         rows.append(["", "(all of the above)", "", "", "FAIL", NO_SINGLE_INSTANCE])
     return rows
 
 
-def _rule_table(rule: RuleStatus, paint: _Paint) -> list[str]:
+def _rule_table(rule: RuleStatus, spec_rule: GroupRule | None, paint: _Paint,
+                max_width: int | None) -> list[str]:
     plain_verdict = "OK" if rule.is_match else "FAIL"
     verdict = paint(plain_verdict, _GREEN if rule.is_match else _RED, _BOLD)
-    rows = _rows(rule.matched_expressions, 1, rule.features_match)
-    count = len(rule.matched_expressions)
-    for alternative, matched in zip(rule.matched_any, rule.any_matches, strict=True):
+    features = _spec_order(spec_rule, rule.matched_expressions, -1)
+    rows = _rows(features, 1, rule.features_match)
+    count = len(features)
+    alternatives = zip(rule.matched_any, rule.any_matches, strict=True)
+    for a, (alternative, matched) in enumerate(alternatives):
         if rows:
             rows.append(None)
-        rows.extend(_rows(alternative, count + 1, matched))
+        rows.extend(_rows(_spec_order(spec_rule, alternative, a), count + 1, matched))
         count += len(alternative)
     title = f"RULE: {rule.name.upper()} - {plain_verdict}"
     lines = _box(title, ["", "FEATURE", "EXPRESSION", "MATCHER TYPE", "STATUS", "NODE HAS"],
-                 rows, paint, status_col=4)
+                 rows, paint, status_col=4, max_width=max_width)
     lines[1] = lines[1].replace(f"- {plain_verdict}", f"- {verdict}", 1)
     return lines
 
 
-def render_report(result: ValidationResult, stream: TextIO, colour: bool) -> None:
-    """Write the whole table report, then a one-line verdict."""
+def _spec_rule(spec: CompatSpec | None, status: CompatibilityStatus, r: int) -> GroupRule | None:
+    if spec is None or status.index >= len(spec.compatibilities):
+        return None
+    rules = spec.compatibilities[status.index].rules
+    return rules[r] if r < len(rules) else None
+
+
+def render_report(result: ValidationResult, stream: TextIO, colour: bool,
+                  spec: CompatSpec | None = None, max_width: int | None = None) -> None:
+    """Write the whole table report, then a one-line verdict.
+
+    With ``spec``, rows follow the spec's order; ``max_width`` is the terminal's width.
+    """
     paint = _Paint(colour)
-    for number, status in enumerate(result.statuses, 1):
-        stream.write(_heading(number, status, paint))
-        for rule in status.rules:
-            stream.write("\n".join(_rule_table(rule, paint)) + "\n")
+    for status in result.statuses:
+        stream.write(_heading(status.index + 1, status, paint))
+        for r, rule in enumerate(status.rules):
+            lines = _rule_table(rule, _spec_rule(spec, status, r), paint, max_width)
+            stream.write("\n".join(lines) + "\n")
         stream.write("\n")
     if not result.statuses:
         stream.write("No compatibility set selected (check --tags).\n")
@@ -111,5 +203,6 @@ def render_report(result: ValidationResult, stream: TextIO, colour: bool) -> Non
 
 def _heading(number: int, status: CompatibilityStatus, paint: _Paint) -> str:
     head = paint(f"COMPATIBILITY SET #{number} ", _CYAN, _BOLD)
-    tail = f"Weight: {status.weight}" + (f"; Tag: {status.tag}" if status.tag else "")
-    return f"{head}{paint(tail, _CYAN)}\nDescription: {status.description}\n"
+    tail = f"Weight: {status.weight}" + (f"; Tag: {printable_line(status.tag)}"
+                                         if status.tag else "")
+    return f"{head}{paint(tail, _CYAN)}\nDescription: {printable_line(status.description)}\n"

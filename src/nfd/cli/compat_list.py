@@ -32,7 +32,11 @@ def run(args: argparse.Namespace) -> int:
                         for a in items], args.output)
         return EXIT_OK
     rows = [("DIGEST", "CREATED", "SIZE", "ARTIFACT TYPE")]
-    rows += [(a.digest, a.created or "-", str(a.size), a.artifact_type) for a in items]
+    from nfd._text import printable_line
+
+    # Annotations and types are the registry's text: no terminal controls get through.
+    rows += [(a.digest, printable_line(a.created or "-"), str(a.size),
+              printable_line(a.artifact_type)) for a in items]
     widths = [max(len(r[i]) for r in rows) for i in range(3)]
     for row in rows:
         cells = [cell.ljust(widths[i]) for i, cell in enumerate(row[:3])]

@@ -56,11 +56,13 @@ def _cluster(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
         doc = load_dump(args.nodefeatures)
         return (cluster_features_from_document(doc, args.nodefeatures, args.nfd_namespace),
                 {"nodeFeatures": args.nodefeatures})
+    from nfd.cli._registry_options import checked_seconds
     from nfd.cluster import KubeOptions, list_node_features
 
+    timeout = checked_seconds("--request-timeout", args.request_timeout)
     listing = list_node_features(KubeOptions(
         kubeconfig=args.kubeconfig, context=args.context, in_cluster=args.in_cluster,
-        page_size=args.page_size, timeout=args.request_timeout))
+        page_size=args.page_size, timeout=timeout))
     doc = {"kind": "NodeFeatureList", "items": listing.items}
     features = cluster_features_from_document(doc, listing.server, args.nfd_namespace)
     return features, {"cluster": listing.server}

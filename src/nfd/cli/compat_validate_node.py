@@ -11,7 +11,7 @@ import sys
 from typing import Any
 
 from nfd.cli._base import EXIT_NOT_COMPATIBLE, EXIT_OK
-from nfd.cli._output import OUTPUT_FORMATS, use_colour, write_document
+from nfd.cli._output import OUTPUT_FORMATS, terminal_width, use_colour, write_document
 from nfd.errors import UsageError
 
 MAX_FEATURES_BYTES = 256 << 20
@@ -30,7 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     where.add_argument("--host-prefix", metavar="P",
                        help="NFD's container convention, e.g. /host- (reads /host-sys, ...)")
     parser.add_argument("--node", metavar="NAME", help="node to pick from a NodeFeature list")
-    parser.add_argument("--output", "-o", choices=OUTPUT_FORMATS, default="table",
+    parser.add_argument("--output", "-o", choices=OUTPUT_FORMATS, default=None,
                         help="report format (default: table)")
     parser.add_argument("--output-json", action="store_true",
                         help="print exactly NFD's JSON report")
@@ -56,6 +56,9 @@ def run(args: argparse.Namespace) -> int:
     from nfd.cli._spec_args import parse_tags, spec_from_args
     from nfd.compat import nfd_report, rich_report, validate_features
 
+    if args.output_json and args.output is not None:
+        raise UsageError(f"--output-json prints NFD's JSON: it does not go with --output "
+                         f"{args.output}")
     spec, context = spec_from_args(args)
     features, origin = _load_features(args)
     result = validate_features(spec, features, parse_tags(args.tags))
@@ -63,10 +66,11 @@ def run(args: argparse.Namespace) -> int:
         from nfd._go.json import dumps
 
         sys.stdout.write(dumps(nfd_report(result)))
-    elif args.output == "table":
+    elif args.output in (None, "table"):
         from nfd.cli._table import render_report
 
-        render_report(result, sys.stdout, use_colour(sys.stdout))
+        render_report(result, sys.stdout, use_colour(sys.stdout), spec,
+                      terminal_width(sys.stdout))
     else:
         write_document(rich_report(result, {**context, **origin}), args.output)
     sys.stdout.flush()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from nfd._text import printable_line
 from nfd.cli._base import EXIT_OK, EXIT_USAGE
 from nfd.errors import UsageError
 
@@ -34,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
     source = spec.source
     findings = lint_spec(spec)
     for finding in findings:
-        print(finding.text(source), file=sys.stderr)
+        print(printable_line(finding.text(source)), file=sys.stderr)
     failed = any(f.severity == ERROR or args.strict for f in findings)
     if failed:
         return EXIT_USAGE

@@ -31,7 +31,7 @@ from nfd.cluster._evaluate import (
     validate_cluster,
 )
 from nfd.cluster._job import DEFAULT_CLIENT_IMAGE, HOST_MOUNTS, JobOptions, build_job
-from nfd.cluster._kube import KubeOptions, Listing, list_node_features
+from nfd.cluster._kube import KubeOptions, Listing, Page, iter_pages, list_node_features
 from nfd.cluster._labels import (
     DEFAULT_LABEL_PREFIX,
     LabelScheme,
@@ -62,6 +62,7 @@ __all__ = [
     "LabelScheme",
     "Listing",
     "NodeVerdict",
+    "Page",
     "RulePlan",
     "SelectedSet",
     "SetInfo",
@@ -73,6 +74,7 @@ __all__ = [
     "cluster_features_from_document",
     "cluster_report",
     "image_label_base",
+    "iter_pages",
     "list_node_features",
     "load_documents",
     "load_dump",

@@ -1,33 +1,34 @@
-"""Listing a live cluster's NodeFeature objects with the official Kubernetes client.
+"""Listing a live cluster's NodeFeature objects, page by page, every request bounded.
 
-The ``kubernetes`` package does what kubectl users expect: kubeconfig files
-(``--kubeconfig``, else ``$KUBECONFIG`` which may list several files, else
-``~/.kube/config``), contexts, exec credential plugins, and the in-cluster
-service account. It is imported only here, only when a live cluster is asked for.
-
-Objects are listed across all namespaces in pages (``limit`` + ``continue``), so
-a big cluster never needs one huge response. A continue token that expired
-(410 Gone) restarts the listing once, as a consistent snapshot is needed.
+Configuration and credentials come from :mod:`nfd.cluster._kubeconfig` (the
+official ``kubernetes`` package's loaders, as kubectl users expect). The
+requests themselves go through the same bounded transport as the registry
+client (:mod:`nfd._budget`): each page request has one deadline
+(``KubeOptions.timeout``) covering connect, headers and the whole body, and a
+byte cap, so an API server that trickles or never stops cannot hold or fill
+us. Objects are listed across all namespaces in pages (``limit`` +
+``continue``); a continue token seen twice is a loop, and the number of pages
+is capped. A continue token that expired (410 Gone) restarts the listing once,
+as a consistent snapshot is needed.
 """
 
 from __future__ import annotations
 
-import importlib
-import json
-import logging
-import os
-import warnings
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from nfd.cluster._kubeconfig import DEFAULT_EXEC_TIMEOUT, SERVICE_ACCOUNT_DIR
 from nfd.errors import ClusterError, UsageError
 
-GROUP, VERSION, PLURAL = "nfd.k8s-sigs.io", "v1alpha1", "nodefeatures"
+if TYPE_CHECKING:
+    from nfd.cluster._kube_reader import Reader
+
 DEFAULT_PAGE_SIZE = 500
 DEFAULT_TIMEOUT = 30.0
-SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
+# One page of 500 NodeFeatures is a few MiB; 256 MiB is far beyond any real page.
+MAX_PAGE_BYTES = 256 * 1024 * 1024
+MAX_PAGES = 10_000
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,19 @@ class KubeOptions:
     page_size: int = DEFAULT_PAGE_SIZE
     timeout: float = DEFAULT_TIMEOUT
     service_account_dir: str = SERVICE_ACCOUNT_DIR
+    max_page_bytes: int = MAX_PAGE_BYTES
+    max_pages: int = MAX_PAGES
+    exec_timeout: float = DEFAULT_EXEC_TIMEOUT
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of NodeFeature objects. ``number`` starts at 1; when an expired continue
+    token restarts the listing, numbering starts again at 1 (drop what came before)."""
+
+    items: list[dict[str, Any]]
+    server: str
+    number: int
 
 
 @dataclass
@@ -51,150 +65,63 @@ class Listing:
     pages: int
 
 
-class _Captured(logging.Handler):
-    """Keeps what the client logs while loading credentials (it logs plugin failures)."""
+def _listing_pages(reader: Reader, options: KubeOptions) -> Iterator[Page]:
+    """One consistent listing; raises ``Expired`` if the server forgets it."""
+    from nfd.cluster._kube_reader import continue_token
 
-    def __init__(self) -> None:
-        super().__init__(logging.WARNING)
-        self.messages: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(" ".join(record.getMessage().split()))
-
-
-@contextmanager
-def _capture_logs() -> Iterator[_Captured]:
-    handler = _Captured()
-    root = logging.getLogger()
-    root.addHandler(handler)
-    try:
-        yield handler
-    finally:
-        root.removeHandler(handler)
-
-
-def _kubeconfig_path(options: KubeOptions) -> str | None:
-    if options.kubeconfig:
-        return options.kubeconfig
-    env = os.environ.get("KUBECONFIG")
-    if env:
-        return env
-    default = os.path.expanduser("~/.kube/config")
-    return default if os.path.exists(default) else None
-
-
-def _require_client() -> None:
-    """A clear error instead of an ImportError when the client library is missing."""
-    try:
-        importlib.import_module("kubernetes")
-    except ImportError:
-        raise ClusterError("live cluster mode needs the 'kubernetes' package "
-                           "(pip install 'nfd-client[cluster]'), or use --nodefeatures "
-                           "with a 'kubectl get nodefeatures -A -o json' dump") from None
-
-
-def load_configuration(options: KubeOptions) -> tuple[Any, list[str]]:
-    """A ``kubernetes.client.Configuration`` (never the library's global one) and log lines."""
-    _require_client()
-    from kubernetes import client
-    from kubernetes.config.config_exception import ConfigException
-
-    # The library's loaders are untyped; one Any-typed handle keeps mypy --strict quiet.
-    kconfig: Any = importlib.import_module("kubernetes.config")
-    cfg = client.Configuration()
-    path = None if options.in_cluster else _kubeconfig_path(options)
-    with _capture_logs() as logs:
-        try:
-            if path is None:
-                if options.context:
-                    raise UsageError("--context needs a kubeconfig (none found)")
-                if not os.environ.get("KUBERNETES_SERVICE_HOST") and not options.in_cluster:
-                    raise UsageError("no kubeconfig found (--kubeconfig, $KUBECONFIG, "
-                                     "~/.kube/config) and not running in a cluster; or give "
-                                     "--nodefeatures FILE")
-                sa = options.service_account_dir
-                loader = kconfig.incluster_config.InClusterConfigLoader(
-                    token_filename=os.path.join(sa, "token"),
-                    cert_filename=os.path.join(sa, "ca.crt"), environ=os.environ)
-                loader.load_and_set(cfg)
-            else:
-                # persist_config=False: never write refreshed credentials into the user's file.
-                kconfig.load_kube_config(config_file=path, context=options.context,
-                                        client_configuration=cfg, persist_config=False)
-        except ConfigException as exc:
-            where = "in-cluster config" if path is None else f"kubeconfig {path}"
-            raise UsageError(f"{where}: {' '.join(str(exc).split())}") from None
-        except OSError as exc:
-            raise UsageError(f"kubeconfig {exc.filename or path}: {exc.strerror or exc}") from None
-    return cfg, logs.messages
-
-
-def _api_message(exc: Any) -> str:
-    try:
-        body = json.loads(exc.body or "")
-        message = body.get("message") if isinstance(body, dict) else None
-    except (TypeError, ValueError):
-        message = None
-    return " ".join(str(message or exc.reason or "").split())
-
-
-def _api_error(exc: Any, server: str, logs: list[str]) -> ClusterError:
-    status = exc.status
-    what = f"{server}: listing {PLURAL}.{GROUP}/{VERSION}"
-    detail = _api_message(exc)
-    if status == 401:
-        hint = f" (credential plugin: {logs[-1]})" if logs else ""
-        return ClusterError(f"{what}: unauthorized (401): {detail}{hint}")
-    if status == 403:
-        return ClusterError(f"{what}: forbidden (403): {detail} (the user needs list on "
-                            f"{PLURAL}.{GROUP} in all namespaces)")
-    if status == 404:
-        return ClusterError(f"{what}: not found (404): is Node Feature Discovery installed "
-                            "(its CRDs)?")
-    return ClusterError(f"{what}: HTTP {status}: {detail}")
-
-
-def _pages(api: Any, options: KubeOptions) -> Iterator[dict[str, Any]]:
     token: str | None = None
+    seen: set[str] = set()
+    number = 0
     while True:
-        page = api.list_cluster_custom_object(
-            GROUP, VERSION, PLURAL, limit=options.page_size, _continue=token,
-            _request_timeout=options.timeout)
-        if not isinstance(page, dict):
-            raise ClusterError(f"unexpected answer listing {PLURAL}: not an object")
-        yield page
-        token = (page.get("metadata") or {}).get("continue") or None
-        if not token:
+        number += 1
+        if number > options.max_pages:
+            raise ClusterError(f"{reader.what()}: more than {options.max_pages} pages")
+        page = reader.page(token)
+        yield Page(list(page.get("items") or []), reader.access.server, number)
+        token = continue_token(page, reader.what())
+        if token is None:
             return
+        if token in seen:
+            raise ClusterError(f"{reader.what()}: the server sent a continue token it had "
+                               f"sent before (page {number}): a pagination loop")
+        seen.add(token)
+
+
+def iter_pages(options: KubeOptions) -> Iterator[Page]:
+    """The NodeFeature objects of the cluster, across namespaces, a page at a time.
+
+    When an expired continue token (410) restarts the listing, pages are numbered
+    from 1 again: a consumer drops what it took from the pages before.
+    """
+    if options.page_size < 1:
+        raise UsageError(f"--page-size must be at least 1, not {options.page_size}")
+    from nfd.cluster._kube_reader import PLURAL, Expired, Reader
+    from nfd.cluster._kubeconfig import load_access
+
+    access = load_access(options.kubeconfig, options.context, options.in_cluster,
+                         options.service_account_dir, options.exec_timeout)
+    reader = Reader(access, options.page_size, options.timeout, options.max_page_bytes)
+    try:
+        for attempt in (1, 2):
+            try:
+                yield from _listing_pages(reader, options)
+                return
+            except Expired:
+                if attempt == 2:
+                    break
+        raise ClusterError(f"{access.server}: listing {PLURAL} kept expiring (410 Gone)")
+    finally:
+        reader.close()
 
 
 def list_node_features(options: KubeOptions) -> Listing:
     """Every NodeFeature object in the cluster, across namespaces, page by page."""
-    if options.page_size < 1:
-        raise UsageError(f"--page-size must be at least 1, not {options.page_size}")
-    cfg, logs = load_configuration(options)
-    from kubernetes import client
-    from kubernetes.client.exceptions import ApiException
-    from urllib3.exceptions import HTTPError, InsecureRequestWarning
-
-    server = str(cfg.host)
-    with client.ApiClient(configuration=cfg) as api_client, warnings.catch_warnings():
-        warnings.simplefilter("ignore", InsecureRequestWarning)
-        api = client.CustomObjectsApi(api_client)
-        for attempt in (1, 2):
-            items: list[dict[str, Any]] = []
-            pages = 0
-            try:
-                for page in _pages(api, options):
-                    pages += 1
-                    items.extend(page.get("items") or [])
-                return Listing(items, server, pages)
-            except ApiException as exc:
-                if exc.status == 410 and attempt == 1:
-                    continue  # continue token expired mid-listing: start a fresh snapshot
-                raise _api_error(exc, server, logs) from None
-            except (HTTPError, OSError) as exc:
-                reason = getattr(exc, "reason", None) or exc
-                raise ClusterError(f"{server}: cannot reach the API server: "
-                                   f"{' '.join(str(reason).split())}") from None
-    raise ClusterError(f"{server}: listing {PLURAL} kept expiring (410 Gone)")
+    items: list[dict[str, Any]] = []
+    server = ""
+    pages = 0
+    for page in iter_pages(options):
+        if page.number == 1:
+            items = []
+        items.extend(page.items)
+        server, pages = page.server, page.number
+    return Listing(items, server, pages)

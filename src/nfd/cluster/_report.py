@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from nfd._text import printable_line
 from nfd.cluster._evaluate import ClusterResult
 
 _RED, _GREEN, _BOLD, _RESET = "\033[91m", "\033[92m", "\033[1m", "\033[0m"
@@ -50,15 +51,15 @@ def _paint(text: str, colour: bool, *codes: str) -> str:
 def render_cluster_table(result: ClusterResult, colour: bool = False) -> str:
     """The table, its notes, and a one-line summary."""
     notes: dict[str, int] = {}
-    header = ["NODE", *[f"SET {s.title}" for s in result.sets], "COMPATIBLE"]
+    header = ["NODE", *[printable_line(f"SET {s.title}") for s in result.sets], "COMPATIBLE"]
     rows: list[list[str]] = []
     for node in result.nodes:
-        cells = [node.node]
+        cells = [printable_line(node.node)]
         for verdict in node.sets:
             if verdict.is_match:
                 cells.append(MATCHED)
             else:
-                reason = verdict.reason or "did not match"
+                reason = printable_line(verdict.reason or "did not match")
                 number = notes.setdefault(reason, len(notes) + 1)
                 cells.append(f"FAIL [{number}]")
         cells.append("yes" if node.compatible else "no")
@@ -82,7 +83,7 @@ def render_cluster_table(result: ClusterResult, colour: bool = False) -> str:
         lines += [f"[{n}] {reason}" for reason, n in notes.items()]
     if result.ignored:
         lines.append("")
-        lines += [f"ignored: {item}" for item in result.ignored]
+        lines += [f"ignored: {printable_line(item)}" for item in result.ignored]
     lines.append("")
     count = len(result.compatible_nodes)
     if not result.nodes:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from nfd.compat._explain import explain_expression, node_text
-from nfd.compat._lint import ERROR, WARNING, Finding, lint_spec, lint_spec_bytes
+from nfd.compat._lint import ERROR, WARNING, Finding, check_spec, lint_spec, lint_spec_bytes
 from nfd.compat._report import first_failure, nfd_report, rich_report
 from nfd.compat._spec_source import load_compat_spec
 from nfd.compat._validate import (
@@ -20,6 +20,7 @@ __all__ = [
     "CompatibilityStatus",
     "Finding",
     "ValidationResult",
+    "check_spec",
     "explain_expression",
     "first_failure",
     "lint_spec",

@@ -2,12 +2,18 @@
 
 Errors are what makes NFD's engine fail (unknown op, wrong value count, bad
 regexp, non-numbers, unsupported template) or a spec that cannot mean what was
-meant (a set or rule with nothing to match). Warnings are legal but suspicious.
+meant (a set or rule with nothing to match). Warnings are legal but suspicious:
+names and values NFD's sources never publish (:mod:`nfd.compat._vocabulary`).
+
+An error is *invalid* when NFD's own engine rejects the expression on any node
+that has the element (asked of the engine itself, so lint and engine cannot
+disagree): :func:`check_spec` refuses such a spec up front, whatever the node has.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from nfd._go.regexp import RegexpBudgetError
@@ -21,20 +27,11 @@ from nfd.api import (
 )
 from nfd.api._convert import join_path
 from nfd.errors import EvaluationError, SpecError
-from nfd.match import OPS, RegexCache, go_atoi, parse_version
+from nfd.match import OPS, RegexCache, evaluate, go_atoi, parse_version
 
 ERROR = "error"
 WARNING = "warning"
 
-# Feature names NFD's sources publish (feature-sources.md), plus rule back-references.
-KNOWN_FEATURES = frozenset({
-    "cpu.coprocessor", "cpu.cpuid", "cpu.cstate", "cpu.model", "cpu.pstate", "cpu.rdt",
-    "cpu.security", "cpu.sst", "cpu.topology", "kernel.config", "kernel.enabledmodule",
-    "kernel.kvm", "kernel.loadedmodule", "kernel.selinux", "kernel.version", "local.feature",
-    "local.label", "memory.hugepages", "memory.numa", "memory.nv", "memory.swap",
-    "network.device", "network.virtual", "pci.device", "rule.matched", "storage.block",
-    "system.dmiid", "system.name", "system.osrelease", "usb.device",
-})
 FLAG_FEATURES = frozenset({"kernel.enabledmodule", "kernel.loadedmodule"})
 _NO_VALUE = frozenset({"", "Exists", "DoesNotExist", "IsTrue", "IsFalse"})
 _COMPARE = {"Gt": 1, "Ge": 1, "Lt": 1, "Le": 1, "GtLt": 2, "GeLe": 2}
@@ -47,28 +44,44 @@ class Finding:
     severity: str
     path: str
     message: str
+    invalid: bool = False  # NFD's engine rejects it on any node (see check_spec)
 
     def as_error(self, source: str | None) -> SpecError:
         return SpecError(self.message, source=source, path=self.path)
 
     def text(self, source: str | None) -> str:
-        text = str(self.as_error(source))
-        return text if self.severity == ERROR else f"warning: {text}"
+        return f"{self.severity}: {self.as_error(source)}"
 
 
 class _Linter:
-    def __init__(self) -> None:
+    def __init__(self, *, vocabulary: bool = True) -> None:
         self.findings: list[Finding] = []
         self.regexes = RegexCache()
         self.regex_budget_spent = False
+        self.vocabulary = vocabulary
 
-    def error(self, path: str, message: str) -> None:
-        self.findings.append(Finding(ERROR, path, message))
+    def error(self, path: str, message: str, *, invalid: bool = False) -> None:
+        self.findings.append(Finding(ERROR, path, message, invalid))
 
     def warn(self, path: str, message: str) -> None:
         self.findings.append(Finding(WARNING, path, message))
 
     def expression(self, expr: MatchExpression, path: str, flag_feature: bool) -> None:
+        before = len(self.findings)
+        budget_spent = self.regex_budget_spent
+        self.expression_checks(expr, path, flag_feature)
+        if budget_spent and expr.op == "InRegexp":
+            return  # the RE2 budget was reported once, where it was crossed
+        rejection = _engine_rejection(expr, self.regexes)
+        if rejection is None:
+            return
+        found = self.findings[before:]
+        if not any(f.severity == ERROR for f in found):
+            found.append(Finding(ERROR, path, rejection))  # a rule lint lacks: still located
+        self.findings[before:] = [replace(f, invalid=True) if f.severity == ERROR else f
+                                  for f in found]
+
+    def expression_checks(self, expr: MatchExpression, path: str, flag_feature: bool) -> None:
         op, values = expr.op, expr.value
         if op not in OPS and op != "":
             self.error(join_path(path, "op"),
@@ -98,7 +111,8 @@ class _Linter:
                     return
                 if compiled is None:
                     self.error(join_path(join_path(path, "value"), i),
-                               f"invalid regular expression {pattern!r}")
+                               f"invalid regular expression {go_quote(pattern)}"
+                               f"{_regexp_reason(pattern)}")
         if op in _COMPARE:
             self.comparison(expr, path)
         elif expr.type:
@@ -117,11 +131,13 @@ class _Linter:
             return
         parse = parse_version if expr.type == "version" else go_atoi
         kind = "version" if expr.type == "version" else "integer"
+        article = "a" if kind == "version" else "an"
         parsed: list[Any] = []
         for i, value in enumerate(expr.value):
             number = parse(value)
             if number is None:
-                self.error(join_path(join_path(path, "value"), i), f"not a {kind}: {value!r}")
+                self.error(join_path(join_path(path, "value"), i),
+                           f"not {article} {kind}: {go_quote(value)}")
                 return
             parsed.append(number)
         if want == 2 and expr.type == "" and parsed[0] >= parsed[1]:
@@ -135,21 +151,56 @@ class _Linter:
         elif feature != feature.lower():
             self.warn(fpath, f"write {feature.lower()!r}: NFD looks features up in lower case, "
                       "and its report compares names as written, showing FAIL")
-        elif feature not in KNOWN_FEATURES and "." in feature:
-            self.warn(fpath, f"unknown feature {feature!r} (no NFD source publishes it)")
-        elif "." not in feature:
-            self.warn(fpath, f"feature {feature!r} is not of the form <source>.<feature>")
+        elif self.vocabulary:
+            self.feature_name(feature, fpath)
         if term.match_expressions is None and term.match_name is None:
             self.error(path, "term has neither matchExpressions nor matchName")
         flag = feature.lower() in FLAG_FEATURES
         for name, expr in (term.match_expressions or {}).items():
             epath = join_path(join_path(path, "matchExpressions"), name)
             self.expression(expr, epath, flag)
+            if self.vocabulary:
+                self.element(feature, name, expr, epath)
             if feature.lower() == "rule.matched" and name not in defined_vars and expr.op not in (
                     "DoesNotExist", ""):
                 self.warn(epath, f"no earlier rule sets var {name!r}")
         if term.match_name is not None:
-            self.expression(term.match_name, join_path(path, "matchName"), False)
+            npath = join_path(path, "matchName")
+            self.expression(term.match_name, npath, False)
+            if self.vocabulary and term.match_name.op in ("In", "NotIn"):
+                self.element_names(feature, term.match_name.value, join_path(npath, "value"))
+
+    def feature_name(self, feature: str, path: str) -> None:
+        from nfd.compat._vocabulary import KNOWN_FEATURES, did_you_mean
+
+        if "." not in feature:
+            self.warn(path, f"feature {feature!r} is not of the form <source>.<feature>"
+                      f"{did_you_mean(feature, KNOWN_FEATURES)}")
+        elif feature not in KNOWN_FEATURES:
+            self.warn(path, f"unknown feature {feature!r} (no NFD source publishes it)"
+                      f"{did_you_mean(feature, KNOWN_FEATURES)}")
+
+    def element(self, feature: str, name: str, expr: MatchExpression, path: str) -> None:
+        """Warn about an element name, or In/NotIn values, that no node can have."""
+        from nfd.compat._vocabulary import unknown_element, value_problem
+
+        problem = unknown_element(feature, name)
+        if problem is not None:
+            self.warn(path, problem)
+            return
+        if expr.op in ("In", "NotIn"):
+            for i, value in enumerate(expr.value):
+                why = value_problem(feature, name, value)
+                if why is not None:
+                    self.warn(join_path(join_path(path, "value"), i), why)
+
+    def element_names(self, feature: str, names: Sequence[str], path: str) -> None:
+        from nfd.compat._vocabulary import unknown_element
+
+        for i, name in enumerate(names):
+            problem = unknown_element(feature, name)
+            if problem is not None:
+                self.warn(join_path(path, i), problem)
 
     def rule(self, rule: GroupRule, path: str, defined_vars: set[str]) -> None:
         if not rule.match_features and not rule.match_any:
@@ -195,6 +246,50 @@ def lint_spec(spec: CompatSpec) -> list[Finding]:
     linter = _Linter()
     linter.spec(spec)
     return linter.findings
+
+
+def check_spec(spec: CompatSpec) -> CompatSpec:
+    """``spec`` unchanged, or the first finding NFD's engine would fail on, as a located
+    :class:`SpecError` with lint's message (a spec that can never be valid on any node)."""
+    linter = _Linter(vocabulary=False)
+    linter.spec(spec)
+    for finding in linter.findings:
+        if finding.invalid:
+            raise finding.as_error(spec.source)
+    return spec
+
+
+def _probe_value(expr: MatchExpression) -> str:
+    """A node value every op can parse, so only the expression itself can be at fault."""
+    if expr.op in _COMPARE:
+        return "1.0.0" if expr.type == "version" else "0"
+    return "x"
+
+
+def _engine_rejection(expr: MatchExpression, regexes: RegexCache) -> str | None:
+    """NFD's error for ``expr`` on a node that has the element, or ``None``."""
+    try:
+        evaluate(expr, True, _probe_value(expr), regexes)
+    except EvaluationError as exc:
+        return exc.message
+    return None
+
+
+def _regexp_reason(pattern: str) -> str:
+    """RE2's reason for refusing ``pattern`` (``: missing )``), as Go's regexp would give it."""
+    import re2
+
+    options = re2.Options()
+    options.log_errors = False
+    try:
+        re2.compile(pattern, options)
+    except Exception as exc:  # re2.error carries b'reason: fragment'
+        text = str(exc)
+        if text.startswith(("b'", 'b"')):
+            text = text[2:-1]
+        reason = text.split(": ", 1)[0].strip()
+        return f": {reason}" if reason else ""
+    return ""
 
 
 def lint_spec_bytes(data: bytes, source: str) -> CompatSpec:

@@ -5,24 +5,36 @@ answers ``401`` with ``WWW-Authenticate: Bearer realm=...,service=...,scope=...`
 we get a token from the realm (anonymously, with basic credentials, or by
 OAuth2 refresh token) for the scopes this request needs, cache it by scope, and
 retry. ``Basic`` challenges are answered with the user name and password.
-Credentials go only to the registry host this auth was made for, and to the
-realm it names.
+Credentials go only to the registry host this auth was made for, and to a
+realm on that same host, or on a token host the user trusts by name
+(``RegistryOptions.token_hosts``); a realm elsewhere is asked anonymously. They
+never travel over plain HTTP to a host that is not this machine.
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import math
 import re
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
 
 import httpx
 
-from nfd.errors import AuthError
+from nfd.errors import AuthError, UsageError
 from nfd.oci._credentials import Credential
 from nfd.oci._options import MAX_TOKEN_BYTES
+from nfd.oci._redact import Redactor
+from nfd.oci._reference import is_loopback_host
 from nfd.oci._token_cache import TokenCache, merge_scopes
+
+# Host names (``host`` or ``host:port``) whose token realms may receive credentials.
+TokenHosts = frozenset[str]
+# Token hosts trusted without being named: Docker Hub's registry sends its users there.
+KNOWN_TOKEN_HOSTS = {"registry-1.docker.io": frozenset({"auth.docker.io"})}
+# A token lifetime beyond a day is not believed (and 400-digit numbers are not floats).
+MAX_TOKEN_LIFETIME = 86400.0
 
 # Request extension carrying the scopes a request needs (e.g. ``repository:app:pull``).
 SCOPE_EXTENSION = "nfd.scopes"
@@ -69,14 +81,22 @@ class RegistryAuth(httpx.Auth):
         origin: str,
         credential: Callable[[httpx.Request], Credential],
         tokens: TokenCache,
+        *,
+        redactor: Redactor | None = None,
+        token_hosts: TokenHosts = frozenset(),
     ) -> None:
         self._origin = origin  # "scheme://host:port" the credentials belong to
         self._credential = credential
         self._tokens = tokens
+        self._redactor = redactor or Redactor()
+        self._token_hosts = token_hosts
         self._basic_hosts: set[str] = set()
 
     def __repr__(self) -> str:
         return f"RegistryAuth({self._origin!r})"
+
+    def _fail(self, message: str) -> AuthError:
+        return AuthError(self._redactor.clean(message))
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         if _origin(request.url) != self._origin:
@@ -88,6 +108,7 @@ class RegistryAuth(httpx.Auth):
         cred = self._credential(request)
         host = request.url.netloc.decode()
         if cred.access_token:
+            _check_channel(request.url, "the registry token")
             request.headers["Authorization"] = f"Bearer {cred.access_token}"
             yield request
             return
@@ -105,6 +126,7 @@ class RegistryAuth(httpx.Auth):
         if challenge.scheme == "basic":
             if not cred.has_basic or host in self._basic_hosts:
                 return  # nothing (new) to offer: the 401 stands
+            _check_channel(request.url, "credentials")
             self._basic_hosts.add(host)
             request.headers["Authorization"] = basic_header(cred)
             yield request
@@ -114,12 +136,31 @@ class RegistryAuth(httpx.Auth):
         if token:
             self._tokens.discard(host, token)
         wanted = merge_scopes((*scopes, challenge.params.get("scope", "")))
-        token_request = self._token_request(request, challenge, wanted, cred)
+        token_request, with_secret = self._token_request(request, challenge, wanted, cred)
         token_response = yield token_request
-        token, expires_in = _read_token(token_response, challenge.params.get("realm", ""))
+        token, expires_in = self._read_token(token_response, token_request.url, with_secret)
         self._tokens.put(host, wanted, token, expires_in)
         request.headers["Authorization"] = f"Bearer {token}"
         yield request
+
+    def _realm(self, challenge: Challenge) -> httpx.URL:
+        realm = challenge.params.get("realm")
+        if not realm:
+            raise self._fail("bearer challenge without a realm")
+        try:
+            url = httpx.URL(realm)
+        except httpx.InvalidURL:
+            raise self._fail(f"bearer challenge with an invalid realm {realm[:200]!r}") from None
+        if url.scheme not in ("http", "https") or not url.host:
+            raise self._fail(f"bearer challenge with an unsupported realm {realm[:200]!r}")
+        return url
+
+    def _trusts(self, realm: httpx.URL, registry: httpx.URL) -> bool:
+        """Credentials may go to a realm on the registry's host or on a host named trusted."""
+        if realm.host == registry.host:
+            return True
+        named = self._token_hosts | KNOWN_TOKEN_HOSTS.get(registry.host, frozenset())
+        return realm.host in named or realm.netloc.decode() in named
 
     def _token_request(
         self,
@@ -127,34 +168,95 @@ class RegistryAuth(httpx.Auth):
         challenge: Challenge,
         scopes: tuple[str, ...],
         cred: Credential,
-    ) -> httpx.Request:
-        realm = challenge.params.get("realm")
-        if not realm:
-            raise AuthError("bearer challenge without a realm")
-        try:
-            url = httpx.URL(realm)
-        except httpx.InvalidURL:
-            raise AuthError(f"bearer challenge with an invalid realm {realm!r}") from None
-        if url.scheme not in ("http", "https"):
-            raise AuthError(f"bearer challenge with an unsupported realm {realm!r}")
-        secret = cred.refresh_token or cred.has_basic
+    ) -> tuple[httpx.Request, bool]:
+        """The token request, and whether it carries our credentials."""
+        url = self._realm(challenge)
+        secret = bool(cred.refresh_token or cred.has_basic) and self._trusts(url, request.url)
         if secret and url.scheme == "http" and request.url.scheme == "https":
-            raise AuthError(f"refusing to send credentials to plain-HTTP token realm {realm}")
+            raise self._fail(f"refusing to send credentials to plain-HTTP token realm {url}")
+        if secret:
+            _check_channel(url, "credentials")
         service = challenge.params.get("service")
         params: list[tuple[str, str | int | float | bool | None]] = []
         if service:
             params.append(("service", service))
         params += [("scope", s) for s in scopes if s]
-        if cred.refresh_token:
+        if secret and cred.refresh_token:
             form = [("grant_type", "refresh_token"), ("refresh_token", cred.refresh_token),
                     ("client_id", CLIENT_ID), *[(k, str(v)) for k, v in params]]
             return httpx.Request(
                 "POST", url, data=dict(_join_scopes(form)), extensions=_timeout(request)
-            )
-        headers = {"Authorization": basic_header(cred)} if cred.has_basic else {}
+            ), True
+        headers = {"Authorization": basic_header(cred)} if secret else {}
         return httpx.Request(
             "GET", url.copy_merge_params(params), headers=headers, extensions=_timeout(request)
-        )
+        ), secret
+
+    def _read_token(self, response: httpx.Response, realm: httpx.URL,
+                    with_secret: bool) -> tuple[str, float | None]:
+        host = realm.netloc.decode()
+        if response.status_code in (401, 403):
+            if with_secret:
+                raise self._fail(f"token server {host} refused the credentials "
+                                 f"({response.status_code})")
+            raise self._fail(f"token server {host} wants credentials "
+                             f"({response.status_code}); none were sent to it (it is not on "
+                             f"the registry's host: trust it by name to send them there)"
+                             if not _same_host(realm, self._origin) else
+                             f"token server {host} wants credentials ({response.status_code}); "
+                             "no credentials were given")
+        if response.status_code != 200:
+            raise self._fail(f"token server {host} answered {response.status_code}")
+        declared = response.headers.get("Content-Length", "")
+        if declared.isascii() and declared.isdigit() and int(declared) > MAX_TOKEN_BYTES:
+            raise self._fail(f"token server {host} sent an answer over {MAX_TOKEN_BYTES} bytes")
+        # read() (not iter_bytes) because httpx re-reads every auth-flow response afterwards;
+        # the operation's byte budget (nfd._budget) stops an endless answer.
+        body = response.read()
+        if len(body) > MAX_TOKEN_BYTES:
+            raise self._fail(f"token server {host} sent an answer over {MAX_TOKEN_BYTES} bytes")
+        token, expires = _token_fields(body)
+        if token is None:
+            raise self._fail(f"token server {host} sent an unreadable answer or no token")
+        self._redactor.add(token)
+        return token, _lifetime(expires)
+
+
+def _token_fields(body: bytes) -> tuple[str | None, object]:
+    try:
+        reply = json.loads(body, parse_constant=_no_constant)
+        token = reply.get("token") or reply.get("access_token")
+        expires = reply.get("expires_in")
+    except (ValueError, AttributeError, RecursionError):
+        return None, None
+    if not isinstance(token, str) or not token or not token.isprintable():
+        return None, None
+    return token, expires
+
+
+def _no_constant(name: str) -> object:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _lifetime(value: object) -> float | None:
+    """``expires_in`` in seconds, capped at a day; None when absent or not a number."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    if isinstance(value, int) and value > MAX_TOKEN_LIFETIME:
+        return MAX_TOKEN_LIFETIME
+    seconds = float(value)
+    return min(seconds, MAX_TOKEN_LIFETIME) if math.isfinite(seconds) else None
+
+
+def _check_channel(url: httpx.URL, what: str) -> None:
+    """Secrets never cross the network in clear: plain HTTP only to this machine."""
+    if url.scheme == "http" and not is_loopback_host(url.host):
+        raise UsageError(f"refusing to send {what} over plain HTTP to {url.host} "
+                         "(only loopback registries may get them without TLS)")
+
+
+def _same_host(url: httpx.URL, origin: str) -> bool:
+    return url.host == httpx.URL(origin).host
 
 
 def _join_scopes(form: list[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -177,27 +279,3 @@ def _origin(url: httpx.URL) -> str:
 def origin_of(url: str) -> str:
     """``scheme://host:port`` with the default port spelled out."""
     return _origin(httpx.URL(url))
-
-
-def _read_token(response: httpx.Response, realm: str) -> tuple[str, float | None]:
-    host = httpx.URL(realm).netloc.decode() if realm else "token server"
-    if response.status_code in (401, 403):
-        raise AuthError(f"token server {host} refused the credentials ({response.status_code})")
-    if response.status_code != 200:
-        raise AuthError(f"token server {host} answered {response.status_code}")
-    declared = response.headers.get("Content-Length", "")
-    if declared.isdigit() and int(declared) > MAX_TOKEN_BYTES:
-        raise AuthError(f"token server {host} sent an answer over {MAX_TOKEN_BYTES} bytes")
-    # read() (not iter_bytes) because httpx re-reads every auth-flow response afterwards.
-    body = response.read()
-    if len(body) > MAX_TOKEN_BYTES:
-        raise AuthError(f"token server {host} sent an answer over {MAX_TOKEN_BYTES} bytes")
-    try:
-        reply = json.loads(body)
-        token = reply.get("token") or reply.get("access_token")
-        expires = reply.get("expires_in")
-    except (ValueError, AttributeError):
-        raise AuthError(f"token server {host} sent an unreadable answer") from None
-    if not isinstance(token, str) or not token:
-        raise AuthError(f"token server {host} sent no token")
-    return token, float(expires) if isinstance(expires, (int, float)) else None

@@ -9,15 +9,18 @@ so keep-alive and tokens are shared across calls.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Mapping
 
 import httpx
 
+from nfd._budget import BudgetScope, Clock
 from nfd.errors import DigestMismatchError, RegistryError, TooLargeError
 from nfd.oci._content import Descriptor, Manifest, digest_of, parse_manifest, verify_digest
 from nfd.oci._credentials import ANONYMOUS, Credential, find_credential
-from nfd.oci._http import HostSession, Reply, make_http_client
+from nfd.oci._http import Environment, HostSession, Reply, Request, Sleep, make_http_client
 from nfd.oci._options import ACCEPT_MANIFESTS, RegistryOptions
+from nfd.oci._redact import Redactor
 from nfd.oci._reference import Reference
 from nfd.oci._token_cache import TokenCache
 
@@ -45,21 +48,26 @@ class RegistryClient:
         self,
         options: RegistryOptions | None = None,
         *,
-        http: httpx.Client | None = None,
         tokens: TokenCache | None = None,
         env: Mapping[str, str] | None = None,
+        clock: Clock = time.monotonic,
+        sleep: Sleep = time.sleep,
     ) -> None:
         self.options = options or RegistryOptions()
-        self._owns_http = http is None
-        self._http = http or make_http_client(self.options)
+        scope = BudgetScope()
+        self._http = make_http_client(self.options, scope)
         self._requests = 0
         self._http.event_hooks["request"].append(self._count)
-        self._tokens = tokens or TokenCache()
+        self._redactor = Redactor()
+        self._redactor.add(self.options.password, username=self.options.username)
+        self._redactor.add(self.options.token)
+        self._shared = Environment(self._http, scope, tokens or TokenCache(), self._redactor,
+                                   frozenset(self.options.token_hosts), clock, sleep)
         self._env = env
         self._sessions: dict[str, HostSession] = {}
         self._credentials: dict[tuple[str, str], Credential] = {}
         # Per repository: does the registry serve the Referrers API? (learned once)
-        self.referrers_api: dict[tuple[str, str], bool] = {}
+        self._referrers_api: dict[tuple[str, str], bool] = {}
 
     def __enter__(self) -> RegistryClient:
         return self
@@ -68,8 +76,7 @@ class RegistryClient:
         self.close()
 
     def close(self) -> None:
-        if self._owns_http:
-            self._http.close()
+        self._http.close()
 
     def _count(self, request: httpx.Request) -> None:
         self._requests += 1
@@ -78,6 +85,22 @@ class RegistryClient:
     def requests_sent(self) -> int:
         """HTTP requests sent so far (token and auth round trips included), for benchmarks."""
         return self._requests
+
+    @property
+    def redactor(self) -> Redactor:
+        """The secrets this client holds, to clean any other server text before printing."""
+        return self._redactor
+
+    def sleep(self, seconds: float) -> None:
+        """Wait, on the sleep this client was given (tests give one that does not)."""
+        self._shared.sleep(seconds)
+
+    def serves_referrers_api(self, ref: Reference) -> bool | None:
+        """Whether ``ref``'s repository answered the Referrers API (None: not asked yet)."""
+        return self._referrers_api.get((ref.registry, ref.repository))
+
+    def remember_referrers_api(self, ref: Reference, served: bool) -> None:
+        self._referrers_api[(ref.registry, ref.repository)] = served
 
     def session(self, ref: Reference) -> HostSession:
         """The session for ``ref``'s registry host (made on first use)."""
@@ -88,8 +111,7 @@ class RegistryClient:
                 host,
                 "http" if plain else "https",
                 self.options,
-                self._http,
-                self._tokens,
+                self._shared,
                 lambda repository: self._credential(ref.registry, repository),
                 fallback_to_http=not plain and ref.is_loopback,
             )
@@ -106,11 +128,20 @@ class RegistryClient:
         key = (registry, repository)
         if key not in self._credentials:
             env = os.environ if self._env is None else self._env
-            self._credentials[key] = find_credential(registry, repository, env)
+            found = find_credential(registry, repository, env)
+            self._redactor.add(found.password, username=found.username)
+            self._redactor.add(found.refresh_token)
+            self._redactor.add(found.access_token)
+            self._credentials[key] = found
         return self._credentials[key]
 
-    def _call(self, ref: Reference, method: str, path: str, **kwargs: object) -> Reply:
-        return self.session(ref).call(method, path, repository=ref.repository, **kwargs)  # type: ignore[arg-type]
+    def _request(
+        self, ref: Reference, method: str, path: str, *, what: str, scopes: tuple[str, ...],
+        ok: frozenset[int] = frozenset({200}), headers: Mapping[str, str] | None = None,
+        content: bytes | None = None, limit: int = 0, idempotent: bool | None = None,
+    ) -> Reply:
+        return self.session(ref).send(Request(method, path, ref.repository, what, scopes, ok,
+                                              headers, content, limit, idempotent))
 
     # -- reading ---------------------------------------------------------------
 
@@ -129,7 +160,7 @@ class RegistryClient:
         if expected is not None and expected.size > limit:
             raise TooLargeError(f"{what}: {expected.size} bytes, over the {limit}-byte limit",
                                 registry=ref.registry, repository=ref.repository)
-        reply = self._call(ref, "GET", f"/v2/{ref.repository}/manifests/{reference}",
+        reply = self._request(ref, "GET", f"/v2/{ref.repository}/manifests/{reference}",
                            what=what, scopes=pull_scope(ref), headers={"Accept": accept},
                            limit=limit)
         header_digest = reply.headers.get("Docker-Content-Digest")
@@ -147,8 +178,8 @@ class RegistryClient:
         try:
             return parse_manifest(reply.body, digest, reply.headers.get("Content-Type"))
         except RegistryError as exc:
-            raise RegistryError(f"{what}: {exc.message}", registry=ref.registry,
-                                repository=ref.repository) from None
+            raise RegistryError(self._redactor.clean(f"{what}: {exc.message}"),
+                                registry=ref.registry, repository=ref.repository) from None
 
     def get_blob(self, ref: Reference, descriptor: Descriptor, *, limit: int) -> bytes:
         """Fetch a blob, refusing it beyond ``limit`` bytes, and verify its digest and size."""
@@ -156,7 +187,7 @@ class RegistryClient:
         if descriptor.size > limit:
             raise TooLargeError(f"{what}: {descriptor.size} bytes, over the {limit}-byte limit",
                                 registry=ref.registry, repository=ref.repository)
-        reply = self._call(ref, "GET", f"/v2/{ref.repository}/blobs/{descriptor.digest}",
+        reply = self._request(ref, "GET", f"/v2/{ref.repository}/blobs/{descriptor.digest}",
                            what=what, scopes=pull_scope(ref), limit=limit)
         if len(reply.body) != descriptor.size:
             raise DigestMismatchError(
@@ -167,7 +198,7 @@ class RegistryClient:
         return reply.body
 
     def blob_exists(self, ref: Reference, digest: str) -> bool:
-        reply = self._call(ref, "HEAD", f"/v2/{ref.repository}/blobs/{digest}",
+        reply = self._request(ref, "HEAD", f"/v2/{ref.repository}/blobs/{digest}",
                            what=f"checking blob {digest}", scopes=push_scope(ref),
                            ok=frozenset({200, 404}))
         return reply.status == 200
@@ -181,14 +212,19 @@ class RegistryClient:
         if self.blob_exists(ref, digest):
             return descriptor
         what = f"uploading blob {digest}"
-        started = self._call(ref, "POST", f"/v2/{ref.repository}/blobs/uploads/", what=what,
+        started = self._request(ref, "POST", f"/v2/{ref.repository}/blobs/uploads/", what=what,
                              scopes=push_scope(ref), ok=frozenset({202}), idempotent=False)
         location = started.headers.get("Location")
         if not location:
             raise RegistryError(f"{what}: registry gave no upload location",
                                 registry=ref.registry, repository=ref.repository)
-        url = httpx.URL(started.url).join(location).copy_merge_params({"digest": digest})
-        self._call(ref, "PUT", str(url), what=what, scopes=push_scope(ref),
+        try:
+            url = httpx.URL(started.url).join(location).copy_merge_params({"digest": digest})
+        except httpx.InvalidURL:
+            raise RegistryError(f"{what}: registry gave an invalid upload location "
+                                f"{location[:200]!r}", registry=ref.registry,
+                                repository=ref.repository) from None
+        self._request(ref, "PUT", str(url), what=what, scopes=push_scope(ref),
                    ok=frozenset({201}), content=data, idempotent=False,
                    headers={"Content-Type": "application/octet-stream"})
         return descriptor
@@ -199,7 +235,7 @@ class RegistryClient:
         headers (``OCI-Subject`` tells the registry indexed the subject)."""
         digest = digest_of(data)
         reference = reference or digest
-        reply = self._call(ref, "PUT", f"/v2/{ref.repository}/manifests/{reference}",
+        reply = self._request(ref, "PUT", f"/v2/{ref.repository}/manifests/{reference}",
                            what=f"pushing manifest {reference}", scopes=push_scope(ref),
                            ok=frozenset({201}), content=data, idempotent=True,
                            headers={"Content-Type": media_type})
@@ -213,7 +249,7 @@ class RegistryClient:
     def delete_manifest(self, ref: Reference, digest: str) -> bool:
         """Delete a manifest by digest; ``False`` when it was already gone."""
         what = f"deleting manifest {digest}"
-        reply = self._call(ref, "DELETE", f"/v2/{ref.repository}/manifests/{digest}", what=what,
+        reply = self._request(ref, "DELETE", f"/v2/{ref.repository}/manifests/{digest}", what=what,
                            scopes=delete_scope(ref), ok=frozenset({200, 202, 404, 405}))
         if reply.status == 405:
             raise RegistryError(f"{what}: the registry does not allow deletes (405)",
@@ -221,8 +257,9 @@ class RegistryClient:
         return reply.status != 404
 
     def get(self, ref: Reference, path: str, *, what: str, ok: frozenset[int],
-            accept: str | None = None) -> Reply:
-        """A bounded GET of another endpoint (used for the Referrers API)."""
-        return self._call(ref, "GET", path, what=what, scopes=pull_scope(ref), ok=ok,
-                          headers={"Accept": accept} if accept else None,
-                          limit=self.options.max_manifest_bytes)
+            accept: str | None = None, limit: int | None = None) -> Reply:
+        """A bounded GET of another endpoint (used for the Referrers API); ``limit``
+        defaults to the manifest bound."""
+        return self._request(ref, "GET", path, what=what, scopes=pull_scope(ref), ok=ok,
+                             headers={"Accept": accept} if accept else None,
+                             limit=self.options.max_manifest_bytes if limit is None else limit)

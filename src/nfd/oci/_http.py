@@ -1,12 +1,15 @@
 """One registry host over HTTP: TLS, deadlines, retries, redirects and error mapping.
 
-Every call has a deadline (``RegistryOptions.timeout``) covering retries and
-the whole body, so a registry that trickles bytes cannot hold us beyond it.
-Only idempotent requests are retried (connection failures, truncated bodies,
+Every :meth:`HostSession.send` is one operation with one deadline
+(``RegistryOptions.timeout``) and one byte budget, enforced at the socket
+(:mod:`nfd._budget`): retries, redirects, auth round trips, headers and bodies
+all spend the same clock, so a registry that trickles bytes cannot hold us
+beyond it, and one that never stops sending cannot fill memory. Only
+idempotent requests are retried (connection failures, truncated bodies,
 408/429/5xx), with exponential backoff and ``Retry-After``. Redirects are
-followed by hand so that credentials never reach another host. Bodies are
-read up to a bound, and every failure becomes a :class:`RegistryError` naming
-registry, repository and step.
+followed by hand so that credentials never reach another host. Every failure
+becomes a :class:`RegistryError` naming registry, repository and step, its
+server-supplied text redacted of every secret we hold.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from __future__ import annotations
 import email.utils
 import json
 import random
+import re
 import ssl
 import time
 from collections.abc import Callable, Mapping
@@ -21,18 +25,27 @@ from dataclasses import dataclass
 
 import httpx
 
+from nfd._budget import Budget, BudgetExceeded, BudgetScope, Clock, bounded_transport
 from nfd.errors import AuthError, NotFoundError, RegistryError, TooLargeError, UsageError
-from nfd.oci._auth import SCOPE_EXTENSION, RegistryAuth, origin_of
+from nfd.oci._auth import SCOPE_EXTENSION, RegistryAuth, TokenHosts, origin_of
 from nfd.oci._credentials import Credential
-from nfd.oci._options import RegistryOptions
+from nfd.oci._options import MAX_TOKEN_BYTES, RegistryOptions
+from nfd.oci._redact import Redactor
 from nfd.oci._token_cache import TokenCache
 
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 IDEMPOTENT = frozenset({"GET", "HEAD", "DELETE"})
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
 MAX_REDIRECTS = 5
 MAX_ERROR_BODY = 64 * 1024
+# What one attempt may receive beyond its body: headers of redirects and auth round
+# trips, 401 bodies and a token reply.
+EXCHANGE_OVERHEAD = MAX_TOKEN_BYTES + 8 * MAX_ERROR_BODY
 BACKOFF_BASE = 0.2
 BACKOFF_CAP = 5.0
+_DIGITS = re.compile(r"[0-9]{1,9}")
+
+Sleep = Callable[[float], None]
 
 
 @dataclass(frozen=True)
@@ -45,8 +58,34 @@ class Reply:
     url: str
 
 
-def make_http_client(options: RegistryOptions) -> httpx.Client:
-    """An ``httpx.Client`` honouring ``--insecure`` and ``--ca-file``; no redirects, no auth."""
+@dataclass(frozen=True)
+class Request:
+    """One registry operation: what to send, what counts as success, how much to read.
+
+    ``path`` is a path on the session's host or an absolute URL (a Link or
+    Location the registry gave). ``limit`` bounds a successful body; over it
+    :class:`TooLargeError` is raised.
+    """
+
+    method: str
+    path: str
+    repository: str
+    what: str
+    scopes: tuple[str, ...] = ()
+    ok: frozenset[int] = frozenset({200})
+    headers: Mapping[str, str] | None = None
+    content: bytes | None = None
+    limit: int = 0
+    idempotent: bool | None = None
+
+    @property
+    def retryable(self) -> bool:
+        return self.method in IDEMPOTENT if self.idempotent is None else self.idempotent
+
+
+def make_http_client(options: RegistryOptions, scope: BudgetScope) -> httpx.Client:
+    """An ``httpx.Client`` honouring ``--insecure`` and ``--ca-file`` whose sockets obey
+    ``scope``'s budgets; no redirects, no auth, no proxy variables."""
     verify: ssl.SSLContext | bool = True
     if options.insecure:
         verify = False
@@ -58,7 +97,7 @@ def make_http_client(options: RegistryOptions) -> httpx.Client:
             reason = getattr(exc, "strerror", None) or str(exc)
             raise UsageError(f"--ca-file {options.ca_file}: cannot load: {reason}") from None
     return httpx.Client(
-        verify=verify,
+        transport=bounded_transport(scope, verify),
         timeout=httpx.Timeout(options.timeout),
         follow_redirects=False,
         trust_env=False,
@@ -67,29 +106,50 @@ def make_http_client(options: RegistryOptions) -> httpx.Client:
 
 
 @dataclass(frozen=True)
-class _Call:
-    """What stays the same across the attempts and redirects of one :meth:`HostSession.call`."""
+class _Failure:
+    """An error not yet raised: raised once, whole, when the last attempt has failed."""
 
-    method: str
-    repository: str
-    what: str
-    scopes: tuple[str, ...]
-    headers: Mapping[str, str] | None
-    content: bytes | None
-    limit: int
-    deadline: float
+    kind: type[RegistryError]
+    message: str
+    status: int | None = None
+    credentials_sent: bool | None = None
+
+
+class _Retryable(Exception):
+    """A failure worth another attempt."""
+
+    def __init__(self, failure: _Failure) -> None:
+        super().__init__(failure.message)
+        self.failure = failure
+
+
+class _NoTLSHere(Exception):
+    """The loopback host does not speak TLS: fall back to plain HTTP (Docker's rule)."""
+
+
+@dataclass(frozen=True)
+class Environment:
+    """What a session shares with its client: connection pool, budgets, tokens, secrets,
+    and the clock and sleep (injectable, so retry tests need not really wait)."""
+
+    http: httpx.Client
+    scope: BudgetScope
+    tokens: TokenCache
+    redactor: Redactor
+    token_hosts: TokenHosts
+    clock: Clock = time.monotonic
+    sleep: Sleep = time.sleep
 
 
 class HostSession:
-    """Requests to one registry host, sharing an ``httpx.Client`` and a token cache."""
+    """Requests to one registry host, sharing the client's :class:`Environment`."""
 
     def __init__(
         self,
         host: str,
         scheme: str,
         options: RegistryOptions,
-        http: httpx.Client,
-        tokens: TokenCache,
+        env: Environment,
         credential: Callable[[str], Credential],
         *,
         fallback_to_http: bool = False,
@@ -97,8 +157,7 @@ class HostSession:
         self.host = host
         self.scheme = scheme
         self._options = options
-        self._http = http
-        self._tokens = tokens
+        self._env = env
         self._credential = credential
         self._fallback_to_http = fallback_to_http
         self._rng = random.Random()
@@ -108,126 +167,139 @@ class HostSession:
         def lookup(request: httpx.Request) -> Credential:
             return self._credential(str(request.extensions.get("nfd.repository", "")))
 
-        return RegistryAuth(origin_of(f"{self.scheme}://{self.host}"), lookup, self._tokens)
+        return RegistryAuth(origin_of(self.base_url), lookup, self._env.tokens,
+                            redactor=self._env.redactor, token_hosts=self._env.token_hosts)
 
     @property
     def base_url(self) -> str:
         return f"{self.scheme}://{self.host}"
 
-    def call(
-        self,
-        method: str,
-        path: str,
-        *,
-        repository: str,
-        what: str,
-        scopes: tuple[str, ...] = (),
-        ok: frozenset[int] = frozenset({200}),
-        headers: Mapping[str, str] | None = None,
-        content: bytes | None = None,
-        limit: int = 0,
-        idempotent: bool | None = None,
-    ) -> Reply:
-        """Send ``method path`` (or an absolute URL), retrying and following redirects.
+    def _use_plain_http(self) -> None:
+        self.scheme = "http"
+        self._fallback_to_http = False
+        self._auth = self._make_auth()
 
-        Statuses outside ``ok`` raise; the body is read up to ``limit`` bytes
-        (over it: :class:`TooLargeError`).
+    def send(self, request: Request) -> Reply:
+        """Send ``request``, retrying and following redirects, all within one deadline.
+
+        Statuses outside ``request.ok`` raise; the body is read up to ``request.limit``.
         """
-        retry = method in IDEMPOTENT if idempotent is None else idempotent
-        deadline = time.monotonic() + self._options.timeout
-        call = _Call(method, repository, what, scopes, headers, content, limit, deadline)
+        deadline = self._env.clock() + self._options.timeout
         attempt = 0
         while True:
             attempt += 1
-            url = path if "://" in path else f"{self.base_url}{path}"
             try:
-                reply = self._send_following(call, url)
+                reply = self._send_following(request, deadline)
             except _Retryable as exc:
-                failure: RegistryError = exc.error
+                failure = exc.failure
                 retry_after: float | None = None
             else:
-                if reply.status in ok:
+                if reply.status in request.ok:
                     return reply
-                failure = self._status_error(reply, what, repository)
+                failure = self._status_failure(reply, request)
                 if reply.status not in RETRY_STATUSES:
-                    raise failure
+                    raise self._error(failure, request)
                 retry_after = _retry_after(reply.headers.get("Retry-After"))
-            if not retry or attempt > self._options.retries:
-                if attempt > 1:
-                    failure.message += f" (after {attempt} attempts)"
-                    failure.args = (str(failure),)
-                raise failure
-            backoff = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (attempt - 1))
-            delay = retry_after if retry_after is not None else backoff * self._rng.uniform(0.5, 1)
-            if time.monotonic() + delay >= deadline:
-                failure.message += " (no time left to retry within the timeout)"
-                failure.args = (str(failure),)
-                raise failure
-            time.sleep(delay)
+            if not request.retryable or attempt > self._options.retries:
+                raise self._error(failure, request,
+                                  f" (after {attempt} attempts)" if attempt > 1 else "")
+            delay = retry_after if retry_after is not None else self._backoff(attempt)
+            if self._env.clock() + delay >= deadline:
+                raise self._error(failure, request,
+                                  " (no time left to retry within the timeout)")
+            self._env.sleep(delay)
 
-    def _send_following(self, call: _Call, url: str) -> Reply:
+    def _backoff(self, attempt: int) -> float:
+        ceiling: float = min(BACKOFF_CAP, BACKOFF_BASE * 2.0 ** (attempt - 1))
+        return ceiling * self._rng.uniform(0.5, 1)
+
+    def _send_following(self, request: Request, deadline: float) -> Reply:
+        url = request.path if "://" in request.path else f"{self.base_url}{request.path}"
+        cap = request.limit + EXCHANGE_OVERHEAD
         for _ in range(MAX_REDIRECTS + 1):
-            reply = self._send_once(call, url)
-            location = reply.headers.get("Location")
-            if reply.status not in (301, 302, 303, 307, 308) or not location \
-                    or call.method not in ("GET", "HEAD"):
-                return reply
-            url = str(httpx.URL(url).join(location))
-        raise RegistryError(f"{call.what}: more than {MAX_REDIRECTS} redirects",
-                            registry=self.host, repository=call.repository)
-
-    def _send_once(self, call: _Call, url: str) -> Reply:
-        method, repository, what = call.method, call.repository, call.what
-        deadline = call.deadline
-        left = deadline - time.monotonic()
-        if left <= 0:
-            raise self._error(RegistryError, f"{what}: timed out after {self._options.timeout:g}s",
-                              repository)
-        request = self._http.build_request(
-            method, url, headers=dict(call.headers or {}), content=call.content,
-            timeout=httpx.Timeout(left),
-            extensions={SCOPE_EXTENSION: call.scopes, "nfd.repository": repository},
-        )
-        same_host = origin_of(url) == origin_of(self.base_url)
-        try:
-            response = self._http.send(request, auth=self._auth if same_host else None,
-                                       stream=True)
+            budget = Budget(deadline, cap, self._env.clock)
             try:
-                cap = call.limit if 200 <= response.status_code < 300 else MAX_ERROR_BODY
-                body = b"" if method == "HEAD" else self._read_body(
-                    response, cap, deadline, what, repository)
-            finally:
-                response.close()
-        except httpx.TimeoutException:
-            raise _Retryable(self._error(
-                RegistryError, f"{what}: timed out after {self._options.timeout:g}s", repository
-            )) from None
-        except httpx.ConnectError as exc:
-            if _is_tls_error(exc):
-                if self._fallback_to_http and self.scheme == "https" and not _is_cert_error(exc):
-                    # Docker's rule for local registries: no TLS spoken there, use plain HTTP.
-                    self.scheme = "http"
-                    self._auth = self._make_auth()
-                    return self._send_once(call, url.replace("https://", "http://", 1))
-                raise self._error(RegistryError, f"{what}: TLS failure: {_short(exc)}",
-                                  repository) from None
-            raise _Retryable(self._error(
-                RegistryError, f"{what}: cannot connect: {_short(exc)}", repository)) from None
-        except (httpx.RemoteProtocolError, httpx.ReadError) as exc:
-            raise _Retryable(self._error(
-                RegistryError, f"{what}: connection broken mid-answer: {_short(exc)}", repository
-            )) from None
-        except httpx.HTTPError as exc:
-            raise self._error(RegistryError, f"{what}: {_short(exc)}", repository) from None
+                reply = self._send_once(request, url, budget)
+            except _NoTLSHere:
+                self._use_plain_http()
+                url = "http://" + url.removeprefix("https://")
+                reply = self._send_once(request, url, Budget(deadline, cap, self._env.clock))
+            location = reply.headers.get("Location")
+            if reply.status not in REDIRECTS or not location \
+                    or request.method not in ("GET", "HEAD"):
+                return reply
+            url = self._join(reply.url, location, request)
+        raise self._error(_Failure(RegistryError, f"{request.what}: more than {MAX_REDIRECTS} "
+                                   "redirects"), request)
+
+    def _join(self, base: str, location: str, request: Request) -> str:
+        """``location`` resolved against the URL that answered (after a fallback: http)."""
+        try:
+            url = httpx.URL(base).join(location)
+        except httpx.InvalidURL:
+            raise self._error(_Failure(RegistryError, f"{request.what}: redirect to an invalid "
+                                       f"URL {location[:200]!r}"), request) from None
+        if url.scheme not in ("http", "https"):
+            raise self._error(_Failure(RegistryError, f"{request.what}: redirect to a "
+                                       f"{url.scheme!r} URL"), request)
+        return str(url)
+
+    def _send_once(self, request: Request, url: str, budget: Budget) -> Reply:
+        what = request.what
+        if budget.seconds_left() <= 0:
+            raise _Retryable(self._timed_out(what))
+        same_host = origin_of(url) == origin_of(self.base_url)
+        with self._env.scope.spending(budget):
+            try:
+                built = self._env.http.build_request(
+                    request.method, url, headers=dict(request.headers or {}),
+                    content=request.content, timeout=httpx.Timeout(budget.seconds_left()),
+                    extensions={SCOPE_EXTENSION: request.scopes,
+                                "nfd.repository": request.repository})
+                response = self._env.http.send(built, auth=self._auth if same_host else None,
+                                               stream=True)
+                try:
+                    body = self._read_body(response, request, budget)
+                finally:
+                    response.close()
+            except BudgetExceeded as exc:
+                raise self._error(_Failure(TooLargeError, f"{what}: the registry sent more "
+                                           f"than {exc.limit} bytes"), request) from None
+            except httpx.TimeoutException:
+                raise _Retryable(self._timed_out(what)) from None
+            except httpx.ConnectError as exc:
+                raise self._connect_failure(exc, request) from None
+            except (httpx.RemoteProtocolError, httpx.ReadError) as exc:
+                raise _Retryable(_Failure(RegistryError, f"{what}: connection broken "
+                                          f"mid-answer: {_short(exc)}")) from None
+            except httpx.InvalidURL as exc:
+                raise self._error(_Failure(RegistryError, f"{what}: invalid URL: "
+                                           f"{_short(exc)}"), request) from None
+            except httpx.HTTPError as exc:
+                raise self._error(_Failure(RegistryError, f"{what}: {_short(exc)}"),
+                                  request) from None
         return Reply(response.status_code, response.headers, body, str(response.url))
 
-    def _read_body(
-        self, response: httpx.Response, limit: int, deadline: float, what: str, repository: str
-    ) -> bytes:
-        declared = response.headers.get("Content-Length")
-        if declared and declared.isdigit() and int(declared) > limit and response.is_success:
-            raise self._error(TooLargeError,
-                              f"{what}: {declared} bytes, over the {limit}-byte limit", repository)
+    def _connect_failure(self, exc: httpx.ConnectError, request: Request) -> Exception:
+        if not _is_tls_error(exc):
+            return _Retryable(_Failure(RegistryError, f"{request.what}: cannot connect: "
+                                       f"{_short(exc)}"))
+        if self._fallback_to_http and self.scheme == "https" and not _is_cert_error(exc):
+            return _NoTLSHere()
+        return self._error(_Failure(RegistryError, f"{request.what}: TLS failure: "
+                                    f"{_short(exc)}"), request)
+
+    def _timed_out(self, what: str) -> _Failure:
+        return _Failure(RegistryError, f"{what}: timed out after {self._options.timeout:g}s")
+
+    def _read_body(self, response: httpx.Response, request: Request, budget: Budget) -> bytes:
+        if request.method == "HEAD":
+            return b""
+        limit = request.limit if response.is_success else MAX_ERROR_BODY
+        declared = response.headers.get("Content-Length", "")
+        if response.is_success and _DIGITS.fullmatch(declared) and int(declared) > limit:
+            raise self._error(_Failure(TooLargeError, f"{request.what}: {declared} bytes, over "
+                                       f"the {limit}-byte limit"), request)
         chunks: list[bytes] = []
         size = 0
         for chunk in response.iter_bytes():
@@ -235,46 +307,49 @@ class HostSession:
             if size > limit:
                 if not response.is_success:
                     break  # an error page: its start is enough
-                raise self._error(TooLargeError, f"{what}: over the {limit}-byte limit",
-                                  repository)
+                raise self._error(_Failure(TooLargeError, f"{request.what}: over the "
+                                           f"{limit}-byte limit"), request)
             chunks.append(chunk)
-            if time.monotonic() > deadline:
+            if budget.seconds_left() <= 0:
                 raise httpx.ReadTimeout("deadline passed while reading the body")
         return b"".join(chunks)
 
-    def _status_error(self, reply: Reply, what: str, repository: str) -> RegistryError:
+    def _status_failure(self, reply: Reply, request: Request) -> _Failure:
+        what, status = request.what, reply.status
         detail = _error_detail(reply.body)
-        status = reply.status
         if status == 401:
-            return self._error(AuthError, f"{what}: unauthorized (401){detail}", repository,
-                               status)
+            return self._unauthorized(reply, request, detail)
         if status == 403:
-            return self._error(AuthError, f"{what}: access denied (403){detail}", repository,
-                               status)
+            return _Failure(AuthError, f"{what}: access denied (403){detail}", status)
         if status == 404:
-            return self._error(NotFoundError, f"{what}: not found (404){detail}", repository,
-                               status)
+            return _Failure(NotFoundError, f"{what}: not found (404){detail}", status)
         if status == 429:
-            return self._error(RegistryError, f"{what}: too many requests (429){detail}",
-                               repository, status)
+            return _Failure(RegistryError, f"{what}: too many requests (429){detail}", status)
         if status >= 500:
-            return self._error(RegistryError, f"{what}: server error ({status}){detail}",
-                               repository, status)
-        return self._error(RegistryError, f"{what}: unexpected status {status}{detail}",
-                           repository, status)
+            return _Failure(RegistryError, f"{what}: server error ({status}){detail}", status)
+        return _Failure(RegistryError, f"{what}: unexpected status {status}{detail}", status)
 
-    def _error(
-        self, kind: type[RegistryError], message: str, repository: str, status: int | None = None
-    ) -> RegistryError:
-        return kind(message, registry=self.host, repository=repository or None, status=status)
+    def _unauthorized(self, reply: Reply, request: Request, detail: str) -> _Failure:
+        """A 401 that says whether credentials were refused or none were there to send."""
+        credential = self._credential(request.repository)
+        sent = credential.has_basic or bool(credential.access_token or credential.refresh_token)
+        if sent:
+            who = f"user {credential.username}" if credential.username else "the token"
+            told = f"{who} ({credential.origin}) was refused"
+        else:
+            told = "no credentials were given"
+        return _Failure(AuthError, f"{request.what}: unauthorized (401): {told}{detail}", 401,
+                        credentials_sent=sent)
 
-
-class _Retryable(Exception):
-    """A failure worth another attempt, carrying the error to raise if none is left."""
-
-    def __init__(self, error: RegistryError) -> None:
-        super().__init__(str(error))
-        self.error = error
+    def _error(self, failure: _Failure, request: Request, suffix: str = "") -> RegistryError:
+        """The error to raise, its server-supplied text redacted of our secrets."""
+        message = self._env.redactor.clean(failure.message + suffix)
+        repository = request.repository or None
+        if failure.kind is AuthError:
+            return AuthError(message, registry=self.host, repository=repository,
+                             status=failure.status, credentials_sent=failure.credentials_sent)
+        return failure.kind(message, registry=self.host, repository=repository,
+                            status=failure.status)
 
 
 def _retry_after(value: str | None) -> float | None:
@@ -282,13 +357,13 @@ def _retry_after(value: str | None) -> float | None:
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
-        return float(value)
+    if value.isascii() and value.isdigit():
+        return float(value) if len(value) < 10 else float("inf")
     try:
         when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+        return max(0.0, when.timestamp() - time.time())
+    except (TypeError, ValueError, OverflowError, IndexError):
         return None
-    return max(0.0, when.timestamp() - time.time())
 
 
 def _error_detail(body: bytes) -> str:
@@ -297,7 +372,7 @@ def _error_detail(body: bytes) -> str:
         errors = json.loads(body).get("errors")
         parts = [f"{e.get('code', '')}: {e.get('message', '')}".strip(": ")
                  for e in errors if isinstance(e, dict)]
-    except (ValueError, AttributeError, TypeError):
+    except (ValueError, AttributeError, TypeError, RecursionError):
         return ""
     text = "; ".join(p for p in parts if p)
     return f": {' '.join(text.split())[:200]}" if text else ""

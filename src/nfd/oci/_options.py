@@ -12,6 +12,8 @@ MAX_MANIFEST_BYTES = 4 * 1024 * 1024
 MAX_SPEC_BYTES = 1024 * 1024
 MAX_TOKEN_BYTES = 1024 * 1024
 MAX_REFERRER_PAGES = 100
+# All pages of one referrers listing together (a page may be up to MAX_MANIFEST_BYTES).
+MAX_REFERRERS_BYTES = 16 * 1024 * 1024
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_RETRIES = 3
 
@@ -43,6 +45,9 @@ class RegistryOptions:
     Secrets are kept out of ``repr`` so that a logged options object leaks nothing.
     When neither ``username``/``password`` nor ``token`` is given, credentials come
     from the Docker/Podman auth files (``use_auth_files``), else requests are anonymous.
+    ``token_hosts`` names the hosts, other than the registry's own, whose token realm
+    may receive those credentials. ``timeout`` bounds each registry operation as a
+    whole (retries, redirects, auth and bodies included).
     """
 
     plain_http: bool = False
@@ -57,7 +62,18 @@ class RegistryOptions:
     max_manifest_bytes: int = MAX_MANIFEST_BYTES
     max_spec_bytes: int = MAX_SPEC_BYTES
     use_auth_files: bool = True
+    token_hosts: tuple[str, ...] = ()
+    max_referrers_bytes: int = MAX_REFERRERS_BYTES
     progress: ProgressCallback | None = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        from nfd._timeouts import check_timeout
+        from nfd.errors import UsageError
+
+        try:
+            check_timeout(self.timeout)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
 
     def report(self, message: str) -> None:
         """Tell the user about a network step, if they asked for progress."""

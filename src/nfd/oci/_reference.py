@@ -105,13 +105,7 @@ class Reference:
     @property
     def is_loopback(self) -> bool:
         """Whether the registry is on this machine (Docker then allows plain HTTP)."""
-        host = _host_only(self.registry)
-        if host == "localhost":
-            return True
-        try:
-            return ipaddress.ip_address(host).is_loopback
-        except ValueError:
-            return False
+        return is_loopback_host(_host_only(self.registry))
 
     def with_digest(self, digest: str) -> Reference:
         """The same repository, pinned to ``digest`` (tag dropped)."""
@@ -150,3 +144,14 @@ def _host_only(registry: str) -> str:
     if registry.startswith("["):
         return registry[1 : registry.index("]")]
     return registry.rsplit(":", 1)[0] if ":" in registry else registry
+
+
+def is_loopback_host(host: str) -> bool:
+    """``localhost`` or a loopback address (brackets of an IPv6 literal allowed)."""
+    host = host.strip("[]").lower()
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import random
 import re
-import time
 from collections.abc import Callable
 
 import httpx
 
-from nfd.errors import NotFoundError, RegistryError
+from nfd.errors import NotFoundError, RegistryError, TooLargeError
 from nfd.oci._client import RegistryClient
 from nfd.oci._content import Descriptor, Manifest, canonical_json, parse_manifest
+from nfd.oci._http import Reply
 from nfd.oci._options import MAX_REFERRER_PAGES, OCI_INDEX
 from nfd.oci._reference import Reference
 
@@ -40,11 +40,10 @@ def list_referrers(
     client: RegistryClient, ref: Reference, subject: str, artifact_type: str | None = None
 ) -> list[Descriptor]:
     """Descriptors of the manifests whose ``subject`` is ``subject``, of ``artifact_type``."""
-    key = (ref.registry, ref.repository)
     found: list[Descriptor] | None = None
-    if client.referrers_api.get(key, True):
+    if client.serves_referrers_api(ref) is not False:
         found = _from_api(client, ref, subject, artifact_type)
-        client.referrers_api[key] = found is not None
+        client.remember_referrers_api(ref, found is not None)
     if found is None:
         found = read_fallback_index(client, ref, subject)
     if artifact_type is None:
@@ -62,7 +61,8 @@ def _from_api(
     url: str | None = first
     result: list[Descriptor] = []
     seen_urls: set[str] = set()
-    pages = 0
+    pages = received = 0
+    total = client.options.max_referrers_bytes
     while url:
         pages += 1
         if pages > MAX_REFERRER_PAGES or url in seen_urls:
@@ -70,20 +70,49 @@ def _from_api(
                                 f"{MAX_REFERRER_PAGES} pages or a pagination loop",
                                 registry=ref.registry, repository=ref.repository)
         seen_urls.add(url)
-        reply = client.get(ref, url, what=f"listing referrers of {subject}",
-                           ok=frozenset({200, 404}), accept=OCI_INDEX)
+        reply = _page(client, ref, url, subject, total - received)
+        received += len(reply.body)
         content_type = reply.headers.get("Content-Type", "").split(";")[0].strip()
         if reply.status == 404 or content_type != OCI_INDEX:
             if pages == 1:
                 return None  # no Referrers API here: use the tag schema
             raise RegistryError(f"listing referrers of {subject}: page {pages} answered "
-                                f"{reply.status} {content_type or 'without a content type'}",
+                                f"{reply.status} {content_type[:100] or 'without a content type'}",
                                 registry=ref.registry, repository=ref.repository)
         result += _index_entries(reply.body, f"referrers of {subject}", ref)
-        link = _LINK_NEXT.search(reply.headers.get("Link", ""))
-        url = str(httpx.URL(reply.url).join(link.group(1))) if link else None
+        url = _next_page(reply, subject, ref)
     return result
 
+
+def _page(client: RegistryClient, ref: Reference, url: str, subject: str, left: int) -> Reply:
+    """One page, within what is left of the whole listing's byte budget."""
+    what = f"listing referrers of {subject}"
+    limit = min(client.options.max_manifest_bytes, left)
+    try:
+        return client.get(ref, url, what=what, ok=frozenset({200, 404}), accept=OCI_INDEX,
+                          limit=limit)
+    except TooLargeError:
+        if limit == client.options.max_manifest_bytes:
+            raise
+        raise TooLargeError(f"{what}: the pages total over the "
+                            f"{client.options.max_referrers_bytes}-byte limit",
+                            registry=ref.registry, repository=ref.repository) from None
+
+
+def _next_page(reply: Reply, subject: str, ref: Reference) -> str | None:
+    """The ``Link: <...>; rel="next"`` URL, resolved against the page's own URL."""
+    link = _LINK_NEXT.search(reply.headers.get("Link", ""))
+    if not link:
+        return None
+    try:
+        url = httpx.URL(reply.url).join(link.group(1))
+    except httpx.InvalidURL:
+        url = None
+    if url is None or url.scheme not in ("http", "https"):
+        raise RegistryError(f"listing referrers of {subject}: the next-page Link is not a "
+                            f"valid URL: {link.group(1)[:200]!r}", registry=ref.registry,
+                            repository=ref.repository)
+    return str(url)
 
 def _index_entries(data: bytes, where: str, ref: Reference) -> list[Descriptor]:
     try:
@@ -118,7 +147,7 @@ def update_fallback_index(
     *,
     add: Descriptor | None = None,
     remove: frozenset[str] = frozenset(),
-    sleep: Callable[[float], None] = time.sleep,
+    sleep: Callable[[float], None] | None = None,
 ) -> list[Descriptor]:
     """Add ``add`` to and drop the ``remove`` digests from the fallback index; keep the rest.
 
@@ -143,7 +172,7 @@ def update_fallback_index(
         elif current is not None:
             client.delete_manifest(ref, current.descriptor.digest)
             return []
-        sleep(rng.uniform(*SETTLE_SECONDS))
+        (sleep or client.sleep)(rng.uniform(*SETTLE_SECONDS))
     raise RegistryError(f"updating referrers tag {tag}: still contended after "
                         f"{MAX_UPDATE_ROUNDS} rounds", registry=ref.registry,
                         repository=ref.repository)

@@ -1,0 +1,113 @@
+"""The validate-node table: fits the terminal, keeps the spec's order, shows version types."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+from tests._cli import nfd
+
+from nfd.api import load_features_document, loads_spec
+from nfd.cli._table import render_report
+from nfd.compat import validate_features
+
+ROOT = Path(__file__).resolve().parents[2]
+H100 = ROOT / "examples" / "features-h100.json"
+
+SPEC = """version: v1alpha1
+compatibilities:
+- description: wide rows for a narrow terminal
+  rules:
+  - name: gpu node with a long rule name that has to wrap in a narrow terminal window
+    matchFeatures:
+    - feature: pci.device
+      matchExpressions:
+        vendor: {op: In, value: ["10de"]}
+        class: {op: In, value: ["0302", "0300", "0380", "1200", "0b40", "0200", "0207"]}
+    - feature: kernel.version
+      matchExpressions:
+        full: {op: Ge, value: ["6.8.0-45-generic"], type: version}
+    - feature: cpu.model
+      matchExpressions:
+        vendor_id: {op: In, value: [AMD]}
+"""
+
+
+def _table(max_width: int | None) -> str:
+    spec = loads_spec(SPEC, "s.yaml")
+    features = load_features_document(json.loads(H100.read_text()))
+    out = io.StringIO()
+    render_report(validate_features(spec, features), out, False, spec, max_width)
+    return out.getvalue()
+
+
+def _cells(table: str, column: int) -> list[str]:
+    return [line.split("│")[column + 1].strip() for line in table.splitlines()
+            if line.startswith("│") and line.count("│") > 2]
+
+
+@pytest.mark.parametrize("width", [70, 80, 100, 120])
+def test_every_line_fits_the_terminal(width: int) -> None:
+    table = _table(width)
+    assert max(len(line) for line in table.splitlines()) <= width
+    unbounded = _table(None)
+    assert max(len(line) for line in unbounded.splitlines()) > 120  # the case is wide
+    # Wrapping moves text between lines of a cell, it never loses any.
+    for column in (1, 2, 5):
+        assert "".join(_cells(table, column)).replace(" ", "") == \
+            "".join(_cells(unbounded, column)).replace(" ", "")
+
+
+def test_rows_keep_the_spec_order_and_show_the_version_type() -> None:
+    features = [c for c in _cells(_table(None), 1) if c and c != "FEATURE"]
+    assert features == ["pci.device.vendor", "pci.device.class", "kernel.version.full",
+                        "cpu.model.vendor_id"]
+    assert '{op: "Ge", value: ["6.8.0-45-generic"], type: "version"}' in _table(None)
+
+
+def _on_terminal(columns: int, *args: str) -> tuple[int, str]:
+    """Run ``nfd ARGS`` on a real pseudo-terminal ``columns`` wide: exit code and screen."""
+    import fcntl
+    import os
+    import pty
+    import struct
+    import subprocess
+    import sys
+    import termios
+
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 50, columns, 0, 0))
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+    proc = subprocess.Popen([sys.executable, "-m", "nfd", *args], stdout=follower,
+                            stderr=subprocess.DEVNULL, env={**env, "NO_COLOR": "1"})
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(leader)
+    return proc.wait(timeout=60), b"".join(chunks).decode().replace("\r\n", "\n")
+
+
+def test_cli_fits_the_terminal_and_output_json_keeps_nfds_order(tmp_path: Path) -> None:
+    spec = tmp_path / "s.yaml"
+    spec.write_text(SPEC)
+    code, screen = _on_terminal(90, "compat", "validate-node", "--spec", str(spec),
+                                "--features", str(H100))
+    assert code == 1
+    assert "RULE: GPU NODE" in screen
+    assert max(len(line) for line in screen.splitlines()) <= 90
+    piped = nfd("compat", "validate-node", "--spec", str(spec), "--features", str(H100))
+    assert max(len(line) for line in piped.stdout.splitlines()) > 120  # scripts: whole lines
+    raw = nfd("compat", "validate-node", "--spec", str(spec), "--features", str(H100),
+              "--output-json")
+    names = [e["feature"] + "." + e["name"]
+             for e in json.loads(raw.stdout)[0]["rules"][0]["matchedExpressions"]]
+    assert names == sorted(names)  # NFD's JSON stays as NFD sorts it
