@@ -11,7 +11,7 @@ from __future__ import annotations
 import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nfd._go.strconv import is_print
 from nfd._go.template.fmt import (
@@ -29,6 +29,9 @@ from nfd._go.template.fmt import (
     zero,
 )
 
+if TYPE_CHECKING:
+    from nfd._go.template.budget import Budget
+
 V, A, S = "reflect.Value", ANY, "string"
 MAX_STRING = 1 << 20
 
@@ -39,11 +42,15 @@ class FuncError(Exception):
 
 @dataclass(frozen=True)
 class Function:
+    """A callable: Go parameter types, and ``impl`` on the evaluated arguments (or
+    ``metered`` on the arguments and the run's budget, for what scans or compiles)."""
+
     name: str
     params: tuple[str, ...]
     variadic: str | None
     impl: Callable[[list[Any]], Any]
     builtin: bool = False
+    metered: Callable[[list[Any], Budget], Any] | None = None
 
     def param(self, i: int) -> str:
         return self.params[i] if i < len(self.params) else (self.variadic or ANY)
