@@ -92,5 +92,5 @@ def test_hostile_template_in_a_spec_is_a_located_usage_error(tmp_path: Path) -> 
     features = tmp_path / "features.json"
     features.write_text(json.dumps({"attributes": {"f.a": {"elements": {"x": "1"}}}}))
     proc = nfd("compat", "validate-node", "--spec", str(spec_path), "--features", str(features))
-    assert_one_line_error(proc, 2, str(spec_path), "compatibilities[0].rules[0]",
+    assert_one_line_error(proc, 2, str(spec_path), "compatibilities[0].rules[0]: ",
                           "result of replace exceeds")
