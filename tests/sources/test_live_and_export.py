@@ -48,7 +48,9 @@ def test_host_paths_options() -> None:
     assert HostPaths.from_options(None, None) == HostPaths()
     assert HostPaths.from_options(None, "/").sys("block") == "/sys/block"
     assert HostPaths(prefix="/host-").proc("swaps") == "/host-proc/swaps"
-    assert HostPaths(root="/r", prefix="/host-").literal("/proc/modules") == "/r/proc/modules"
+    # host paths stay host paths; they resolve under root when read (display shows where)
+    host = HostPaths(root="/r", prefix="/host-")
+    assert host.display(host.literal("/proc/modules")) == "/r/proc/modules"
 
 
 def test_export_stdout_is_nfd_json_and_path_is_atomic(host_trees: dict[str, Path],

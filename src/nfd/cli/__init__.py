@@ -60,6 +60,9 @@ COMMANDS: dict[str, dict[str, CommandInfo]] = {
         "features": CommandInfo(
             "nfd.cli.export_features", "print the features discovered on this host as JSON"
         ),
+        "labels": CommandInfo(
+            "nfd.cli.export_labels", "print the node labels nfd-worker would publish (JSON)"
+        ),
     },
 }
 

@@ -11,21 +11,24 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-import tempfile
+from typing import TYPE_CHECKING
 
-from nfd.errors import UsageError
+from nfd.cli._write import check_target, write_atomically
+
+if TYPE_CHECKING:
+    from nfd.sources import Discovery
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``nfd export features`` (NFD's ``--path/-p`` kept)."""
     parser.add_argument("-p", "--path", metavar="FILE",
-                        help="write the JSON to FILE (atomically) instead of stdout")
+                        help="write the JSON to FILE (atomically; an existing file keeps its "
+                             "mode; devices, FIFOs and symlinks are refused) instead of stdout")
     where = parser.add_mutually_exclusive_group()
     where.add_argument("--host-root", metavar="DIR",
-                       help="read every host path, /proc included, under DIR "
-                            "(a captured tree, a chroot, a mounted image)")
+                       help="read every host path, /proc included, under DIR as a chroot "
+                            "would: symlinks never leave it (a captured tree, a mounted image)")
     where.add_argument("--host-prefix", metavar="P",
                        help="NFD's container convention: read /sys, /etc, /boot, /lib, /usr "
                             "and /proc/swaps at P+name (e.g. /host-)")
@@ -33,44 +36,37 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="print how features were discovered (JSON) on stderr")
 
 
-def _write_atomically(path: str, text: str) -> None:
-    """Write to a temporary file beside ``path`` and rename it: no partial file, ever."""
-    if os.path.isdir(path):
-        raise UsageError(f"--path {path}: is a directory")
-    directory = os.path.dirname(os.path.abspath(path))
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=".nfd-features-", dir=directory)
-    except OSError as exc:
-        raise UsageError(f"--path {path}: cannot write in {directory}: "
-                         f"{exc.strerror or exc}") from exc
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except OSError as exc:
-        os.unlink(tmp)
-        raise UsageError(f"--path {path}: {exc.strerror or exc}") from exc
+def print_discovery_notes(args: argparse.Namespace, result: Discovery) -> None:
+    """On stderr: where cpuid came from when not from the CPUID instruction; ``--metadata``."""
+    from nfd.sources import uses_live_cpuid
+
+    if not uses_live_cpuid(result):
+        origin = args.host_root or "this host"
+        print(f"note: cpu.cpuid and cpu.model come from {origin}'s /proc/cpuinfo "
+              f"({result.metadata.get('cpuid')}), not the CPUID instruction; flags Linux "
+              "hides are missing", file=sys.stderr)
+    over = result.metadata.get("overLimitCount")
+    if over:
+        print(f"note: {over} host file(s) or listing(s) over nfd-client's bounds were left out, "
+              f"e.g. {result.metadata.get('overLimitFirst', '')!a}", file=sys.stderr)
+    if args.metadata:
+        print(json.dumps(result.metadata, sort_keys=True), file=sys.stderr)
 
 
 def run(args: argparse.Namespace) -> int:
     """Discover, render, write; errors propagate to the CLI base as typed errors."""
     from nfd._go.json import dumps
     from nfd.api import features_to_obj
-    from nfd.sources import HostPaths, discover, uses_live_cpuid
+    from nfd.sources import HostPaths, discover
 
     host = HostPaths.from_options(args.host_root, args.host_prefix)
+    if args.path:
+        check_target("--path", args.path)  # before discovery: refuse early, write late
     result = discover(host)
     text = dumps(features_to_obj(result.features), indent=4)
-    if not uses_live_cpuid(result):
-        origin = args.host_root or "this host"
-        print(f"note: cpu.cpuid and cpu.model come from {origin}'s /proc/cpuinfo "
-              f"({result.metadata.get('cpuid')}), not the CPUID instruction; flags Linux "
-              "hides are missing", file=sys.stderr)
-    if args.metadata:
-        print(json.dumps(result.metadata, sort_keys=True), file=sys.stderr)
+    print_discovery_notes(args, result)
     if args.path:
-        _write_atomically(args.path, text)
+        write_atomically("--path", args.path, text)
     else:
         sys.stdout.write(text + "\n")
     return 0

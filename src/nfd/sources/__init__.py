@@ -5,8 +5,10 @@ part of a :class:`nfd.api.Features` value with short feature names;
 :func:`discover` runs the selected ones and merges them under
 ``<source>.<feature>``, exactly as ``nfd export features`` would report them.
 :class:`HostPaths` says where host files are read from (NFD's ``/host-``
-container prefix, or a whole captured tree). Nothing reads the host at
-import time and nothing registers itself anywhere.
+container prefix, or a whole captured tree) and is the only way sources read
+them: paths resolve inside the root as in a chroot, and every read and
+listing is bounded by :class:`HostLimits`. Nothing reads the host at import
+time and nothing registers itself anywhere.
 
     >>> from nfd.sources import HostPaths, discover
     >>> result = discover(HostPaths.from_options("/mnt/node", None))  # doctest: +SKIP
@@ -18,8 +20,10 @@ from __future__ import annotations
 from nfd.sources._cpu import discover_cpu
 from nfd.sources._cpu_facts import CpuFacts, cpu_facts
 from nfd.sources._discover import SOURCES, Discovery, discover, uses_live_cpuid
+from nfd.sources._hostfs import HostLimits
 from nfd.sources._hostpaths import HostPaths
 from nfd.sources._kernel import discover_kernel, parse_kconfig, parse_kernel_version
+from nfd.sources._labels import FEATURE_LABEL_NS, LabelResult, feature_labels
 from nfd.sources._local import discover_local, parse_feature_file
 from nfd.sources._memory import discover_memory
 from nfd.sources._network import discover_network
@@ -29,10 +33,13 @@ from nfd.sources._system import discover_system, parse_os_release
 from nfd.sources._usb import discover_usb
 
 __all__ = [
+    "FEATURE_LABEL_NS",
     "SOURCES",
     "CpuFacts",
     "Discovery",
+    "HostLimits",
     "HostPaths",
+    "LabelResult",
     "cpu_facts",
     "discover",
     "discover_cpu",
@@ -44,6 +51,7 @@ __all__ = [
     "discover_storage",
     "discover_system",
     "discover_usb",
+    "feature_labels",
     "parse_feature_file",
     "parse_kconfig",
     "parse_kernel_version",

@@ -12,16 +12,7 @@ import errno
 
 from nfd.api import Features
 from nfd.sources._cpu_facts import CpuFacts, cpu_facts, sanitize
-from nfd.sources._hostpaths import (
-    HostPaths,
-    exists,
-    go_trim_space,
-    list_dir,
-    read_bytes,
-    read_text,
-    read_trimmed,
-    stat_error,
-)
+from nfd.sources._hostpaths import HostPaths, decode, go_trim_space
 from nfd.sources._memory import go_atoi
 
 
@@ -29,14 +20,14 @@ def _topology(host: HostPaths) -> dict[str, str]:
     """``discoverTopology``: ``{}`` if any CPU's topology files cannot be read."""
     base = host.sys("bus/cpu/devices")
     try:
-        cpus = list_dir(base)
+        cpus = host.list_dir(base)
     except OSError:
         return {}
     threads = False
     packages = set()
     for cpu in cpus:
-        siblings = read_bytes(f"{base}/{cpu}/topology/thread_siblings_list")
-        package = read_text(f"{base}/{cpu}/topology/physical_package_id")
+        siblings = host.read_bytes(f"{base}/{cpu}/topology/thread_siblings_list")
+        package = host.read_text(f"{base}/{cpu}/topology/physical_package_id")
         if siblings is None or package is None:
             return {}
         threads = threads or b"," in siblings or b"-" in siblings
@@ -48,17 +39,17 @@ def _topology(host: HostPaths) -> dict[str, str]:
 def _cstate(host: HostPaths) -> dict[str, str] | None:
     """``detectCstate``: None (feature absent) where NFD returns an error."""
     base = host.sys("devices/system/cpu")
-    if stat_error(base) is not None:
+    if host.stat_error(base) is not None:
         return None
-    err = stat_error(f"{base}/cpuidle")
+    err = host.stat_error(f"{base}/cpuidle")
     if err is not None and err.errno == errno.ENOENT:
         return {}
-    driver = read_text(f"{base}/cpuidle/current_driver")
+    driver = host.read_text(f"{base}/cpuidle/current_driver")
     if driver is None:
         return None
     if go_trim_space(driver) != "intel_idle":
         return {}
-    text = read_text(host.sys("module/intel_idle/parameters/max_cstate"))
+    text = host.read_text(host.sys("module/intel_idle/parameters/max_cstate"))
     value = None if text is None else go_atoi(go_trim_space(text))
     if value is None:
         return None
@@ -68,29 +59,29 @@ def _cstate(host: HostPaths) -> dict[str, str] | None:
 def _pstate(host: HostPaths) -> dict[str, str]:
     """``detectPstate``: errors give ``{}`` (the feature is always present on amd64)."""
     base = host.sys("devices/system/cpu")
-    if stat_error(base) is not None:
+    if host.stat_error(base) is not None:
         return {}
     pstate = f"{base}/intel_pstate"
-    err = stat_error(pstate)
+    err = host.stat_error(pstate)
     if err is not None and err.errno == errno.ENOENT:
         return {}
-    status = read_trimmed(f"{pstate}/status")
+    status = host.read_trimmed(f"{pstate}/status")
     if status is None or status == "off":
         return {}
     out = {"status": status}
-    no_turbo = read_bytes(f"{pstate}/no_turbo")
+    no_turbo = host.read_bytes(f"{pstate}/no_turbo")
     if no_turbo is not None:
         out["turbo"] = "true" if no_turbo[:1] == b"0" else "false"
     if status != "active":
         return out
     try:
-        policies = list_dir(f"{base}/cpufreq")
+        policies = host.list_dir(f"{base}/cpufreq")
     except OSError:
         return out
     governor = ""
     for policy in policies:
-        cpus = read_trimmed(f"{base}/cpufreq/{policy}/affected_cpus")
-        current = read_trimmed(f"{base}/cpufreq/{policy}/scaling_governor")
+        cpus = host.read_trimmed(f"{base}/cpufreq/{policy}/affected_cpus")
+        current = host.read_trimmed(f"{base}/cpufreq/{policy}/scaling_governor")
         if not cpus or current is None:
             continue
         if governor and governor != current:
@@ -105,9 +96,9 @@ def _pstate(host: HostPaths) -> dict[str, str]:
 def _resctrl_root(host: HostPaths) -> str | None:
     """runc's ``intelrdt.Root()``: ``/sys/fs/resctrl`` must exist, then mountinfo decides."""
     fixed = host.literal("/sys/fs/resctrl")
-    if not exists(fixed):
+    if not host.exists(fixed):
         return None
-    mounts = read_text(host.literal("/proc/self/mountinfo")) or ""
+    mounts = host.read_text(host.literal("/proc/self/mountinfo")) or ""
     first = None
     for line in mounts.split("\n"):
         left, sep, right = line.partition(" - ")
@@ -123,7 +114,7 @@ def _rdt(host: HostPaths, facts: CpuFacts) -> dict[str, str]:
     out = dict(facts.rdt)
     if "RDTL3CA" in out:
         root = _resctrl_root(host)
-        text = None if root is None else read_text(f"{root}/info/L3/num_closids")
+        text = None if root is None else host.read_text(f"{root}/info/L3/num_closids")
         count = None if text is None else go_atoi(go_trim_space(text))
         if count is not None:
             out["RDTL3CA_NUM_CLOSID"] = str(count - 1)
@@ -133,7 +124,7 @@ def _rdt(host: HostPaths, facts: CpuFacts) -> dict[str, str]:
 def _misc_capacity(host: HostPaths, resource: str) -> int | None:
     """First line of the cgroup misc.capacity starting with ``resource``: its count."""
     for rel in ("fs/cgroup/misc.capacity", "fs/cgroup/misc/misc.capacity"):
-        text = read_text(host.sys(rel))
+        text = host.read_text(host.sys(rel))
         if text is None:
             continue
         for line in text.split("\n"):
@@ -145,20 +136,20 @@ def _misc_capacity(host: HostPaths, resource: str) -> int | None:
 
 
 def _kvm_param(host: HostPaths, name: str) -> bool:
-    data = read_bytes(host.sys(f"module/kvm_amd/parameters/{name}"))
+    data = host.read_bytes(host.sys(f"module/kvm_amd/parameters/{name}"))
     return data is not None and data[:1] in (b"1", b"Y")
 
 
 def _security(host: HostPaths, facts: CpuFacts) -> dict[str, str]:
     if facts.arch == "s390x":
-        prot = read_bytes(host.sys("firmware/uv/prot_virt_host"))
+        prot = host.read_bytes(host.sys("firmware/uv/prot_virt_host"))
         return {"se.enabled": "true"} if prot == b"1\n" else {}
     if facts.arch != "amd64" or facts.x86 is None:
         return {}
     out: dict[str, str] = {}
     if facts.x86.sgx_epc_bytes > 0:
         out.update({"sgx.enabled": "true", "sgx.epc": str(facts.x86.sgx_epc_bytes)})
-    if read_bytes(host.sys("module/kvm_intel/parameters/tdx")) == b"Y\n":
+    if host.read_bytes(host.sys("module/kvm_intel/parameters/tdx")) == b"Y\n":
         out["tdx.enabled"] = "true"
         keys = _misc_capacity(host, "tdx")
         if keys is not None and keys > -1:
@@ -182,14 +173,13 @@ def _sst(host: HostPaths, facts: CpuFacts) -> dict[str, str]:
     """``discoverSST``: ``bf.enabled`` when a CPU's base frequency beats the nominal one."""
     base = host.sys("bus/cpu/devices")
     try:
-        cpus = list_dir(base)
+        cpus = host.list_dir(base)
     except OSError:
         return {}
     for cpu in cpus:
         path = f"{base}/{cpu}/cpufreq/base_frequency"
         try:
-            with open(path, "rb") as fh:
-                text = fh.read().decode("utf-8", "replace")
+            text = decode(host.read_file(path))
         except FileNotFoundError:
             continue
         except OSError:
@@ -214,7 +204,7 @@ def _model(facts: CpuFacts, host: HostPaths) -> dict[str, str]:
 def _s390x_model(host: HostPaths, model: dict[str, str]) -> dict[str, str]:
     """s390x: vendor/family/id from ``/proc/cpuinfo``, hypervisor from ``/proc/sysinfo``."""
     vendor, family, ident = "", "0", "0"
-    for line in (read_text(host.literal("/proc/cpuinfo")) or "").split("\n"):
+    for line in (host.read_text(host.literal("/proc/cpuinfo")) or "").split("\n"):
         key, sep, value = line.partition(":")
         key, value = go_trim_space(key), go_trim_space(value)
         if not sep:
@@ -231,7 +221,7 @@ def _s390x_model(host: HostPaths, model: dict[str, str]) -> dict[str, str]:
         model["family"] = family
     if ident not in ("", "0"):
         model["id"] = ident
-    sysinfo = read_text(host.literal("/proc/sysinfo"))
+    sysinfo = host.read_text(host.literal("/proc/sysinfo"))
     if sysinfo is not None:
         hypervisor = ""
         for line in sysinfo.split("\n"):
@@ -266,7 +256,7 @@ def discover_cpu(host: HostPaths, facts: CpuFacts | None = None) -> Features:
     features.attributes["security"] = _security(host, facts)
     features.attributes["sst"] = _sst(host, facts) if amd64 else {}
     features.attributes["topology"] = _topology(host)
-    nx_gzip = facts.arch == "ppc64le" and exists(
+    nx_gzip = facts.arch == "ppc64le" and host.exists(
         host.sys("devices/vio/ibm,compression-v1/nx_gzip_caps"))
     features.attributes["coprocessor"] = {"nx_gzip": "true"} if nx_gzip else {}
     return features

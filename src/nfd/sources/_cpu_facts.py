@@ -19,7 +19,7 @@ from nfd.sources._cpuinfo import (
     parse_cpuinfo,
     x86_info_from_cpuinfo,
 )
-from nfd.sources._hostpaths import HostPaths, read_text, read_trimmed
+from nfd.sources._hostpaths import HostPaths
 from nfd.sources._native import CpuidInstruction, CpuidUnavailable, read_hwcaps
 from nfd.sources._x86 import VENDOR_UNKNOWN, CpuidFn, X86Info, x86_info
 
@@ -107,15 +107,16 @@ def _tree_hypervisor(host: HostPaths, flags: set[str]) -> tuple[str, str]:
     """Best guess of the CPUID hypervisor vendor for a captured tree: (value, how)."""
     if "hypervisor" not in flags:
         return "none", "no hypervisor flag"
-    if (read_trimmed(host.sys("hypervisor/type")) or "") == "xen":
+    if (host.read_trimmed(host.sys("hypervisor/type")) or "") == "xen":
         return "xenhvm", "sys/hypervisor/type"
-    clocks = read_text(host.sys(
+    clocks = host.read_text(host.sys(
         "devices/system/clocksource/clocksource0/available_clocksource")) or ""
     if "kvm-clock" in clocks.split():
         return "kvm", "kvm-clock clocksource"
-    if (read_trimmed(host.sys("devices/system/cpu/cpuidle/current_driver")) or "") == "haltpoll":
+    idle_driver = host.read_trimmed(host.sys("devices/system/cpu/cpuidle/current_driver"))
+    if idle_driver == "haltpoll":
         return "kvm", "haltpoll cpuidle driver (KVM guests only)"
-    vendor = read_trimmed(host.sys("devices/virtual/dmi/id/sys_vendor")) or ""
+    vendor = host.read_trimmed(host.sys("devices/virtual/dmi/id/sys_vendor")) or ""
     for needle, value in (("Microsoft", "msvm"), ("VMware", "vmware"), ("Xen", "xenhvm"),
                           ("QEMU", "kvm"), ("bhyve", "bhyve")):
         if needle in vendor:
@@ -153,7 +154,7 @@ def _tree_arch(info: CpuInfoText) -> str:
 
 
 def _from_cpuinfo(host: HostPaths, arch: str | None = None) -> CpuFacts:
-    text = read_text(host.literal("/proc/cpuinfo"))
+    text = host.read_text(host.literal("/proc/cpuinfo"))
     if text is None:
         return CpuFacts(arch=arch or "unknown", method=METHOD_NONE)
     info = parse_cpuinfo(text)

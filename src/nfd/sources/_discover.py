@@ -28,9 +28,40 @@ from nfd.sources._storage import discover_storage
 from nfd.sources._system import discover_system
 from nfd.sources._usb import discover_usb
 
-SOURCES: tuple[str, ...] = (
-    "cpu", "kernel", "local", "memory", "network", "pci", "storage", "system", "usb",
+
+@dataclass(frozen=True)
+class SourceContext:
+    """What a source may use: the host, ``NODE_NAME``'s environment, the clock, and notes."""
+
+    host: HostPaths
+    environ: Mapping[str, str]
+    now: datetime | None
+    metadata: dict[str, str]
+
+
+SourceFunction = Callable[[SourceContext], Features]
+
+
+def _cpu(ctx: SourceContext) -> Features:
+    facts = cpu_facts(ctx.host)
+    ctx.metadata["cpuid"] = facts.method
+    ctx.metadata.update(facts.notes)
+    return discover_cpu(ctx.host, facts)
+
+
+# NFD's nine default feature sources, in the (name) order NFD runs them.
+SOURCE_TABLE: tuple[tuple[str, SourceFunction], ...] = (
+    ("cpu", _cpu),
+    ("kernel", lambda ctx: discover_kernel(ctx.host)),
+    ("local", lambda ctx: discover_local(ctx.host, ctx.now)),
+    ("memory", lambda ctx: discover_memory(ctx.host)),
+    ("network", lambda ctx: discover_network(ctx.host)),
+    ("pci", lambda ctx: discover_pci(ctx.host)),
+    ("storage", lambda ctx: discover_storage(ctx.host)),
+    ("system", lambda ctx: discover_system(ctx.host, ctx.environ)),
+    ("usb", lambda ctx: discover_usb(ctx.host)),
 )
+SOURCES: tuple[str, ...] = tuple(name for name, _ in SOURCE_TABLE)
 
 
 @dataclass(frozen=True)
@@ -38,8 +69,10 @@ class Discovery:
     """Discovered features plus how they were obtained.
 
     ``metadata`` keys: ``cpuid`` (``cpuid-instruction``, ``proc-cpuinfo``,
-    ``auxv-hwcap`` or ``unavailable``), ``hostRoot``, ``hostPrefix`` and, when
-    the CPU was described from a tree, notes such as ``hypervisor``.
+    ``auxv-hwcap`` or ``unavailable``), ``hostRoot``, ``hostPrefix``, when
+    the CPU was described from a tree notes such as ``hypervisor``, and when a
+    bound of :class:`~nfd.sources.HostLimits` left something out
+    ``overLimitCount`` and ``overLimitFirst`` (a path).
     """
 
     features: Features
@@ -63,36 +96,25 @@ def discover(host: HostPaths | None = None, *, sources: Iterable[str] = SOURCES,
     time ``features.d`` expiry directives are checked against (default: now).
     """
     host = host or HostPaths()
-    env = os.environ if environ is None else environ
-    selected = list(dict.fromkeys(sources))
-    unknown = [s for s in selected if s not in SOURCES]
+    wanted = set(sources)
+    unknown = sorted(wanted - set(SOURCES))
     if unknown:
         raise UsageError(f"unknown feature source(s) {', '.join(unknown)} "
                          f"(known: {', '.join(SOURCES)})")
-    metadata = {"hostRoot": host.root, "hostPrefix": host.prefix}
-    runners: dict[str, Callable[[], Features]] = {
-        "kernel": lambda: discover_kernel(host),
-        "local": lambda: discover_local(host, now),
-        "memory": lambda: discover_memory(host),
-        "network": lambda: discover_network(host),
-        "pci": lambda: discover_pci(host),
-        "storage": lambda: discover_storage(host),
-        "system": lambda: discover_system(host, env),
-        "usb": lambda: discover_usb(host),
-    }
+    ctx = SourceContext(host=host, environ=os.environ if environ is None else environ, now=now,
+                        metadata={"hostRoot": host.root, "hostPrefix": host.prefix,
+                                  "cpuid": "not-run"})
     merged = Features()
-    for source in sorted(selected):  # NFD runs sources in name order
-        if source == "cpu":
-            facts = cpu_facts(host)
-            metadata["cpuid"] = facts.method
-            metadata.update(facts.notes)
-            part = discover_cpu(host, facts)
-        else:
-            part = runners[source]()
-        merged.merge(_prefixed(source, part))
-    if "cpu" not in selected:
-        metadata["cpuid"] = "not-run"
-    return Discovery(features=merged, metadata=metadata)
+    host.begin_discovery()
+    count_before, _ = host.over_limit()
+    for name, run in SOURCE_TABLE:
+        if name in wanted:
+            merged.merge(_prefixed(name, run(ctx)))
+    count, paths = host.over_limit()
+    if count > count_before:
+        ctx.metadata["overLimitCount"] = str(count - count_before)
+        ctx.metadata["overLimitFirst"] = paths[min(count_before, len(paths) - 1)]
+    return Discovery(features=merged, metadata=ctx.metadata)
 
 
 def uses_live_cpuid(discovery: Discovery) -> bool:

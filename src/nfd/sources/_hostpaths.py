@@ -1,4 +1,4 @@
-"""Where host files are read from, and the small readers every source shares.
+"""Where host files are read from, and the bounded readers every source shares.
 
 NFD (``pkg/utils/hostpath``) has one link-time prefix, ``/`` for host builds
 and ``/host-`` in its container image, applied to exactly seven directories:
@@ -6,17 +6,24 @@ and ``/host-`` in its container image, applied to exactly seven directories:
 ``lib``, ``usr`` and ``var``. Everything else (``/proc/modules``,
 ``/proc/sys/kernel/osrelease``, ``/proc/config.gz``, ``features.d``, ...) is
 read at its literal path. :class:`HostPaths` reproduces that with ``prefix``
-and adds ``root``, which maps *every* path (literal ones too) under a
-directory holding a captured tree, a chroot or a mounted image.
+and adds ``root``, under which *every* path (literal ones too) is resolved as
+a chroot would: a captured tree, a chroot or a mounted image.
+
+Paths handed around by the sources are host paths (``/sys/bus/pci/devices``,
+``/host-sys/...``); only the readers here turn them into files, through
+:class:`~nfd.sources._hostfs.HostFS` (confined, non-blocking, capped).
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+import stat
+from dataclasses import dataclass, field
+from zlib import error as zlib_error
 
 from nfd._go.strings import trim_space
 from nfd.errors import UsageError
+from nfd.sources._hostfs import HostFS, HostLimits
 
 HOST_DIRS = ("sys", "proc", "etc", "boot", "lib", "usr", "var")
 go_trim_space = trim_space  # strings.TrimSpace, under the name the sources use
@@ -24,14 +31,22 @@ go_trim_space = trim_space  # strings.TrimSpace, under the name the sources use
 
 @dataclass(frozen=True)
 class HostPaths:
-    """Where each host directory is read from.
+    """Where each host directory is read from, and the readers that go there.
 
-    ``root``: every path, literal ones and ``/proc`` included, maps under it.
+    ``root``: every path, literal ones and ``/proc`` included, resolves inside it.
     ``prefix``: NFD's hostpath prefix (``/`` or ``/host-``), for the seven NFD dirs only.
+    ``limits``: the bounds of every read and listing.
     """
 
     root: str = "/"
     prefix: str = "/"
+    limits: HostLimits = field(default_factory=HostLimits)
+    use_openat2: bool = True
+    _fs: HostFS = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        fs = HostFS(self.root, self.limits, use_openat2=self.use_openat2)
+        object.__setattr__(self, "_fs", fs)
 
     @classmethod
     def from_options(cls, host_root: str | None, host_prefix: str | None) -> HostPaths:
@@ -54,14 +69,14 @@ class HostPaths:
             return cls(prefix=host_prefix)
         return cls()
 
+    # -- where ---------------------------------------------------------------------------
+
     def literal(self, path: str) -> str:
-        """A path NFD opens as written (``/proc/modules``), mapped under ``root``."""
-        if self.root == "/":
-            return path
-        return self.root + path
+        """A path NFD opens as written (``/proc/modules``); resolved inside ``root`` on read."""
+        return path
 
     def _host(self, name: str, rel: str) -> str:
-        base = self.literal(self.prefix + name)
+        base = self.prefix + name
         return f"{base}/{rel}" if rel else base
 
     def sys(self, rel: str = "") -> str:
@@ -93,63 +108,97 @@ class HostPaths:
         """True when the CPU running this process is the host's CPU (no ``root``)."""
         return self.root == "/"
 
+    def display(self, path: str) -> str:
+        """Where a host path really is (``root`` joined), for messages."""
+        return self._fs.display(path)
+
+    def begin_discovery(self) -> None:
+        """Give one discovery the whole :attr:`HostLimits.max_total_bytes` budget."""
+        self._fs.begin()
+
+    def over_limit(self) -> tuple[int, list[str]]:
+        """How many reads or listings a bound cut short so far, and the first few paths."""
+        return self._fs.over_limit_count, list(self._fs.over_limit)
+
+    # -- readers: every host read of every source goes through these ---------------------
+
+    def read_file(self, path: str, limit: int | None = None) -> bytes:
+        """Like :meth:`read_bytes`, but raising the OSError (callers that tell errors apart)."""
+        try:
+            return self._fs.read_bytes(path, limit)
+        except ValueError as exc:
+            raise OSError(22, str(exc), self.display(path)) from None
+
+    def read_bytes(self, path: str, limit: int | None = None) -> bytes | None:
+        """``os.ReadFile`` of a regular file within the bounds; None on any error or excess."""
+        try:
+            return self._fs.read_bytes(path, limit)
+        except (OSError, ValueError):
+            return None
+
+    def read_gzip(self, path: str) -> bytes | None:
+        """A gzip file's decompressed content within the bounds; None otherwise."""
+        try:
+            return self._fs.read_gzip(path)
+        except (OSError, ValueError, zlib_error):
+            return None
+
+    def read_text(self, path: str) -> str | None:
+        """The file as text, or None when unreadable."""
+        data = self.read_bytes(path)
+        return None if data is None else decode(data)
+
+    def read_trimmed(self, path: str) -> str | None:
+        """The file's text with Go's TrimSpace applied, or None when unreadable."""
+        text = self.read_text(path)
+        return None if text is None else go_trim_space(text)
+
+    def read_attrs(self, base: str, names: tuple[str, ...],
+                   attrs: dict[str, str]) -> dict[str, str]:
+        """Trimmed contents of the readable files, keyed by base name (unreadable ones left out)."""
+        for name in names:
+            text = self.read_text(f"{base}/{name}")
+            if text is not None:
+                attrs[name.rsplit("/", 1)[-1]] = go_trim_space(text)
+        return attrs
+
+    def list_dir(self, path: str) -> list[str]:
+        """``os.ReadDir`` names: sorted byte-wise, bounded; raises OSError like Go returns it."""
+        return self._fs.list_dir(path)
+
+    def stat_error(self, path: str) -> OSError | None:
+        """The error ``os.Stat`` would give, or None."""
+        try:
+            self._fs.stat(path)
+        except OSError as exc:
+            return exc
+        except ValueError as exc:  # NUL in a name taken from a file
+            return OSError(22, str(exc), self.display(path))
+        return None
+
+    def exists(self, path: str) -> bool:
+        """``os.Stat`` succeeds (symlinks followed)."""
+        return self.stat_error(path) is None
+
+    def lexists(self, path: str) -> bool:
+        """``os.Lstat`` succeeds (the last component is not followed)."""
+        try:
+            self._fs.stat(path, follow=False)
+        except (OSError, ValueError):
+            return False
+        return True
+
+    def is_dir(self, path: str, *, follow: bool = True) -> bool:
+        """A directory (``follow=False``: as Go's ``DirEntry.IsDir()``, a link is not one)."""
+        try:
+            return stat.S_ISDIR(self._fs.stat(path, follow=follow).st_mode)
+        except (OSError, ValueError):
+            return False
+
 
 def decode(data: bytes) -> str:
     """Bytes from sysfs/procfs as text (invalid UTF-8 becomes U+FFFD, as Go's JSON does)."""
     return data.decode("utf-8", errors="replace")
-
-
-def read_bytes(path: str) -> bytes | None:
-    """``os.ReadFile``; None on any error (the callers omit what they cannot read)."""
-    try:
-        with open(path, "rb") as fh:
-            return fh.read()
-    except (OSError, ValueError):
-        return None
-
-
-def read_text(path: str) -> str | None:
-    """The file as text, or None when unreadable."""
-    data = read_bytes(path)
-    return None if data is None else decode(data)
-
-
-def read_trimmed(path: str) -> str | None:
-    """The file's text with Go's TrimSpace applied, or None when unreadable."""
-    text = read_text(path)
-    return None if text is None else go_trim_space(text)
-
-
-def list_dir(path: str) -> list[str]:
-    """``os.ReadDir`` names: sorted byte-wise; raises OSError like Go returns it."""
-    return sorted(os.listdir(path), key=os.fsencode)
-
-
-def exists(path: str) -> bool:
-    """``os.Stat`` succeeds (symlinks followed)."""
-    try:
-        os.stat(path)
-    except (OSError, ValueError):
-        return False
-    return True
-
-
-def stat_error(path: str) -> OSError | None:
-    """The error ``os.Stat`` would give, or None."""
-    try:
-        os.stat(path)
-    except OSError as exc:
-        return exc
-    return None
-
-
-def read_attrs(base: str, names: tuple[str, ...], attrs: dict[str, str]) -> dict[str, str]:
-    """Trimmed contents of the readable files, keyed by base name (unreadable ones left out)."""
-    for name in names:
-        text = read_text(f"{base}/{name}")
-        if text is not None:
-            attrs[name.rsplit("/", 1)[-1]] = go_trim_space(text)
-    return attrs
 
 
 def listing_error(exc: OSError) -> str:

@@ -10,19 +10,10 @@ the host prefix (``/usr``, ``/boot``, ``/lib``) except the literal
 from __future__ import annotations
 
 import errno
-import gzip
 import re
-import zlib
 
 from nfd.api import Features
-from nfd.sources._hostpaths import (
-    HostPaths,
-    decode,
-    go_trim_space,
-    read_bytes,
-    read_text,
-    stat_error,
-)
+from nfd.sources._hostpaths import HostPaths, decode, go_trim_space
 
 _VERSION_CHARS = re.compile(r"[^-A-Za-z0-9_.]", re.ASCII)
 _VERSION_PARTS = re.compile(r"(\d+)(\.(\d+))?(\.(\d+))?(-.*)?", re.ASCII | re.DOTALL)
@@ -30,7 +21,7 @@ _VERSION_PARTS = re.compile(r"(\d+)(\.(\d+))?(\.(\d+))?(-.*)?", re.ASCII | re.DO
 
 def kernel_release(host: HostPaths) -> str | None:
     """``getVersion()``: trimmed ``/proc/sys/kernel/osrelease`` (literal path)."""
-    text = read_text(host.literal("/proc/sys/kernel/osrelease"))
+    text = host.read_text(host.literal("/proc/sys/kernel/osrelease"))
     return None if text is None else go_trim_space(text)
 
 
@@ -64,14 +55,8 @@ def kconfig_candidates(host: HostPaths, release: str | None) -> list[str]:
     ]
 
 
-def _read_kconfig_file(path: str) -> bytes | None:
-    if not path.endswith(".gz"):
-        return read_bytes(path)
-    try:
-        with gzip.open(path, "rb") as fh:
-            return fh.read()
-    except (OSError, EOFError, zlib.error, ValueError):
-        return None
+def _read_kconfig_file(host: HostPaths, path: str) -> bytes | None:
+    return host.read_gzip(path) if path.endswith(".gz") else host.read_bytes(path)
 
 
 def parse_kconfig(raw: bytes) -> dict[str, str]:
@@ -87,7 +72,7 @@ def parse_kconfig(raw: bytes) -> dict[str, str]:
 
 def loaded_modules(host: HostPaths) -> list[str] | None:
     """First field of each non-empty line of the literal ``/proc/modules``."""
-    text = read_text(host.literal("/proc/modules"))
+    text = host.read_text(host.literal("/proc/modules"))
     if text is None:
         return None
     return [line.split()[0] for line in text.split("\n") if line.strip()]
@@ -97,7 +82,7 @@ def builtin_modules(host: HostPaths, release: str | None) -> list[str] | None:
     """Base names of the ``.ko`` lines of ``LibDir/modules/<ver>/modules.builtin``."""
     if release is None:
         return None
-    text = read_text(host.lib(f"modules/{release}/modules.builtin"))
+    text = host.read_text(host.lib(f"modules/{release}/modules.builtin"))
     if text is None:
         return None
     out = []
@@ -110,11 +95,10 @@ def builtin_modules(host: HostPaths, release: str | None) -> list[str] | None:
 
 def selinux_enabled(host: HostPaths) -> bool | None:
     """``SelinuxEnabled``: None when NFD would log an error and omit the feature."""
-    if stat_error(host.sys("fs")) is not None:
+    if host.stat_error(host.sys("fs")) is not None:
         return None
     try:
-        with open(host.sys("fs/selinux/enforce"), "rb") as fh:
-            first = fh.read(1)
+        first = host.read_file(host.sys("fs/selinux/enforce"))[:1]
     except FileNotFoundError:
         return False
     except OSError:
@@ -124,7 +108,7 @@ def selinux_enabled(host: HostPaths) -> bool | None:
 
 def kvm_enabled(host: HostPaths) -> bool | None:
     """``KvmEnabled``: does ``/sys/devices/virtual/misc/kvm`` exist (None on other errors)."""
-    err = stat_error(host.sys("devices/virtual/misc/kvm"))
+    err = host.stat_error(host.sys("devices/virtual/misc/kvm"))
     if err is None:
         return True
     return False if err.errno == errno.ENOENT else None
@@ -137,7 +121,7 @@ def discover_kernel(host: HostPaths) -> Features:
     if release is not None:
         features.attributes["version"] = parse_kernel_version(release)
     for path in kconfig_candidates(host, release):
-        raw = _read_kconfig_file(path)
+        raw = _read_kconfig_file(host, path)
         if raw is not None:
             features.attributes["config"] = parse_kconfig(raw)
             break

@@ -9,13 +9,11 @@ Both ``local.label`` and ``local.feature`` are always present.
 
 from __future__ import annotations
 
-import os
 import re
-import stat
 from datetime import datetime, timedelta, timezone
 
 from nfd.api import Features
-from nfd.sources._hostpaths import HostPaths, decode, go_trim_space, list_dir
+from nfd.sources._hostpaths import HostPaths, decode, go_trim_space
 
 FEATURES_DIR = "/etc/kubernetes/node-feature-discovery/features.d"
 MAX_FEATURE_FILE_SIZE = 65536
@@ -81,16 +79,10 @@ def parse_feature_file(text: str, now: datetime) -> tuple[dict[str, str], dict[s
     return features, labels
 
 
-def _file_text(path: str) -> str | None:
+def _file_text(host: HostPaths, path: str) -> str | None:
     """A regular file's text; None for non-regular, oversized or unreadable files."""
-    try:
-        info = os.stat(path)
-        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_FEATURE_FILE_SIZE:
-            return None
-        with open(path, "rb") as fh:
-            return decode(fh.read())
-    except (OSError, ValueError):
-        return None
+    data = host.read_bytes(path, limit=MAX_FEATURE_FILE_SIZE)
+    return None if data is None else decode(data)
 
 
 def discover_local(host: HostPaths, now: datetime | None = None) -> Features:
@@ -100,13 +92,13 @@ def discover_local(host: HostPaths, now: datetime | None = None) -> Features:
     labels: dict[str, str] = {}
     directory = host.literal(FEATURES_DIR)
     try:
-        names = list_dir(directory)
+        names = host.list_dir(directory)
     except OSError:
         names = []  # missing or unreadable: both features stay empty
     for name in names:
         if name.startswith("."):
             continue
-        text = _file_text(f"{directory}/{name}")
+        text = _file_text(host, f"{directory}/{name}")
         if text is None:
             continue
         file_features, file_labels = parse_feature_file(text, when)

@@ -7,11 +7,10 @@ reads through the host prefix (``ProcDir/swaps``).
 from __future__ import annotations
 
 import errno
-import os
 
 from nfd._go.strconv import atoi
 from nfd.api import Features
-from nfd.sources._hostpaths import HostPaths, go_trim_space, list_dir, read_text, read_trimmed
+from nfd.sources._hostpaths import HostPaths, go_trim_space
 
 go_atoi = atoi  # strconv.Atoi, under the name the sources use
 _QUANTITY_SUFFIXES = ("Ki", "Mi", "Gi", "Ti", "Pi", "Ei")
@@ -20,7 +19,7 @@ _QUANTITY_SUFFIXES = ("Ki", "Mi", "Gi", "Ti", "Pi", "Ei")
 def detect_numa(host: HostPaths) -> dict[str, str] | None:
     """Count of ``bus/node/devices`` entries; None when the directory cannot be listed."""
     try:
-        nodes = list_dir(host.sys("bus/node/devices"))
+        nodes = host.list_dir(host.sys("bus/node/devices"))
     except OSError:
         return None
     return {"is_numa": "true" if len(nodes) > 1 else "false", "node_count": str(len(nodes))}
@@ -28,7 +27,7 @@ def detect_numa(host: HostPaths) -> dict[str, str] | None:
 
 def detect_swap(host: HostPaths) -> dict[str, str] | None:
     """More than one non-blank line in ``ProcDir/swaps`` (the header is one)."""
-    text = read_text(host.proc("swaps"))
+    text = host.read_text(host.proc("swaps"))
     if text is None:
         return None
     lines = sum(1 for line in text.split("\n") if go_trim_space(line))
@@ -39,7 +38,7 @@ def detect_nv(host: HostPaths) -> list[dict[str, str]] | None:
     """One instance per ``bus/nd/devices`` entry; ``[]`` if missing, None on other errors."""
     base = host.sys("bus/nd/devices")
     try:
-        devices = list_dir(base)
+        devices = host.list_dir(base)
     except FileNotFoundError:
         return []
     except OSError:
@@ -48,7 +47,7 @@ def detect_nv(host: HostPaths) -> list[dict[str, str]] | None:
     for name in devices:
         attrs = {"name": name}
         for attr in ("devtype", "mode"):
-            value = read_trimmed(f"{base}/{name}/{attr}")
+            value = host.read_trimmed(f"{base}/{name}/{attr}")
             if value is not None:
                 attrs[attr] = value
         out.append(attrs)
@@ -71,13 +70,13 @@ def detect_hugepages(host: HostPaths) -> dict[str, str] | None:
     base = host.sys("kernel/mm/hugepages")
     pages = {"enabled": "false"}
     try:
-        entries = list_dir(base)
+        entries = host.list_dir(base)
     except OSError as exc:
         return pages if exc.errno == errno.ENOENT else None
     for entry in entries:
-        if not os.path.isdir(f"{base}/{entry}") or os.path.islink(f"{base}/{entry}"):
+        if not host.is_dir(f"{base}/{entry}", follow=False):
             continue  # Go's DirEntry.IsDir() does not follow symlinks
-        total = read_trimmed(f"{base}/{entry}/nr_hugepages") or ""
+        total = host.read_trimmed(f"{base}/{entry}/nr_hugepages") or ""
         size = entry.removeprefix("hugepages-").rstrip("kB")
         if not size.isdigit() or not size.isascii():
             continue  # resource.ParseQuantity would reject it

@@ -15,6 +15,7 @@ import platform
 import struct
 import sys
 
+from nfd.sources._hostfs import HostFS
 from nfd.sources._x86 import Regs
 
 # void cpuid(uint32 leaf (edi), uint32 subleaf (esi), uint32 out[4] (rdx))
@@ -119,8 +120,7 @@ def parse_auxv(data: bytes) -> dict[int, int]:
 def read_hwcaps(path: str = "/proc/self/auxv") -> tuple[int, int] | None:
     """AT_HWCAP and AT_HWCAP2 of this process, or None if auxv cannot be read."""
     try:
-        with open(path, "rb") as fh:
-            aux = parse_auxv(fh.read())
+        aux = parse_auxv(HostFS().read_bytes(path))
     except OSError:
         return None
     return aux.get(AT_HWCAP, 0), aux.get(AT_HWCAP2, 0)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from nfd.api import Features
 from nfd.errors import DiscoveryError
-from nfd.sources._hostpaths import HostPaths, exists, list_dir, listing_error, read_attrs
+from nfd.sources._hostpaths import HostPaths, listing_error
 
 _DEVICE_IFACE_ATTRS = ("operstate", "speed", "device/sriov_numvfs", "device/sriov_totalvfs",
                        "mtu")
@@ -19,7 +19,7 @@ def discover_network(host: HostPaths) -> Features:
     """``network.device`` (interfaces with a ``device`` link) and ``network.virtual``."""
     base = host.sys("class/net")
     try:
-        names = list_dir(base)
+        names = host.list_dir(base)
     except OSError as exc:
         raise DiscoveryError("network", "failed to detect network devices: failed to list "
                              f"network interfaces: {listing_error(exc)}") from exc
@@ -29,8 +29,8 @@ def discover_network(host: HostPaths) -> Features:
         if name == "bonding_masters":
             continue
         path = f"{base}/{name}"
-        if exists(f"{path}/device"):
-            devices.append(read_attrs(path, _DEVICE_IFACE_ATTRS, {"name": name}))
+        if host.exists(f"{path}/device"):
+            devices.append(host.read_attrs(path, _DEVICE_IFACE_ATTRS, {"name": name}))
         else:
-            virtual.append(read_attrs(path, _VIRTUAL_IFACE_ATTRS, {"name": name}))
+            virtual.append(host.read_attrs(path, _VIRTUAL_IFACE_ATTRS, {"name": name}))
     return Features(instances={"device": devices, "virtual": virtual})

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from nfd.api import Features
 from nfd.errors import DiscoveryError
-from nfd.sources._hostpaths import HostPaths, go_trim_space, list_dir, listing_error, read_text
+from nfd.sources._hostpaths import HostPaths, go_trim_space, listing_error
 
 _PCI_MANDATORY = ("class", "vendor", "device", "subsystem_vendor", "subsystem_device")
 _PCI_OPTIONAL = ("sriov_totalvfs", "iommu_group/type", "iommu/intel-iommu/version")
 
-def _pci_attr(path: str, name: str) -> str | None:
+def _pci_attr(host: HostPaths, path: str, name: str) -> str | None:
     """``readSinglePciAttribute``: ``0x`` dropped, trimmed, class cut to 4 characters."""
-    text = read_text(f"{path}/{name}")
+    text = host.read_text(f"{path}/{name}")
     if text is None:
         return None
     value = go_trim_space(text.removeprefix("0x"))
@@ -29,7 +29,7 @@ def discover_pci(host: HostPaths) -> Features:
     """``pci.device``: one instance per readable device, in address order."""
     base = host.sys("bus/pci/devices")
     try:
-        names = list_dir(base)
+        names = host.list_dir(base)
     except OSError as exc:
         raise DiscoveryError("pci", f"failed to detect PCI devices: {listing_error(exc)}"
                              ) from exc
@@ -38,13 +38,13 @@ def discover_pci(host: HostPaths) -> Features:
         path = f"{base}/{name}"
         attrs: dict[str, str] = {}
         for attr in _PCI_MANDATORY:
-            value = _pci_attr(path, attr)
+            value = _pci_attr(host, path, attr)
             if value is None:
                 break  # a device missing a mandatory attribute is skipped
             attrs[attr] = value
         else:
             for attr in _PCI_OPTIONAL:
-                value = _pci_attr(path, attr)
+                value = _pci_attr(host, path, attr)
                 if value is not None:
                     attrs[attr] = value  # key keeps its slashes: "iommu_group/type"
             devices.append(attrs)

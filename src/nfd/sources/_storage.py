@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from nfd.api import Features
 from nfd.errors import DiscoveryError
-from nfd.sources._hostpaths import HostPaths, list_dir, listing_error, read_attrs
+from nfd.sources._hostpaths import HostPaths, listing_error
 
 _BLOCK_QUEUE_ATTRS = ("dax", "rotational", "nr_zones", "zoned")
 
@@ -17,10 +17,10 @@ def discover_storage(host: HostPaths) -> Features:
     """``storage.block``: every ``/sys/block`` entry with its queue attributes."""
     base = host.sys("block")
     try:
-        names = list_dir(base)
+        names = host.list_dir(base)
     except OSError as exc:
         raise DiscoveryError("storage", "failed to detect block devices: failed to list "
                              f"block devices: {listing_error(exc)}") from exc
-    blocks = [read_attrs(f"{base}/{name}/queue", _BLOCK_QUEUE_ATTRS, {"name": name})
+    blocks = [host.read_attrs(f"{base}/{name}/queue", _BLOCK_QUEUE_ATTRS, {"name": name})
               for name in names]
     return Features(instances={"block": blocks})

@@ -7,12 +7,11 @@ the ``NODE_NAME`` environment variable.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Mapping
 
 from nfd.api import Features
-from nfd.sources._hostpaths import HostPaths, decode, read_bytes, read_trimmed
+from nfd.sources._hostpaths import HostPaths, decode
 
 _OS_RELEASE_LINE = re.compile(r"(\w+)=(.+)", re.ASCII)
 _VERSION_ID = re.compile(r"(\d+)(\.(\d+))?(\..*)?", re.ASCII)
@@ -58,14 +57,14 @@ def discover_system(host: HostPaths, environ: Mapping[str, str]) -> Features:
     """The system source's features (short names)."""
     features = Features(attributes={"name": {"nodename": environ.get("NODE_NAME", "")}})
     path = host.etc("os-release")
-    raw = read_bytes(path)
+    raw = host.read_bytes(path)
     if raw is not None:
         features.attributes["osrelease"] = parse_os_release(decode(raw))
-    elif os.path.isdir(path):
+    elif host.is_dir(path):
         features.attributes["osrelease"] = {}  # Go opens a directory fine, then reads nothing
     dmi: dict[str, str] = {}
     for name in DMI_ID_NAMES:
-        value = read_trimmed(host.sys(f"devices/virtual/dmi/id/{name}"))
+        value = host.read_trimmed(host.sys(f"devices/virtual/dmi/id/{name}"))
         if value is not None:
             dmi[name] = value
     if dmi:
