@@ -94,3 +94,11 @@ def test_hostile_template_in_a_spec_is_a_located_usage_error(tmp_path: Path) -> 
     proc = nfd("compat", "validate-node", "--spec", str(spec_path), "--features", str(features))
     assert_one_line_error(proc, 2, str(spec_path), "compatibilities[0].rules[0]: ",
                           "result of replace exceeds")
+
+
+def test_the_nodes_own_data_is_not_held_to_the_value_bound() -> None:
+    # Matched features larger than a value we would build are still data to read.
+    big = {"d": {"f": [{"Name": f"n{i}", "Value": "v" * 1000} for i in range(2000)]}}
+    text = ("{{ $all := default . . }}{{ $f := index $all.d \"f\" }}"
+            "n={{ len $f }}\nlast={{ (last $f).Name }}\n")
+    assert expand_vars_template(text, big) == {"n": "2000", "last": "n1999"}

@@ -37,6 +37,10 @@ _INSTRUCTIONS_PER_BYTE_STEP = 256  # a DFA scan costs about the same whatever th
 # Functions that look at a collection argument without walking it.
 _SHALLOW = frozenset(("and", "or", "not", "len", "index", "first", "last", "default", "empty",
                       "hasKey", "get", "list", "tuple", "dict", "call", "slice"))
+# Functions whose result is an argument or a part of one (``slice`` copies the references):
+# no new bytes, and the node's own data may be larger than a value we build.
+_PART_OF_ARGUMENT = frozenset(("and", "or", "index", "first", "last", "get", "default",
+                               "slice"))
 # Functions that loop over a string's characters in Python: a step per character.
 _PER_CHARACTER = frozenset(("upper", "lower", "title", "js", "quote"))
 # Functions whose result is (about) all their arguments put together.
@@ -131,6 +135,8 @@ class Budget:
 
     def after_call(self, name: str, result: Any) -> Any:
         """Charge what a call produced, and bound it."""
+        if name in _PART_OF_ARGUMENT:
+            return result
         size = value_size(result)
         self.check_size(size, f"the result of {name}")
         self.charge_bytes(size)
