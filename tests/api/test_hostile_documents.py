@@ -84,6 +84,22 @@ def test_deep_json_is_located_too(depth: int) -> None:
         loads(text, source="doc")
 
 
+def test_deep_big_json_is_refused_without_a_yaml_reread() -> None:
+    # Over the strict size, a fault is reported from the JSON itself (a JSON path), not
+    # located by re-reading a huge text as YAML.
+    filler = json.dumps({"pad": ["x" * 100] * (STRICT_JSON_BYTES // 100)})
+    deep = '{"a": ' * (MAX_NESTING_DEPTH + 5) + "1" + "}" * (MAX_NESTING_DEPTH + 5)
+    text = '{"filler": ' + filler + ', "deep": ' + deep + "}"
+    limits = LoadLimits(max_bytes=64 << 20)
+    start = time.monotonic()
+    with pytest.raises(SpecError, match=r"^doc: deep\.a\.a\.a\[\.\.\.\]\.a\.a\.a: nesting deeper"):
+        loads(text, source="doc", limits=limits)
+    very_deep = '{"filler": ' + filler + ', "deep": ' + "[" * 5000 + "]" * 5000 + "}"
+    with pytest.raises(SpecError, match=r"^doc: nesting deeper"):
+        loads(very_deep, source="doc", limits=limits)
+    assert time.monotonic() - start < 5
+
+
 def test_aliases_cannot_nest_beyond_the_bound() -> None:
     half = MAX_NESTING_DEPTH // 2 + 5
     text = "deep: &d " + "[" * half + "]" * half + "\nuse: " + "[" * half + "*d" + "]" * half
