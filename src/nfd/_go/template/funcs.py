@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from nfd._go.strconv import is_print
+from nfd._go.template.budget import MAX_VALUE_SIZE
 from nfd._go.template.fmt import (
     ANY,
     GoList,
@@ -33,7 +34,6 @@ if TYPE_CHECKING:
     from nfd._go.template.budget import Budget
 
 V, A, S = "reflect.Value", ANY, "string"
-MAX_STRING = 1 << 20
 
 
 class FuncError(Exception):
@@ -231,7 +231,7 @@ BUILTINS = [
     _builtin("index", (V,), V, _index),
     _builtin("print", (), A, sprint),
     _builtin("println", (), A, sprintln),
-    _builtin("printf", (S,), A, lambda a: sprintf(a[0], a[1:], MAX_STRING)),
+    _builtin("printf", (S,), A, lambda a: sprintf(a[0], a[1:], MAX_VALUE_SIZE)),
     _builtin("eq", (V,), V, _eq),
     _builtin("ne", (V, V), None, lambda a: not _eq(a)),
     _builtin("lt", (V, V), None, _lt),
