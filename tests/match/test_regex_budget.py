@@ -101,3 +101,19 @@ def test_cli_refuses_the_hostile_spec_fast(tmp_path: Path, command: str) -> None
         assert proc.returncode == 2 and "Traceback" not in proc.stderr
         errors = [line for line in proc.stderr.splitlines() if "exceed their budget" in line]
         assert len(errors) == 1 and str(spec) in errors[0] and ".k2.value[0]" in errors[0]
+
+
+def test_validate_cluster_applies_the_budget_before_any_node(tmp_path: Path) -> None:
+    from tests.cluster._synthetic import node_feature
+
+    from nfd.api import Features
+
+    spec = tmp_path / "hostile.json"
+    spec.write_text(json.dumps(hostile_spec()))
+    dump = tmp_path / "nf.json"
+    dump.write_text(json.dumps({"kind": "List", "items": [
+        node_feature(f"n{i}", Features(attributes={"f.a": {"x": "a"}})) for i in range(50)]}))
+    start = time.monotonic()
+    proc = nfd("compat", "validate-cluster", "--spec", str(spec), "--nodefeatures", str(dump))
+    assert_one_line_error(proc, 2, str(spec), ".k2.value[0]", "exceed their budget")
+    assert time.monotonic() - start < 20
