@@ -57,17 +57,21 @@ class JobOptions:
 
 def _check(options: JobOptions) -> None:
     if options.backoff_limit < 0:
-        raise UsageError(f"--backoff-limit must be 0 or more, not {options.backoff_limit}")
+        raise UsageError(f"`backoff_limit` must be 0 or more, not {options.backoff_limit}",
+                         arguments=("backoff_limit",))
     if options.ttl_seconds < 0:
-        raise UsageError(f"--ttl-seconds must be 0 or more, not {options.ttl_seconds}")
+        raise UsageError(f"`ttl_seconds` must be 0 or more, not {options.ttl_seconds}",
+                         arguments=("ttl_seconds",))
     if options.pin not in ("nodeName", "nodeSelector"):
-        raise UsageError(f"--pin must be nodeName or nodeSelector, not {options.pin!r}")
+        raise UsageError(f"`pin` must be nodeName or nodeSelector, not {options.pin!r}",
+                         arguments=("pin",))
     if options.node is not None and (not options.node or len(options.node) > MAX_SUBDOMAIN):
-        raise UsageError(f"--node {options.node!r}: not a node name")
+        raise UsageError(f"`node` {options.node!r}: not a node name", arguments=("node",))
     if options.node and options.pin == "nodeSelector" and not is_label_name(options.node):
-        raise UsageError(f"--node {options.node!r}: cannot be a {HOSTNAME_LABEL} label value")
+        raise UsageError(f"`node` {options.node!r}: cannot be a {HOSTNAME_LABEL} label value",
+                         arguments=("node",))
     if not options.client_image.strip():
-        raise UsageError("--client-image must not be empty")
+        raise UsageError("`client_image` must not be empty", arguments=("client_image",))
 
 
 def job_name(options: JobOptions) -> str:
