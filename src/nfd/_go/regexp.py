@@ -66,13 +66,16 @@ class _Failure:
         return RegexpSyntaxError(self.message)
 
 
-def _options(max_mem: int) -> Any:
+def _re2_compile(pattern: str, max_mem: int) -> Any:
+    """``re2.compile`` without google-re2's process-wide LRU of 128 compiled patterns,
+    which would keep patterns (and their DFA caches) alive beyond any one budget."""
     import re2  # loaded on first use: most specs have no regexp
 
     options = re2.Options()
     options.log_errors = False  # RE2 would print parse errors to stderr itself
     options.max_mem = max_mem
-    return options
+    uncached = getattr(re2, "_Regexp", None)
+    return re2.compile(pattern, options) if uncached is None else uncached(pattern, options)
 
 
 class Regexps:
@@ -110,7 +113,7 @@ class Regexps:
         import re2
 
         try:
-            compiled = re2.compile(pattern, _options(room))
+            compiled = _re2_compile(pattern, room)
         except re2.error as exc:
             reason = exc.args[0].decode() if exc.args and isinstance(exc.args[0], bytes) \
                 else str(exc)
@@ -123,7 +126,7 @@ class Regexps:
             return self._over(pattern)
         mem = max(_MIN_MEM, _MEM_PER_INST * size)
         if mem < room:
-            compiled = re2.compile(pattern, _options(mem))  # cheap: the program is small
+            compiled = _re2_compile(pattern, mem)  # cheap: the program is small
         else:
             mem = room
         self.program_size += size
