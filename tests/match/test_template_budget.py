@@ -102,3 +102,15 @@ def test_the_nodes_own_data_is_not_held_to_the_value_bound() -> None:
     text = ("{{ $all := default . . }}{{ $f := index $all.d \"f\" }}"
             "n={{ len $f }}\nlast={{ (last $f).Name }}\n")
     assert expand_vars_template(text, big) == {"n": "2000", "last": "n1999"}
+
+
+def test_uniq_of_long_distinct_lists_is_charged_by_what_it_compares() -> None:
+    # 300 lists of 1,001 elements that differ only at the end: uniq walks each against
+    # every one kept before it.
+    lists = " ".join(f'(splitList "," (printf "%s{i}" $s))' for i in range(300))
+    template = ('{{ $s := printf "%1000s" "" | replace " " "a," }}'
+                f"{{{{ $l := list {lists} }}}}{{{{ $u := uniq $l }}}}")
+    start = time.monotonic()
+    with pytest.raises(EvaluationError, match="steps"):
+        expand_vars_template(template, {})
+    assert time.monotonic() - start < 5

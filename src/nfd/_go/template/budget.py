@@ -14,7 +14,8 @@ Counting actions alone does not bound it: one call may process a megabyte
   ``replace``, ``join``, ``split``) has that size worked out *before* it runs;
   ``printf`` and ``regexReplaceAll`` check as they build;
 - regexps are compiled once per run within :mod:`nfd._go.regexp`'s budget, and a
-  search is charged by the bytes it scans times the program's size.
+  search is charged by the bytes it scans times the program's size; ``uniq`` is
+  charged by the list's length times its size.
 
 Exceeding any of these is an :class:`~nfd.errors.EvaluationError`: the spec is
 refused, as exit 2, never a hang or a MemoryError.
@@ -131,7 +132,8 @@ class Budget:
         elif name in _CONCATENATING:
             self.check_size(sum(value_size(a) + 1 for a in args), f"the result of {name}")
         if name == "uniq" and args and isinstance(args[0], list):
-            self.step(len(args[0]) ** 2 // BYTES_PER_STEP)  # each element against the kept ones
+            # each element is compared with every one kept so far: at most n times the list
+            self.charge_bytes(len(args[0]) * value_size(args[0]))
 
     def after_call(self, name: str, result: Any) -> Any:
         """Charge what a call produced, and bound it."""
