@@ -418,3 +418,29 @@ def test_secret_echoed_into_a_document_is_redacted_too() -> None:
         assert SECRET not in proc.stderr
     finally:
         registry.stop()
+
+
+def test_registry_token_host_flag_trusts_the_named_realm() -> None:
+    token_server = FakeRegistry()
+    seen: list[str | None] = []
+
+    def token(handler: Handler) -> bool:
+        seen.append(handler.headers.get("Authorization"))
+        handler.reply(401, b"{}")
+        return True
+
+    token_server.fault = token
+    realm_host = f"localhost:{token_server.port}"
+    try:
+        for registry in _attacked(_bearer(f"http://{realm_host}/token")):
+            args = ["compat", "get-spec", "--image", f"{registry.host}/app:v1", "--plain-http",
+                    "--registry-username", "bob", "--registry-password-stdin"]
+            untrusted = nfd(*args, stdin=SECRET)
+            assert_one_line_error(untrusted, 3, "none were sent to it",
+                                  f"--registry-token-host {realm_host}")
+            trusted = nfd(*args, "--registry-token-host", realm_host, stdin=SECRET)
+            assert_one_line_error(trusted, 3, "refused the credentials")
+            assert seen[0] is None and seen[1] is not None
+            assert SECRET not in untrusted.stderr + trusted.stderr
+    finally:
+        token_server.stop()
