@@ -70,14 +70,16 @@ def _size(obj: dict[str, Any]) -> int:
     return len(json.dumps(obj).encode())  # what FakeRegistry.put_manifest stores
 
 
-def _publish(server: FakeRegistry, repo: str, mutate: Any) -> tuple[str, str]:
-    """An image, its artifact and the fallback index, each passed through ``mutate``."""
+def _publish(server: FakeRegistry, repo: str, mutate: Any,
+             spec: bytes = b"version: v1alpha1\ncompatibilities: [{rules: []}]\n",
+             ) -> tuple[str, str]:
+    """An image, its artifact (holding ``spec``) and the fallback index, each passed
+    through ``mutate``; written straight into the registry, as another tool would."""
     config = server.put_blob(repo, b"{}")
     image = mutate({"schemaVersion": 2, "mediaType": OCI_MANIFEST,
                     "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
                                "digest": config, "size": 2}, "layers": []})
     subject = server.put_manifest(repo, image, tag="v1")
-    spec = b"version: v1alpha1\ncompatibilities: [{rules: []}]\n"
     layer = server.put_blob(repo, spec)
     server.put_blob(repo, b"{}")
     artifact = {"schemaVersion": 2, "mediaType": OCI_MANIFEST, "artifactType": ARTIFACT_TYPE,
@@ -446,3 +448,34 @@ def test_registry_token_host_flag_trusts_the_named_realm() -> None:
             assert SECRET not in untrusted.stderr + trusted.stderr
     finally:
         token_server.stop()
+
+
+def test_get_spec_to_a_terminal_strips_controls_but_a_pipe_gets_the_bytes() -> None:
+    import os
+    import pty
+
+    registry = FakeRegistry(referrers_api=False)
+    try:
+        spec = b'version: v1alpha1\n# \x1b]0;pwned\x07\x1b[2J\ncompatibilities: [{rules: []}]\n'
+        image, _ = _publish(registry, "terminal", lambda doc: doc, spec)
+        args = [sys.executable, "-m", "nfd", "compat", "get-spec", "--image", image,
+                "--plain-http"]
+        piped = subprocess.run(args, capture_output=True, timeout=60, check=False)
+        assert piped.returncode == 0 and piped.stdout == spec
+        leader, follower = pty.openpty()
+        with subprocess.Popen(args, stdout=follower, stderr=subprocess.PIPE) as proc:
+            os.close(follower)
+            out = b""
+            while True:
+                try:
+                    chunk = os.read(leader, 65536)
+                except OSError:  # the terminal closed: the command is done
+                    break
+                if not chunk:
+                    break
+                out += chunk
+            assert proc.wait(timeout=60) == 0
+        os.close(leader)
+        assert b"]0;pwned[2J" in out and b"\x1b" not in out and b"\x07" not in out
+    finally:
+        registry.stop()
