@@ -6,6 +6,7 @@ import shutil
 import subprocess
 
 import pytest
+
 from tests._peers import ROOT, peers_bin
 
 

@@ -74,8 +74,17 @@ class _Dumper(yaml.SafeDumper):
         return True
 
 
+# Line breaks in YAML 1.1 but not in 1.2 (NEL, LS, PS): PyYAML would write them raw
+# inside quotes, where go-yaml folds them; in double quotes they become escapes.
+_OLD_LINE_BREAKS = frozenset("\x85\u2028\u2029")
+
+
 def _represent_str(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
-    style = "'" if resolves_to_non_string(data) else None
+    style: str | None = None
+    if _OLD_LINE_BREAKS.intersection(data):
+        style = '"'
+    elif resolves_to_non_string(data):
+        style = "'"
     return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
 
 
