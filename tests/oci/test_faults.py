@@ -10,7 +10,7 @@ from tests.oci._fake_registry import FakeRegistry, Handler
 from tests.oci._fake_registry import image_with_artifact as _with_artifact
 from tests.oci._specs import spec_text
 
-from nfd.compat._artifacts import fetch_compat_spec
+from nfd.compat import fetch_compat_spec
 from nfd.errors import AuthError, DigestMismatchError, RegistryError, TooLargeError
 from nfd.oci import Reference, RegistryClient, RegistryOptions
 

@@ -33,7 +33,7 @@ from tests.oci._fake_registry import (
 )
 
 from nfd.api import ARTIFACT_TYPE, SPEC_MEDIA_TYPE
-from nfd.compat._artifacts import fetch_compat_spec
+from nfd.compat import fetch_compat_spec
 from nfd.errors import AuthError, NfdError, RegistryError, TooLargeError, UsageError
 from nfd.oci import RegistryOptions, fallback_tag
 

@@ -32,10 +32,22 @@ def test_parse_forms() -> None:
     assert str(Platform.parse("linux/arm/v6")) == "linux/arm/v6"
 
 
-@pytest.mark.parametrize("text", ["/amd64", "linux/", "a/b/c/d"])
+@pytest.mark.parametrize("text", ["/amd64", "linux/", "a/b/c/d", "bogus", "bogus/amd64",
+                                  "linux/bogus", "linux/amd 64", "linux/amd64/v@", "x" * 51,
+                                  "linux/*"])
 def test_parse_rejects(text: str) -> None:
     with pytest.raises(UsageError, match="invalid platform"):
         Platform.parse(text)
+
+
+def test_one_word_is_an_os_else_an_architecture() -> None:
+    host = host_platform()
+    assert Platform.parse("arm64") == Platform(host.os, "arm64")
+    assert Platform.parse("aarch64") == Platform(host.os, "arm64")
+    assert Platform.parse("windows").os == "windows"
+    assert Platform.parse("linux/x86_64") == Platform("linux", "amd64")
+    with pytest.raises(UsageError, match="unknown operating system or architecture"):
+        Platform.parse("bogus")
 
 
 def test_select_by_os_arch_and_variant() -> None:

@@ -6,8 +6,12 @@ import pytest
 from tests.oci._fake_registry import FakeRegistry
 from tests.oci._specs import spec_text
 
-from nfd.compat._artifact_push import attach_compat_spec, remove_compat_specs
-from nfd.compat._artifacts import fetch_compat_spec, list_compat_artifacts
+from nfd.compat import (
+    attach_compat_spec,
+    fetch_compat_spec,
+    list_compat_artifacts,
+    remove_compat_specs,
+)
 from nfd.oci import (
     EMPTY_DIGEST,
     Reference,
@@ -68,7 +72,7 @@ def test_pagination_and_client_side_filter(server_filters: bool) -> None:
 def test_remove_through_api(fake_registry: FakeRegistry) -> None:
     image = _image(fake_registry)
     result = attach_compat_spec(image, spec_text("gone"), OPTS)
-    assert [r.digest for r in remove_compat_specs(image, OPTS)] == [result.artifact_digest]
+    assert [r.digest for r in remove_compat_specs(image, OPTS).removed] == [result.artifact_digest]
     assert list_compat_artifacts(image, OPTS) == []
 
 

@@ -33,6 +33,12 @@ EXIT_NO_ARTIFACT = 4
 EXIT_INTERNAL = 70  # EX_SOFTWARE: a bug of ours, never the user's input
 EXIT_INTERRUPTED = 130
 
+# Library arguments whose flag is not simply ``--`` + the name with dashes.
+_FLAG_FOR_ARGUMENT = {
+    "digest": "--artifact-digest",
+    "digests": "--digest",
+    "spec_path": "--spec",
+}
 
 class CommandParser(argparse.ArgumentParser):
     """argparse with one-line usage errors that suggest the flag that was meant."""
@@ -49,8 +55,10 @@ class CommandParser(argparse.ArgumentParser):
     def parse_known_args(self, args: Sequence[str] | None = None,  # type: ignore[override]
                          namespace: argparse.Namespace | None = None
                          ) -> tuple[argparse.Namespace, list[str]]:
-        # A mistyped flag is named before any "required" complaint it would cause.
-        unknown = [w for w in self._long_words(args or []) if not self._known(w)]
+        # A mistyped flag is named before any "required" complaint it would cause. With
+        # subcommands (``compat webhook serve``) each subparser checks its own flags.
+        unknown = [w for w in self._long_words(args or []) if not self._known(w)
+                   ] if self._subparsers is None else []
         if unknown:
             self.error("unrecognized arguments: " + " ".join(unknown))
         return super().parse_known_args(args, namespace)
@@ -82,6 +90,18 @@ class CommandParser(argparse.ArgumentParser):
         close = difflib.get_close_matches(flag, flags, n=1, cutoff=0.7)
         return f" (did you mean {close[0]}?)" if close else ""
 
+def flag_for(argument: str) -> str:
+    """The command-line flag of a library argument (``host_root`` -> ``--host-root``)."""
+    return _FLAG_FOR_ARGUMENT.get(argument) or "--" + argument.replace("_", "-")
+
+
+def message_of(exc: NfdError) -> str:
+    """The error's text with the arguments it names (`` `ca_file` ``) worded as flags."""
+    text = str(exc)
+    for name in exc.arguments:
+        text = text.replace(f"`{name}`", flag_for(name))
+    return text
+
 
 def exit_code_for(exc: NfdError) -> int:
     """The exit code an error maps to."""
@@ -103,7 +123,7 @@ def _one_line(text: str) -> str:
 
 def _message(exc: NfdError) -> str:
     """The error's one line, with the flag to use when a registry wanted credentials."""
-    text = _one_line(str(exc))
+    text = _one_line(message_of(exc))
     if isinstance(exc, AuthError) and exc.credentials_sent is False:
         text += (" (give --registry-username with --registry-password-stdin, "
                  "--registry-token-stdin, or log in with docker/podman login)")

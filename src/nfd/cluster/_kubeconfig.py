@@ -81,8 +81,9 @@ def _require_client() -> None:
         importlib.import_module("kubernetes")
     except ImportError:
         raise ClusterError("live cluster mode needs the 'kubernetes' package "
-                           "(pip install 'nfd-client[cluster]'), or use --nodefeatures "
-                           "with a 'kubectl get nodefeatures -A -o json' dump") from None
+                           "(pip install 'nfd-client[cluster]'), or use `nodefeatures` "
+                           "with a 'kubectl get nodefeatures -A -o json' dump",
+                           arguments=("nodefeatures",)) from None
 
 
 def run_exec_plugin(config: dict[str, Any], cwd: str | None, cluster: dict[str, Any] | None,
@@ -202,11 +203,13 @@ def _load_configuration(kubeconfig: str | None, context: str | None, in_cluster:
         try:
             if path is None:
                 if context:
-                    raise UsageError("--context needs a kubeconfig (none found)")
+                    raise UsageError("`context` needs a kubeconfig (none found)",
+                                     arguments=("context",))
                 if not os.environ.get("KUBERNETES_SERVICE_HOST") and not in_cluster:
-                    raise UsageError("no kubeconfig found (--kubeconfig, $KUBECONFIG, "
+                    raise UsageError("no kubeconfig found (`kubeconfig`, $KUBECONFIG, "
                                      "~/.kube/config) and not running in a cluster; or give "
-                                     "--nodefeatures FILE")
+                                     "`nodefeatures` FILE",
+                                     arguments=("kubeconfig", "nodefeatures"))
                 loader = kconfig.incluster_config.InClusterConfigLoader(
                     token_filename=os.path.join(service_account_dir, "token"),
                     cert_filename=os.path.join(service_account_dir, "ca.crt"),

@@ -11,11 +11,12 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Mapping
+from pathlib import Path
 
 import httpx
 
 from nfd._budget import BudgetScope, Clock
-from nfd.errors import DigestMismatchError, RegistryError, TooLargeError
+from nfd.errors import DigestMismatchError, RegistryError, TooLargeError, UsageError
 from nfd.oci._content import Descriptor, Manifest, digest_of, parse_manifest, verify_digest
 from nfd.oci._credentials import ANONYMOUS, Credential, find_credential
 from nfd.oci._http import HostSession, Reply, Request, SessionContext, Sleep, make_http_client
@@ -129,7 +130,11 @@ class RegistryClient:
         key = (registry, repository)
         if key not in self._credentials:
             env = os.environ if self._env is None else self._env
-            found = find_credential(registry, repository, env)
+            files = [Path(opts.auth_file)] if opts.auth_file else None
+            if files and not files[0].is_file():  # named on purpose: never go anonymous instead
+                raise UsageError(f"`auth_file` {opts.auth_file}: not a readable file",
+                                 arguments=("auth_file",))
+            found = find_credential(registry, repository, env, files=files)
             self._redactor.add(found.password, username=found.username)
             self._redactor.add(found.refresh_token)
             self._redactor.add(found.access_token)

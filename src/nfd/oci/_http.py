@@ -95,7 +95,8 @@ def make_http_client(options: RegistryOptions, scope: BudgetScope) -> httpx.Clie
             verify.load_verify_locations(cafile=options.ca_file)
         except (OSError, ssl.SSLError) as exc:
             reason = getattr(exc, "strerror", None) or str(exc)
-            raise UsageError(f"--ca-file {options.ca_file}: cannot load: {reason}") from None
+            raise UsageError(f"`ca_file` {options.ca_file}: cannot load: {reason}",
+                             arguments=("ca_file",)) from None
     return httpx.Client(
         transport=bounded_transport(scope, verify),
         timeout=httpx.Timeout(options.timeout),
@@ -184,7 +185,7 @@ class HostSession:
 
         Statuses outside ``request.ok`` raise; the body is read up to ``request.limit``.
         """
-        deadline = self._context.clock() + self._options.timeout
+        deadline = self._options.call_deadline(self._context.clock())
         attempt = 0
         while True:
             attempt += 1

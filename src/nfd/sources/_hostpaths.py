@@ -52,20 +52,24 @@ class HostPaths:
     def from_options(cls, host_root: str | None, host_prefix: str | None) -> HostPaths:
         """Validate ``--host-root`` / ``--host-prefix`` (at most one; the target must exist)."""
         if host_root is not None and host_prefix is not None:
-            raise UsageError("--host-root and --host-prefix cannot be used together")
+            raise UsageError("`host_root` and `host_prefix` cannot be used together",
+                             arguments=("host_root", "host_prefix"))
         if host_root is not None:
             if not host_root:
-                raise UsageError("--host-root: empty path")
+                raise UsageError("`host_root`: empty path", arguments=("host_root",))
             if not os.path.isdir(host_root):
-                raise UsageError(f"--host-root {host_root}: not a directory")
+                raise UsageError(f"`host_root` {host_root}: not a directory",
+                                 arguments=("host_root",))
             return cls(root=os.path.abspath(host_root))
         if host_prefix is not None:
             if not host_prefix.startswith("/"):
-                raise UsageError(f"--host-prefix {host_prefix!r}: must start with '/' "
-                                 "(NFD's container convention is /host-)")
+                raise UsageError(f"`host_prefix` {host_prefix!r}: must start with '/' "
+                                 "(NFD's container convention is /host-)",
+                                 arguments=("host_prefix",))
             if not os.path.isdir(host_prefix + "sys"):
-                raise UsageError(f"--host-prefix {host_prefix}: {host_prefix}sys is not a "
-                                 "directory (mount the host's /sys there)")
+                raise UsageError(f"`host_prefix` {host_prefix}: {host_prefix}sys is not a "
+                                 "directory (mount the host's /sys there)",
+                                 arguments=("host_prefix",))
             return cls(prefix=host_prefix)
         return cls()
 
