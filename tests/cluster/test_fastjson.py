@@ -117,6 +117,8 @@ def test_anything_read_differently_goes_to_the_general_reader(path: str, value: 
     b'{"f": {"elements": [{"attributes": {"a": "1", "a": "2"}}]}}}}}]}',
     b'{"kind": "List", "items": [], "metadata": ' + b'[' * 120 + b']' * 120 + b'}',
     b'{"kind" : "List", "items": []}',
+    b'{"kind": "List", "items": [], "metadata": {"a": 1, "a"\n: 2}}',
+    b'{"kind": "List", "items": [], "metadata": {"t": "10:00", "a": 1, "a" : 2}}',
     b'{"kind": "List", "items": [{"kind": "NodeFeature", "metadata": {"name": "\\ud800"}}]}',
     b'{"kind": "List", "items": [{"kind": "NodeFeature", "metadata": {"name": "\xff"}}]}',
     b'{"kind": "List", "items": []} trailing',
