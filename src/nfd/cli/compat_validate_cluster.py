@@ -54,14 +54,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _cluster(args: argparse.Namespace, only: Mapping[str, frozenset[str] | None]
              ) -> tuple[Any, dict[str, Any]]:
-    if args.nodefeatures is not None:
-        from nfd.cluster import load_cluster_dump
-        from nfd.errors import UsageError
-
-        if args.context:
-            raise UsageError("--context goes with a live cluster, not --nodefeatures")
-        return (load_cluster_dump(args.nodefeatures, args.nfd_namespace, only,
-                                  workers=_workers()), {"nodeFeatures": args.nodefeatures})
     from nfd.cli._registry_options import checked_seconds
     from nfd.cluster import KubeOptions, cluster_features_from_pages, iter_pages
 
@@ -71,6 +63,18 @@ def _cluster(args: argparse.Namespace, only: Mapping[str, frozenset[str] | None]
         page_size=args.page_size, timeout=timeout))
     features, server = cluster_features_from_pages(pages, args.nfd_namespace, only)
     return features, {"cluster": server}
+
+
+def _from_dump(args: argparse.Namespace, spec: Any, evaluator: Any
+               ) -> tuple[Any, dict[str, Any]]:
+    from nfd.cluster._fleet import validate_cluster_dump
+    from nfd.errors import UsageError
+
+    if args.context:
+        raise UsageError("--context goes with a live cluster, not --nodefeatures")
+    result = validate_cluster_dump(spec, args.nodefeatures, evaluator, args.nfd_namespace,
+                                   workers=_workers())
+    return result, {"nodeFeatures": args.nodefeatures}
 
 
 def _workers() -> int:
@@ -120,9 +124,12 @@ def run(args: argparse.Namespace) -> int:
     # Tags are checked, and the spec compiled, before the cluster is read.
     evaluator = SpecEvaluator(spec, parse_tags(args.tags))
     with _bulk():
-        cluster, origin = _cluster(args, evaluator.reads)
-        result = validate_cluster(spec, cluster, evaluator=evaluator, workers=_workers())
-        del cluster
+        if args.nodefeatures is not None:
+            result, origin = _from_dump(args, spec, evaluator)
+        else:
+            cluster, origin = _cluster(args, evaluator.reads)
+            result = validate_cluster(spec, cluster, evaluator=evaluator, workers=_workers())
+            del cluster
     if args.output == "table":
         sys.stdout.write(render_cluster_table(result, use_colour(sys.stdout)))
     elif args.output == "json":

@@ -57,15 +57,28 @@ def load_cluster_dump(path: str | Path, nfd_namespace: str = DEFAULT_NFD_NAMESPA
     Big JSON dumps take the fast path of :mod:`nfd.cluster._fastjson`; ``workers=2``
     decodes half of one in a forked process (for single-threaded callers such as the CLI).
     """
-    data = read_bounded(path, limit)
-    if STRICT_JSON_BYTES < len(data) <= limit and data[:64].lstrip()[:1] == b"{":
+    return cluster_dump_from_bytes(read_bounded(path, limit), str(path), nfd_namespace, only,
+                                   limit, workers)
+
+
+def is_big_json(data: bytes, limit: int = MAX_DUMP_BYTES) -> bool:
+    """Whether ``data`` may take the fast JSON path (past the strict reader's size)."""
+    return STRICT_JSON_BYTES < len(data) <= limit and data[:64].lstrip()[:1] == b"{"
+
+
+def cluster_dump_from_bytes(data: bytes, source: str,
+                            nfd_namespace: str = DEFAULT_NFD_NAMESPACE,
+                            only: Mapping[str, frozenset[str] | None] | None = None,
+                            limit: int = MAX_DUMP_BYTES, workers: int = 1) -> ClusterFeatures:
+    """:func:`load_cluster_dump` of a text already read (``source`` names it in errors)."""
+    if is_big_json(data, limit):
         from nfd.cluster._fastjson import fast_cluster_features
 
         fast = fast_cluster_features(data, nfd_namespace, only, workers)
         if fast is not None:
             return fast
-    docs = loads_all(data, source=str(path), limits=_limits(limit))
+    docs = loads_all(data, source=source, limits=_limits(limit))
     if len(docs) != 1:
         raise SpecError(f"expected one document (a NodeFeature list), found {len(docs)}",
-                        source=str(path))
-    return cluster_features_from_document(docs[0], str(path), nfd_namespace)
+                        source=source)
+    return cluster_features_from_document(docs[0], source, nfd_namespace)

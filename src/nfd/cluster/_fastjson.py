@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import msgspec
@@ -124,7 +125,7 @@ def _present(*values: Any) -> int:
     return sum(v is not UNSET for v in values)
 
 
-class _Reader:
+class Reader:
     """Converts decoded items to NodeFeature objects, counting the keys they held."""
 
     def __init__(self, only: Only) -> None:
@@ -229,12 +230,15 @@ class _Reader:
                            labels=dict(spec.labels or {}))
 
 
-def _decode_items(reader: _Reader, items: Iterable[msgspec.Raw], default_kind: bool
-                  ) -> tuple[list[NodeFeature], list[str]]:
+def decode_items(reader: Reader, items: Iterable[msgspec.Raw], default_kind: bool,
+                 start: int = 0, kept: list[int] | None = None
+                 ) -> tuple[list[NodeFeature], list[str]]:
+    """The used and the ignored objects of ``items``; ``kept`` gets the positions of the
+    used ones (the first item's is ``start``)."""
     decoder = msgspec.json.Decoder(_Item)
     used: list[NodeFeature] = []
     ignored: list[str] = []
-    for raw in items:
+    for position, raw in enumerate(items, start):
         item = decoder.decode(raw)
         if item.kind != "NodeFeature" and not (default_kind and item.kind is UNSET):
             raise _General  # the general reader words this error
@@ -244,30 +248,62 @@ def _decode_items(reader: _Reader, items: Iterable[msgspec.Raw], default_kind: b
                            "(NFD's master does not use it)")
             continue
         used.append(nf)
+        if kept is not None:
+            kept.append(position)
     return used, ignored
 
 
-def _decode_in_two(reader: _Reader, items: Sequence[msgspec.Raw], default_kind: bool
+def _decode_in_two(reader: Reader, items: Sequence[msgspec.Raw], default_kind: bool
                    ) -> tuple[list[NodeFeature], list[str]]:
-    """:func:`_decode_items` with the second half in a forked process, on the other core.
+    """:func:`decode_items` with the second half in a forked process, on the other core.
 
     The child sends back only what it kept (projected features are small) and its key
     count; whatever goes wrong there sends nothing, and the general reader takes over."""
     half = len(items) // 2
 
     def second() -> tuple[list[NodeFeature], list[str], int]:
-        child = _Reader(reader.only)
-        used, ignored = _decode_items(child, items[half:], default_kind)
+        child = Reader(reader.only)
+        used, ignored = decode_items(child, items[half:], default_kind)
         return used, ignored, child.keys
 
     with Forked(second) as child:
-        used, ignored = _decode_items(reader, items[:half], default_kind)
+        used, ignored = decode_items(reader, items[:half], default_kind)
         answer = child.result()
     if answer is None:
         raise _General
     more_used, more_ignored, keys = answer
     reader.keys += keys
     return used + more_used, ignored + more_ignored
+
+
+@dataclass(frozen=True)
+class ItemList:
+    """A JSON List split into its items, not yet decoded."""
+
+    items: list[msgspec.Raw]
+    default_kind: bool  # a NodeFeatureList: items may leave out their kind
+    keys: int  # the keys of the List itself
+    quoted_colons: int  # the text's '":', which all decoded keys must add up to
+
+
+DECODE_ERRORS = (msgspec.DecodeError, msgspec.ValidationError, _General)
+"""What the fast path raises where the general reader must read the document."""
+
+
+def open_list(data: bytes) -> ItemList | None:
+    """``data`` split into its items, or ``None`` to read it the general way."""
+    quoted_colons = data.count(b'":')
+    if _spaced_colon(data, quoted_colons):
+        return None  # the key count needs every key to end in '":'
+    try:
+        top: Any = msgspec.json.decode(data, type=_List)
+        if not isinstance(top.kind, str) or top.kind not in _LIST_KINDS:
+            return None
+        keys = _present(top.api_version, top.kind, top.items, top.metadata)
+        keys += _keys(top.api_version, 2) + _keys(top.metadata, 2)
+    except DECODE_ERRORS:
+        return None
+    return ItemList(top.items or [], top.kind == "NodeFeatureList", keys, quoted_colons)
 
 
 def fast_cluster_features(data: bytes, nfd_namespace: str = DEFAULT_NFD_NAMESPACE,
@@ -277,28 +313,24 @@ def fast_cluster_features(data: bytes, nfd_namespace: str = DEFAULT_NFD_NAMESPAC
     :class:`~nfd.match.SpecEvaluator` reads): verdicts and reports for that spec are
     unchanged. ``workers=2`` decodes half of a big List in a forked process (only where
     ``fork`` is safe: a single-threaded caller)."""
-    quoted_colons = data.count(b'":')
-    if _spaced_colon(data, quoted_colons):
-        return None  # the key count below needs every key to end in '":'
-    reader = _Reader(only)
-    try:
-        top: Any = msgspec.json.decode(data, type=_List)
-        if not isinstance(top.kind, str) or top.kind not in _LIST_KINDS:
-            return None
-        reader.keys += _present(top.api_version, top.kind, top.items, top.metadata)
-        reader.keys += _keys(top.api_version, 2) + _keys(top.metadata, 2)
-        items = top.items or []
-        split = can_fork(workers) and len(items) >= PARALLEL_ITEMS
-        decode = _decode_in_two if split else _decode_items
-        objects, ignored = decode(reader, items, top.kind == "NodeFeatureList")
-    except (msgspec.DecodeError, msgspec.ValidationError, _General):
+    listing = open_list(data)
+    if listing is None:
         return None
-    if quoted_colons != reader.keys:
+    reader = Reader(only)
+    reader.keys = listing.keys
+    items = listing.items
+    split = can_fork(workers) and len(items) >= PARALLEL_ITEMS
+    decode = _decode_in_two if split else decode_items
+    try:
+        objects, ignored = decode(reader, items, listing.default_kind)
+    except DECODE_ERRORS:
+        return None
+    if listing.quoted_colons != reader.keys:
         return None  # a duplicate key was dropped (or a value holds '":'): read it in full
-    return _merge(objects, nfd_namespace, ignored)
+    return merge_objects(objects, nfd_namespace, ignored)
 
 
-def _merge(objects: list[NodeFeature], nfd_namespace: str, ignored: list[str]
+def merge_objects(objects: list[NodeFeature], nfd_namespace: str, ignored: list[str]
            ) -> ClusterFeatures:
     """:func:`nfd.cluster.merge_cluster`, without copying the features of the many nodes
     that have one object (they were decoded for this result alone)."""
