@@ -18,7 +18,7 @@ from tests.cluster._synthetic import node_feature, synthetic_list
 
 from nfd.api import Features, load_spec, parse_spec
 from nfd.cluster import load_cluster_dump, validate_cluster
-from nfd.cluster._fastjson import PARALLEL_ITEMS, open_list
+from nfd.cluster._fastjson import PARALLEL_ITEMS, Colons, open_list
 from nfd.cluster._fleet import validate_cluster_dump, validate_listing_in_two
 from nfd.cluster._fork import can_fork
 from nfd.errors import EvaluationError
@@ -61,9 +61,10 @@ def _serial(spec: Any, path: Path) -> Any:
 
 
 def _two(spec: Any, doc: Any) -> Any:
-    listing = open_list(json.dumps(doc).encode())
+    data = json.dumps(doc).encode()
+    listing = open_list(data, count=False)
     assert listing is not None
-    return validate_listing_in_two(listing, SpecEvaluator(spec), NS)
+    return validate_listing_in_two(data, listing, SpecEvaluator(spec), NS)
 
 
 def check_same_as_serial(tmp: str) -> None:
@@ -94,9 +95,11 @@ def check_refusals_take_the_serial_path(tmp: str) -> None:
         assert _two(spec, bad) is None
     text = json.dumps(doc)
     late = text.rindex('"vendor_id": ')  # a duplicate key in the child's half
-    listing = open_list((text[:late] + '"vendor_id": "x", ' + text[late:]).encode())
-    assert listing is not None
-    assert validate_listing_in_two(listing, SpecEvaluator(spec), NS) is None
+    for duplicate in ('"vendor_id": "x", ', '"vendor_id" : "x", '):
+        data = (text[:late] + duplicate + text[late:]).encode()
+        listing = open_list(data, count=False)
+        assert listing is not None
+        assert validate_listing_in_two(data, listing, SpecEvaluator(spec), NS) is None
 
 
 def check_engine_errors_name_the_first_node(tmp: str) -> None:
@@ -114,3 +117,11 @@ def check_engine_errors_name_the_first_node(tmp: str) -> None:
     assert _two(bad, doc) is None
     with pytest.raises(EvaluationError, match=f"on node '{late}'"):
         validate_cluster_dump(bad, str(path), SpecEvaluator(bad), NS, workers=2)
+
+
+def test_colons_counted_in_two_parts_add_up_wherever_the_cut() -> None:
+    text = b'{"a": {"b":1, "c" :"x:y"}, "d":[":", "\\":"]}'
+    whole = Colons.count(text)
+    assert whole == Colons(5, 7)
+    for cut in range(1, len(text)):
+        assert Colons.count(text, 0, cut) + Colons.count(text, cut) == whole, cut

@@ -114,11 +114,29 @@ def _keys(value: Any, depth: int) -> int:
     return keys
 
 
-def _spaced_colon(data: bytes, quoted_colons: int) -> bool:
-    """Whether some ``"`` is followed by blanks and a ``:``. When every ``:`` follows a
-    ``"`` none can follow a blank, and counting (memchr-fast) spares the regex's
-    slow scan of a text full of blanks."""
-    return data.count(b":") != quoted_colons and _SPACED_COLON.search(data) is not None
+@dataclass(frozen=True)
+class Colons:
+    """The ``":`` and the ``:`` of (a part of) a text. Every key of a JSON text ends in
+    ``":`` unless blanks come before its colon: when the decoded keys add up to the
+    first, and no blank-then-colon exists, no key was dropped as a duplicate."""
+
+    quoted: int
+    all: int
+
+    @staticmethod
+    def count(data: bytes, start: int = 0, stop: int | None = None) -> Colons:
+        """Those of ``data[start:stop]``, plus the ``":`` that ``start`` cuts in two."""
+        cut = start > 0 and data[start - 1:start + 1] == b'":'
+        return Colons(data.count(b'":', start, stop) + cut, data.count(b":", start, stop))
+
+    def __add__(self, other: Colons) -> Colons:
+        return Colons(self.quoted + other.quoted, self.all + other.all)
+
+    def spaced(self, data: bytes) -> bool:
+        """Whether some ``"`` of ``data`` (the whole text counted) is followed by blanks
+        and a ``:``. When every ``:`` follows a ``"`` none can follow a blank, and the
+        counts (memchr-fast) spare the regex's slow scan of a text full of blanks."""
+        return self.all != self.quoted and _SPACED_COLON.search(data) is not None
 
 
 def _present(*values: Any) -> int:
@@ -283,17 +301,18 @@ class ItemList:
     items: list[msgspec.Raw]
     default_kind: bool  # a NodeFeatureList: items may leave out their kind
     keys: int  # the keys of the List itself
-    quoted_colons: int  # the text's '":', which all decoded keys must add up to
+    colons: Colons | None  # the text's (None: not counted yet)
 
 
 DECODE_ERRORS = (msgspec.DecodeError, msgspec.ValidationError, _General)
 """What the fast path raises where the general reader must read the document."""
 
 
-def open_list(data: bytes) -> ItemList | None:
-    """``data`` split into its items, or ``None`` to read it the general way."""
-    quoted_colons = data.count(b'":')
-    if _spaced_colon(data, quoted_colons):
+def open_list(data: bytes, count: bool = True) -> ItemList | None:
+    """``data`` split into its items, or ``None`` to read it the general way. Without
+    ``count`` the caller counts the :class:`Colons` (and checks them) itself."""
+    colons = Colons.count(data) if count else None
+    if colons is not None and colons.spaced(data):
         return None  # the key count needs every key to end in '":'
     try:
         top: Any = msgspec.json.decode(data, type=_List)
@@ -303,7 +322,7 @@ def open_list(data: bytes) -> ItemList | None:
         keys += _keys(top.api_version, 2) + _keys(top.metadata, 2)
     except DECODE_ERRORS:
         return None
-    return ItemList(top.items or [], top.kind == "NodeFeatureList", keys, quoted_colons)
+    return ItemList(top.items or [], top.kind == "NodeFeatureList", keys, colons)
 
 
 def fast_cluster_features(data: bytes, nfd_namespace: str = DEFAULT_NFD_NAMESPACE,
@@ -314,7 +333,7 @@ def fast_cluster_features(data: bytes, nfd_namespace: str = DEFAULT_NFD_NAMESPAC
     unchanged. ``workers=2`` decodes half of a big List in a forked process (only where
     ``fork`` is safe: a single-threaded caller)."""
     listing = open_list(data)
-    if listing is None:
+    if listing is None or listing.colons is None:
         return None
     reader = Reader(only)
     reader.keys = listing.keys
@@ -325,7 +344,7 @@ def fast_cluster_features(data: bytes, nfd_namespace: str = DEFAULT_NFD_NAMESPAC
         objects, ignored = decode(reader, items, listing.default_kind)
     except DECODE_ERRORS:
         return None
-    if listing.quoted_colons != reader.keys:
+    if listing.colons.quoted != reader.keys:
         return None  # a duplicate key was dropped (or a value holds '":'): read it in full
     return merge_objects(objects, nfd_namespace, ignored)
 

@@ -25,6 +25,7 @@ from nfd.cluster._evaluate import ClusterResult, NodeVerdict, SetInfo, validate_
 from nfd.cluster._fastjson import (
     DECODE_ERRORS,
     PARALLEL_ITEMS,
+    Colons,
     ItemList,
     Reader,
     decode_items,
@@ -46,18 +47,21 @@ class _Half:
     positions: dict[str, list[int]] = field(default_factory=dict)
     ignored: list[str] = field(default_factory=list)
     keys: int = 0
+    colons: Colons = field(default_factory=lambda: Colons(0, 0))
 
 
-def _evaluate_half(listing: ItemList, start: int, stop: int, evaluator: SpecEvaluator,
-                   nfd_namespace: str) -> tuple[_Half, list[NodeFeature]]:
+def _evaluate_half(data: bytes, span: tuple[int, int | None], listing: ItemList, start: int,
+                   stop: int, evaluator: SpecEvaluator, nfd_namespace: str
+                   ) -> tuple[_Half, list[NodeFeature]]:
     """Decode items ``start:stop`` and evaluate every node they hold (raises on anything
-    the serial path must do instead)."""
+    the serial path must do instead); count the colons of ``data`` in ``span``."""
+    colons = Colons.count(data, *span)
     reader = Reader(evaluator.reads)
     kept: list[int] = []
     used, ignored = decode_items(reader, listing.items[start:stop], listing.default_kind,
                                  start, kept)
     cluster = merge_objects(used, nfd_namespace, ignored)
-    half = _Half(objects=cluster.objects, ignored=ignored, keys=reader.keys)
+    half = _Half(objects=cluster.objects, ignored=ignored, keys=reader.keys, colons=colons)
     for nf, position in zip(used, kept, strict=True):
         half.positions.setdefault(nf.node_name, []).append(position)
     # Like nodes get equal verdicts: each distinct one is pickled once.
@@ -84,23 +88,30 @@ def _shared(listing: ItemList, evaluator: SpecEvaluator, nfd_namespace: str,
                  objects=cluster.objects)
 
 
-def validate_listing_in_two(listing: ItemList, evaluator: SpecEvaluator,
+def validate_listing_in_two(data: bytes, listing: ItemList, evaluator: SpecEvaluator,
                             nfd_namespace: str) -> ClusterResult | None:
-    """The result of :func:`validate_cluster` on the List, or ``None`` to take the serial
-    path. Forks: call only where :func:`~nfd.cluster._fork.can_fork` allows."""
+    """The result of :func:`validate_cluster` on the List ``listing`` of ``data``, or
+    ``None`` to take the serial path. Forks: call only where
+    :func:`~nfd.cluster._fork.can_fork` allows."""
     middle = len(listing.items) // 2
+    cut = len(data) // 2
 
     def second() -> _Half:
-        return _evaluate_half(listing, middle, len(listing.items), evaluator, nfd_namespace)[0]
+        return _evaluate_half(data, (cut, None), listing, middle, len(listing.items),
+                              evaluator, nfd_namespace)[0]
 
     with Forked(second) as child:
         try:
-            mine, used = _evaluate_half(listing, 0, middle, evaluator, nfd_namespace)
+            mine, used = _evaluate_half(data, (0, cut), listing, 0, middle, evaluator,
+                                        nfd_namespace)
         except (*DECODE_ERRORS, EvaluationError):
             return None
         theirs = child.result()
-    if theirs is None or listing.quoted_colons != listing.keys + mine.keys + theirs.keys:
-        return None  # a duplicate key was dropped, or the child could not do its half
+    if theirs is None:
+        return None  # the child could not do its half
+    colons = mine.colons + theirs.colons
+    if colons.quoted != listing.keys + mine.keys + theirs.keys or colons.spaced(data):
+        return None  # a duplicate key was dropped
     both = sorted(mine.verdicts.keys() & theirs.verdicts.keys())
     try:
         shared = _shared(listing, evaluator, nfd_namespace, both, used, theirs)
@@ -122,9 +133,9 @@ def validate_cluster_dump(spec: CompatSpec, path: str, evaluator: SpecEvaluator,
     where ``workers=2`` allows forking (a single-threaded caller, such as the CLI)."""
     data = read_bounded(path, MAX_DUMP_BYTES)
     if is_big_json(data) and can_fork(workers):
-        listing = open_list(data)
+        listing = open_list(data, count=False)
         if listing is not None and len(listing.items) >= PARALLEL_ITEMS:
-            result = validate_listing_in_two(listing, evaluator, nfd_namespace)
+            result = validate_listing_in_two(data, listing, evaluator, nfd_namespace)
             if result is not None:
                 return result
     cluster = cluster_dump_from_bytes(data, path, nfd_namespace, evaluator.reads,
