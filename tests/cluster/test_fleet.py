@@ -125,3 +125,16 @@ def test_colons_counted_in_two_parts_add_up_wherever_the_cut() -> None:
     assert whole == Colons(5, 7)
     for cut in range(1, len(text)):
         assert Colons.count(text, 0, cut) + Colons.count(text, cut) == whole, cut
+
+
+@pytest.mark.parametrize("text", ["plain", "a<b", "x&y", "line\u2028sep", "para\u2029", "é\u00a0"])
+def test_report_bytes_are_the_go_encoders(text: str, capsys: pytest.CaptureFixture[str]
+                                          ) -> None:
+    from nfd.cli._output import write_document
+    from nfd.cli.compat_validate_cluster import _write_json
+
+    doc = {"compatible": True, "nodes": [{"name": text, "reasons": [text, 1, False]}], "x": {}}
+    write_document(doc, "json")
+    expected = capsys.readouterr().out
+    _write_json(doc)
+    assert capsys.readouterr().out == expected
