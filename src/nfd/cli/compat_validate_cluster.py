@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import gc
 import os
-import re
 import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -20,8 +19,9 @@ from typing import Any
 from nfd.cli._base import EXIT_NOT_COMPATIBLE, EXIT_OK
 from nfd.cli._output import OUTPUT_FORMATS, use_colour, write_document
 
-# What Go's encoding/json escapes beyond the json module (see nfd._go.json).
-_GO_ESCAPED = re.compile(b"[<>&]|\xe2\x80[\xa8\xa9]")  # U+2028 and U+2029 in UTF-8
+# What Go's encoding/json escapes beyond the json module (see nfd._go.json), each
+# searched for on its own (a memchr; a regex class scans many times slower).
+_GO_ESCAPED = (b"<", b">", b"&", "\u2028".encode(), "\u2029".encode())
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -110,7 +110,7 @@ def _write_json(doc: dict[str, Any]) -> None:
         text = orjson.dumps(doc, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
     except (ImportError, TypeError):
         text = b""
-    if not text or _GO_ESCAPED.search(text):
+    if not text or any(escaped in text for escaped in _GO_ESCAPED):
         write_document(doc, "json")
         return
     out = getattr(sys.stdout, "buffer", None)
