@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import io
 import json
 import os
 import subprocess
+import tarfile
 from pathlib import Path
 
 import pytest
@@ -169,3 +171,27 @@ def test_the_jobs_pod_runs_in_the_image(buildah: Buildah, built_image: BuiltImag
     users = {user for user, scope in registry.token_server.issued[issued:]
              if "team/app" in scope}
     assert USER in users
+
+
+def test_layer_holds_only_the_image(built_image: BuiltImage) -> None:
+    """One layer, owned by root, no file of the building machine, every module compiled."""
+    with tarfile.open(built_image.archive) as archive:
+        index = json.load(archive.extractfile("index.json"))
+        digest = index["manifests"][0]["digest"].split(":")[1]
+        manifest = json.load(archive.extractfile(f"blobs/sha256/{digest}"))
+        [layer] = manifest["layers"]
+        blob = archive.extractfile(f"blobs/sha256/{layer['digest'].split(':')[1]}")
+        assert blob is not None
+        with tarfile.open(fileobj=io.BytesIO(blob.read()), mode="r:gz") as rootfs:
+            members = rootfs.getmembers()
+    names = {m.name for m in members}
+    assert not names & {"etc/hostname", "etc/resolv.conf"}
+    assert not [m.name for m in members if m.name.startswith("dev/")]
+    assert {(m.uid, m.gid) for m in members} == {(0, 0)}
+    assert "usr/bin/nfd" in names and "etc/passwd" in names
+    site = "usr/lib/python3/dist-packages/"
+    sources = [n for n in names if n.startswith(site + "nfd/") and n.endswith(".py")]
+    assert sources
+    for source in sources:
+        folder, _, module = source.rpartition("/")
+        assert f"{folder}/__pycache__/{module[:-3]}.cpython-311.pyc" in names, source
