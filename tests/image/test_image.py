@@ -195,3 +195,15 @@ def test_layer_holds_only_the_image(built_image: BuiltImage) -> None:
     for source in sources:
         folder, _, module = source.rpartition("/")
         assert f"{folder}/__pycache__/{module[:-3]}.cpython-311.pyc" in names, source
+
+
+def test_dpkg_status_lists_the_locked_packages(buildah: Buildah) -> None:
+    """Image scanners read dpkg's status database: it names every package the image holds."""
+    status = (buildah.mountpoint / "var/lib/dpkg/status").read_text()
+    installed = {}
+    for stanza in status.strip().split("\n\n"):
+        fields = dict(line.split(": ", 1) for line in stanza.splitlines() if ": " in line)
+        assert fields["Status"] == "install ok installed"
+        installed[fields["Package"]] = fields["Version"]
+    lock = (Path(__file__).resolve().parents[2] / "image" / "debian-packages.lock").read_text()
+    assert installed == dict(line.split("=", 1) for line in lock.split())
