@@ -87,5 +87,5 @@ def test_bad_input(args: list[str], needle: str, capsys: pytest.CaptureFixture[s
 
 
 def test_library_refuses_bad_ttl() -> None:
-    with pytest.raises(UsageError, match="--ttl-seconds"):
+    with pytest.raises(UsageError, match="`ttl_seconds`"):
         build_job(JobOptions(image="app", ttl_seconds=-5))

@@ -102,6 +102,9 @@ def run(args: argparse.Namespace) -> int:
     if args.tags:
         extra += ["--tags", args.tags]
     if args.platform:
+        from nfd.oci import Platform
+
+        Platform.parse(args.platform)  # a bad one fails here, not later in the pod
         extra += ["--platform", args.platform]
     extra += args.validate_args
     options = JobOptions(

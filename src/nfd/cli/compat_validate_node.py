@@ -14,8 +14,6 @@ from nfd.cli._base import EXIT_NOT_COMPATIBLE, EXIT_OK
 from nfd.cli._output import OUTPUT_FORMATS, terminal_width, use_colour, write_document
 from nfd.errors import UsageError
 
-MAX_FEATURES_BYTES = 256 << 20
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from nfd.cli._spec_args import add_spec_arguments
@@ -38,12 +36,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _load_features(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
     if args.features is not None:
-        from nfd.api import LoadLimits, load_features_document, load_file
+        from nfd.api import load_features
 
-        # A features file may be a whole cluster's NodeFeature list: larger than a spec.
-        doc = load_file(args.features, limits=LoadLimits(max_bytes=MAX_FEATURES_BYTES))
-        return load_features_document(doc, node=args.node, source=args.features), {
-            "features": args.features}
+        return load_features(args.features, node=args.node), {"features": args.features}
     if args.node:
         raise UsageError("--node goes with --features")
     from nfd.sources import HostPaths, discover

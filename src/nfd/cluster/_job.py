@@ -143,25 +143,27 @@ def _refusal(arg: str) -> str | None:
 
 
 def _check(options: JobOptions) -> None:
-    for flag, value in (("--backoff-limit", options.backoff_limit),
-                        ("--ttl-seconds", options.ttl_seconds)):
+    for name, value in (("backoff_limit", options.backoff_limit),
+                        ("ttl_seconds", options.ttl_seconds)):
         if value < 0:
-            raise UsageError(f"{flag} must be 0 or more, not {value}")
+            raise UsageError(f"`{name}` must be 0 or more, not {value}", arguments=(name,))
     if options.deadline_seconds <= 0:
-        raise UsageError(f"--deadline-seconds must be more than 0, not {options.deadline_seconds}")
+        raise UsageError(f"`deadline_seconds` must be more than 0, not "
+                         f"{options.deadline_seconds}", arguments=("deadline_seconds",))
     if options.pin not in ("nodeName", "nodeSelector"):
-        raise UsageError(f"--pin must be nodeName or nodeSelector, not {options.pin!r}")
+        raise UsageError(f"`pin` must be nodeName or nodeSelector, not {options.pin!r}",
+                         arguments=("pin",))
     if options.node is not None:
         check_node_name(options.node, options.pin)
     if not options.client_image.strip():
-        raise UsageError("--client-image must not be empty")
+        raise UsageError("`client_image` must not be empty", arguments=("client_image",))
     for secret in (*options.image_pull_secrets, options.registry_auth_secret):
         if secret is not None and not is_subdomain(secret):
             raise UsageError(f"secret name {secret!r}: not a Kubernetes object name (RFC 1123)")
     unknown = options.skip_mounts - set(HOST_PATH_TYPES)
     if unknown:
-        raise UsageError(f"--skip-mount {sorted(unknown)[0]!r}: not one of "
-                         f"{', '.join(HOST_PATH_TYPES)}")
+        raise UsageError(f"`skip_mount` {sorted(unknown)[0]!r}: not one of "
+                         f"{', '.join(HOST_PATH_TYPES)}", arguments=("skip_mount",))
     for arg in options.extra_args:
         reason = _refusal(arg)
         if reason:
@@ -171,10 +173,11 @@ def _check(options: JobOptions) -> None:
 def check_node_name(node: str, pin: str = "nodeName") -> None:
     """A node name is a DNS-1123 subdomain; a nodeSelector also needs it as a label value."""
     if not is_subdomain(node):
-        raise UsageError(f"--node {node!r}: not a node name (RFC 1123: lowercase letters, "
-                         "digits, '-' and '.', at most 253 characters)")
+        raise UsageError(f"`node` {node!r}: not a node name (RFC 1123: lowercase letters, "
+                         "digits, '-' and '.', at most 253 characters)", arguments=("node",))
     if pin == "nodeSelector" and not is_label_name(node):
-        raise UsageError(f"--node {node!r}: cannot be a {HOSTNAME_LABEL} label value")
+        raise UsageError(f"`node` {node!r}: cannot be a {HOSTNAME_LABEL} label value",
+                         arguments=("node",))
 
 
 def job_name(options: JobOptions) -> str:

@@ -56,14 +56,14 @@ def _working_copy(features: Features) -> Features:
 def validate_features(
     spec: CompatSpec,
     features: Features,
-    tags: Iterable[str] = (),
+    tags: Iterable[str] | None = None,
     regexes: RegexCache | None = None,
 ) -> ValidationResult:
     """Evaluate ``spec`` on ``features``; ``tags`` (if any) select the sets by tag.
 
     Raises :class:`EvaluationError`, located in the spec, where NFD's engine errors.
     """
-    wanted = list(tags)
+    wanted = list(tags or ())
     work = _working_copy(features)
     regexes = regexes or RegexCache()
     statuses: list[CompatibilityStatus] = []
