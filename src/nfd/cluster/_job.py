@@ -81,8 +81,8 @@ class Toleration:
         """``KEY[=VALUE]:EFFECT``, as ``kubectl taint`` writes a taint."""
         head, sep, effect = text.rpartition(":")
         if not sep or effect not in TAINT_EFFECTS:
-            raise UsageError(f"--toleration {text!r}: expected KEY[=VALUE]:EFFECT with EFFECT "
-                             f"one of {', '.join(TAINT_EFFECTS)}")
+            raise UsageError(f"`toleration` {text!r}: expected KEY[=VALUE]:EFFECT with EFFECT "
+                             f"one of {', '.join(TAINT_EFFECTS)}", arguments=("toleration",))
         key, eq, value = head.partition("=")
         toleration = cls(key=key, effect=effect, value=value if eq else None)
         toleration.check(text)
@@ -91,9 +91,11 @@ class Toleration:
     def check(self, text: str) -> None:
         prefix, slash, name = self.key.rpartition("/")
         if not is_label_name(name) or (slash and not is_subdomain(prefix)):
-            raise UsageError(f"--toleration {text!r}: {self.key!r} is not a taint key")
+            raise UsageError(f"`toleration` {text!r}: {self.key!r} is not a taint key",
+                             arguments=("toleration",))
         if self.value and not is_label_name(self.value):
-            raise UsageError(f"--toleration {text!r}: {self.value!r} is not a taint value")
+            raise UsageError(f"`toleration` {text!r}: {self.value!r} is not a taint value",
+                             arguments=("toleration",))
 
     def to_obj(self) -> dict[str, str]:
         if self.value is None:
@@ -121,16 +123,18 @@ class JobOptions:
     skip_mounts: frozenset[str] = frozenset()
 
 
-# Flags the pod cannot honour, or that the Job sets itself.
+# validate-node's flags the pod cannot honour, or that the Job sets itself (a reason naming
+# `registry_auth_secret` is worded as that argument's flag by the CLI).
 REFUSED_ARGS = {
-    "--registry-password-stdin": "the pod has no stdin (use --registry-auth-secret)",
-    "--registry-token-stdin": "the pod has no stdin (use --registry-auth-secret)",
+    "--registry-password-stdin": "the pod has no stdin (use `registry_auth_secret`)",
+    "--registry-token-stdin": "the pod has no stdin (use `registry_auth_secret`)",
     "--image": "the Job sets it",
     "--host-prefix": "the Job sets it",
     "--output-json": "the Job sets it: the pod's log is validate-node's JSON",
     "--output": "the pod's log is validate-node's JSON (--output-json)",
     "-o": "the pod's log is validate-node's JSON (--output-json)",
-    "--registry-username": "the pod has no stdin for the password (use --registry-auth-secret)",
+    "--registry-username": "the pod has no stdin for the password (use "
+                           "`registry_auth_secret`)",
     "--node": "it picks a node of a features file; the pod validates its own node",
 }
 
@@ -142,11 +146,17 @@ def _refusal(arg: str) -> str | None:
     return REFUSED_ARGS.get(name)
 
 
+def _named_in(text: str) -> tuple[str, ...]:
+    return ("registry_auth_secret",) if "`registry_auth_secret`" in text else ()
+
+
 def _check(options: JobOptions) -> None:
-    for name, value in (("backoff_limit", options.backoff_limit),
-                        ("ttl_seconds", options.ttl_seconds)):
-        if value < 0:
-            raise UsageError(f"`{name}` must be 0 or more, not {value}", arguments=(name,))
+    if options.backoff_limit < 0:
+        raise UsageError(f"`backoff_limit` must be 0 or more, not {options.backoff_limit}",
+                         arguments=("backoff_limit",))
+    if options.ttl_seconds < 0:
+        raise UsageError(f"`ttl_seconds` must be 0 or more, not {options.ttl_seconds}",
+                         arguments=("ttl_seconds",))
     if options.deadline_seconds <= 0:
         raise UsageError(f"`deadline_seconds` must be more than 0, not "
                          f"{options.deadline_seconds}", arguments=("deadline_seconds",))
@@ -157,9 +167,14 @@ def _check(options: JobOptions) -> None:
         check_node_name(options.node, options.pin)
     if not options.client_image.strip():
         raise UsageError("`client_image` must not be empty", arguments=("client_image",))
-    for secret in (*options.image_pull_secrets, options.registry_auth_secret):
-        if secret is not None and not is_subdomain(secret):
-            raise UsageError(f"secret name {secret!r}: not a Kubernetes object name (RFC 1123)")
+    for secret in options.image_pull_secrets:
+        if not is_subdomain(secret):
+            raise UsageError(f"`image_pull_secret` {secret!r}: not a Kubernetes object name "
+                             "(RFC 1123)", arguments=("image_pull_secret",))
+    auth = options.registry_auth_secret
+    if auth is not None and not is_subdomain(auth):
+        raise UsageError(f"`registry_auth_secret` {auth!r}: not a Kubernetes object name "
+                         "(RFC 1123)", arguments=("registry_auth_secret",))
     unknown = options.skip_mounts - set(HOST_PATH_TYPES)
     if unknown:
         raise UsageError(f"`skip_mount` {sorted(unknown)[0]!r}: not one of "
@@ -167,7 +182,8 @@ def _check(options: JobOptions) -> None:
     for arg in options.extra_args:
         reason = _refusal(arg)
         if reason:
-            raise UsageError(f"validate-node argument {arg!r} is refused: {reason}")
+            raise UsageError(f"validate-node argument {arg!r} is refused: {reason}",
+                             arguments=_named_in(reason))
 
 
 def check_node_name(node: str, pin: str = "nodeName") -> None:
@@ -290,15 +306,17 @@ def build_job(options: JobOptions) -> dict[str, Any]:
 def build_jobs(options: JobOptions, nodes: Sequence[str]) -> dict[str, Any]:
     """One Job per node, in a ``v1`` List (``kubectl apply -f`` takes it as is)."""
     if not nodes:
-        raise UsageError("--nodes: no node names")
+        raise UsageError("`nodes`: no node names", arguments=("nodes",))
     if len(nodes) > MAX_NODES:
-        raise UsageError(f"--nodes: {len(nodes)} nodes, more than {MAX_NODES}")
+        raise UsageError(f"`nodes`: {len(nodes)} nodes, more than {MAX_NODES}",
+                         arguments=("nodes",))
     if options.name and len(nodes) > 1:
-        raise UsageError("--job-name names one Job; leave it out with several nodes")
+        raise UsageError("`job_name` names one Job; leave it out with several nodes",
+                         arguments=("job_name",))
     seen: set[str] = set()
     for node in nodes:
         if node in seen:
-            raise UsageError(f"--nodes: {node!r} is listed twice")
+            raise UsageError(f"`nodes`: {node!r} is listed twice", arguments=("nodes",))
         seen.add(node)
     items = [build_job(replace(options, node=node)) for node in nodes]
     return {"apiVersion": "v1", "kind": "List", "metadata": {}, "items": items}
