@@ -55,6 +55,10 @@ COMMANDS: dict[str, dict[str, CommandInfo]] = {
         "job": CommandInfo(
             "nfd.cli.compat_job", "emit Jobs that run validate-node on chosen nodes"
         ),
+        "webhook": CommandInfo(
+            "nfd.cli.compat_webhook",
+            "admission webhook: 'serve' it, or print its 'manifests'",
+        ),
     },
     "export": {
         "features": CommandInfo(

@@ -55,8 +55,10 @@ class CommandParser(argparse.ArgumentParser):
     def parse_known_args(self, args: Sequence[str] | None = None,  # type: ignore[override]
                          namespace: argparse.Namespace | None = None
                          ) -> tuple[argparse.Namespace, list[str]]:
-        # A mistyped flag is named before any "required" complaint it would cause.
-        unknown = [w for w in self._long_words(args or []) if not self._known(w)]
+        # A mistyped flag is named before any "required" complaint it would cause. With
+        # subcommands (``compat webhook serve``) each subparser checks its own flags.
+        unknown = [w for w in self._long_words(args or []) if not self._known(w)
+                   ] if self._subparsers is None else []
         if unknown:
             self.error("unrecognized arguments: " + " ".join(unknown))
         return super().parse_known_args(args, namespace)

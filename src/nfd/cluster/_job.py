@@ -311,7 +311,7 @@ def build_jobs(options: JobOptions, nodes: Sequence[str]) -> dict[str, Any]:
         raise UsageError(f"`nodes`: {len(nodes)} nodes, more than {MAX_NODES}",
                          arguments=("nodes",))
     if options.name and len(nodes) > 1:
-        raise UsageError("`job_name` names one Job; leave it out with several nodes",
+        raise UsageError("`job_name` names one Job: leave it out with several nodes",
                          arguments=("job_name",))
     seen: set[str] = set()
     for node in nodes:
