@@ -30,6 +30,11 @@ for dir in test idlelib tkinter turtledemo ensurepip lib2to3 pydoc_data distutil
   rm -rf "$root/usr/lib/python3.11/$dir"
 done
 
+# Of the dependencies: their own test suites, and the kubernetes client's asyncio copy of
+# itself (kubernetes/aio, half of its size; the cluster code uses the synchronous client).
+site="$root/usr/lib/python3/dist-packages"
+rm -rf "$site/kubernetes/aio" "$site/websocket/tests" "$site/certifi/tests"
+
 # Byte-code compiled ahead, by the image's own interpreter: the root file system is read-only
 # at run time. Hash-based .pyc files hold the source's hash, not its mtime: reproducible.
 chroot "$root" /usr/bin/python3.11 -I -m compileall -q --invalidation-mode unchecked-hash \

@@ -207,3 +207,15 @@ def test_dpkg_status_lists_the_locked_packages(buildah: Buildah) -> None:
         installed[fields["Package"]] = fields["Version"]
     lock = (Path(__file__).resolve().parents[2] / "image" / "debian-packages.lock").read_text()
     assert installed == dict(line.split("=", 1) for line in lock.split())
+
+
+def test_cluster_and_webhook_code_loads_inside(buildah: Buildah) -> None:
+    """The webhook (``nfd compat webhook serve``) and the live cluster mode run this image too:
+    what they import is there, although the image drops the kubernetes client's asyncio copy."""
+    modules = ("aiohttp", "kubernetes.client", "kubernetes.config", "kubernetes.watch",
+               "msgspec", "orjson", "nfd.webhook._server", "nfd.cluster._kubeconfig",
+               "nfd.cluster._fastjson")
+    proc = buildah.run("python3", "-I", "-c", f"import {', '.join(modules)}")
+    assert proc.returncode == 0, proc.stderr
+    served = buildah.run("nfd", "compat", "webhook", "serve", "--help")
+    assert served.returncode == 0, served.stderr
