@@ -377,3 +377,36 @@ def test_unparsable_image_is_skipped_with_a_warning(start_webhook: StartWebhook,
     response = server.review(review_for(pod(["UPPER/Case:!bad"])))["response"]
     assert response["allowed"] is True
     assert any("invalid image reference" in w for w in response["warnings"])
+
+
+def test_digest_pinned_image_and_a_moved_tag(start_webhook: StartWebhook, registry: Registry,
+                                             layout: Path, tmp_path: Path,
+                                             push_image_with: Any) -> None:
+    from tests.oci._images import push_image
+
+    data = Path(__file__).parent / "data"
+    image = push_image_with(data / "spec-kernel.yaml")
+    listed = json.loads(nfd("compat", "list", "--image", image, "-o", "json").stdout)
+    pinned = f"{image.rsplit(':', 1)[0]}@{listed[0]['subject']}"
+    server = start_webhook(*_allow(registry), "--tag-cache-ttl", "0.5")
+    obj = pod([pinned])
+    result = patched(obj, server.review(review_for(obj)))
+    assert _without_applied(result) == _affinity_patch(pinned, obj, tmp_path)
+    assert server.metrics()['nfd_webhook_calls_total{step="tag"}'] == 0  # nothing to resolve
+
+    def applied() -> dict[str, str]:
+        answer = server.review(review_for(pod([image])))
+        annotations = patched(pod([image]), answer)["metadata"]["annotations"]
+        return json.loads(annotations[APPLIED_ANNOTATION])  # type: ignore[no-any-return]
+
+    first = applied()[image]
+    # The tag moves to another image, which carries another spec.
+    push_image(layout, "arm64", registry, image.split("/", 1)[1])
+    done = nfd("compat", "attach-spec", "--image", image, "--spec",
+               str(data / "spec-weighted.yaml"))
+    assert done.returncode == 0, done.stderr
+    time.sleep(0.6)  # past the tag cache's lifetime
+    second = applied()[image]
+    assert second != first
+    assert second == json.loads(nfd("compat", "list", "--image", image, "-o",
+                                    "json").stdout)[0]["digest"]
