@@ -18,7 +18,10 @@ The tree::
     └── ClusterError              the Kubernetes API could not be read
 
 Errors hold data (location, URL, status). Only :mod:`nfd.cli` turns them into
-text and exit codes.
+text and exit codes. A library error that is about a caller's argument names it
+as the Python parameter, quoted in backticks (`` `artifact_digest` goes with
+`image` ``) and listed in ``arguments``; the command line rewrites exactly those
+names into its flags (``--artifact-digest``), so no flag name lives below ``nfd.cli``.
 """
 
 from __future__ import annotations
@@ -27,9 +30,21 @@ from __future__ import annotations
 class NfdError(Exception):
     """Base of every error nfd-client raises on purpose."""
 
+    #: The caller's arguments (Python parameter names) that the message names in backticks.
+    arguments: tuple[str, ...] = ()
+
 
 class UsageError(NfdError):
-    """Options or arguments that do not fit together."""
+    """Options or arguments that do not fit together.
+
+    ``arguments`` lists the parameters the message names, e.g.
+    ``UsageError("`digests` and `all` exclude each other", arguments=("digests", "all"))``.
+    """
+
+    def __init__(self, message: str, *, arguments: tuple[str, ...] = ()):
+        self.message = message
+        self.arguments = arguments
+        super().__init__(message)
 
 
 def format_location(source: str | None, path: str | None) -> str:
@@ -46,10 +61,12 @@ class SpecError(NfdError):
     unknown op "Inn" (expected one of In, NotIn, ...)``.
     """
 
-    def __init__(self, message: str, *, source: str | None = None, path: str | None = None):
+    def __init__(self, message: str, *, source: str | None = None, path: str | None = None,
+                 arguments: tuple[str, ...] = ()):
         self.message = message
         self.source = source
         self.path = path
+        self.arguments = arguments
         super().__init__(self.__str__())
 
     def __str__(self) -> str:
@@ -58,7 +75,7 @@ class SpecError(NfdError):
 
     def located(self, source: str) -> SpecError:
         """The same error, naming ``source`` as the file it came from."""
-        return type(self)(self.message, source=source, path=self.path)
+        return type(self)(self.message, source=source, path=self.path, arguments=self.arguments)
 
 
 class EvaluationError(SpecError):
@@ -72,7 +89,8 @@ class EvaluationError(SpecError):
             path = segment + self.path
         else:
             path = f"{segment}.{self.path}"
-        return EvaluationError(self.message, source=self.source, path=path)
+        return EvaluationError(self.message, source=self.source, path=path,
+                               arguments=self.arguments)
 
 
 class DiscoveryError(NfdError):
@@ -144,3 +162,7 @@ class NoArtifactError(NfdError):
 
 class ClusterError(NfdError):
     """The Kubernetes API could not be read (connection, auth, unexpected answer)."""
+
+    def __init__(self, message: str, *, arguments: tuple[str, ...] = ()):
+        self.arguments = arguments
+        super().__init__(message)

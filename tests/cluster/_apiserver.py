@@ -4,7 +4,9 @@ No real API server can run here, so this one answers what ``validate-cluster``
 asks: ``GET /apis/nfd.k8s-sigs.io/v1alpha1/nodefeatures`` with ``limit`` and
 ``continue``, bearer-token authentication (401 without a known token, 403 for a
 token without rights), ``Status`` error bodies, and optionally an expired
-continue token (410) or a missing CRD (404). Plain HTTP or TLS.
+continue token (410) or a missing CRD (404). Plain HTTP or TLS. ``fault`` may
+answer an authorised list request itself (returning True), as a hostile server
+would: trickling, endless, looping continue tokens, invalid UTF-8.
 
 It also holds cluster-scoped NodeFeatureRules (``rules``, by name) for the
 webhook: ``POST`` creates (409 ``AlreadyExists`` when taken), ``GET .../NAME``
@@ -17,6 +19,7 @@ import base64
 import json
 import ssl
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -40,6 +43,7 @@ class ApiState:
     expire_continue_once: bool = False
     missing_crd: bool = False
     requests: list[dict[str, Any]] = field(default_factory=list)
+    fault: Callable[[BaseHTTPRequestHandler, dict[str, str]], bool] | None = None
     rules: dict[str, dict[str, Any]] = field(default_factory=dict)
     rule_writes: list[tuple[str, str]] = field(default_factory=list)  # (method, name)
 
@@ -145,6 +149,8 @@ class _Handler(BaseHTTPRequestHandler):
                                     'forbidden: User "viewer" cannot list resource '
                                     '"nodefeatures" in API group "nfd.k8s-sigs.io" at the '
                                     "cluster scope"))
+            return
+        if state.fault is not None and state.fault(self, query):
             return
         if url.path != LIST_PATH or state.missing_crd:
             self._send(404, _status(404, "NotFound", "the server could not find the requested "

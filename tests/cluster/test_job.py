@@ -30,7 +30,7 @@ def test_job_on_a_node(capsys: pytest.CaptureFixture[str]) -> None:
     container = pod["containers"][0]
     assert container["command"] + container["args"] == [
         "nfd", "compat", "validate-node", "--image", "registry.example.com/app:1.0",
-        "--host-prefix", "/host-", "--tags", "gpu", "--plain-http"]
+        "--host-prefix", "/host-", "--tags", "gpu", "--plain-http", "--output-json"]
     security = container["securityContext"]
     assert security["readOnlyRootFilesystem"] is True
     assert security["allowPrivilegeEscalation"] is False
@@ -87,5 +87,5 @@ def test_bad_input(args: list[str], needle: str, capsys: pytest.CaptureFixture[s
 
 
 def test_library_refuses_bad_ttl() -> None:
-    with pytest.raises(UsageError, match="--ttl-seconds"):
+    with pytest.raises(UsageError, match="`ttl_seconds`"):
         build_job(JobOptions(image="app", ttl_seconds=-5))

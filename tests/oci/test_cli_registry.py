@@ -24,14 +24,21 @@ def test_attach_list_get_remove(plain_registry: Registry, push: PushImage, tmp_p
                                 capsys: pytest.CaptureFixture[str]) -> None:
     image = push(plain_registry)
     assert main(["compat", "attach-spec", "--image", image, "--spec", _spec(tmp_path, "c")]) == 0
-    attached = capsys.readouterr().out.split()[1]
+    attached, subject = capsys.readouterr().out.split()[1::2]
+    subject = subject.rpartition("@")[2]
     assert main(["compat", "list", "--image", image]) == 0
     table = capsys.readouterr().out.splitlines()
-    assert table[0].split()[:3] == ["DIGEST", "CREATED", "SIZE"]
+    assert table[0].split() == ["DIGEST", "CREATED", "SIZE", "SUBJECT", "TAGS", "DESCRIPTIONS"]
     assert table[1].startswith(attached)
-    assert "application/vnd.nfd.image-compatibility.v1alpha1" in table[1]
+    # the spec's size (not the manifest's), the subject, and the spec's description
+    assert table[1].split()[2:4] == [str(len(spec_text("c"))), subject[:19]]
+    assert table[1].endswith("registry test c")
     assert main(["compat", "list", "--image", image, "-o", "json"]) == 0
-    assert json.loads(capsys.readouterr().out)[0]["digest"] == attached
+    listed = json.loads(capsys.readouterr().out)[0]
+    assert listed["digest"] == attached
+    assert listed["artifactType"] == "application/vnd.nfd.image-compatibility.v1alpha1"
+    assert (listed["subject"], listed["size"]) == (subject, len(spec_text("c")))
+    assert (listed["descriptions"], listed["tags"]) == (["registry test c"], [""])
     assert main(["compat", "get-spec", "--image", image]) == 0
     assert capsys.readouterr().out.encode() == spec_text("c")
     assert main(["compat", "remove-spec", "--image", image, "--digest", attached]) == 0
@@ -50,7 +57,11 @@ def test_invalid_spec_is_refused_before_any_push(plain_registry: Registry, push:
     assert main(["compat", "attach-spec", "--image", image, "--spec", str(bad)]) == 2
     err = capsys.readouterr().err
     assert str(bad) in err and err.count("\n") == 1
-    assert main(["compat", "list", "--image", image]) == 4
+    # nothing was pushed: the list is empty (a success), and fetching finds no artifact
+    capsys.readouterr()
+    assert main(["compat", "list", "--image", image, "-o", "json"]) == 0
+    assert json.loads(capsys.readouterr().out) == []
+    assert main(["compat", "get-spec", "--image", image]) == 4
 
 
 def test_password_from_stdin(tls_registry: Registry, push: PushImage, tmp_path: Path,

@@ -12,8 +12,7 @@ from tests.oci._registry import Registry
 from tests.oci._specs import spec_text
 from tests.oci.conftest import PushImage
 
-from nfd.compat._artifact_push import attach_compat_spec
-from nfd.compat._artifacts import fetch_compat_spec, list_compat_artifacts
+from nfd.compat import attach_compat_spec, fetch_compat_spec, list_compat_artifacts
 from nfd.oci import RegistryOptions, fallback_tag
 
 oras_provider = pytest.importorskip("oras.provider")

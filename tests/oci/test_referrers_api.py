@@ -6,8 +6,12 @@ import pytest
 from tests.oci._fake_registry import FakeRegistry
 from tests.oci._specs import spec_text
 
-from nfd.compat._artifact_push import attach_compat_spec, remove_compat_specs
-from nfd.compat._artifacts import fetch_compat_spec, list_compat_artifacts
+from nfd.compat import (
+    attach_compat_spec,
+    fetch_compat_spec,
+    list_compat_artifacts,
+    remove_compat_specs,
+)
 from nfd.oci import (
     EMPTY_DIGEST,
     Reference,
@@ -68,7 +72,7 @@ def test_pagination_and_client_side_filter(server_filters: bool) -> None:
 def test_remove_through_api(fake_registry: FakeRegistry) -> None:
     image = _image(fake_registry)
     result = attach_compat_spec(image, spec_text("gone"), OPTS)
-    assert [r.digest for r in remove_compat_specs(image, OPTS)] == [result.artifact_digest]
+    assert [r.digest for r in remove_compat_specs(image, OPTS).removed] == [result.artifact_digest]
     assert list_compat_artifacts(image, OPTS) == []
 
 
@@ -92,3 +96,21 @@ def test_created_spelled_as_in_nfd_docs_is_honoured(fake_registry: FakeRegistry)
     fetched = fetch_compat_spec(image, OPTS)
     assert fetched.data == spec_text("docs-new")
     assert fetched.created == "2024-03-27T08:08:08Z"
+
+
+@pytest.mark.parametrize("lookups", [64, 2])
+def test_artifact_type_read_from_the_manifest_when_the_server_reports_the_config_type(
+    lookups: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("nfd.oci._referrers.MAX_ARTIFACT_TYPE_LOOKUPS", lookups)
+    server = FakeRegistry(filter_on_server=False, artifact_type_from_config=True)
+    try:
+        image = _image(server)
+        ours = {attach_compat_spec(image, spec_text(str(i)), OPTS).artifact_digest
+                for i in range(3)}
+        found = {a.digest for a in list_compat_artifacts(image, OPTS)}
+        # at most ``lookups`` manifests are read to learn their type: a hostile
+        # registry cannot make one listing fetch without end
+        assert found == ours if lookups >= 3 else (len(found) == lookups and found < ours)
+    finally:
+        server.stop()

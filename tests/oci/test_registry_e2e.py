@@ -10,8 +10,12 @@ from tests.oci._registry import Registry
 from tests.oci._specs import spec_text
 from tests.oci.conftest import PASSWORD, USER, PushImage
 
-from nfd.compat._artifact_push import attach_compat_spec, remove_compat_specs
-from nfd.compat._artifacts import fetch_compat_spec, list_compat_artifacts
+from nfd.compat import (
+    attach_compat_spec,
+    fetch_compat_spec,
+    list_compat_artifacts,
+    remove_compat_specs,
+)
 from nfd.errors import AuthError, NoArtifactError, NotFoundError, RegistryError, UsageError
 from nfd.oci import Platform, Reference, RegistryClient, RegistryOptions, fallback_tag
 
@@ -47,10 +51,10 @@ def test_newest_wins_and_digest_pins(plain_registry: Registry, push: PushImage) 
     listed = list_compat_artifacts(image, ANON)
     assert [a.digest for a in listed] == [second.artifact_digest, first.artifact_digest]
     assert fetch_compat_spec(image, ANON).data == spec_text("new")
-    pinned = fetch_compat_spec(image, ANON, artifact_digest=first.artifact_digest)
+    pinned = fetch_compat_spec(image, ANON, digest=first.artifact_digest)
     assert pinned.data == spec_text("old")
     with pytest.raises(NoArtifactError):
-        fetch_compat_spec(image, ANON, artifact_digest="sha256:" + "0" * 64)
+        fetch_compat_spec(image, ANON, digest="sha256:" + "0" * 64)
 
 
 def test_no_artifact_and_missing_image(plain_registry: Registry, push: PushImage) -> None:
@@ -69,13 +73,13 @@ def test_remove_keeps_the_others_in_the_fallback_index(
     image = push(plain_registry)
     a = attach_compat_spec(image, spec_text("a"), ANON)
     b = attach_compat_spec(image, spec_text("b"), ANON)
-    with pytest.raises(UsageError, match="--digest"):
+    with pytest.raises(UsageError, match="`digests`"):
         remove_compat_specs(image, ANON)  # two of them: refuse to guess
-    removed = remove_compat_specs(image, ANON, digest=a.artifact_digest)
+    removed = remove_compat_specs(image, ANON, digests=[a.artifact_digest]).removed
     assert [r.digest for r in removed] == [a.artifact_digest]
     assert _fallback_digests(plain_registry, image, a.subject) == {b.artifact_digest}
     assert fetch_compat_spec(image, ANON).artifact_digest == b.artifact_digest
-    remove_compat_specs(image, ANON, remove_all=True)
+    remove_compat_specs(image, ANON, all=True)
     assert _fallback_digests(plain_registry, image, a.subject) == set()
     with pytest.raises(NoArtifactError):
         fetch_compat_spec(image, ANON)

@@ -18,6 +18,7 @@ from nfd.api._features import (
     merge_order,
     node_feature_from_obj,
 )
+from nfd.api._load import MAX_FEATURES_BYTES, load_features
 from nfd.api._spec import (
     ARTIFACT_TYPE,
     SPEC_MEDIA_TYPE,
@@ -38,6 +39,7 @@ from nfd.api._yaml import LoadLimits, load_file, loads
 __all__ = [
     "ARTIFACT_TYPE",
     "DEFAULT_NFD_NAMESPACE",
+    "MAX_FEATURES_BYTES",
     "NFD_API_VERSION",
     "NODE_NAME_LABEL",
     "SPEC_MEDIA_TYPE",
@@ -53,6 +55,7 @@ __all__ = [
     "NodeFeature",
     "features_from_obj",
     "features_to_obj",
+    "load_features",
     "load_features_document",
     "load_file",
     "load_spec",

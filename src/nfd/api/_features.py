@@ -257,7 +257,8 @@ def _load_features_document(obj: Any, node: str | None) -> Features:
     kind = doc.get("kind")
     if kind is None and {str(k).lower() for k in doc} <= {"flags", "attributes", "instances"}:
         if node:
-            raise SpecError("--node applies to NodeFeature lists, not to an exported features file")
+            raise SpecError("`node` applies to NodeFeature lists, not to an exported features "
+                            "file", arguments=("node",))
         return features_from_obj(doc)
     if kind == "NodeFeature":
         nf = node_feature_from_obj(doc)
@@ -276,7 +277,8 @@ def _load_features_document(obj: Any, node: str | None) -> Features:
         if node is None:
             if len(merged) > 1:
                 nodes = ", ".join(sorted(merged))
-                raise SpecError(f"the list holds several nodes ({nodes}): choose one with --node")
+                raise SpecError(f"the list holds several nodes ({nodes}): choose one with `node`",
+                                arguments=("node",))
             return next(iter(merged.values()))
         if node not in merged:
             raise SpecError(f"no NodeFeature for node {node!r} (have {', '.join(sorted(merged))})")

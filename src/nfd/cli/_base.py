@@ -33,6 +33,12 @@ EXIT_NO_ARTIFACT = 4
 EXIT_INTERNAL = 70  # EX_SOFTWARE: a bug of ours, never the user's input
 EXIT_INTERRUPTED = 130
 
+# Library arguments whose flag is not simply ``--`` + the name with dashes.
+_FLAG_FOR_ARGUMENT = {
+    "digest": "--artifact-digest",
+    "digests": "--digest",
+    "spec_path": "--spec",
+}
 
 class CommandParser(argparse.ArgumentParser):
     """argparse with one-line usage errors that suggest the flag that was meant."""
@@ -84,6 +90,18 @@ class CommandParser(argparse.ArgumentParser):
         close = difflib.get_close_matches(flag, flags, n=1, cutoff=0.7)
         return f" (did you mean {close[0]}?)" if close else ""
 
+def flag_for(argument: str) -> str:
+    """The command-line flag of a library argument (``host_root`` -> ``--host-root``)."""
+    return _FLAG_FOR_ARGUMENT.get(argument) or "--" + argument.replace("_", "-")
+
+
+def message_of(exc: NfdError) -> str:
+    """The error's text with the arguments it names (`` `ca_file` ``) worded as flags."""
+    text = str(exc)
+    for name in exc.arguments:
+        text = text.replace(f"`{name}`", flag_for(name))
+    return text
+
 
 def exit_code_for(exc: NfdError) -> int:
     """The exit code an error maps to."""
@@ -105,11 +123,18 @@ def _one_line(text: str) -> str:
 
 def _message(exc: NfdError) -> str:
     """The error's one line, with the flag to use when a registry wanted credentials."""
-    text = _one_line(str(exc))
+    text = _one_line(message_of(exc))
     if isinstance(exc, AuthError) and exc.credentials_sent is False:
         text += (" (give --registry-username with --registry-password-stdin, "
                  "--registry-token-stdin, or log in with docker/podman login)")
     return text
+
+
+def _redacted(args: argparse.Namespace, text: str) -> str:
+    """``text`` without the secrets this command came to hold (see ``command_redactor``)."""
+    redactor = getattr(args, "nfd_redactor", None)
+    clean = getattr(redactor, "clean", None)
+    return str(clean(text)) if callable(clean) else text
 
 
 def run_command(
@@ -125,7 +150,7 @@ def run_command(
     try:
         return run(args)
     except NfdError as exc:
-        print(f"{parser.prog}: error: {_message(exc)}", file=sys.stderr)
+        print(f"{parser.prog}: error: {_redacted(args, _message(exc))}", file=sys.stderr)
         return exit_code_for(exc)
     except KeyboardInterrupt:
         print(f"{parser.prog}: interrupted", file=sys.stderr)
@@ -144,6 +169,7 @@ def run_command(
         # A bug: one line for the user (set NFD_DEBUG=1 for the traceback).
         if os.environ.get("NFD_DEBUG"):
             raise
-        print(f"{parser.prog}: internal error: {type(exc).__name__}: {_one_line(str(exc))} "
+        print(f"{parser.prog}: internal error: {type(exc).__name__}: "
+              f"{_redacted(args, _one_line(str(exc)))} "
               "(a bug in nfd-client; NFD_DEBUG=1 shows where)", file=sys.stderr)
         return EXIT_INTERNAL

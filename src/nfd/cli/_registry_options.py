@@ -8,14 +8,18 @@ from collections.abc import Callable
 from typing import TextIO
 
 from nfd.errors import UsageError
-from nfd.oci._options import DEFAULT_TIMEOUT, RegistryOptions
-from nfd.oci._platform import Platform
+from nfd.oci import DEFAULT_TIMEOUT, Platform, Redactor, RegistryOptions, host_platform
 
 MAX_SECRET_BYTES = 64 * 1024
 
 
-def add_registry_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add --plain-http, --insecure, --ca-file, credentials, --platform and --timeout."""
+def add_registry_arguments(parser: argparse.ArgumentParser, *,
+                           platform_help: str | None = None) -> None:
+    """Add --plain-http, --insecure, --ca-file, credentials, --platform and --timeout.
+
+    ``platform_help`` replaces the reading commands' --platform help (``attach-spec``
+    writes to what the reference names unless a platform is given).
+    """
     group = parser.add_argument_group("registry")
     group.add_argument("--plain-http", action="store_true",
                        help="use plain HTTP for all registry communications")
@@ -30,7 +34,9 @@ def add_registry_arguments(parser: argparse.ArgumentParser) -> None:
     secret.add_argument("--registry-token-stdin", action="store_true",
                         help="read a registry access token from stdin")
     group.add_argument("--platform", metavar="OS/ARCH[/VARIANT]",
-                       help="the platform of a multi-platform image (default: this host's)")
+                       help=platform_help or (
+                           "on a multi-platform image, look for artifacts on the index and on "
+                           f"this platform's manifest (default: this host's, {host_platform()})"))
     group.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="SECONDS",
                        help="time limit per registry operation, retries and auth included "
                        f"(default {DEFAULT_TIMEOUT:g})")
@@ -38,6 +44,16 @@ def add_registry_arguments(parser: argparse.ArgumentParser) -> None:
                        help="a token server on another host than the registry that may "
                        "receive your registry credentials (repeatable; by default they go "
                        "only to the registry's own host)")
+
+
+def command_redactor(args: argparse.Namespace) -> Redactor:
+    """The one redactor of this command run: the registry client teaches it every secret
+    it holds, and the error printer (``_base.run_command``) cleans with it."""
+    redactor = getattr(args, "nfd_redactor", None)
+    if not isinstance(redactor, Redactor):
+        redactor = Redactor()
+        args.nfd_redactor = redactor
+    return redactor
 
 
 def checked_seconds(flag: str, value: float) -> float:
@@ -51,10 +67,17 @@ def checked_seconds(flag: str, value: float) -> float:
                          f"{MAX_TIMEOUT:g}, not {value!r}") from None
 
 
+def platform_from_args(args: argparse.Namespace) -> Platform | None:
+    """The parsed ``--platform``; a malformed one is a usage error (exit 2), raised before
+    any registry is contacted."""
+    text = getattr(args, "platform", None)
+    return Platform.parse(text) if text is not None else None
+
+
 def digest_argument(value: str) -> str:
     """argparse ``type`` for digest flags: a malformed digest is a usage error at once,
     before any registry is contacted."""
-    from nfd.oci._reference import is_valid_digest
+    from nfd.oci import is_valid_digest
 
     if not is_valid_digest(value):
         raise argparse.ArgumentTypeError(
@@ -105,6 +128,7 @@ def progress_reporter(stream: TextIO | None = None) -> Callable[[str], None] | N
 
 def registry_options_from_args(args: argparse.Namespace) -> RegistryOptions:
     """Build :class:`RegistryOptions` from parsed flags, reading a stdin secret if asked."""
+    platform = platform_from_args(args)
     if getattr(args, "registry_password_stdin", False) and getattr(
             args, "registry_token_stdin", False):
         raise UsageError("cannot use --registry-token-stdin and --registry-password-stdin "
@@ -120,15 +144,15 @@ def registry_options_from_args(args: argparse.Namespace) -> RegistryOptions:
     elif username:
         raise UsageError("--registry-username needs --registry-password-stdin")
     timeout = checked_seconds("--timeout", getattr(args, "timeout", DEFAULT_TIMEOUT))
-    text = getattr(args, "platform", None)
     return RegistryOptions(
+        redactor=command_redactor(args),
         plain_http=bool(getattr(args, "plain_http", False)),
         insecure=bool(getattr(args, "insecure", False)),
         ca_file=getattr(args, "ca_file", None),
         username=username if password is not None else None,
         password=password,
         token=token,
-        platform=Platform.parse(text) if text else None,
+        platform=platform,
         timeout=timeout,
         token_hosts=tuple(getattr(args, "registry_token_host", None) or ()),
         progress=progress_reporter(),

@@ -34,13 +34,14 @@ def spec_from_args(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
     A spec that NFD's engine would reject on any node is refused here, before anything is
     discovered or evaluated, with validate-spec's message.
     """
+    from nfd.cli._registry_options import platform_from_args, registry_options_from_args
     from nfd.compat import check_spec, load_compat_spec
 
     options = None
     if args.image is not None:
-        from nfd.cli._registry_options import registry_options_from_args
-
         options = registry_options_from_args(args)
+    else:
+        platform_from_args(args)  # a wrong --platform is an error even where it is unused
     spec, context = load_compat_spec(args.spec, args.image, options, args.artifact_digest)
     return check_spec(spec), context
 

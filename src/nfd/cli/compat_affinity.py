@@ -83,23 +83,20 @@ def _patched(args: argparse.Namespace, node_affinity: dict[str, Any]) -> list[An
 
 
 def _warn(message: str) -> None:
-    print(f"{PROG}: warning: {message}", file=sys.stderr)
+    from nfd._text import printable_line
+
+    print(f"{PROG}: warning: {printable_line(message)}", file=sys.stderr)
 
 
 def _write_yaml(docs: list[Any], fragment: bool) -> None:
-    import yaml
-
-    class _NoAliases(yaml.SafeDumper):
-        def ignore_aliases(self, data: Any) -> bool:
-            return True
+    from nfd.cli._yaml_emit import dump_yaml
 
     for i, doc in enumerate(docs):
         if i:
             sys.stdout.write("---\n")
         if fragment and i == len(docs) - 1:
             sys.stdout.write("# Pod spec fragment: merge into the pod template's spec.\n")
-        sys.stdout.write(yaml.dump(doc, Dumper=_NoAliases, sort_keys=False,
-                                   allow_unicode=True))
+        sys.stdout.write(dump_yaml(doc))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -113,7 +110,9 @@ def run(args: argparse.Namespace) -> int:
     for message in affinity.warnings:
         _warn(message)
     for note in plan.notes:
-        print(f"{PROG}: note: {note}", file=sys.stderr)
+        from nfd._text import printable_line
+
+        print(f"{PROG}: note: {printable_line(note)}", file=sys.stderr)
     if args.patch is not None and args.emit == "rule":
         from nfd.errors import UsageError
 

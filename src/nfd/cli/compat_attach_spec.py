@@ -14,7 +14,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--image", required=True, metavar="REF", help="image to attach to")
     parser.add_argument("--spec", required=True, metavar="FILE",
                         help="compatibility spec file ('-' for stdin)")
-    add_registry_arguments(parser)
+    parser.add_argument("--replace", action="store_true",
+                        help="then remove the other compatibility artifacts attached to the "
+                        "same subject")
+    add_registry_arguments(parser, platform_help=(
+        "attach to this platform's manifest of a multi-platform image (default: none: attach "
+        "to what --image names, the whole index for a multi-platform image)"))
 
 
 def _read_spec(path: str) -> bytes:
@@ -32,16 +37,27 @@ def _read_spec(path: str) -> bytes:
 
 
 def run(args: argparse.Namespace) -> int:
+    from nfd._text import printable_line
     from nfd.cli._registry_options import registry_options_from_args
-    from nfd.compat._artifact_push import attach_compat_spec
+    from nfd.compat import attach_compat_spec
     from nfd.errors import UsageError
 
     if args.spec == "-" and (args.registry_password_stdin or args.registry_token_stdin):
         raise UsageError("--spec - and a registry secret on stdin cannot share stdin")
     data = _read_spec(args.spec)
     options = registry_options_from_args(args)
-    result = attach_compat_spec(args.image, data, options, source=args.spec)
-    print(f"attached {result.artifact_digest} to {result.image}@{result.subject}")
+    result = attach_compat_spec(args.image, data, options, source=args.spec,
+                                replace=args.replace)
+    if result.unchanged:
+        print(f"unchanged: {result.image}@{result.subject} already carries this spec as "
+              f"{result.artifact_digest}")
+    else:
+        print(f"attached {result.artifact_digest} to {result.image}@{result.subject}")
+    for item in result.replaced:
+        print(f"removed {item.digest}")
+    for item, reason in result.refused:
+        print(f"nfd compat attach-spec: warning: left {item.digest} alone: not a compatibility "
+              f"artifact of this image ({printable_line(reason)})", file=sys.stderr)
     if result.referrers_tag:
         print(f"referrers tag updated: {result.referrers_tag}", file=sys.stderr)
     return EXIT_OK

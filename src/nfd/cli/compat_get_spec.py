@@ -19,10 +19,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from nfd.cli._registry_options import registry_options_from_args
-    from nfd.compat._artifacts import fetch_compat_spec
+    from nfd.compat import fetch_compat_spec
 
     fetched = fetch_compat_spec(args.image, registry_options_from_args(args),
-                                artifact_digest=args.artifact_digest)
+                                digest=args.artifact_digest)
     sys.stdout.buffer.write(fetched.data)
     sys.stdout.buffer.flush()
     return EXIT_OK

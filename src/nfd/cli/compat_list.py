@@ -1,11 +1,24 @@
-"""``nfd compat list``: the compatibility artifacts attached to an image, newest first."""
+"""``nfd compat list``: the compatibility artifacts attached to an image, newest first.
+
+Each row gives the artifact, its creation time, the spec's size, the subject it is
+attached to (the image, or its platform's manifest) and the spec's tags and
+descriptions. An image with nothing attached gives an empty list (exit 0); only
+fetching a spec (``get-spec``, ``validate-node``) treats that as "no artifact" (exit 4).
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING, Any
 
 from nfd.cli._base import EXIT_OK
+
+if TYPE_CHECKING:
+    from nfd.compat import ArtifactInfo
+
+HEADERS = ("DIGEST", "CREATED", "SIZE", "SUBJECT", "TAGS", "DESCRIPTIONS")
+SHORT_DIGEST = 19  # "sha256:" and 12 hex digits, as docker shortens image IDs
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -17,28 +30,42 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_registry_arguments(parser)
 
 
+def as_document(item: ArtifactInfo) -> dict[str, Any]:
+    """One artifact for ``-o json|yaml``; ``size`` is the spec's, in bytes."""
+    return {"digest": item.digest, "created": item.created, "size": item.spec_size,
+            "subject": item.subject, "tags": list(item.tags),
+            "descriptions": list(item.descriptions), "artifactType": item.artifact_type,
+            "manifestSize": item.manifest_size, "problem": item.problem}
+
+
+def _row(item: ArtifactInfo) -> tuple[str, ...]:
+    """One table row; the registry's and the spec's text with no terminal controls."""
+    from nfd._text import printable_line
+
+    tags = ",".join(t for t in item.tags if t) or "-"
+    texts = "; ".join(d for d in item.descriptions if d) or "-"
+    if item.problem:
+        texts = f"! {item.problem}"
+    size = "-" if item.spec_size is None else str(item.spec_size)
+    return (item.digest, printable_line(item.created or "-"), size,
+            item.subject[:SHORT_DIGEST], printable_line(tags), printable_line(texts))
+
+
 def run(args: argparse.Namespace) -> int:
     from nfd.cli._output import write_document
     from nfd.cli._registry_options import registry_options_from_args
-    from nfd.compat._artifacts import list_compat_artifacts
-    from nfd.errors import NoArtifactError
+    from nfd.compat import list_compat_artifacts
 
     items = list_compat_artifacts(args.image, registry_options_from_args(args))
-    if not items:
-        raise NoArtifactError(f"{args.image}: no compatibility artifact is attached to the image")
     if args.output != "table":
-        write_document([{"digest": a.digest, "created": a.created, "size": a.size,
-                         "artifactType": a.artifact_type, "subject": a.subject}
-                        for a in items], args.output)
+        write_document([as_document(a) for a in items], args.output)
         return EXIT_OK
-    rows = [("DIGEST", "CREATED", "SIZE", "ARTIFACT TYPE")]
-    from nfd._text import printable_line
-
-    # Annotations and types are the registry's text: no terminal controls get through.
-    rows += [(a.digest, printable_line(a.created or "-"), str(a.size),
-              printable_line(a.artifact_type)) for a in items]
-    widths = [max(len(r[i]) for r in rows) for i in range(3)]
+    rows = [HEADERS, *(_row(a) for a in items)]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(HEADERS) - 1)]
     for row in rows:
-        cells = [cell.ljust(widths[i]) for i, cell in enumerate(row[:3])]
-        sys.stdout.write("  ".join([*cells, row[3]]) + "\n")
+        cells = [cell.ljust(widths[i]) for i, cell in enumerate(row[:-1])]
+        sys.stdout.write("  ".join([*cells, row[-1]]) + "\n")
+    if not items:
+        print(f"nfd compat list: no compatibility artifact is attached to {args.image}",
+              file=sys.stderr)
     return EXIT_OK

@@ -14,8 +14,6 @@ from nfd.cli._base import EXIT_NOT_COMPATIBLE, EXIT_OK
 from nfd.cli._output import OUTPUT_FORMATS, terminal_width, use_colour, write_document
 from nfd.errors import UsageError
 
-MAX_FEATURES_BYTES = 256 << 20
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from nfd.cli._spec_args import add_spec_arguments
@@ -38,12 +36,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _load_features(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
     if args.features is not None:
-        from nfd.api import LoadLimits, load_features_document, load_file
+        from nfd.api import load_features
 
-        # A features file may be a whole cluster's NodeFeature list: larger than a spec.
-        doc = load_file(args.features, limits=LoadLimits(max_bytes=MAX_FEATURES_BYTES))
-        return load_features_document(doc, node=args.node, source=args.features), {
-            "features": args.features}
+        return load_features(args.features, node=args.node), {"features": args.features}
     if args.node:
         raise UsageError("--node goes with --features")
     from nfd.sources import HostPaths, discover
@@ -54,14 +49,17 @@ def _load_features(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
 
 def run(args: argparse.Namespace) -> int:
     from nfd.cli._spec_args import parse_tags, spec_from_args
-    from nfd.compat import nfd_report, rich_report, validate_features
+    from nfd.compat import nfd_report, rich_report
+    from nfd.match import SpecEvaluator
 
     if args.output_json and args.output is not None:
         raise UsageError(f"--output-json prints NFD's JSON: it does not go with --output "
                          f"{args.output}")
     spec, context = spec_from_args(args)
+    # Tags are checked before any features are read or discovered.
+    evaluator = SpecEvaluator(spec, parse_tags(args.tags))
     features, origin = _load_features(args)
-    result = validate_features(spec, features, parse_tags(args.tags))
+    result = evaluator.validate(features)
     if args.output_json:
         from nfd._go.json import dumps
 

@@ -94,7 +94,8 @@ def iter_pages(options: KubeOptions) -> Iterator[Page]:
     from 1 again: a consumer drops what it took from the pages before.
     """
     if options.page_size < 1:
-        raise UsageError(f"--page-size must be at least 1, not {options.page_size}")
+        raise UsageError(f"`page_size` must be at least 1, not {options.page_size}",
+                         arguments=("page_size",))
     from nfd.cluster._kube_reader import PLURAL, Expired, Reader
     from nfd.cluster._kubeconfig import load_access
 

@@ -39,6 +39,8 @@ class ClusterAccess:
     headers: dict[str, str]
     logs: tuple[str, ...]
     secrets: tuple[str, ...]
+    proxy: str | None = None
+    tls_server_name: str | None = None
 
 
 class _Captured(logging.Handler):
@@ -79,8 +81,9 @@ def _require_client() -> None:
         importlib.import_module("kubernetes")
     except ImportError:
         raise ClusterError("live cluster mode needs the 'kubernetes' package "
-                           "(pip install 'nfd-client[cluster]'), or use --nodefeatures "
-                           "with a 'kubectl get nodefeatures -A -o json' dump") from None
+                           "(pip install 'nfd-client[cluster]'), or use `nodefeatures` "
+                           "with a 'kubectl get nodefeatures -A -o json' dump",
+                           arguments=("nodefeatures",)) from None
 
 
 def run_exec_plugin(config: dict[str, Any], cwd: str | None, cluster: dict[str, Any] | None,
@@ -182,7 +185,8 @@ def load_access(kubeconfig: str | None, context: str | None, in_cluster: bool,
             headers[str(setting["key"])] = str(setting["value"])
     secrets = tuple(v.split(" ", 1)[-1] for v in headers.values())
     return ClusterAccess(str(cfg.host).rstrip("/"), bool(cfg.verify_ssl), cfg.ssl_ca_cert,
-                         cfg.cert_file, cfg.key_file, headers, tuple(logs), secrets)
+                         cfg.cert_file, cfg.key_file, headers, tuple(logs), secrets,
+                         cfg.proxy or None, getattr(cfg, "tls_server_name", None) or None)
 
 
 def _load_configuration(kubeconfig: str | None, context: str | None, in_cluster: bool,
@@ -199,11 +203,13 @@ def _load_configuration(kubeconfig: str | None, context: str | None, in_cluster:
         try:
             if path is None:
                 if context:
-                    raise UsageError("--context needs a kubeconfig (none found)")
+                    raise UsageError("`context` needs a kubeconfig (none found)",
+                                     arguments=("context",))
                 if not os.environ.get("KUBERNETES_SERVICE_HOST") and not in_cluster:
-                    raise UsageError("no kubeconfig found (--kubeconfig, $KUBECONFIG, "
+                    raise UsageError("no kubeconfig found (`kubeconfig`, $KUBECONFIG, "
                                      "~/.kube/config) and not running in a cluster; or give "
-                                     "--nodefeatures FILE")
+                                     "`nodefeatures` FILE",
+                                     arguments=("kubeconfig", "nodefeatures"))
                 loader = kconfig.incluster_config.InClusterConfigLoader(
                     token_filename=os.path.join(service_account_dir, "token"),
                     cert_filename=os.path.join(service_account_dir, "ca.crt"),

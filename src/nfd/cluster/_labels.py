@@ -68,14 +68,16 @@ def fit(text: str, limit: int, original: str | None = None) -> str:
 def check_label_prefix(prefix: str) -> str:
     """Validate a label prefix; raise :class:`UsageError` if Kubernetes or NFD would refuse it."""
     if not is_subdomain(prefix):
-        raise UsageError(f"--label-prefix {prefix!r}: not a DNS subdomain (lower-case "
-                         f"alphanumerics, '-' and '.', at most {MAX_SUBDOMAIN} characters)")
+        raise UsageError(f"`label_prefix` {prefix!r}: not a DNS subdomain (lower-case "
+                         f"alphanumerics, '-' and '.', at most {MAX_SUBDOMAIN} characters)",
+                         arguments=("label_prefix",))
     in_k8s_family = prefix == "kubernetes.io" or prefix.endswith(".kubernetes.io")
     allowed = any(prefix == ns or prefix.endswith("." + ns) for ns in _NFD_LABEL_NAMESPACES)
     if in_k8s_family and not allowed:
-        raise UsageError(f"--label-prefix {prefix!r}: NFD's master refuses labels in the "
+        raise UsageError(f"`label_prefix` {prefix!r}: NFD's master refuses labels in the "
                          "kubernetes.io namespaces other than feature.node.kubernetes.io and "
-                         "profile.node.kubernetes.io (and their sub-namespaces)")
+                         "profile.node.kubernetes.io (and their sub-namespaces)",
+                         arguments=("label_prefix",))
     return prefix
 
 

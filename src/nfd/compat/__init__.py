@@ -1,33 +1,89 @@
-"""Use cases: validating a node or features against a spec, linting, reports."""
+"""Use cases: validating a node or features against a spec, linting, reports, and the
+compatibility artifacts of images in registries (attach, list, fetch, remove).
+
+>>> from nfd.api import load_features, load_spec
+>>> from nfd.compat import validate_features
+>>> result = validate_features(load_spec("spec.yaml"), load_features("features.json"))
+>>> result.compatible  # doctest: +SKIP
+
+The registry use cases take a :class:`nfd.oci.RegistryOptions`; they load on
+first use (PEP 562), so validating files never imports the registry client.
+Evaluation itself is :mod:`nfd.match`'s spec evaluator; its results are
+re-exported here.
+"""
 
 from __future__ import annotations
 
-from nfd.compat._explain import explain_expression, node_text
+import importlib
+import typing
+
 from nfd.compat._lint import ERROR, WARNING, Finding, check_spec, lint_spec, lint_spec_bytes
-from nfd.compat._report import first_failure, nfd_report, rich_report
+from nfd.compat._report import nfd_report, rich_report
 from nfd.compat._spec_source import load_compat_spec
-from nfd.compat._validate import (
+from nfd.match import (
     RULE_MATCHED,
     CompatibilityStatus,
     ValidationResult,
+    explain_expression,
+    first_failure,
+    node_text,
     validate_features,
 )
+
+if typing.TYPE_CHECKING:
+    from nfd.compat._artifact_push import AttachResult, attach_compat_spec
+    from nfd.compat._artifact_remove import Removal, remove_compat_specs
+    from nfd.compat._artifacts import (
+        ArtifactInfo,
+        FetchedSpec,
+        fetch_compat_spec,
+        list_compat_artifacts,
+    )
+
+_LAZY = {
+    "ArtifactInfo": "nfd.compat._artifacts",
+    "AttachResult": "nfd.compat._artifact_push",
+    "FetchedSpec": "nfd.compat._artifacts",
+    "Removal": "nfd.compat._artifact_remove",
+    "attach_compat_spec": "nfd.compat._artifact_push",
+    "fetch_compat_spec": "nfd.compat._artifacts",
+    "list_compat_artifacts": "nfd.compat._artifacts",
+    "remove_compat_specs": "nfd.compat._artifact_remove",
+}
+
+
+def __getattr__(name: str) -> typing.Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "ERROR",
     "RULE_MATCHED",
     "WARNING",
+    "ArtifactInfo",
+    "AttachResult",
     "CompatibilityStatus",
+    "FetchedSpec",
     "Finding",
+    "Removal",
     "ValidationResult",
+    "attach_compat_spec",
     "check_spec",
     "explain_expression",
+    "fetch_compat_spec",
     "first_failure",
     "lint_spec",
     "lint_spec_bytes",
+    "list_compat_artifacts",
     "load_compat_spec",
     "nfd_report",
     "node_text",
+    "remove_compat_specs",
     "rich_report",
     "validate_features",
 ]

@@ -1,20 +1,27 @@
-"""Attaching compatibility specs to an image, and removing them.
+"""Attaching compatibility specs to an image.
 
 Attach (NFD docs, "Attach the artifact to the image"; image-spec v1.1 artifact
 guidance): push the empty config and the spec layer, then the artifact manifest
 with ``subject``, ``artifactType`` and a creation annotation. A registry that
 indexes the subject says so with ``OCI-Subject``; for any other the referrers
 tag index is updated too (distribution spec, "Pushing Manifests with Subject").
+
+A spec already attached to the same subject (same spec layer digest) is not
+attached again; ``replace`` then removes the subject's other compatibility
+artifacts, through the checked deletion of :mod:`nfd.compat._artifact_remove`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from pathlib import PurePath
 
 from nfd.api import ARTIFACT_TYPE, SPEC_MEDIA_TYPE
-from nfd.compat._artifacts import ArtifactInfo, find_artifacts, resolve_image
-from nfd.errors import NoArtifactError, SpecError, UsageError
+from nfd.compat._artifact_remove import delete_artifacts
+from nfd.compat._artifacts import ArtifactInfo, find_artifacts, not_ours, resolve_image
+from nfd.errors import NotFoundError, SpecError
 from nfd.oci import (
     CREATED_ANNOTATION,
     EMPTY_DATA,
@@ -31,16 +38,33 @@ from nfd.oci import (
     update_fallback_index,
 )
 
+# The file name ``oras pull`` writes a layer to (image-spec annotations.md), set as
+# ``oras attach FILE:TYPE`` sets it; without it oras skips the layer.
+TITLE_ANNOTATION = "org.opencontainers.image.title"
+DEFAULT_SPEC_TITLE = "image-compatibility.yaml"
+
+
+def spec_title(source: str) -> str:
+    """The spec layer's file name: the spec file's own name, else a neutral one (stdin)."""
+    name = PurePath(source).name
+    if source in ("-", "<spec>") or not name or name.startswith("<"):
+        return DEFAULT_SPEC_TITLE
+    return name
+
 
 @dataclass(frozen=True)
 class AttachResult:
-    """Where a spec was attached."""
+    """Where a spec was attached; ``unchanged`` when it already was, as ``artifact_digest``."""
 
     image: str
     subject: str
     artifact_digest: str
-    created: str
+    created: str | None
     referrers_tag: str | None  # the fallback tag updated, when the registry needed one
+    unchanged: bool = False
+    replaced: tuple[ArtifactInfo, ...] = ()  # older artifacts removed by ``replace``
+    # listed by the referrers index but left alone by ``replace``: not ours (the reason)
+    refused: tuple[tuple[ArtifactInfo, str], ...] = ()
 
 
 def rfc3339(when: datetime) -> str:
@@ -66,15 +90,22 @@ def build_artifact_manifest(spec: Descriptor, subject: Descriptor, created: str)
 def attach_compat_spec(
     image: str,
     spec: bytes,
-    options: RegistryOptions,
+    options: RegistryOptions | None = None,
     *,
     source: str = "<spec>",
     created: datetime | None = None,
+    replace: bool = False,
 ) -> AttachResult:
     """Lint ``spec`` and attach it to ``image``; with an explicit platform on a
-    multi-platform image, to that platform's manifest, else to what the tag names."""
+    multi-platform image, to that platform's manifest, else to what the tag names.
+
+    Nothing is pushed when the same spec is attached there already (``unchanged``).
+    With ``replace``, the subject's other compatibility artifacts are removed once
+    this one is attached (those that are checked to be ours; see ``replaced``).
+    """
     from nfd.compat._lint import lint_spec_bytes
 
+    options = options or RegistryOptions()
     if len(spec) > options.max_spec_bytes:
         raise SpecError(f"spec is {len(spec)} bytes, over the {options.max_spec_bytes}-byte "
                         "limit", source=source)
@@ -85,52 +116,59 @@ def attach_compat_spec(
         resolved = resolve_image(client, ref, options.platform)
         target = resolved.target if options.platform else resolved.manifest
         subject = target.descriptor
-        options.report(f"uploading the spec to {ref.registry}/{ref.repository}")
-        client.push_blob(ref, EMPTY_DATA, EMPTY_MEDIA_TYPE)
-        layer = client.push_blob(ref, spec, SPEC_MEDIA_TYPE)
-        body = build_artifact_manifest(layer, subject, stamp)
-        options.report(f"pushing the artifact manifest for {subject.digest}")
-        reply = client.push_manifest(ref, body, OCI_MANIFEST)
-        artifact = Descriptor(OCI_MANIFEST, digest_of(body), len(body), ARTIFACT_TYPE,
-                              {CREATED_ANNOTATION: stamp})
-        tag: str | None = None
-        if reply.headers.get("OCI-Subject") != subject.digest:
-            tag = fallback_tag(subject.digest)
-            options.report(f"updating referrers tag {tag}")
-            update_fallback_index(client, ref, subject.digest, add=artifact)
-        return AttachResult(str(ref), subject.digest, artifact.digest, stamp, tag)
-
-
-def remove_compat_specs(
-    image: str, options: RegistryOptions, *, digest: str | None = None, remove_all: bool = False
-) -> list[ArtifactInfo]:
-    """Delete compatibility artifacts from ``image`` and mend the referrers tag; returns them.
-
-    Without ``digest`` or ``remove_all`` only a lone artifact is removed: with
-    several, the caller must say which, so nothing is deleted by surprise.
-    """
-    if digest and remove_all:
-        raise UsageError("--digest and --all exclude each other")
-    ref = Reference.parse(image)
-    with RegistryClient(options) as client:
-        resolved = resolve_image(client, ref, options.platform)
-        artifacts = find_artifacts(client, resolved)
-        if not artifacts:
-            raise NoArtifactError(f"{ref}: no compatibility artifact is attached to the image")
-        if digest:
-            targets = [a for a in artifacts if a.digest == digest]
-            if not targets:
-                raise NoArtifactError(f"{ref}: no compatibility artifact {digest} is attached "
-                                      f"(found {len(artifacts)})")
-        elif remove_all or len(artifacts) == 1:
-            targets = artifacts
+        existing = [a for a in find_artifacts(client, resolved) if a.subject == subject.digest]
+        same = _already_attached(client, ref, existing, digest_of(spec), newest_only=not replace)
+        if same is not None:
+            result = AttachResult(str(ref), subject.digest, same.digest, same.created, None,
+                                  unchanged=True)
         else:
-            raise UsageError(f"{ref} has {len(artifacts)} compatibility artifacts; "
-                             "choose one with --digest or remove them all with --all")
-        for item in targets:
-            options.report(f"deleting artifact {item.digest}")
-            client.delete_manifest(ref, item.digest)
-        for subject in {t.subject for t in targets}:
-            gone = frozenset(t.digest for t in targets if t.subject == subject)
-            update_fallback_index(client, ref, subject, remove=gone)
-        return targets
+            result = _push_artifact(client, ref, spec, subject, stamp, spec_title(source))
+        if not replace:
+            return result
+        older = [a for a in existing if a.digest != result.artifact_digest]
+        removal = delete_artifacts(client, ref, older, strict_targets=False)
+        return dataclasses.replace(result, replaced=tuple(removal.removed),
+                                   refused=tuple(removal.refused))
+
+
+def _already_attached(client: RegistryClient, ref: Reference, existing: list[ArtifactInfo],
+                      spec_digest: str, *, newest_only: bool) -> ArtifactInfo | None:
+    """The artifact of ``existing`` (newest first) whose spec layer is ``spec_digest``.
+
+    With ``newest_only``, only the one in effect (the newest that is ours) counts: an identical
+    but older spec is attached again, so that it becomes the newest, as the caller asked.
+    (With ``replace`` the others go, so any identical one is the one in effect after.)"""
+    for item in existing:
+        try:
+            manifest = client.get_manifest(ref, expected=item.descriptor)
+        except NotFoundError:
+            continue  # a stale referrers entry: nothing attached there
+        if not_ours(manifest, item.subject) is not None:
+            continue
+        layers = {d.digest for d in manifest.descriptors("layers")
+                  if d.media_type == SPEC_MEDIA_TYPE}
+        if spec_digest in layers:
+            return item
+        if newest_only:
+            return None
+    return None
+
+
+def _push_artifact(client: RegistryClient, ref: Reference, spec: bytes, subject: Descriptor,
+                   stamp: str, title: str) -> AttachResult:
+    options = client.options
+    options.report(f"uploading the spec to {ref.registry}/{ref.repository}")
+    client.push_blob(ref, EMPTY_DATA, EMPTY_MEDIA_TYPE)
+    layer = dataclasses.replace(client.push_blob(ref, spec, SPEC_MEDIA_TYPE),
+                                annotations={TITLE_ANNOTATION: title})
+    body = build_artifact_manifest(layer, subject, stamp)
+    options.report(f"pushing the artifact manifest for {subject.digest}")
+    reply = client.push_manifest(ref, body, OCI_MANIFEST)
+    artifact = Descriptor(OCI_MANIFEST, digest_of(body), len(body), ARTIFACT_TYPE,
+                          {CREATED_ANNOTATION: stamp})
+    tag: str | None = None
+    if reply.headers.get("OCI-Subject") != subject.digest:
+        tag = fallback_tag(subject.digest)
+        options.report(f"updating referrers tag {tag}")
+        update_fallback_index(client, ref, subject.digest, add=artifact)
+    return AttachResult(str(ref), subject.digest, artifact.digest, stamp, tag)

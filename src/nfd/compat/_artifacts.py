@@ -5,17 +5,30 @@ The artifact (NFD docs, "Image Compatibility": an OCI artifact of type
 ``subject``. For a multi-platform image it may be attached to the index or to
 the platform's manifest, so both are searched. The newest one (by its
 ``org.opencontainers.image.created`` annotation) wins unless a digest is pinned.
+
+A referrers listing is only a claim: before a spec is read (or, in
+:mod:`nfd.compat._artifact_remove`, before an artifact is deleted) its manifest
+must itself be a compatibility artifact whose subject is the image
+(:func:`not_ours`); listed entries that are not are passed over.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 
-from nfd.api import ARTIFACT_TYPE, SPEC_MEDIA_TYPE
-from nfd.errors import NoArtifactError, NotFoundError
+from nfd.api import ARTIFACT_TYPE, SPEC_MEDIA_TYPE, loads_spec
+from nfd.errors import (
+    DigestMismatchError,
+    NoArtifactError,
+    NotFoundError,
+    SpecError,
+    TooLargeError,
+)
 from nfd.oci import (
+    CREATED_ANNOTATION,
+    CREATED_ANNOTATION_ALT,
     Descriptor,
     Manifest,
     Platform,
@@ -26,10 +39,12 @@ from nfd.oci import (
     list_referrers,
     select_platform,
 )
-from nfd.oci._options import CREATED_ANNOTATION, CREATED_ANNOTATION_ALT
 from nfd.oci._platform import describe_platforms
 
 _FRACTION = re.compile(r"(\.\d{6})\d+")
+# Listing reads each artifact (two requests, up to a spec's size): a referrers index
+# naming thousands must not turn one `list` into thousands of downloads.
+MAX_DESCRIBED = 100
 
 
 @dataclass(frozen=True)
@@ -45,14 +60,28 @@ class FetchedSpec:
 
 @dataclass(frozen=True)
 class ArtifactInfo:
-    """One compatibility artifact attached to an image."""
+    """One compatibility artifact attached to an image, as its referrers listing names it.
+
+    ``spec_size``, ``descriptions`` and ``tags`` are filled in by :func:`list_compat_artifacts`,
+    which reads each artifact; ``problem`` then says why one is not usable (not an nfd
+    compatibility artifact of this image, or a spec that does not parse).
+    """
 
     digest: str
     created: str | None
-    size: int
+    manifest_size: int
     artifact_type: str
     subject: str
     media_type: str
+    spec_size: int | None = None
+    descriptions: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    problem: str | None = None
+
+    @property
+    def descriptor(self) -> Descriptor:
+        """The descriptor to fetch the artifact manifest with."""
+        return Descriptor(self.media_type, self.digest, self.manifest_size)
 
 
 @dataclass(frozen=True)
@@ -134,6 +163,27 @@ def _info(desc: Descriptor, subject: str) -> ArtifactInfo:
                         subject, desc.media_type)
 
 
+def not_ours(manifest: Manifest, subject: str, *, strict: bool = False) -> str | None:
+    """Why ``manifest`` is not an nfd compatibility artifact of ``subject``; ``None`` if it is.
+
+    A referrers listing (above all the fallback index, which anyone who can push
+    a tag can write) only claims this; the manifest itself must agree before we
+    read its spec, and ``strict`` (before deleting it) also wants the spec layer
+    in its media type.
+    """
+    if manifest.is_index:
+        return "it is an image index, not an artifact manifest"
+    if manifest.artifact_type != ARTIFACT_TYPE:
+        return f"its artifact type is {manifest.artifact_type!r}, not {ARTIFACT_TYPE}"
+    declared = manifest.subject
+    if declared is None or declared.digest != subject:
+        named = declared.digest if declared else "missing"
+        return f"its subject is {named}, not {subject}"
+    if strict and SPEC_MEDIA_TYPE not in {d.media_type for d in manifest.descriptors("layers")}:
+        return f"it has no {SPEC_MEDIA_TYPE} layer"
+    return None
+
+
 def _newest_first(items: list[ArtifactInfo]) -> list[ArtifactInfo]:
     """Sort by creation time, newest first; undated ones last (NFD treats them as oldest).
 
@@ -147,38 +197,56 @@ def _newest_first(items: list[ArtifactInfo]) -> list[ArtifactInfo]:
 
 
 def fetch_compat_spec(
-    image: str, options: RegistryOptions, *, artifact_digest: str | None = None
+    image: str, options: RegistryOptions | None = None, digest: str | None = None
 ) -> FetchedSpec:
-    """Download the spec layer of ``image``'s newest compatibility artifact (or the pinned one).
+    """The spec of ``image``'s newest compatibility artifact (or of artifact ``digest``).
+
+    Looks on the image (and, for a multi-platform image, on the manifest of
+    ``options.platform``, else this host's). Listed artifacts that are not really
+    compatibility artifacts of the image are passed over. ``options.timeout``
+    bounds each request and ``options.deadline`` the whole fetch.
 
     Raises :class:`RegistryError` and its kinds for registry failures,
-    :class:`NoArtifactError` when the image carries no compatibility artifact.
+    :class:`NoArtifactError` when the image carries no (such) compatibility artifact.
     """
+    options = options or RegistryOptions()
     ref = Reference.parse(image)
     with RegistryClient(options) as client:
         resolved = resolve_image(client, ref, options.platform)
         artifacts = find_artifacts(client, resolved)
-        if artifact_digest is not None:
-            chosen = next((a for a in artifacts if a.digest == artifact_digest), None)
-            if chosen is None:
-                raise NoArtifactError(
-                    f"{ref}: no compatibility artifact {artifact_digest} is attached "
-                    f"(found {len(artifacts)})"
-                )
-        elif artifacts:
-            chosen = artifacts[0]
-        else:
-            raise NoArtifactError(f"{ref}: no compatibility artifact is attached to the image")
-        options.report(f"fetching compatibility artifact {chosen.digest}")
-        manifest = client.get_manifest(
-            ref, expected=Descriptor(chosen.media_type, chosen.digest, chosen.size)
-        )
-        layer = _spec_layer(manifest, ref)
-        data = client.get_blob(ref, layer, limit=options.max_spec_bytes)
-        annotations = manifest.annotations
-        created = annotations.get(CREATED_ANNOTATION) or annotations.get(
-            CREATED_ANNOTATION_ALT) or chosen.created
-        return FetchedSpec(data, str(ref), chosen.subject, chosen.digest, created)
+        if digest is not None:
+            artifacts = [a for a in artifacts if a.digest == digest]
+            if not artifacts:
+                raise NoArtifactError(f"{ref}: no compatibility artifact {digest} is attached")
+        for chosen in artifacts:
+            found = _usable(client, ref, chosen)
+            if isinstance(found, Manifest):
+                return _read_spec(client, ref, chosen, found)
+            if digest is not None:
+                raise NoArtifactError(f"{ref}: {digest} is not a compatibility artifact of "
+                                      f"the image: {found}")
+            options.report(f"passing over {chosen.digest}: {found}")
+        raise NoArtifactError(f"{ref}: no compatibility artifact is attached to the image")
+
+
+def _usable(client: RegistryClient, ref: Reference, item: ArtifactInfo) -> Manifest | str:
+    """The manifest of ``item`` if it is a compatibility artifact of its subject, else why not."""
+    client.options.report(f"fetching compatibility artifact {item.digest}")
+    try:
+        manifest = client.get_manifest(ref, expected=item.descriptor)
+    except NotFoundError:
+        return "it is listed, but the registry does not have it"
+    return not_ours(manifest, item.subject) or manifest
+
+
+def _read_spec(client: RegistryClient, ref: Reference, chosen: ArtifactInfo,
+               manifest: Manifest) -> FetchedSpec:
+    layer = _spec_layer(manifest, ref)
+    data = client.get_blob(ref, layer, limit=client.options.max_spec_bytes)
+    annotations = manifest.annotations
+    created = annotations.get(CREATED_ANNOTATION) or annotations.get(
+        CREATED_ANNOTATION_ALT) or chosen.created
+    return FetchedSpec(data, str(ref), chosen.subject, chosen.digest, created)
 
 
 def _spec_layer(manifest: Manifest, ref: Reference) -> Descriptor:
@@ -195,8 +263,36 @@ def _spec_layer(manifest: Manifest, ref: Reference) -> Descriptor:
     return layers[0]
 
 
-def list_compat_artifacts(image: str, options: RegistryOptions) -> list[ArtifactInfo]:
-    """The compatibility artifacts attached to ``image`` (index and platform manifest)."""
+def list_compat_artifacts(image: str, options: RegistryOptions | None = None
+                          ) -> list[ArtifactInfo]:
+    """The compatibility artifacts attached to ``image`` (and to its platform's manifest),
+    newest first, each read for its spec's size, descriptions and tags; empty when none."""
+    options = options or RegistryOptions()
     ref = Reference.parse(image)
     with RegistryClient(options) as client:
-        return find_artifacts(client, resolve_image(client, ref, options.platform))
+        found = find_artifacts(client, resolve_image(client, ref, options.platform))
+        unread = f"not read: only the newest {MAX_DESCRIBED} artifacts are"
+        return [describe_artifact(client, ref, item) if i < MAX_DESCRIBED
+                else replace(item, problem=unread) for i, item in enumerate(found)]
+
+
+def describe_artifact(client: RegistryClient, ref: Reference, item: ArtifactInfo
+                      ) -> ArtifactInfo:
+    """``item`` with what its manifest and spec say (or the ``problem`` found reading them)."""
+    client.options.report(f"reading compatibility artifact {item.digest}")
+    try:
+        manifest = client.get_manifest(ref, expected=item.descriptor)
+        problem = not_ours(manifest, item.subject)
+        if problem is not None:
+            return replace(item, problem=f"not a compatibility artifact of this image: {problem}")
+        fetched = _read_spec(client, ref, item, manifest)
+    except (NotFoundError, DigestMismatchError, TooLargeError, NoArtifactError) as exc:
+        return replace(item, problem=str(exc))
+    described = replace(item, created=fetched.created, spec_size=len(fetched.data))
+    try:
+        spec = loads_spec(fetched.data, f"{ref}@{item.digest}")
+    except SpecError as exc:
+        return replace(described, problem=f"the spec does not load: {exc.message}")
+    return replace(described,
+                   descriptions=tuple(c.description for c in spec.compatibilities),
+                   tags=tuple(c.tag for c in spec.compatibilities))

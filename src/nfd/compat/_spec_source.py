@@ -18,19 +18,18 @@ if TYPE_CHECKING:
 
 def load_compat_spec(spec_path: str | None, image: str | None,
                      registry_options: RegistryOptions | None = None,
-                     artifact_digest: str | None = None) -> tuple[CompatSpec, dict[str, Any]]:
-    """The spec and a context (``spec`` or ``image``/digests) for the report."""
+                     digest: str | None = None) -> tuple[CompatSpec, dict[str, Any]]:
+    """The spec (from the file ``spec_path``, or attached to ``image``: the newest
+    artifact, or ``digest``) and a context (``spec`` or ``image``/digests) for the report."""
     if spec_path is not None:
-        if artifact_digest:
-            raise UsageError("--artifact-digest goes with --image")
+        if digest:
+            raise UsageError("`digest` goes with `image`", arguments=("digest", "image"))
         return load_spec(spec_path), {"spec": spec_path}
     if image is None:
-        raise UsageError("give --image REF or --spec FILE")
+        raise UsageError("give `image` REF or `spec_path` FILE", arguments=("image", "spec_path"))
     from nfd.compat._artifacts import fetch_compat_spec
-    from nfd.oci import RegistryOptions
 
-    fetched = fetch_compat_spec(image, registry_options or RegistryOptions(),
-                                artifact_digest=artifact_digest)
+    fetched = fetch_compat_spec(image, registry_options, digest)
     spec = loads_spec(fetched.data, f"{fetched.image}@{fetched.artifact_digest}")
     context = {"image": fetched.image, "imageDigest": fetched.image_digest,
                "artifactDigest": fetched.artifact_digest, "created": fetched.created}

@@ -27,7 +27,8 @@ if typing.TYPE_CHECKING:
         RegistryOptions,
     )
     from nfd.oci._platform import Platform, host_platform, select_platform
-    from nfd.oci._reference import Reference
+    from nfd.oci._redact import Redactor
+    from nfd.oci._reference import Reference, is_valid_digest
     from nfd.oci._referrers import (
         fallback_tag,
         list_referrers,
@@ -53,6 +54,7 @@ _LAZY = {
     "OCI_INDEX": "nfd.oci._options",
     "OCI_MANIFEST": "nfd.oci._options",
     "Platform": "nfd.oci._platform",
+    "Redactor": "nfd.oci._redact",
     "Reference": "nfd.oci._reference",
     "RegistryClient": "nfd.oci._client",
     "RegistryOptions": "nfd.oci._options",
@@ -63,6 +65,7 @@ _LAZY = {
     "fallback_tag": "nfd.oci._referrers",
     "find_credential": "nfd.oci._credentials",
     "host_platform": "nfd.oci._platform",
+    "is_valid_digest": "nfd.oci._reference",
     "list_referrers": "nfd.oci._referrers",
     "read_fallback_index": "nfd.oci._referrers",
     "select_platform": "nfd.oci._platform",
@@ -95,6 +98,7 @@ __all__ = [
     "Descriptor",
     "Manifest",
     "Platform",
+    "Redactor",
     "Reference",
     "RegistryClient",
     "RegistryOptions",
@@ -105,6 +109,7 @@ __all__ = [
     "fallback_tag",
     "find_credential",
     "host_platform",
+    "is_valid_digest",
     "list_referrers",
     "read_fallback_index",
     "select_platform",

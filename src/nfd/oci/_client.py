@@ -11,14 +11,15 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Mapping
+from pathlib import Path
 
 import httpx
 
 from nfd._budget import BudgetScope, Clock
-from nfd.errors import DigestMismatchError, RegistryError, TooLargeError
+from nfd.errors import DigestMismatchError, RegistryError, TooLargeError, UsageError
 from nfd.oci._content import Descriptor, Manifest, digest_of, parse_manifest, verify_digest
 from nfd.oci._credentials import ANONYMOUS, Credential, find_credential
-from nfd.oci._http import Environment, HostSession, Reply, Request, Sleep, make_http_client
+from nfd.oci._http import HostSession, Reply, Request, SessionContext, Sleep, make_http_client
 from nfd.oci._options import ACCEPT_MANIFESTS, RegistryOptions
 from nfd.oci._redact import Redactor
 from nfd.oci._reference import Reference
@@ -58,11 +59,12 @@ class RegistryClient:
         self._http = make_http_client(self.options, scope)
         self._requests = 0
         self._http.event_hooks["request"].append(self._count)
-        self._redactor = Redactor()
+        self._redactor = self.options.redactor or Redactor()
         self._redactor.add(self.options.password, username=self.options.username)
         self._redactor.add(self.options.token)
-        self._shared = Environment(self._http, scope, tokens or TokenCache(), self._redactor,
-                                   frozenset(self.options.token_hosts), clock, sleep)
+        self._shared = SessionContext(self._http, scope, tokens or TokenCache(clock),
+                                      self._redactor, frozenset(self.options.token_hosts),
+                                      clock, sleep)
         self._env = env
         self._sessions: dict[str, HostSession] = {}
         self._credentials: dict[tuple[str, str], Credential] = {}
@@ -128,7 +130,11 @@ class RegistryClient:
         key = (registry, repository)
         if key not in self._credentials:
             env = os.environ if self._env is None else self._env
-            found = find_credential(registry, repository, env)
+            files = [Path(opts.auth_file)] if opts.auth_file else None
+            if files and not files[0].is_file():  # named on purpose: never go anonymous instead
+                raise UsageError(f"`auth_file` {opts.auth_file}: not a readable file",
+                                 arguments=("auth_file",))
+            found = find_credential(registry, repository, env, files=files)
             self._redactor.add(found.password, username=found.username)
             self._redactor.add(found.refresh_token)
             self._redactor.add(found.access_token)

@@ -15,7 +15,7 @@ import binascii
 import json
 import os
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -66,11 +66,13 @@ def auth_file_candidates(env: Mapping[str, str]) -> list[Path]:
 
 
 def find_credential(
-    registry: str, repository: str, env: Mapping[str, str] | None = None
+    registry: str, repository: str, env: Mapping[str, str] | None = None,
+    *, files: Sequence[Path] | None = None,
 ) -> Credential:
-    """Credentials for ``registry/repository`` from the auth files, else :data:`ANONYMOUS`."""
+    """Credentials for ``registry/repository`` from the auth files (``files``, else the
+    usual search), else :data:`ANONYMOUS`."""
     env = os.environ if env is None else env
-    for path in auth_file_candidates(env):
+    for path in auth_file_candidates(env) if files is None else files:
         config = _read_auth_file(path)
         if config is None:
             continue

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from nfd.oci._platform import Platform
+from nfd.oci._redact import Redactor
 
 # Bounds (oras-go uses 4 MiB for manifests too; a spec beyond 1 MiB is surely an error).
 MAX_MANIFEST_BYTES = 4 * 1024 * 1024
@@ -44,10 +45,15 @@ class RegistryOptions:
 
     Secrets are kept out of ``repr`` so that a logged options object leaks nothing.
     When neither ``username``/``password`` nor ``token`` is given, credentials come
-    from the Docker/Podman auth files (``use_auth_files``), else requests are anonymous.
+    from the Docker/Podman auth files (``use_auth_files``; ``auth_file`` names the one
+    file to read instead of the usual search), else requests are anonymous.
     ``token_hosts`` names the hosts, other than the registry's own, whose token realm
     may receive those credentials. ``timeout`` bounds each registry operation as a
-    whole (retries, redirects, auth and bodies included).
+    whole (retries, redirects, auth and bodies included); ``deadline``, a
+    ``time.monotonic()`` instant, bounds everything done with these options, so a
+    caller with its own budget (an admission webhook) can hand it down::
+
+        RegistryOptions(timeout=2, deadline=time.monotonic() + 5, auth_file="/auth/config.json")
     """
 
     plain_http: bool = False
@@ -64,7 +70,11 @@ class RegistryOptions:
     use_auth_files: bool = True
     token_hosts: tuple[str, ...] = ()
     max_referrers_bytes: int = MAX_REFERRERS_BYTES
+    auth_file: str | None = None
+    deadline: float | None = None
     progress: ProgressCallback | None = field(default=None, repr=False, compare=False)
+    # Learns every secret the client comes to hold; pass one to clean other text with it.
+    redactor: Redactor | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         from nfd._timeouts import check_timeout
@@ -74,6 +84,12 @@ class RegistryOptions:
             check_timeout(self.timeout)
         except ValueError as exc:
             raise UsageError(str(exc)) from None
+
+    def call_deadline(self, now: float) -> float:
+        """When an operation started at ``now`` must end: ``timeout`` later, or at
+        ``deadline`` if that is sooner."""
+        end = now + self.timeout
+        return end if self.deadline is None else min(end, self.deadline)
 
     def report(self, message: str) -> None:
         """Tell the user about a network step, if they asked for progress."""

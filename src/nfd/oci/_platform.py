@@ -1,13 +1,18 @@
 """Platforms (``os/arch[/variant]``) and picking one manifest out of an image index.
 
-The text form follows NFD's ``--platform`` (``os[/arch[/variant]][:os_version]``);
-matching follows containerd's normalisation (``aarch64`` is ``arm64``, whose
-default variant ``v8`` may be left out).
+The text form follows NFD's ``--platform`` (``os[/arch[/variant]][:os_version]``),
+checked as containerd's ``platforms.Parse`` checks it (components of
+``[A-Za-z0-9_-]``; a lone word is an OS, else an architecture, else an error),
+and stricter in one way: the OS and architecture must be ones Go knows
+(``GOOS``/``GOARCH``, which OCI platforms use), so a typo fails at once instead
+of as a registry error. Matching follows containerd's normalisation (``aarch64``
+is ``arm64``, whose default variant ``v8`` may be left out).
 """
 
 from __future__ import annotations
 
 import platform as _host
+import re
 import sys
 from dataclasses import dataclass
 from typing import Any
@@ -30,6 +35,18 @@ _MACHINE_TO_GO: dict[str, tuple[str, str | None]] = {
     "mips64": ("mips64le", None),
 }
 _DEFAULT_VARIANT = {"arm64": "v8", "arm": "v7"}
+# Go's `go tool dist list` vocabulary (GOOS, GOARCH), as the OCI image spec asks for.
+KNOWN_OS = frozenset({
+    "aix", "android", "darwin", "dragonfly", "freebsd", "hurd", "illumos", "ios", "js",
+    "linux", "nacl", "netbsd", "openbsd", "plan9", "solaris", "wasip1", "windows", "zos",
+})
+KNOWN_ARCH = frozenset({
+    "386", "amd64", "amd64p32", "arm", "armbe", "arm64", "arm64be", "loong64", "mips",
+    "mipsle", "mips64", "mips64le", "mips64p32", "mips64p32le", "ppc", "ppc64", "ppc64le",
+    "riscv", "riscv64", "s390", "s390x", "sparc", "sparc64", "wasm",
+})
+_COMPONENT = re.compile(r"[A-Za-z0-9_-]+")
+MAX_PLATFORM_CHARS = 50  # containerd's bound on a specifier
 
 
 @dataclass(frozen=True)
@@ -43,22 +60,40 @@ class Platform:
 
     @classmethod
     def parse(cls, text: str) -> Platform:
-        """Parse ``os[/arch[/variant]][:os_version]``; a missing arch means this host's."""
+        """Parse ``os[/arch[/variant]][:os_version]``; a lone architecture means this
+        host's OS, a lone OS this host's architecture. Raises :class:`UsageError`."""
+        if len(text) > MAX_PLATFORM_CHARS:
+            raise UsageError(f"invalid platform {text[:MAX_PLATFORM_CHARS]!r}...: over "
+                             f"{MAX_PLATFORM_CHARS} characters")
         base, _, os_version = text.partition(":")
-        parts = base.split("/")
+        parts = [p.strip().lower() for p in base.split("/")]
         if len(parts) > 3:
-            raise UsageError(
-                f"invalid platform {text!r}: expected os[/arch[/variant]]"
-            )
-        os_name = parts[0].strip().lower()
-        arch = parts[1].strip().lower() if len(parts) > 1 else host_platform().architecture
-        variant = parts[2].strip().lower() if len(parts) > 2 else None
-        if not os_name:
+            raise UsageError(f"invalid platform {text!r}: expected os[/arch[/variant]]")
+        if not parts[0]:
             raise UsageError(f"invalid platform {text!r}: OS cannot be empty")
-        if not arch:
+        if len(parts) > 1 and not parts[1]:
             raise UsageError(f"invalid platform {text!r}: architecture cannot be empty")
-        arch, implied = _MACHINE_TO_GO.get(arch, (arch, None))
-        return cls(os_name, arch, variant or implied or None, os_version or None)
+        for part in parts:
+            if part and not _COMPONENT.fullmatch(part):
+                raise UsageError(f"invalid platform {text!r}: {part!r} is not a platform "
+                                 "component (letters, digits, '_' and '-')")
+        if len(parts) == 1:
+            return cls._from_one_word(text, parts[0], os_version)
+        arch, implied = _MACHINE_TO_GO.get(parts[1], (parts[1], None))
+        _check_known(text, parts[0], arch)
+        variant = parts[2] if len(parts) > 2 else None
+        return cls(parts[0], arch, variant or implied or None, os_version or None)
+
+    @classmethod
+    def _from_one_word(cls, text: str, word: str, os_version: str) -> Platform:
+        host = host_platform()
+        if word in KNOWN_OS:
+            return cls(word, host.architecture, host.variant, os_version or None)
+        arch, implied = _MACHINE_TO_GO.get(word, (word, None))
+        if arch in KNOWN_ARCH:
+            return cls(host.os, arch, implied, os_version or None)
+        raise UsageError(f"invalid platform {text!r}: unknown operating system or "
+                         "architecture (expected os[/arch[/variant]], e.g. linux/amd64)")
 
     @classmethod
     def from_obj(cls, obj: Any) -> Platform | None:
@@ -91,6 +126,15 @@ class Platform:
     def __str__(self) -> str:
         text = "/".join(p for p in (self.os, self.architecture, self.variant) if p)
         return f"{text}:{self.os_version}" if self.os_version else text
+
+
+def _check_known(text: str, os_name: str, arch: str) -> None:
+    if os_name not in KNOWN_OS:
+        raise UsageError(f"invalid platform {text!r}: unknown operating system {os_name!r} "
+                         "(expected one of Go's, e.g. linux, windows)")
+    if arch not in KNOWN_ARCH:
+        raise UsageError(f"invalid platform {text!r}: unknown architecture {arch!r} "
+                         "(expected one of Go's, e.g. amd64, arm64)")
 
 
 def host_platform() -> Platform:

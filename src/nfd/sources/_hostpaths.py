@@ -52,20 +52,24 @@ class HostPaths:
     def from_options(cls, host_root: str | None, host_prefix: str | None) -> HostPaths:
         """Validate ``--host-root`` / ``--host-prefix`` (at most one; the target must exist)."""
         if host_root is not None and host_prefix is not None:
-            raise UsageError("--host-root and --host-prefix cannot be used together")
+            raise UsageError("`host_root` and `host_prefix` cannot be used together",
+                             arguments=("host_root", "host_prefix"))
         if host_root is not None:
             if not host_root:
-                raise UsageError("--host-root: empty path")
+                raise UsageError("`host_root`: empty path", arguments=("host_root",))
             if not os.path.isdir(host_root):
-                raise UsageError(f"--host-root {host_root}: not a directory")
+                raise UsageError(f"`host_root` {host_root}: not a directory",
+                                 arguments=("host_root",))
             return cls(root=os.path.abspath(host_root))
         if host_prefix is not None:
             if not host_prefix.startswith("/"):
-                raise UsageError(f"--host-prefix {host_prefix!r}: must start with '/' "
-                                 "(NFD's container convention is /host-)")
+                raise UsageError(f"`host_prefix` {host_prefix!r}: must start with '/' "
+                                 "(NFD's container convention is /host-)",
+                                 arguments=("host_prefix",))
             if not os.path.isdir(host_prefix + "sys"):
-                raise UsageError(f"--host-prefix {host_prefix}: {host_prefix}sys is not a "
-                                 "directory (mount the host's /sys there)")
+                raise UsageError(f"`host_prefix` {host_prefix}: {host_prefix}sys is not a "
+                                 "directory (mount the host's /sys there)",
+                                 arguments=("host_prefix",))
             return cls(prefix=host_prefix)
         return cls()
 
@@ -111,6 +115,14 @@ class HostPaths:
     def display(self, path: str) -> str:
         """Where a host path really is (``root`` joined), for messages."""
         return self._fs.display(path)
+
+    def begin_discovery(self) -> None:
+        """Give one discovery the whole :attr:`HostLimits.max_total_bytes` budget."""
+        self._fs.begin()
+
+    def over_limit(self) -> tuple[int, list[str]]:
+        """How many reads or listings a bound cut short so far, and the first few paths."""
+        return self._fs.over_limit_count, list(self._fs.over_limit)
 
     # -- readers: every host read of every source goes through these ---------------------
 

@@ -1,0 +1,106 @@
+"""Removing compatibility artifacts from an image, deleting only what is checked to be ours.
+
+A referrers listing is a claim, not a proof: the fallback index is a plain tag
+that anyone with push access may rewrite, and an entry in it can name any
+manifest of the repository (another image, say). So before anything is deleted,
+every target is fetched and must be an nfd compatibility artifact (artifact
+type and spec layer media type) whose ``subject`` is the image it was listed
+for; the others are left alone and reported. Afterwards the fallback index
+loses the deleted entries, and keeps everyone else's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from nfd.compat._artifacts import ArtifactInfo, find_artifacts, not_ours, resolve_image
+from nfd.errors import NoArtifactError, NotFoundError, UsageError
+from nfd.oci import Reference, RegistryClient, RegistryOptions, update_fallback_index
+
+
+@dataclass(frozen=True)
+class Removal:
+    """What a removal did: the artifacts deleted, and those refused with the reason."""
+
+    removed: list[ArtifactInfo] = field(default_factory=list)
+    refused: list[tuple[ArtifactInfo, str]] = field(default_factory=list)
+
+
+def remove_compat_specs(
+    image: str,
+    options: RegistryOptions | None = None,
+    digests: Iterable[str] | None = None,
+    all: bool = False,  # shadows the builtin on purpose: the public API names it so
+) -> Removal:
+    """Delete compatibility artifacts from ``image`` and mend the referrers tag.
+
+    ``digests`` names the artifacts; ``all`` takes every one listed; with neither,
+    only a lone artifact is removed (with several the caller must say which, so
+    nothing is deleted by surprise). A named artifact that is not a compatibility
+    artifact of the image is an error and nothing is deleted; under ``all`` such
+    entries are refused (see :class:`Removal`) and the rest removed.
+    """
+    if isinstance(digests, str):  # one digest given as such, not its characters
+        digests = [digests]
+    wanted = list(dict.fromkeys(digests or ()))
+    if wanted and all:
+        raise UsageError("`digests` and `all` exclude each other", arguments=("digests", "all"))
+    options = options or RegistryOptions()
+    ref = Reference.parse(image)
+    with RegistryClient(options) as client:
+        artifacts = find_artifacts(client, resolve_image(client, ref, options.platform))
+        if not artifacts:
+            raise NoArtifactError(f"{ref}: no compatibility artifact is attached to the image")
+        if wanted:
+            listed = {a.digest: a for a in artifacts}
+            missing = [d for d in wanted if d not in listed]
+            if missing:
+                raise NoArtifactError(f"{ref}: no compatibility artifact {missing[0]} is "
+                                      f"attached (found {len(artifacts)})")
+            targets = [listed[d] for d in wanted]
+        elif all or len(artifacts) == 1:
+            targets = artifacts
+        else:
+            raise UsageError(f"{ref} has {len(artifacts)} compatibility artifacts; choose "
+                             "them with `digests` or remove them all with `all`",
+                             arguments=("digests", "all"))
+        removal = delete_artifacts(client, ref, targets, strict_targets=bool(wanted))
+    if not removal.removed:
+        item, reason = removal.refused[0]
+        raise NoArtifactError(f"{ref}: nothing removed: {item.digest} is not a compatibility "
+                              f"artifact of the image ({reason})")
+    return removal
+
+
+def delete_artifacts(client: RegistryClient, ref: Reference, targets: list[ArtifactInfo],
+                     *, strict_targets: bool) -> Removal:
+    """Check every target, then delete those that are ours and mend the fallback indexes.
+
+    With ``strict_targets`` (the caller named them) one refusal stops everything
+    before any delete; otherwise refusals are returned with their reasons.
+    """
+    ours, refused, gone = [], [], []
+    for item in targets:
+        try:
+            manifest = client.get_manifest(ref, expected=item.descriptor)
+        except NotFoundError:
+            gone.append(item)  # a stale entry: nothing to delete, only the index to mend
+            continue
+        reason = not_ours(manifest, item.subject, strict=True)
+        if reason is None:
+            ours.append(item)
+        elif strict_targets:
+            raise NoArtifactError(f"{ref}: {item.digest} is not a compatibility artifact of "
+                                  f"the image ({reason}); nothing was removed")
+        else:
+            client.options.report(f"not deleting {item.digest}: {reason}")
+            refused.append((item, reason))
+    for item in ours:
+        client.options.report(f"deleting artifact {item.digest}")
+        client.delete_manifest(ref, item.digest)
+    done = ours + gone
+    for subject in dict.fromkeys(t.subject for t in done):
+        deleted = frozenset(t.digest for t in done if t.subject == subject)
+        update_fallback_index(client, ref, subject, remove=deleted)
+    return Removal(done, refused)
