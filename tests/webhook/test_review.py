@@ -148,7 +148,7 @@ def test_failures_follow_the_policy() -> None:
     admitted, outcome = _decide(pod([IMAGES[0], failed.image]), resolutions, "ignore")
     assert outcome == "patched" and admitted["response"]["allowed"] is True
     assert "patch" in admitted["response"]  # the images that were checked still apply
-    assert any("--failure-policy ignore" in w for w in admitted["response"]["warnings"])
+    assert any("failure policy: ignore" in w for w in admitted["response"]["warnings"])
 
 
 def test_too_many_images_are_not_checked() -> None:

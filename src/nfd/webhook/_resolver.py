@@ -168,7 +168,7 @@ class Resolver:
             return Resolution(image, "skipped", f"{exc}; not checked")
         if not self.settings.allow.allows(ref):
             return Resolution(image, "skipped", f"image {image}: registry {ref.registry} is not "
-                              "allowed (--allow-registry); its spec was not checked")
+                              "on the webhook's allow-list; its spec was not checked")
         try:
             digest = await self._digest(ref)
             entry = await self._spec(ref, digest)

@@ -222,11 +222,11 @@ def decide(request: ReviewRequest, target: Target, resolutions: Sequence[Resolut
                                        "warnings)" if len(failed) > 1 else "")
         return response(request.uid, allowed=False, warnings=warnings,
                         message=f"{what}: image compatibility could not be checked "
-                        f"(--failure-policy fail): {reasons}"), "denied"
+                        f"(failure policy: fail): {reasons}"), "denied"
     if failed:
         warnings.append(f"{what}: admitted without the requirements of "
                         f"{len(failed)} image(s) that could not be checked "
-                        "(--failure-policy ignore)")
+                        "(failure policy: ignore)")
     try:
         ops = affinity_ops(target, resolutions)
     except SpecError as exc:
