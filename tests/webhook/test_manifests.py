@@ -122,8 +122,15 @@ def test_cert_manager_certificate_and_injection() -> None:
         "cert-manager.io/inject-ca-from": "nfd-webhook/nfd-compat-webhook"}
     assert "caBundle" not in configuration["webhooks"][0]["clientConfig"]
     container = by_kind["Deployment"]["spec"]["template"]["spec"]["containers"][0]
-    assert container["env"] == [{"name": "REGISTRY_AUTH_FILE",
-                                 "value": "/etc/nfd-webhook/registry-auth/.dockerconfigjson"}]
+    args = container["args"]
+    assert args[args.index("--registry-auth-file") + 1] == \
+        "/etc/nfd-webhook/registry-auth/.dockerconfigjson"
+    mount = {"name": "registry-auth", "mountPath": "/etc/nfd-webhook/registry-auth",
+             "readOnly": True}
+    assert mount in container["volumeMounts"]
+    assert {"name": "registry-auth", "secret": {"secretName": "pull-secret",
+                                                "defaultMode": 0o440}} in by_kind[
+        "Deployment"]["spec"]["template"]["spec"]["volumes"]
 
 
 def _json_stream(text: str) -> list[dict[str, Any]]:

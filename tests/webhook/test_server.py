@@ -282,7 +282,7 @@ def test_credentials_from_the_mounted_auth_file(start_webhook: StartWebhook,
     empty = tmp_path / "empty"
     empty.mkdir()
     isolated = {"HOME": str(empty), "DOCKER_CONFIG": str(empty), "XDG_RUNTIME_DIR": str(empty)}
-    server = start_webhook(*flags, env={**isolated, "REGISTRY_AUTH_FILE": str(auth)})
+    server = start_webhook(*flags, "--registry-auth-file", str(auth), env=isolated)
     answer = server.review(review_for(pod([image])))
     assert answer["response"]["allowed"] is True and "patch" in answer["response"]
     anonymous = start_webhook(*flags, env=isolated)

@@ -97,6 +97,8 @@ def _serve_args(options: ManifestOptions) -> list[str]:
             "--failure-policy", options.failure_policy, "--timeout", f"{options.serve_timeout:g}"]
     for pattern in options.allow_registries:
         args += ["--allow-registry", pattern]
+    if options.registry_auth_secret:
+        args += ["--registry-auth-file", f"{AUTH_DIR}/.dockerconfigjson"]
     if options.create_rules:
         args.append("--create-rules")
     if options.workloads:
@@ -108,10 +110,8 @@ def _container(options: ManifestOptions) -> dict[str, Any]:
     probe = {"httpGet": {"path": "/healthz", "port": "https", "scheme": "HTTPS"},
              "periodSeconds": 10, "timeoutSeconds": 2}
     mounts = [{"name": "tls", "mountPath": TLS_DIR, "readOnly": True}]
-    env = []
     if options.registry_auth_secret:
         mounts.append({"name": "registry-auth", "mountPath": AUTH_DIR, "readOnly": True})
-        env.append({"name": "REGISTRY_AUTH_FILE", "value": f"{AUTH_DIR}/.dockerconfigjson"})
     container: dict[str, Any] = {
         "name": "webhook",
         "image": options.client_image,
@@ -129,8 +129,6 @@ def _container(options: ManifestOptions) -> dict[str, Any]:
                       "limits": {"memory": "384Mi"}},
         "volumeMounts": mounts,
     }
-    if env:
-        container["env"] = env
     return container
 
 
