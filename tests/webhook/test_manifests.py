@@ -98,8 +98,10 @@ def test_without_rules_there_is_no_rbac_and_no_side_effect(ca_bundle: Path) -> N
     assert by_kind["ServiceAccount"]["automountServiceAccountToken"] is False
     webhook = by_kind["MutatingWebhookConfiguration"]["webhooks"][0]
     assert webhook["sideEffects"] == "None" and webhook["failurePolicy"] == "Fail"
-    assert [r["resources"] for r in webhook["rules"]] == [
-        ["pods"], ["daemonsets", "deployments", "statefulsets"], ["cronjobs", "jobs"]]
+    assert [(r["resources"], r["operations"]) for r in webhook["rules"]] == [
+        (["pods"], ["CREATE"]), (["daemonsets", "deployments", "statefulsets"],
+                                 ["CREATE", "UPDATE"]),
+        (["cronjobs"], ["CREATE", "UPDATE"]), (["jobs"], ["CREATE"])]
     args = by_kind["Deployment"]["spec"]["template"]["spec"]["containers"][0]["args"]
     assert "--workloads" in args and "--create-rules" not in args
     assert args[args.index("--failure-policy") + 1] == "fail"

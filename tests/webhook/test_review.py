@@ -76,8 +76,12 @@ def test_which_objects_are_handled() -> None:
     assert not handled(pod(IMAGES), True, operation="UPDATE")  # a pod's affinity is immutable
     job = {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "j"},
            "spec": {"template": {"spec": {"containers": [{"name": "c", "image": "x"}]}}}}
-    assert handled(job, True, group="batch", resource="jobs", operation="UPDATE")
+    assert handled(job, True, group="batch", resource="jobs")
+    assert not handled(job, True, group="batch", resource="jobs", operation="UPDATE")
     assert not handled(job, False, group="batch", resource="jobs")
+    cron = {**job, "kind": "CronJob",
+            "spec": {"jobTemplate": {"spec": job["spec"]}}}  # its template may change
+    assert handled(cron, True, group="batch", resource="cronjobs", operation="UPDATE")
     assert not handled(job, True, group="example.com", resource="jobs")  # same kind, not batch
     assert not handled({"kind": "Pod", "metadata": {"name": "p"}, "spec": "x"}, True)
 

@@ -22,7 +22,7 @@ from typing import Any
 
 from nfd.cluster import DEFAULT_CLIENT_IMAGE
 from nfd.errors import UsageError
-from nfd.webhook._review import SKIP_ANNOTATION, SKIP_VALUE, WORKLOAD_KINDS, FailurePolicy
+from nfd.webhook._review import SKIP_ANNOTATION, SKIP_VALUE, WORKLOAD_OPERATIONS, FailurePolicy
 from nfd.webhook._rules import GROUP, PLURAL
 
 DEFAULT_NAMESPACE = "nfd-webhook"
@@ -172,11 +172,14 @@ def _rules(options: ManifestOptions) -> list[dict[str, Any]]:
     rules = [{"operations": ["CREATE"], "apiGroups": [""], "apiVersions": ["v1"],
               "resources": ["pods"], "scope": "Namespaced"}]
     if options.workloads:
-        for group in sorted({g for g, _ in WORKLOAD_KINDS}):
-            rules.append({"operations": ["CREATE", "UPDATE"], "apiGroups": [group],
+        # One rule per (group, operations): Jobs are matched on CREATE only.
+        by_rule: dict[tuple[str, tuple[str, ...]], list[str]] = {}
+        for (group, kind), operations in sorted(WORKLOAD_OPERATIONS.items()):
+            by_rule.setdefault((group, operations), []).append(_PLURALS[kind])
+        for (group, operations), resources in by_rule.items():
+            rules.append({"operations": list(operations), "apiGroups": [group],
                           "apiVersions": ["v1"], "scope": "Namespaced",
-                          "resources": sorted(_PLURALS[k] for g, k in WORKLOAD_KINDS
-                                              if g == group)})
+                          "resources": sorted(resources)})
     return rules
 
 
