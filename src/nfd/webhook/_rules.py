@@ -22,7 +22,7 @@ import httpx
 
 from nfd.cluster._kubeconfig import ClusterAccess, load_access
 from nfd.errors import ClusterError
-from nfd.oci._redact import Redactor
+from nfd.oci import Redactor
 
 GROUP, VERSION, PLURAL = "nfd.k8s-sigs.io", "v1alpha1", "nodefeaturerules"
 RULES_PATH = f"/apis/{GROUP}/{VERSION}/{PLURAL}"
