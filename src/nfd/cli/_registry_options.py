@@ -86,10 +86,12 @@ def checked_seconds(flag: str, value: float) -> float:
 def platform_from_args(args: argparse.Namespace) -> Platform | None:
     """The parsed ``--platform``; a malformed one is a usage error (exit 2), raised before
     any registry is contacted."""
+    text = getattr(args, "platform", None)
+    if text is None:
+        return None
     from nfd.oci import Platform
 
-    text = getattr(args, "platform", None)
-    return Platform.parse(text) if text is not None else None
+    return Platform.parse(text)
 
 
 def digest_argument(value: str) -> str:
