@@ -135,3 +135,21 @@ def test_webhook_server_framework_loads_only_for_serving() -> None:
             "print('aiohttp' in sys.modules); nfd.webhook.serve; print('aiohttp' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "True"]
+
+
+def test_local_validation_loads_neither_yaml_nor_registry_code(tmp_path: Path) -> None:
+    # Issue 12: YAML only when a YAML file is read, registry code only for --image.
+    spec = tmp_path / "spec.json"
+    spec.write_text('{"version": "v1alpha1", "compatibilities": [{"rules": [{"name": "r", '
+                    '"matchFeatures": [{"feature": "kernel.loadedmodule", "matchExpressions": '
+                    '{"vfio_pci": {"op": "Exists"}}}]}]}]}')
+    features = tmp_path / "features.json"
+    features.write_text('{"flags": {"kernel.loadedmodule": {"elements": {"vfio_pci": {}}}}}')
+    code = ("import sys\nfrom nfd.cli import main\n"
+            f"code = main(['compat', 'validate-node', '--spec', {str(spec)!r}, '--features', "
+            f"{str(features)!r}, '--output-json'])\n"
+            "heavy = sorted(m for m in sys.modules if m == 'yaml' or m.startswith("
+            "('nfd.oci.', 'httpx')))\nprint(code, heavy, file=sys.stderr)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stderr.strip() == "0 []"

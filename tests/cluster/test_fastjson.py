@@ -19,7 +19,7 @@ import pytest
 from tests._cli import nfd
 from tests.cluster._synthetic import node_feature, synthetic_list
 
-from nfd.api import Features, load_spec
+from nfd.api import Features, load_spec, parse_spec
 from nfd.cluster import (
     cluster_features_from_document,
     load_cluster_dump,
@@ -27,6 +27,7 @@ from nfd.cluster import (
     validate_cluster,
 )
 from nfd.cluster._fastjson import fast_cluster_features
+from nfd.errors import EvaluationError
 from nfd.match import SpecEvaluator
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -181,9 +182,27 @@ def test_bench_fleet_gets_nfds_verdicts(tmp_path: Path) -> None:
     assert [c["isMatch"] for c in by_node[node]] == [s.is_match for s in alone.statuses]
 
 
-def test_two_workers_give_the_same_result_and_the_same_refusals() -> None:
-    from nfd.cluster._fastjson import PARALLEL_ITEMS
+def _in_a_fresh_process(check: str) -> None:
+    """Run ``check`` of this module where no other thread exists (forking needs that)."""
+    code = f"from tests.cluster.test_fastjson import {check}; {check}()"
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                          text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
 
+
+def test_two_workers_give_the_same_result_and_the_same_refusals() -> None:
+    _in_a_fresh_process("check_two_workers_decode")
+
+
+def test_two_workers_evaluate_alike_and_errors_name_the_first_node() -> None:
+    _in_a_fresh_process("check_two_workers_evaluate")
+
+
+def check_two_workers_decode() -> None:
+    from nfd.cluster._fastjson import PARALLEL_ITEMS
+    from nfd.cluster._fork import can_fork
+
+    assert can_fork(2)  # this process runs one thread: the forked path is the one tested
     doc = synthetic_list(PARALLEL_ITEMS + 10, seed=9)
     only = SpecEvaluator(load_spec(SPEC_CPU)).reads
     data = json.dumps(doc).encode()
@@ -196,3 +215,26 @@ def test_two_workers_give_the_same_result_and_the_same_refusals() -> None:
         assert fast_cluster_features(json.dumps(bad).encode(), workers=2) is None
     text = data.replace(b'"vendor_id": ', b'"vendor_id": "x", "vendor_id": ', 1)
     assert fast_cluster_features(text, workers=2) is None
+
+
+def check_two_workers_evaluate() -> None:
+    from nfd.cluster._evaluate import PARALLEL_NODES
+    from nfd.cluster._fork import can_fork
+
+    assert can_fork(2)  # this process runs one thread: the forked path is the one tested
+    doc = synthetic_list(PARALLEL_NODES + 300, seed=11)
+    spec = load_spec(SPEC_CPU)
+    cluster = cluster_features_from_document(doc)
+    assert len(cluster.nodes) >= PARALLEL_NODES
+    one = validate_cluster(spec, cluster)
+    assert validate_cluster(spec, cluster, workers=2) == one
+    bad = parse_spec({"version": "v1alpha1", "compatibilities": [{"rules": [{
+        "name": "r", "matchFeatures": [{"feature": "kernel.version",
+                                        "matchExpressions": {"full": {"op": "Gt",
+                                                                      "value": ["1"]}}}]}]}]})
+    late = sorted(cluster.nodes)[-3]  # in the child's half: the error comes from this process
+    for node in cluster.nodes:
+        if node != late:
+            cluster.nodes[node].attributes.pop("kernel.version", None)
+    with pytest.raises(EvaluationError, match=f"on node '{late}'"):
+        validate_cluster(bad, cluster, workers=2)

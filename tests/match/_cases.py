@@ -159,7 +159,8 @@ def run_case(case: Case) -> Outcome:
     except SpecError as exc:
         return Outcome(spec, features, None, exc)
     except UnknownTagError as exc:
-        return Outcome(spec, features, None, None, exc)
+        # What NFD makes of it (no set, not compatible); check_case sees the refusal too.
+        return Outcome(spec, features, ValidationResult([]), None, exc)
 
 
 def check_case(case: Case) -> None:

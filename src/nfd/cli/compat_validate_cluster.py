@@ -60,11 +60,8 @@ def _cluster(args: argparse.Namespace, only: Mapping[str, frozenset[str] | None]
 
         if args.context:
             raise UsageError("--context goes with a live cluster, not --nodefeatures")
-        # Both cores for a big dump: this process has no other threads at this point.
-        workers = min(2, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
-                      else os.cpu_count() or 1)
         return (load_cluster_dump(args.nodefeatures, args.nfd_namespace, only,
-                                  workers=workers), {"nodeFeatures": args.nodefeatures})
+                                  workers=_workers()), {"nodeFeatures": args.nodefeatures})
     from nfd.cli._registry_options import checked_seconds
     from nfd.cluster import KubeOptions, cluster_features_from_pages, iter_pages
 
@@ -74,6 +71,13 @@ def _cluster(args: argparse.Namespace, only: Mapping[str, frozenset[str] | None]
         page_size=args.page_size, timeout=timeout))
     features, server = cluster_features_from_pages(pages, args.nfd_namespace, only)
     return features, {"cluster": server}
+
+
+def _workers() -> int:
+    """Both cores for a big cluster (this process has no other threads while it forks)."""
+    cores = (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+             else os.cpu_count() or 1)
+    return min(2, cores)
 
 
 @contextmanager
@@ -117,7 +121,7 @@ def run(args: argparse.Namespace) -> int:
     evaluator = SpecEvaluator(spec, parse_tags(args.tags))
     with _bulk():
         cluster, origin = _cluster(args, evaluator.reads)
-        result = validate_cluster(spec, cluster, evaluator=evaluator)
+        result = validate_cluster(spec, cluster, evaluator=evaluator, workers=_workers())
         del cluster
     if args.output == "table":
         sys.stdout.write(render_cluster_table(result, use_colour(sys.stdout)))

@@ -2,8 +2,9 @@
 
 * :func:`validate_cluster` evaluates a spec on every node of a NodeFeature
   dump (:func:`cluster_features_from_document`) or of a live cluster
-  (:func:`list_node_features`, or page by page: :func:`cluster_features_from_pages`),
-  merging each node's objects as NFD's master does.
+  (:func:`list_node_features`, or page by page with :func:`iter_pages`, every request
+  bounded in time and size; :func:`cluster_features_from_pages` evaluates as pages
+  come), merging each node's objects as NFD's master does.
 * :func:`build_rule_plan` translates a spec into a NodeFeatureRule labelling
   the nodes of each compatibility set; :func:`build_affinity` turns those labels
   into pod node affinity, and :func:`patch_workload` merges it into a manifest.
@@ -16,8 +17,9 @@ The Kubernetes client library is imported only by :func:`list_node_features` and
 
 from __future__ import annotations
 
-import importlib
 import typing
+
+from nfd._lazy import lazy_getattr as _lazy_getattr
 
 if typing.TYPE_CHECKING:
     from nfd.api import DEFAULT_NFD_NAMESPACE
@@ -121,13 +123,7 @@ _HOME = {
 }
 
 
-def __getattr__(name: str) -> typing.Any:
-    module = _HOME.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = _lazy_getattr(__name__, _HOME)
 
 
 __all__ = [

@@ -9,13 +9,18 @@ projection of the nodes on what it reads (machine pools share them).
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from nfd.api import CompatSpec
+from nfd.api import CompatSpec, Features
+from nfd.cluster._fork import Forked, can_fork
 from nfd.cluster._nodefeatures import ClusterFeatures
 from nfd.errors import EvaluationError
 from nfd.match import SetVerdict, SpecEvaluator
+
+# Fewer nodes than this are not worth a second process.
+PARALLEL_NODES = 2000
 
 
 @dataclass(frozen=True)
@@ -66,22 +71,41 @@ class ClusterResult:
         return any(n.compatible for n in self.nodes)
 
 
+def _verdicts(evaluator: SpecEvaluator, node: str, features: Features
+              ) -> tuple[SetVerdict, ...]:
+    try:
+        return evaluator.verdicts(features)
+    except EvaluationError as exc:
+        raise EvaluationError(f"on node {node!r}: {exc.message}", source=exc.source,
+                              path=exc.path) from None
+
+
 def validate_cluster(spec: CompatSpec, cluster: ClusterFeatures, tags: Sequence[str] = (),
-                     evaluator: SpecEvaluator | None = None) -> ClusterResult:
+                     evaluator: SpecEvaluator | None = None, workers: int = 1
+                     ) -> ClusterResult:
     """Evaluate ``spec`` on every node of ``cluster`` (``tags`` select sets, as validate-node).
 
     Pass ``evaluator`` (made for ``spec`` and ``tags``) to reuse one already compiled.
+    ``workers=2`` evaluates the second half of a big cluster in a forked process (for
+    single-threaded callers such as the CLI).
     Raises :class:`UsageError` when the tags select no set, and
-    :class:`EvaluationError` (naming the node) where NFD's engine errors.
+    :class:`EvaluationError` (naming the first node, in order, where it happens) where
+    NFD's engine errors.
     """
     evaluator = evaluator or SpecEvaluator(spec, tags)
     infos = tuple(SetInfo(i, c.tag, c.weight, c.description) for i, c in evaluator.sets)
-    verdicts: list[NodeVerdict] = []
-    for node, features in cluster.nodes.items():
-        try:
-            sets = evaluator.verdicts(features)
-        except EvaluationError as exc:
-            raise EvaluationError(f"on node {node!r}: {exc.message}", source=exc.source,
-                                  path=exc.path) from None
-        verdicts.append(NodeVerdict(node, sets, tuple(cluster.objects.get(node, ()))))
+    nodes = list(cluster.nodes.items())
+    half = len(nodes) // 2 if can_fork(workers) and len(nodes) >= PARALLEL_NODES else len(nodes)
+    with contextlib.ExitStack() as stack:
+        child = None
+        if half < len(nodes):
+            child = stack.enter_context(Forked(
+                lambda: [evaluator.verdicts(features) for _, features in nodes[half:]]))
+        sets = [_verdicts(evaluator, node, features) for node, features in nodes[:half]]
+        later = child.result() if child is not None else None
+    # The child's half, or (if it failed, e.g. on an engine error) this process's own.
+    sets += later if later is not None else [_verdicts(evaluator, node, features)
+                                             for node, features in nodes[half:]]
+    verdicts = [NodeVerdict(node, node_sets, tuple(cluster.objects.get(node, ())))
+                for (node, _), node_sets in zip(nodes, sets, strict=True)]
     return ClusterResult(infos, tuple(verdicts), tuple(cluster.ignored))

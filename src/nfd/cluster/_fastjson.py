@@ -20,8 +20,6 @@ hold keys, no key was dropped.
 
 from __future__ import annotations
 
-import os
-import pickle
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -31,6 +29,7 @@ import msgspec
 from nfd.api import DEFAULT_NFD_NAMESPACE, NODE_NAME_LABEL, Features, NodeFeature, merge_order
 from nfd.api._features import InstanceElements
 from nfd.api._yaml import MAX_NESTING_DEPTH
+from nfd.cluster._fork import Forked, can_fork
 from nfd.cluster._nodefeatures import ClusterFeatures
 
 _LIST_KINDS = ("NodeFeatureList", "List")
@@ -248,32 +247,18 @@ def _decode_in_two(reader: _Reader, items: Sequence[msgspec.Raw], default_kind: 
     The child sends back only what it kept (projected features are small) and its key
     count; whatever goes wrong there sends nothing, and the general reader takes over."""
     half = len(items) // 2
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: never returns
-        os.close(read_end)
-        try:
-            child = _Reader(reader.only)
-            used, ignored = _decode_items(child, items[half:], default_kind)
-            payload = pickle.dumps((used, ignored, child.keys), pickle.HIGHEST_PROTOCOL)
-        except BaseException:
-            payload = b""
-        try:
-            with os.fdopen(write_end, "wb") as out:
-                out.write(payload)
-        finally:
-            os._exit(0)
-    os.close(write_end)
-    inbound = os.fdopen(read_end, "rb")
-    try:
+
+    def second() -> tuple[list[NodeFeature], list[str], int]:
+        child = _Reader(reader.only)
+        used, ignored = _decode_items(child, items[half:], default_kind)
+        return used, ignored, child.keys
+
+    with Forked(second) as child:
         used, ignored = _decode_items(reader, items[:half], default_kind)
-        payload = inbound.read()
-    finally:
-        inbound.close()  # if we failed first, the child's write ends (broken pipe)
-        os.waitpid(pid, 0)
-    if not payload:
+        answer = child.result()
+    if answer is None:
         raise _General
-    more_used, more_ignored, keys = pickle.loads(payload)
+    more_used, more_ignored, keys = answer
     reader.keys += keys
     return used + more_used, ignored + more_ignored
 
@@ -295,7 +280,7 @@ def fast_cluster_features(data: bytes, nfd_namespace: str = DEFAULT_NFD_NAMESPAC
         reader.keys += _present(top.api_version, top.kind, top.items, top.metadata)
         reader.keys += _keys(top.api_version, 2) + _keys(top.metadata, 2)
         items = top.items or []
-        split = workers > 1 and len(items) >= PARALLEL_ITEMS and hasattr(os, "fork")
+        split = can_fork(workers) and len(items) >= PARALLEL_ITEMS
         decode = _decode_in_two if split else _decode_items
         objects, ignored = decode(reader, items, top.kind == "NodeFeatureList")
     except (msgspec.DecodeError, msgspec.ValidationError, _General):
