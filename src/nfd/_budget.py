@@ -132,10 +132,11 @@ class _BoundedBackend(httpcore.NetworkBackend):
         self._inner.sleep(seconds)
 
 
-def bounded_transport(scope: BudgetScope,
-                      verify: ssl.SSLContext | bool = True) -> httpx.HTTPTransport:
-    """An ``httpx`` transport whose sockets obey the budgets of ``scope``."""
-    transport = httpx.HTTPTransport(verify=verify, trust_env=False)
+def bounded_transport(scope: BudgetScope, verify: ssl.SSLContext | bool = True,
+                      proxy: str | None = None) -> httpx.HTTPTransport:
+    """An ``httpx`` transport whose sockets obey the budgets of ``scope`` (through
+    ``proxy`` when given: the proxy's connections obey them too)."""
+    transport = httpx.HTTPTransport(verify=verify, trust_env=False, proxy=proxy)
     # httpx has no parameter for the network backend; its pool (httpcore) has one.
     transport._pool._network_backend = _BoundedBackend(scope)
     return transport

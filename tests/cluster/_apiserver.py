@@ -4,7 +4,9 @@ No real API server can run here, so this one answers what ``validate-cluster``
 asks: ``GET /apis/nfd.k8s-sigs.io/v1alpha1/nodefeatures`` with ``limit`` and
 ``continue``, bearer-token authentication (401 without a known token, 403 for a
 token without rights), ``Status`` error bodies, and optionally an expired
-continue token (410) or a missing CRD (404). Plain HTTP or TLS.
+continue token (410) or a missing CRD (404). Plain HTTP or TLS. ``fault`` may
+answer an authorised list request itself (returning True), as a hostile server
+would: trickling, endless, looping continue tokens, invalid UTF-8.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import base64
 import json
 import ssl
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -35,6 +38,7 @@ class ApiState:
     expire_continue_once: bool = False
     missing_crd: bool = False
     requests: list[dict[str, Any]] = field(default_factory=list)
+    fault: Callable[[BaseHTTPRequestHandler, dict[str, str]], bool] | None = None
 
 
 def _status(code: int, reason: str, message: str) -> dict[str, Any]:
@@ -72,6 +76,8 @@ class _Handler(BaseHTTPRequestHandler):
                                     'forbidden: User "viewer" cannot list resource '
                                     '"nodefeatures" in API group "nfd.k8s-sigs.io" at the '
                                     "cluster scope"))
+            return
+        if state.fault is not None and state.fault(self, query):
             return
         if url.path != LIST_PATH or state.missing_crd:
             self._send(404, _status(404, "NotFound", "the server could not find the requested "

@@ -5,6 +5,8 @@ filter, ``Link`` pagination, ``OCI-Subject`` on push), which Debian's
 distribution 2.8 lacks, and lets tests inject faults: ``server.fault`` is
 called first for every request and may answer it itself (returning True).
 ``server.log`` records (method, path, Authorization header) of every request.
+The attack helpers at the end (:func:`trickle`, :func:`send_endless`) write raw
+HTTP, as a hostile server would: slowly, or without end.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import hashlib
 import json
 import re
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -218,3 +221,58 @@ class FakeRegistry(ThreadingHTTPServer):
     def stop(self) -> None:
         self.shutdown()
         self.server_close()
+
+
+def trickle(handler: BaseHTTPRequestHandler, data: bytes, delay: float, *,
+            stop_after: float = 30.0) -> None:
+    """Write ``data`` raw, one byte per ``delay`` seconds, until done or the client leaves."""
+    handler.close_connection = True
+    ends = time.monotonic() + stop_after
+    try:
+        for i in range(len(data)):
+            handler.wfile.write(data[i:i + 1])
+            handler.wfile.flush()
+            if time.monotonic() > ends:
+                return
+            time.sleep(delay)
+    except OSError:
+        return
+
+
+def send_endless(handler: BaseHTTPRequestHandler, status: int, headers: dict[str, str], *,
+                 chunk: bytes = b"x" * 65536, cap: int = 1 << 30) -> int:
+    """A chunked body that never ends (up to ``cap`` bytes); returns the bytes sent."""
+    handler.close_connection = True
+    handler.send_response(status)
+    for key, value in headers.items():
+        handler.send_header(key, value)
+    handler.send_header("Transfer-Encoding", "chunked")
+    handler.end_headers()
+    sent = 0
+    try:
+        while sent < cap:
+            handler.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+            sent += len(chunk)
+    except OSError:
+        pass
+    return sent
+
+
+def image_with_artifact(server: FakeRegistry, options: Any = None, repo: str = "app") -> str:
+    """``host/repo:v1``: an image with a compatibility spec attached (``spec_text("fault")``)
+    by our own client; the request log is cleared afterwards."""
+    from tests.oci._specs import spec_text
+
+    from nfd.compat import attach_compat_spec
+    from nfd.oci import RegistryOptions
+
+    options = options or RegistryOptions(plain_http=True, use_auth_files=False, timeout=5)
+    config = server.put_blob(repo, b"{}")
+    server.put_manifest(repo, {
+        "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
+                   "digest": config, "size": 2}, "layers": []}, tag="v1")
+    image = f"{server.host}/{repo}:v1"
+    attach_compat_spec(image, spec_text("fault"), options)
+    server.log.clear()
+    return image

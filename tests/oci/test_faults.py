@@ -7,25 +7,14 @@ from typing import Any
 
 import pytest
 from tests.oci._fake_registry import FakeRegistry, Handler
+from tests.oci._fake_registry import image_with_artifact as _with_artifact
 from tests.oci._specs import spec_text
 
-from nfd.compat import attach_compat_spec, fetch_compat_spec
+from nfd.compat import fetch_compat_spec
 from nfd.errors import AuthError, DigestMismatchError, RegistryError, TooLargeError
 from nfd.oci import Reference, RegistryClient, RegistryOptions
 
 FAST = RegistryOptions(plain_http=True, use_auth_files=False, timeout=5)
-
-
-def _with_artifact(server: FakeRegistry, options: RegistryOptions = FAST) -> str:
-    config = server.put_blob("app", b"{}")
-    server.put_manifest("app", {
-        "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
-        "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
-                   "digest": config, "size": 2}, "layers": []}, tag="v1")
-    image = f"{server.host}/app:v1"
-    attach_compat_spec(image, spec_text("fault"), options)
-    server.log.clear()
-    return image
 
 
 def _storm(status: int, count: int, headers: dict[str, str] | None = None) -> Any:
@@ -205,3 +194,75 @@ def test_unreachable_registry(tmp_path: Any) -> None:
     with pytest.raises(RegistryError, match="cannot connect"):
         fetch_compat_spec(image, RegistryOptions(plain_http=True, timeout=2, retries=1))
     assert time.monotonic() - started < 4
+
+
+class _FakeTime:
+    """A clock that moves only when slept on: retry tests that do not really wait."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.slept: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+def test_retries_wait_on_the_injected_clock(fake_registry: FakeRegistry) -> None:
+    image = _with_artifact(fake_registry)
+    left = [2]
+
+    def busy(handler: Handler) -> bool:
+        if handler.command == "GET" and left[0] > 0:
+            left[0] -= 1
+            handler.reply(503, b"", {"Retry-After": "7"})
+            return True
+        return False
+
+    fake_registry.fault = busy
+    fake = _FakeTime()
+    started = time.monotonic()
+    with RegistryClient(RegistryOptions(plain_http=True, use_auth_files=False, timeout=30,
+                                        retries=3), clock=fake.clock, sleep=fake.sleep) as c:
+        manifest = c.get_manifest(Reference.parse(image))
+    assert manifest.descriptor.digest.startswith("sha256:")
+    assert fake.slept == [7.0, 7.0]
+    assert time.monotonic() - started < 5  # 14 s of Retry-After, none of it really waited
+
+
+def test_retry_after_beyond_the_deadline_is_not_waited(fake_registry: FakeRegistry) -> None:
+    image = _with_artifact(fake_registry)
+
+    def busy(handler: Handler) -> bool:
+        handler.reply(503, b"", {"Retry-After": "9" * 400})
+        return True
+
+    fake_registry.fault = busy
+    fake = _FakeTime()
+    with RegistryClient(FAST, clock=fake.clock, sleep=fake.sleep) as client, \
+            pytest.raises(RegistryError, match="no time left to retry"):
+        client.get_manifest(Reference.parse(image))
+    assert fake.slept == []
+
+
+def test_basic_credentials_never_go_over_plain_http_to_another_machine() -> None:
+    import httpx
+
+    from nfd.errors import UsageError
+    from nfd.oci import Credential, TokenCache
+    from nfd.oci._auth import RegistryAuth
+
+    auth = RegistryAuth("http://registry.example.invalid:80",
+                        lambda request: Credential("bob", "hunter2"), TokenCache())
+    request = httpx.Request("GET", "http://registry.example.invalid/v2/")
+    flow = auth.auth_flow(request)
+    first = next(flow)
+    assert "Authorization" not in first.headers
+    challenge = httpx.Response(401, headers={"WWW-Authenticate": 'Basic realm="r"'},
+                               request=first)
+    with pytest.raises(UsageError, match="plain HTTP"):
+        flow.send(challenge)
+    assert "Authorization" not in request.headers

@@ -6,14 +6,22 @@ portable component-wise walk used where the kernel (or seccomp) refuses it.
 
 from __future__ import annotations
 
+import errno
 import gzip
+import json
 import os
+import platform
+import subprocess
+import sys
+import tempfile
 import threading
 import tracemalloc
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from nfd.errors import DiscoveryError
 from nfd.sources import HostLimits, HostPaths, discover, discover_kernel, discover_system
@@ -253,3 +261,137 @@ def test_prefix_mode_has_the_same_fifo_safety_and_caps(tmp_path: Path,
     host = HostPaths(prefix=prefix, limits=HostLimits(max_file_bytes=64))
     assert discover_system(host, {}).attributes["dmiid"] == {"board_name": "board"}
     assert not opened.wait(0.2)
+
+
+_PARTS = st.sampled_from(["a", "b", "c", "f", "..", ".", "", "outside", "l1", "l2", "l3"])
+_TARGETS = st.builds(lambda absolute, parts: ("/" if absolute else "") + "/".join(parts),
+                     st.booleans(), st.lists(_PARTS, min_size=0, max_size=5))
+
+
+@settings(max_examples=60, deadline=None)
+@example(links=[], queries=[["f", "."], ["f", ""], ["a", ".", "..", "a"]])  # found by this test
+@example(links=[("l1", "/../../outside"), ("a/l2", "../../../f")], queries=[["l1"], ["a", "l2"]])
+@given(links=st.lists(st.tuples(st.sampled_from(["l1", "a/l2", "a/b/l3", "c/l1"]), _TARGETS),
+                      max_size=4, unique_by=lambda item: item[0]),
+       queries=st.lists(st.lists(_PARTS, min_size=1, max_size=6), min_size=1, max_size=8))
+def test_walk_resolves_exactly_as_the_kernel_and_never_leaves(
+        links: list[tuple[str, str]], queries: list[list[str]]) -> None:
+    """Random symlink tangles: the walk agrees with openat2(RESOLVE_IN_ROOT), nothing escapes."""
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp) / "root"
+        for directory in ("a/b", "c"):
+            (root / directory).mkdir(parents=True, exist_ok=True)
+        for rel in ("f", "a/f", "a/b/f", "c/f"):
+            (root / rel).write_text(rel)
+        (Path(tmp) / "outside").write_text("OUTSIDE")
+        (Path(tmp) / "f").write_text("OUTSIDE")
+        for where, target in links:
+            (root / where).symlink_to(target or ".")
+        kernel, walk = HostFS(str(root)), HostFS(str(root), use_openat2=False)
+        fd = os.open(root, os.O_PATH | os.O_DIRECTORY)
+        has_openat2 = _openat2(fd, "/", os.O_PATH) is not None
+        os.close(fd)
+        for parts in queries:
+            path = "/" + "/".join(parts)
+            got = _outcome(walk, path)
+            assert got != "OUTSIDE"
+            if has_openat2:
+                assert got == _outcome(kernel, path), (path, links)
+
+
+def _outcome(fs: HostFS, path: str) -> str:
+    try:
+        return fs.read_bytes(path).decode()
+    except OSError as exc:
+        return "dir" if exc.errno == errno.EISDIR else "error"
+
+
+# Runs in a child: deny openat2 with EPERM (as Docker's older seccomp profiles do), then run nfd.
+_SECCOMP_DENY_OPENAT2 = r"""
+import ctypes, sys
+class Filter(ctypes.Structure):
+    _fields_ = [("code", ctypes.c_ushort), ("jt", ctypes.c_ubyte), ("jf", ctypes.c_ubyte),
+                ("k", ctypes.c_uint)]
+class Prog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.POINTER(Filter))]
+insns = (Filter * 4)(Filter(0x20, 0, 0, 0),                # load seccomp_data.nr
+                     Filter(0x15, 0, 1, 437),              # openat2?
+                     Filter(0x06, 0, 0, 0x00050000 | 1),   # -> errno EPERM
+                     Filter(0x06, 0, 0, 0x7FFF0000))       # everything else: allow
+prog = Prog(4, insns)
+libc = ctypes.CDLL(None, use_errno=True)
+assert libc.prctl(38, 1, 0, 0, 0) == 0                     # PR_SET_NO_NEW_PRIVS
+assert libc.prctl(22, 2, ctypes.byref(prog), 0, 0) == 0    # PR_SET_SECCOMP, FILTER
+from nfd.sources._hostfs import _openat2
+import os
+fd = os.open(sys.argv[1], os.O_PATH)
+print("openat2:", _openat2(fd, "/", os.O_PATH), file=sys.stderr)
+sys.argv = ["nfd", "export", "features", "--host-root", sys.argv[1]]
+from nfd.cli import main
+sys.exit(main())
+"""
+
+
+@pytest.mark.skipif(platform.machine() not in ("x86_64", "aarch64"),
+                    reason="the seccomp filter names openat2 by its x86-64/aarch64 number")
+def test_seccomp_refusing_openat2_falls_back_to_the_walk(root: Path, tmp_path: Path) -> None:
+    _put(root, f"{DMI}/product_name", link=str(tmp_path / "outside" / "shadow"))
+    _put(root, f"{DMI}/sys_vendor", link="/etc/vendor")
+    _put(root, "etc/vendor", "Inside Corp\n")
+    for rel in ("sys/bus/pci/devices", "sys/class/net", "sys/block"):
+        (root / rel).mkdir(parents=True)
+    proc = subprocess.run([sys.executable, "-c", _SECCOMP_DENY_OPENAT2, str(root)],
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert "openat2: None" in proc.stderr  # refused by the filter, so the walk ran
+    dmi = json.loads(proc.stdout)["attributes"]["system.dmiid"]["elements"]
+    assert dmi == {"sys_vendor": "Inside Corp"}
+
+
+def test_what_a_bound_left_out_is_reported(root: Path) -> None:
+    with open(root / "etc-os-release-big", "wb") as fh:
+        fh.truncate(HostLimits().max_file_bytes + 1)
+    _put(root, "etc/os-release", link="/etc-os-release-big")
+    for rel in ("sys/bus/pci/devices", "sys/class/net", "sys/block"):
+        (root / rel).mkdir(parents=True)
+    result = discover(HostPaths(root=str(root)), sources=["system"])
+    assert "system.osrelease" not in result.features.attributes
+    assert result.metadata["overLimitCount"] == "1"
+    assert result.metadata["overLimitFirst"] == f"{root}/etc/os-release"
+    proc = nfd("export", "features", "--host-root", str(root))
+    assert proc.returncode == 0
+    assert "note: 1 host file(s) or listing(s) over nfd-client's bounds were left out, e.g. " \
+           f"'{root}/etc/os-release'" in proc.stderr
+
+
+def test_many_files_cannot_add_up_past_the_total_budget(root: Path, use_openat2: bool) -> None:
+    """65,536 PCI devices with 16 MiB ids each would be a TiB: one discovery reads a budget."""
+    devices = root / "sys" / "bus" / "pci" / "devices"
+    for i in range(6):
+        dev = devices / f"0000:00:0{i}.0"
+        dev.mkdir(parents=True)
+        for attr in ("class", "vendor", "device", "subsystem_vendor", "subsystem_device"):
+            (dev / attr).write_text(f"0x{i:04x}" + " " * 1000 + "\n")
+    limits = HostLimits(max_file_bytes=4096, max_total_bytes=12_000)
+    host = HostPaths(root=str(root), limits=limits, use_openat2=use_openat2)
+    result = discover(host, sources=["pci"])
+    assert len(result.features.instances["pci.device"] or []) == 2  # 10 files fit in 12,000
+    assert int(result.metadata["overLimitCount"]) >= 1
+    again = discover(host, sources=["pci"])  # the budget is per discovery, not per HostPaths
+    assert again.features.instances == result.features.instances
+    fs = HostFS(str(root), limits)
+    with pytest.raises(OSError, match="more than 12000 bytes read in one discovery"):
+        for _ in range(20):
+            fs.read_bytes("/sys/bus/pci/devices/0000:00:00.0/vendor")
+
+
+def test_long_dotdot_link_chains_end_quickly(root: Path, use_openat2: bool) -> None:
+    """41 links of 4 KiB ``a/../`` targets: bounded steps, a clean failure, no minutes of walk."""
+    (root / "a").mkdir()
+    hop = "a/../" * 800
+    for i in range(41):
+        _put(root, f"l{i}", link=hop + f"l{i + 1}")
+    _put(root, "l41", "end\n")
+    fs = HostFS(str(root), use_openat2=use_openat2)
+    with pytest.raises(OSError):
+        fs.read_bytes("/l0")

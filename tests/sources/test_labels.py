@@ -10,7 +10,12 @@ import pytest
 
 from nfd.api import Features
 from nfd.sources import HostPaths, discover, feature_labels
-from nfd.sources._labels import CPUID_LABEL_BLACKLIST, is_qualified_name, is_valid_label_value
+from nfd.sources._labels import (
+    CPUID_LABEL_BLACKLIST,
+    custom_rule_files,
+    is_qualified_name,
+    is_valid_label_value,
+)
 from tests._cli import nfd
 from tests.sources.conftest import TreeWriter
 
@@ -228,3 +233,15 @@ def test_label_names_follow_kubernetes(name: str, ok: bool) -> None:
 def test_label_values_follow_kubernetes(value: str, ok: bool) -> None:
     assert is_valid_label_value(value) is ok
     assert re.fullmatch(r"(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?", value, re.ASCII) or not ok
+
+
+def test_custom_d_rules_are_named_as_not_evaluated(make_tree: TreeWriter) -> None:
+    custom = "etc/kubernetes/node-feature-discovery/custom.d"
+    root = make_tree(_minimal({f"{custom}/gpu.yaml": "- name: x\n", f"{custom}/.hidden": "",
+                               f"{custom}/team/more.yaml": "[]\n",
+                               f"{custom}/team/deeper/no.yaml": "[]\n"}))
+    host = HostPaths(root=str(root))
+    assert custom_rule_files(host) == [f"/{custom}/gpu.yaml", f"/{custom}/team/more.yaml"]
+    out = nfd("export", "labels", "--host-root", str(root))
+    assert out.returncode == 0
+    assert "note: 2 custom.d rule file(s) not evaluated" in out.stderr

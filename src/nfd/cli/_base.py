@@ -128,6 +128,13 @@ def _message(exc: NfdError) -> str:
     return text
 
 
+def _redacted(args: argparse.Namespace, text: str) -> str:
+    """``text`` without the secrets this command came to hold (see ``command_redactor``)."""
+    redactor = getattr(args, "nfd_redactor", None)
+    clean = getattr(redactor, "clean", None)
+    return str(clean(text)) if callable(clean) else text
+
+
 def run_command(
     parser: argparse.ArgumentParser,
     run: Callable[[argparse.Namespace], int],
@@ -141,7 +148,7 @@ def run_command(
     try:
         return run(args)
     except NfdError as exc:
-        print(f"{parser.prog}: error: {_message(exc)}", file=sys.stderr)
+        print(f"{parser.prog}: error: {_redacted(args, _message(exc))}", file=sys.stderr)
         return exit_code_for(exc)
     except KeyboardInterrupt:
         print(f"{parser.prog}: interrupted", file=sys.stderr)
@@ -160,6 +167,7 @@ def run_command(
         # A bug: one line for the user (set NFD_DEBUG=1 for the traceback).
         if os.environ.get("NFD_DEBUG"):
             raise
-        print(f"{parser.prog}: internal error: {type(exc).__name__}: {_one_line(str(exc))} "
+        print(f"{parser.prog}: internal error: {type(exc).__name__}: "
+              f"{_redacted(args, _one_line(str(exc)))} "
               "(a bug in nfd-client; NFD_DEBUG=1 shows where)", file=sys.stderr)
         return EXIT_INTERNAL

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import TextIO
 
 from nfd.errors import UsageError
-from nfd.oci import DEFAULT_TIMEOUT, Platform, RegistryOptions, host_platform
+from nfd.oci import DEFAULT_TIMEOUT, Platform, Redactor, RegistryOptions, host_platform
 
 MAX_SECRET_BYTES = 64 * 1024
 
@@ -44,6 +44,16 @@ def add_registry_arguments(parser: argparse.ArgumentParser, *,
                        help="a token server on another host than the registry that may "
                        "receive your registry credentials (repeatable; by default they go "
                        "only to the registry's own host)")
+
+
+def command_redactor(args: argparse.Namespace) -> Redactor:
+    """The one redactor of this command run: the registry client teaches it every secret
+    it holds, and the error printer (``_base.run_command``) cleans with it."""
+    redactor = getattr(args, "nfd_redactor", None)
+    if not isinstance(redactor, Redactor):
+        redactor = Redactor()
+        args.nfd_redactor = redactor
+    return redactor
 
 
 def checked_seconds(flag: str, value: float) -> float:
@@ -135,6 +145,7 @@ def registry_options_from_args(args: argparse.Namespace) -> RegistryOptions:
         raise UsageError("--registry-username needs --registry-password-stdin")
     timeout = checked_seconds("--timeout", getattr(args, "timeout", DEFAULT_TIMEOUT))
     return RegistryOptions(
+        redactor=command_redactor(args),
         plain_http=bool(getattr(args, "plain_http", False)),
         insecure=bool(getattr(args, "insecure", False)),
         ca_file=getattr(args, "ca_file", None),

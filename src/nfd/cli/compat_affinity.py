@@ -83,7 +83,9 @@ def _patched(args: argparse.Namespace, node_affinity: dict[str, Any]) -> list[An
 
 
 def _warn(message: str) -> None:
-    print(f"{PROG}: warning: {message}", file=sys.stderr)
+    from nfd._text import printable_line
+
+    print(f"{PROG}: warning: {printable_line(message)}", file=sys.stderr)
 
 
 def _write_yaml(docs: list[Any], fragment: bool) -> None:
@@ -113,7 +115,9 @@ def run(args: argparse.Namespace) -> int:
     for message in affinity.warnings:
         _warn(message)
     for note in plan.notes:
-        print(f"{PROG}: note: {note}", file=sys.stderr)
+        from nfd._text import printable_line
+
+        print(f"{PROG}: note: {printable_line(note)}", file=sys.stderr)
     if args.patch is not None and args.emit == "rule":
         from nfd.errors import UsageError
 

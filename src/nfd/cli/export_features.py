@@ -45,6 +45,10 @@ def print_discovery_notes(args: argparse.Namespace, result: Discovery) -> None:
         print(f"note: cpu.cpuid and cpu.model come from {origin}'s /proc/cpuinfo "
               f"({result.metadata.get('cpuid')}), not the CPUID instruction; flags Linux "
               "hides are missing", file=sys.stderr)
+    over = result.metadata.get("overLimitCount")
+    if over:
+        print(f"note: {over} host file(s) or listing(s) over nfd-client's bounds were left out, "
+              f"e.g. {result.metadata.get('overLimitFirst', '')!a}", file=sys.stderr)
     if args.metadata:
         print(json.dumps(result.metadata, sort_keys=True), file=sys.stderr)
 

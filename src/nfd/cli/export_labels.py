@@ -37,6 +37,7 @@ def run(args: argparse.Namespace) -> int:
     """Discover, derive the labels, render, write."""
     from nfd._go.json import dumps
     from nfd.sources import HostPaths, discover, feature_labels
+    from nfd.sources._labels import custom_rule_files
 
     host = HostPaths.from_options(args.host_root, args.host_prefix)
     if args.path:
@@ -45,6 +46,10 @@ def run(args: argparse.Namespace) -> int:
     result = feature_labels(discovery.features, host)
     print_discovery_notes(args, discovery)
     _note_skipped(result.skipped)
+    rule_files = custom_rule_files(host)
+    if rule_files:
+        print(f"note: {len(rule_files)} custom.d rule file(s) not evaluated (nfd-worker would "
+              f"add their labels), e.g. {host.display(rule_files[0])!a}", file=sys.stderr)
     text = dumps(dict(sorted(result.labels.items())), indent=4)
     if args.path:
         write_atomically("--path", args.path, text)

@@ -36,7 +36,8 @@ class Reader:
         self._redactor = Redactor()
         for secret in access.secrets:
             self._redactor.add(secret)
-        self._http = httpx.Client(transport=bounded_transport(self._scope, _verify(access)),
+        transport = bounded_transport(self._scope, _verify(access), access.proxy)
+        self._http = httpx.Client(transport=transport,
                                   timeout=httpx.Timeout(timeout), trust_env=False,
                                   follow_redirects=False,
                                   headers={"Accept": "application/json", **access.headers})
@@ -70,8 +71,12 @@ class Reader:
         return _decode_page(body, self.what())
 
     def _get(self, params: dict[str, str | int], budget: Budget) -> tuple[int, bytes]:
+        # kubeconfig's tls-server-name: the name the certificate is checked against.
+        sni = {"sni_hostname": self.access.tls_server_name} if self.access.tls_server_name \
+            else {}
         with self._http.stream("GET", self.access.server + LIST_PATH, params=params,
-                               timeout=httpx.Timeout(budget.seconds_left())) as response:
+                               timeout=httpx.Timeout(budget.seconds_left()),
+                               extensions=sni) as response:
             limit = self._max_page_bytes if response.status_code == 200 \
                 else MAX_ERROR_BYTES
             chunks: list[bytes] = []

@@ -39,6 +39,8 @@ class ClusterAccess:
     headers: dict[str, str]
     logs: tuple[str, ...]
     secrets: tuple[str, ...]
+    proxy: str | None = None
+    tls_server_name: str | None = None
 
 
 class _Captured(logging.Handler):
@@ -183,7 +185,8 @@ def load_access(kubeconfig: str | None, context: str | None, in_cluster: bool,
             headers[str(setting["key"])] = str(setting["value"])
     secrets = tuple(v.split(" ", 1)[-1] for v in headers.values())
     return ClusterAccess(str(cfg.host).rstrip("/"), bool(cfg.verify_ssl), cfg.ssl_ca_cert,
-                         cfg.cert_file, cfg.key_file, headers, tuple(logs), secrets)
+                         cfg.cert_file, cfg.key_file, headers, tuple(logs), secrets,
+                         cfg.proxy or None, getattr(cfg, "tls_server_name", None) or None)
 
 
 def _load_configuration(kubeconfig: str | None, context: str | None, in_cluster: bool,

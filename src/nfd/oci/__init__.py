@@ -27,6 +27,7 @@ if typing.TYPE_CHECKING:
         RegistryOptions,
     )
     from nfd.oci._platform import Platform, host_platform, select_platform
+    from nfd.oci._redact import Redactor
     from nfd.oci._reference import Reference, is_valid_digest
     from nfd.oci._referrers import (
         fallback_tag,
@@ -53,6 +54,7 @@ _LAZY = {
     "OCI_INDEX": "nfd.oci._options",
     "OCI_MANIFEST": "nfd.oci._options",
     "Platform": "nfd.oci._platform",
+    "Redactor": "nfd.oci._redact",
     "Reference": "nfd.oci._reference",
     "RegistryClient": "nfd.oci._client",
     "RegistryOptions": "nfd.oci._options",
@@ -96,6 +98,7 @@ __all__ = [
     "Descriptor",
     "Manifest",
     "Platform",
+    "Redactor",
     "Reference",
     "RegistryClient",
     "RegistryOptions",

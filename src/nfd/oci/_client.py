@@ -19,7 +19,7 @@ from nfd._budget import BudgetScope, Clock
 from nfd.errors import DigestMismatchError, RegistryError, TooLargeError, UsageError
 from nfd.oci._content import Descriptor, Manifest, digest_of, parse_manifest, verify_digest
 from nfd.oci._credentials import ANONYMOUS, Credential, find_credential
-from nfd.oci._http import Environment, HostSession, Reply, Request, Sleep, make_http_client
+from nfd.oci._http import HostSession, Reply, Request, SessionContext, Sleep, make_http_client
 from nfd.oci._options import ACCEPT_MANIFESTS, RegistryOptions
 from nfd.oci._redact import Redactor
 from nfd.oci._reference import Reference
@@ -59,11 +59,12 @@ class RegistryClient:
         self._http = make_http_client(self.options, scope)
         self._requests = 0
         self._http.event_hooks["request"].append(self._count)
-        self._redactor = Redactor()
+        self._redactor = self.options.redactor or Redactor()
         self._redactor.add(self.options.password, username=self.options.username)
         self._redactor.add(self.options.token)
-        self._shared = Environment(self._http, scope, tokens or TokenCache(), self._redactor,
-                                   frozenset(self.options.token_hosts), clock, sleep)
+        self._shared = SessionContext(self._http, scope, tokens or TokenCache(clock),
+                                      self._redactor, frozenset(self.options.token_hosts),
+                                      clock, sleep)
         self._env = env
         self._sessions: dict[str, HostSession] = {}
         self._credentials: dict[tuple[str, str], Credential] = {}

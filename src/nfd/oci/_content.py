@@ -61,7 +61,7 @@ def verify_digest(data: bytes, digest: str, *, what: str, registry: str, reposit
     """Raise :class:`DigestMismatchError` unless ``data`` hashes to ``digest``."""
     algorithm = digest.partition(":")[0]
     if not is_valid_digest(digest):
-        raise RegistryError(f"{what}: unsupported or malformed digest {digest!r}",
+        raise RegistryError(f"{what}: unsupported or malformed digest {_clip(digest)}",
                             registry=registry, repository=repository)
     actual = digest_of(data, algorithm)
     if actual != digest:
@@ -79,9 +79,9 @@ def descriptor_from_obj(obj: Any, *, where: str) -> Descriptor:
     if not isinstance(media_type, str) or not media_type:
         raise RegistryError(f"{where}: descriptor has no mediaType")
     if not isinstance(digest, str) or not is_valid_digest(digest):
-        raise RegistryError(f"{where}: descriptor has an invalid digest {digest!r}")
+        raise RegistryError(f"{where}: descriptor has an invalid digest {_clip(digest)}")
     if not isinstance(size, int) or isinstance(size, bool) or size < 0:
-        raise RegistryError(f"{where}: descriptor has an invalid size {size!r}")
+        raise RegistryError(f"{where}: descriptor has an invalid size {_clip(size)}")
     artifact_type = obj.get("artifactType")
     annotations = obj.get("annotations") or {}
     if not isinstance(annotations, dict):
@@ -157,10 +157,16 @@ def parse_manifest(data: bytes, digest: str, header_type: str | None) -> Manifes
         header = (header_type or "").split(";")[0].strip()
         media_type = header or (OCI_INDEX if "manifests" in obj else "")
     if media_type not in INDEX_TYPES | MANIFEST_TYPES:
-        raise RegistryError(f"manifest {digest} has unsupported media type {media_type!r}")
+        raise RegistryError(f"manifest {digest} has unsupported media type {_clip(media_type)}")
     return Manifest(Descriptor(media_type, digest, len(data)), data, obj)
 
 
 def canonical_json(obj: Any) -> bytes:
     """Compact JSON, the bytes we push (digest is taken over exactly these)."""
     return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def _clip(value: Any, limit: int = 80) -> str:
+    """A registry-supplied value for an error message: its repr, cut to ``limit``."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "..."

@@ -129,7 +129,7 @@ class _NoTLSHere(Exception):
 
 
 @dataclass(frozen=True)
-class Environment:
+class SessionContext:
     """What a session shares with its client: connection pool, budgets, tokens, secrets,
     and the clock and sleep (injectable, so retry tests need not really wait)."""
 
@@ -143,14 +143,14 @@ class Environment:
 
 
 class HostSession:
-    """Requests to one registry host, sharing the client's :class:`Environment`."""
+    """Requests to one registry host, sharing the client's :class:`SessionContext`."""
 
     def __init__(
         self,
         host: str,
         scheme: str,
         options: RegistryOptions,
-        env: Environment,
+        context: SessionContext,
         credential: Callable[[str], Credential],
         *,
         fallback_to_http: bool = False,
@@ -158,7 +158,7 @@ class HostSession:
         self.host = host
         self.scheme = scheme
         self._options = options
-        self._env = env
+        self._context = context
         self._credential = credential
         self._fallback_to_http = fallback_to_http
         self._rng = random.Random()
@@ -168,8 +168,8 @@ class HostSession:
         def lookup(request: httpx.Request) -> Credential:
             return self._credential(str(request.extensions.get("nfd.repository", "")))
 
-        return RegistryAuth(origin_of(self.base_url), lookup, self._env.tokens,
-                            redactor=self._env.redactor, token_hosts=self._env.token_hosts)
+        return RegistryAuth(origin_of(self.base_url), lookup, self._context.tokens,
+                            redactor=self._context.redactor, token_hosts=self._context.token_hosts)
 
     @property
     def base_url(self) -> str:
@@ -185,7 +185,7 @@ class HostSession:
 
         Statuses outside ``request.ok`` raise; the body is read up to ``request.limit``.
         """
-        deadline = self._options.call_deadline(self._env.clock())
+        deadline = self._options.call_deadline(self._context.clock())
         attempt = 0
         while True:
             attempt += 1
@@ -205,10 +205,10 @@ class HostSession:
                 raise self._error(failure, request,
                                   f" (after {attempt} attempts)" if attempt > 1 else "")
             delay = retry_after if retry_after is not None else self._backoff(attempt)
-            if self._env.clock() + delay >= deadline:
+            if self._context.clock() + delay >= deadline:
                 raise self._error(failure, request,
                                   " (no time left to retry within the timeout)")
-            self._env.sleep(delay)
+            self._context.sleep(delay)
 
     def _backoff(self, attempt: int) -> float:
         ceiling: float = min(BACKOFF_CAP, BACKOFF_BASE * 2.0 ** (attempt - 1))
@@ -218,13 +218,13 @@ class HostSession:
         url = request.path if "://" in request.path else f"{self.base_url}{request.path}"
         cap = request.limit + EXCHANGE_OVERHEAD
         for _ in range(MAX_REDIRECTS + 1):
-            budget = Budget(deadline, cap, self._env.clock)
+            budget = Budget(deadline, cap, self._context.clock)
             try:
                 reply = self._send_once(request, url, budget)
             except _NoTLSHere:
                 self._use_plain_http()
                 url = "http://" + url.removeprefix("https://")
-                reply = self._send_once(request, url, Budget(deadline, cap, self._env.clock))
+                reply = self._send_once(request, url, Budget(deadline, cap, self._context.clock))
             location = reply.headers.get("Location")
             if reply.status not in REDIRECTS or not location \
                     or request.method not in ("GET", "HEAD"):
@@ -250,14 +250,14 @@ class HostSession:
         if budget.seconds_left() <= 0:
             raise _Retryable(self._timed_out(what))
         same_host = origin_of(url) == origin_of(self.base_url)
-        with self._env.scope.spending(budget):
+        with self._context.scope.spending(budget):
             try:
-                built = self._env.http.build_request(
+                built = self._context.http.build_request(
                     request.method, url, headers=dict(request.headers or {}),
                     content=request.content, timeout=httpx.Timeout(budget.seconds_left()),
                     extensions={SCOPE_EXTENSION: request.scopes,
                                 "nfd.repository": request.repository})
-                response = self._env.http.send(built, auth=self._auth if same_host else None,
+                response = self._context.http.send(built, auth=self._auth if same_host else None,
                                                stream=True)
                 try:
                     body = self._read_body(response, request, budget)
@@ -344,7 +344,7 @@ class HostSession:
 
     def _error(self, failure: _Failure, request: Request, suffix: str = "") -> RegistryError:
         """The error to raise, its server-supplied text redacted of our secrets."""
-        message = self._env.redactor.clean(failure.message + suffix)
+        message = self._context.redactor.clean(failure.message + suffix)
         repository = request.repository or None
         if failure.kind is AuthError:
             return AuthError(message, registry=self.host, repository=repository,

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from nfd.oci._platform import Platform
+from nfd.oci._redact import Redactor
 
 # Bounds (oras-go uses 4 MiB for manifests too; a spec beyond 1 MiB is surely an error).
 MAX_MANIFEST_BYTES = 4 * 1024 * 1024
@@ -72,6 +73,8 @@ class RegistryOptions:
     auth_file: str | None = None
     deadline: float | None = None
     progress: ProgressCallback | None = field(default=None, repr=False, compare=False)
+    # Learns every secret the client comes to hold; pass one to clean other text with it.
+    redactor: Redactor | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         from nfd._timeouts import check_timeout

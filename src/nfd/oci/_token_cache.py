@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 # Tokens are dropped this long before the server says they expire (clock skew, latency).
@@ -65,14 +65,15 @@ class _Entry:
 class TokenCache:
     """Bearer tokens per registry host and scope set; safe to share between threads."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._entries: dict[str, list[_Entry]] = {}
         self._lock = threading.Lock()
+        self._clock = clock
 
     def get(self, host: str, needed: Iterable[str]) -> str | None:
         """A live token for ``host`` whose scopes cover ``needed``."""
         needed = tuple(needed)
-        now = time.monotonic()
+        now = self._clock()
         with self._lock:
             entries = self._entries.get(host, [])
             entries[:] = [e for e in entries if e.expires_at > now]
@@ -84,7 +85,7 @@ class TokenCache:
     def put(self, host: str, scopes: Iterable[str], token: str, expires_in: float | None) -> None:
         """Remember ``token`` as granting ``scopes`` on ``host``."""
         lifetime = expires_in if expires_in and expires_in > 0 else DEFAULT_TOKEN_LIFETIME
-        entry = _Entry(token, merge_scopes(scopes), time.monotonic() + lifetime - EXPIRY_MARGIN)
+        entry = _Entry(token, merge_scopes(scopes), self._clock() + lifetime - EXPIRY_MARGIN)
         with self._lock:
             entries = self._entries.setdefault(host, [])
             entries[:] = [e for e in entries if e.scopes != entry.scopes]

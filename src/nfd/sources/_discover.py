@@ -69,8 +69,10 @@ class Discovery:
     """Discovered features plus how they were obtained.
 
     ``metadata`` keys: ``cpuid`` (``cpuid-instruction``, ``proc-cpuinfo``,
-    ``auxv-hwcap`` or ``unavailable``), ``hostRoot``, ``hostPrefix`` and, when
-    the CPU was described from a tree, notes such as ``hypervisor``.
+    ``auxv-hwcap`` or ``unavailable``), ``hostRoot``, ``hostPrefix``, when
+    the CPU was described from a tree notes such as ``hypervisor``, and when a
+    bound of :class:`~nfd.sources.HostLimits` left something out
+    ``overLimitCount`` and ``overLimitFirst`` (a path).
     """
 
     features: Features
@@ -103,9 +105,15 @@ def discover(host: HostPaths | None = None, *, sources: Iterable[str] = SOURCES,
                         metadata={"hostRoot": host.root, "hostPrefix": host.prefix,
                                   "cpuid": "not-run"})
     merged = Features()
+    host.begin_discovery()
+    count_before, _ = host.over_limit()
     for name, run in SOURCE_TABLE:
         if name in wanted:
             merged.merge(_prefixed(name, run(ctx)))
+    count, paths = host.over_limit()
+    if count > count_before:
+        ctx.metadata["overLimitCount"] = str(count - count_before)
+        ctx.metadata["overLimitFirst"] = paths[min(count_before, len(paths) - 1)]
     return Discovery(features=merged, metadata=ctx.metadata)
 
 

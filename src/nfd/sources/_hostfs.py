@@ -33,8 +33,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 MAX_FILE_BYTES = 16 * 1024 * 1024
+MAX_TOTAL_BYTES = 64 * 1024 * 1024  # all reads of one discovery: what it may hold in memory
 MAX_DIR_ENTRIES = 65536
 MAX_SYMLINKS = 40  # Linux's MAXSYMLINKS
+# Components one walk may step through: 40 links of 4 KiB "a/../a/.." would be 80,000 opens.
+_MAX_WALK_STEPS = 4096
 
 # openat2(2): the syscall number is the same on x86-64 and aarch64.
 _OPENAT2_SYSCALLS = {"x86_64": 437, "aarch64": 437, "arm64": 437}
@@ -42,6 +45,7 @@ _RESOLVE_NO_MAGICLINKS = 0x02
 _RESOLVE_IN_ROOT = 0x10
 _OPENAT2_RETRIES = 4  # EAGAIN: a concurrent rename or mount inside the root
 _READ_CHUNK = 64 * 1024
+_REMEMBERED_OVER_LIMIT = 10
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,7 @@ class HostLimits:
     """Bounds on what one host read may cost."""
 
     max_file_bytes: int = MAX_FILE_BYTES
+    max_total_bytes: int = MAX_TOTAL_BYTES
     max_dir_entries: int = MAX_DIR_ENTRIES
     max_symlinks: int = MAX_SYMLINKS
 
@@ -101,7 +106,8 @@ def _openat2(dirfd: int, rel: str, flags: int) -> int | None:
 
 
 def _components(path: str) -> list[str]:
-    return [part for part in path.split("/") if part and part != "."]
+    """Path components; empty ones become ``.`` so that ``file/`` and ``file/.`` fail as in C."""
+    return [part or "." for part in path.split("/")]
 
 
 class HostFS:
@@ -117,6 +123,13 @@ class HostFS:
         self.limits = limits or HostLimits()
         self.use_openat2 = use_openat2
         self._root_fd: int | None = None
+        self.over_limit: list[str] = []  # where a bound cut a read short (first few)
+        self.over_limit_count = 0
+        self.budget_left = self.limits.max_total_bytes
+
+    def begin(self) -> None:
+        """A new discovery starts: the whole ``max_total_bytes`` budget is available again."""
+        self.budget_left = self.limits.max_total_bytes
 
     def _root(self) -> int:
         """The root directory's ``O_PATH`` fd, opened once and closed with this object."""
@@ -159,10 +172,15 @@ class HostFS:
         """Resolve ``path`` one component at a time; ``..`` and absolute links stay inside."""
         pending = deque(_components(path))
         stack = [os.dup(rootfd)]  # physical chain of directories from the root
-        links = 0
+        links = steps = 0
         try:
             while pending:
+                steps += 1
+                if steps > _MAX_WALK_STEPS:
+                    raise OSError(errno.ENAMETOOLONG, "path takes too many steps to resolve", path)
                 name = pending.popleft()
+                if name == ".":
+                    continue  # the stack's top is always a directory
                 if name == "..":
                     if len(stack) > 1:
                         os.close(stack.pop())
@@ -179,7 +197,7 @@ class HostFS:
                     if target.startswith("/"):
                         while len(stack) > 1:
                             os.close(stack.pop())
-                    pending.extendleft(reversed(_components(target) or ["."]))
+                    pending.extendleft(reversed(_components(target)))
                     continue
                 if last:
                     os.close(fd)
@@ -193,6 +211,13 @@ class HostFS:
         finally:
             for fd in stack:
                 os.close(fd)
+
+    def _over_limit(self, path: str, what: str, limit: int) -> HostLimitError:
+        """The error for ``path``, remembered so that the user can be told what was left out."""
+        self.over_limit_count += 1
+        if len(self.over_limit) < _REMEMBERED_OVER_LIMIT:
+            self.over_limit.append(self.display(path))
+        return HostLimitError(self.display(path), what, limit)
 
     # -- metadata -----------------------------------------------------------------------
 
@@ -241,33 +266,43 @@ class HostFS:
         return fd
 
     def _read_capped(self, fd: int, cap: int, path: str) -> bytes:
+        limit = min(cap, self.budget_left)
         chunks: list[bytes] = []
         total = 0
         while True:
-            chunk = os.read(fd, min(_READ_CHUNK, cap + 1 - total))
+            chunk = os.read(fd, min(_READ_CHUNK, limit + 1 - total))
             if not chunk:
+                self.budget_left -= total
                 return b"".join(chunks)
             chunks.append(chunk)
             total += len(chunk)
-            if total > cap:
-                raise HostLimitError(self.display(path), "bytes", cap)
+            if total > limit:
+                raise self._over_budget(path, "bytes", cap)
+
+    def _over_budget(self, path: str, what: str, cap: int) -> HostLimitError:
+        if cap <= self.budget_left:
+            return self._over_limit(path, what, cap)
+        return self._over_limit(path, f"{what} read in one discovery",
+                                self.limits.max_total_bytes)
 
     def read_gzip(self, path: str) -> bytes:
         """A gzip file's decompressed content (all members), capped like any read."""
         data = self.read_bytes(path)
         cap = self.limits.max_file_bytes
+        limit = min(cap, self.budget_left)
         out: list[bytes] = []
         total = 0
         while data:
             inflater = zlib.decompressobj(wbits=31)
-            chunk = inflater.decompress(data, cap + 1 - total)
+            chunk = inflater.decompress(data, limit + 1 - total)
             total += len(chunk)
             out.append(chunk)
-            if total > cap or inflater.unconsumed_tail:
-                raise HostLimitError(self.display(path), "decompressed bytes", cap)
+            if total > limit or inflater.unconsumed_tail:
+                raise self._over_budget(path, "decompressed bytes", cap)
             if not inflater.eof:
                 raise OSError(errno.EIO, "truncated gzip data", self.display(path))
             data = inflater.unused_data
+        self.budget_left -= total
         return b"".join(out)
 
     def list_dir(self, path: str) -> list[str]:
@@ -280,7 +315,7 @@ class HostFS:
                 for entry in entries:
                     names.append(entry.name)
                     if len(names) > cap:
-                        raise HostLimitError(self.display(path), "directory entries", cap)
+                        raise self._over_limit(path, "directory entries", cap)
         finally:
             os.close(fd)
         return sorted(names, key=os.fsencode)

@@ -116,6 +116,14 @@ class HostPaths:
         """Where a host path really is (``root`` joined), for messages."""
         return self._fs.display(path)
 
+    def begin_discovery(self) -> None:
+        """Give one discovery the whole :attr:`HostLimits.max_total_bytes` budget."""
+        self._fs.begin()
+
+    def over_limit(self) -> tuple[int, list[str]]:
+        """How many reads or listings a bound cut short so far, and the first few paths."""
+        return self._fs.over_limit_count, list(self._fs.over_limit)
+
     # -- readers: every host read of every source goes through these ---------------------
 
     def read_file(self, path: str, limit: int | None = None) -> bytes:

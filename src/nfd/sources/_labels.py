@@ -201,6 +201,29 @@ def custom_labels(features: Features, host: HostPaths) -> Labels:
             if evaluate_group_rule(rule, features)[0].is_match}
 
 
+CUSTOM_RULES_DIR = "/etc/kubernetes/node-feature-discovery/custom.d"
+
+
+def custom_rule_files(host: HostPaths) -> list[str]:
+    """The ``custom.d`` rule files nfd-worker reads (we do not): one level of subdirectories."""
+    found: list[str] = []
+    for name in _listing(host, CUSTOM_RULES_DIR):
+        path = f"{CUSTOM_RULES_DIR}/{name}"
+        if host.is_dir(path, follow=False):  # Go's DirEntry.IsDir: a link is not a directory
+            found += [f"{path}/{sub}" for sub in _listing(host, path)
+                      if not sub.startswith(".") and not host.is_dir(f"{path}/{sub}", follow=False)]
+        elif not name.startswith("."):
+            found.append(path)
+    return found
+
+
+def _listing(host: HostPaths, directory: str) -> list[str]:
+    try:
+        return host.list_dir(directory)
+    except OSError:
+        return []
+
+
 def local_labels(features: Features, host: HostPaths) -> Labels:
     """``localSource.GetLabels``: the ``features.d`` labels, as written."""
     return dict(_attrs(features, "local.label"))

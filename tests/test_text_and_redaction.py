@@ -1,0 +1,86 @@
+"""The two shared cleaners: terminal controls out of outside text, our secrets out of
+server text (property tests: whatever the text, whatever the secret)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import unicodedata
+from pathlib import Path
+from urllib.parse import quote
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from nfd._text import printable, printable_line
+from nfd.oci._redact import Redactor
+from tests._cli import nfd
+
+SECRETS = st.text(min_size=1, max_size=40).filter(lambda s: "*" not in s)
+
+
+@given(st.text())
+def test_printable_keeps_no_control_but_newline_and_tab(text: str) -> None:
+    out = printable(text)
+    assert all(unicodedata.category(ch) != "Cc" or ch in "\n\t" for ch in out)
+    assert not any(ch in out for ch in "\u202e\u2066\u2028\u200f")
+    assert printable(out) == out
+
+
+@given(st.text())
+def test_printable_line_is_one_line(text: str) -> None:
+    out = printable_line(text)
+    assert "\n" not in out and "\r" not in out and "\x1b" not in out
+    assert out == out.strip()
+
+
+def test_printable_removes_the_classic_escapes() -> None:
+    assert printable("a\x1b]0;title\x07b\x1b[2Jc\x9b1m") == "a]0;titleb[2Jc1m"
+    assert printable("plain text, ünïcödé ✓") == "plain text, ünïcödé ✓"
+
+
+@given(SECRETS, st.text(max_size=40), st.text(max_size=40), st.sampled_from(
+    ["plain", "b64", "basic", "url", "b64url"]))
+def test_every_spelling_of_a_secret_is_redacted(secret: str, before: str, after: str,
+                                                 spelling: str) -> None:
+    user = "bob"
+    forms = {
+        "plain": secret,
+        "b64": base64.b64encode(secret.encode()).decode(),
+        "basic": base64.b64encode(f"{user}:{secret}".encode()).decode(),
+        "url": quote(secret, safe=""),
+        "b64url": base64.urlsafe_b64encode(secret.encode()).decode().rstrip("="),
+    }
+    redactor = Redactor()
+    redactor.add(secret, username=user)
+    cleaned = redactor.clean(before + forms[spelling] + after)
+    assert forms[spelling] not in cleaned
+    assert secret not in cleaned
+
+
+def test_nothing_known_nothing_changed() -> None:
+    assert Redactor().clean("Basic Ym9iOnB3") == "Basic Ym9iOnB3"
+    redactor = Redactor()
+    redactor.add(None)
+    redactor.add("")
+    assert redactor.clean("abc") == "abc"
+    assert "hunter2" not in repr(redactor)
+
+
+def test_spec_text_reaches_the_terminal_without_controls(tmp_path: Path) -> None:
+    spec = tmp_path / "spec.yaml"
+    spec.write_text('version: v1alpha1\ncompatibilities:\n'
+                    '- description: "evil \\e]0;pwned\\a\\e[2J set"\n'
+                    '  tag: "t\\e[8m"\n'
+                    '  rules:\n'
+                    '  - name: "rule \\e[31mred"\n'
+                    '    matchFeatures:\n'
+                    '    - feature: kernel.loadedmodule\n'
+                    '      matchExpressions:\n'
+                    '        "mod\\e[1m": {op: Exists}\n')
+    features = tmp_path / "features.json"
+    features.write_text(json.dumps({"flags": {"kernel.loadedmodule": {"elements": {}}}}))
+    proc = nfd("compat", "validate-node", "--spec", str(spec), "--features", str(features))
+    assert proc.returncode == 1, proc.stderr
+    assert "evil ]0;pwned[2J set" in proc.stdout and "RULE: RULE [31MRED" in proc.stdout
+    assert not any(ch in proc.stdout + proc.stderr for ch in "\x1b\x07")
