@@ -30,7 +30,7 @@ def test_job_on_a_node(capsys: pytest.CaptureFixture[str]) -> None:
     container = pod["containers"][0]
     assert container["command"] + container["args"] == [
         "nfd", "compat", "validate-node", "--image", "registry.example.com/app:1.0",
-        "--host-prefix", "/host-", "--tags", "gpu", "--plain-http"]
+        "--host-prefix", "/host-", "--tags", "gpu", "--plain-http", "--output-json"]
     security = container["securityContext"]
     assert security["readOnlyRootFilesystem"] is True
     assert security["allowPrivilegeEscalation"] is False

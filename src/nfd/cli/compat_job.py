@@ -1,29 +1,51 @@
-"""``nfd compat job``: a Job that runs ``validate-node`` on a chosen node.
+"""``nfd compat job``: Jobs that run ``validate-node`` on chosen nodes.
 
 The pod mounts the host read-only the way NFD's worker does and runs
-``nfd compat validate-node --image REF --host-prefix /host-``; its exit code
-(0 compatible, 1 not) becomes the Job's success or failure, and its log holds
-the report. Arguments after ``--`` are passed on to validate-node.
+``nfd compat validate-node --image REF --host-prefix /host- --output-json``; its
+log is NFD's JSON report, exit 1 ("not compatible") fails the Job with reason
+PodFailurePolicy, any other failure with BackoffLimitExceeded. Arguments after
+``--`` are passed on to validate-node, checked here first.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from typing import NoReturn
+
+from nfd.errors import UsageError
+
+MAX_NODES_FILE_BYTES = 1 << 20
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from nfd.cluster import DEFAULT_CLIENT_IMAGE
+    from nfd.cluster._job import HOST_PATH_TYPES
 
     parser.add_argument("--image", metavar="REF", required=True, help="image to validate")
-    parser.add_argument("--node", metavar="NAME",
-                        help="node to run on (default: wherever the scheduler puts it)")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--node", metavar="NAME",
+                       help="node to run on (default: wherever the scheduler puts it)")
+    where.add_argument("--nodes", metavar="FILE|-",
+                       help="node names, one per line: one Job per node, in a List")
     parser.add_argument("--pin", choices=("nodeName", "nodeSelector"), default="nodeName",
                         help="how the pod is bound to --node: nodeName (bypasses the "
                         "scheduler, works on cordoned nodes) or a kubernetes.io/hostname "
                         "nodeSelector (default: nodeName)")
     parser.add_argument("--client-image", default=DEFAULT_CLIENT_IMAGE, metavar="REF",
-                        help=f"image holding nfd-client (default {DEFAULT_CLIENT_IMAGE})")
+                        help=f"image holding nfd-client, as scripts/build-image makes it "
+                        f"(default {DEFAULT_CLIENT_IMAGE})")
+    parser.add_argument("--image-pull-secret", action="append", default=[], metavar="NAME",
+                        help="Secret to pull the client image with (repeatable)")
+    parser.add_argument("--registry-auth-secret", metavar="NAME",
+                        help="a kubernetes.io/dockerconfigjson Secret with the credentials "
+                        "for --image's registry (mounted read-only, REGISTRY_AUTH_FILE)")
+    parser.add_argument("--toleration", action="append", default=[],
+                        metavar="KEY[=VALUE]:EFFECT",
+                        help="tolerate a taint, e.g. nvidia.com/gpu:NoSchedule (repeatable)")
+    parser.add_argument("--skip-mount", action="append", default=[], metavar="NAME",
+                        help="leave out a host mount the nodes lack (repeatable): "
+                        f"{', '.join(HOST_PATH_TYPES)}")
     parser.add_argument("--namespace", "-n", metavar="NS", help="namespace of the Job")
     parser.add_argument("--job-name", metavar="NAME",
                         help="name of the Job (default: nfd-validate-<node>-<hash>)")
@@ -31,18 +53,50 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--platform", metavar="OS/ARCH[/VARIANT]",
                         help="passed to validate-node")
     parser.add_argument("--backoff-limit", type=int, default=0, metavar="N",
-                        help="retries of a failed pod (default 0: a verdict is not flaky)")
+                        help="retries of a crashed pod (default 0; a verdict is never retried)")
     parser.add_argument("--ttl-seconds", type=int, default=3600, metavar="S",
                         help="delete the finished Job after S seconds (default 3600)")
+    parser.add_argument("--deadline-seconds", type=int, default=600, metavar="S",
+                        help="fail the Job if not finished after S seconds (default 600)")
     parser.add_argument("--output", "-o", choices=("yaml", "json"), default="yaml",
                         help="format (default: yaml)")
     parser.add_argument("validate_args", nargs="*", metavar="-- ARGS",
                         help="more validate-node arguments, after '--'")
 
 
+class _Refusing(argparse.ArgumentParser):
+    """validate-node's parser, raising instead of printing usage and exiting."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"after '--': {message} (validate-node arguments)")
+
+
+def check_pass_through(image: str, extra: list[str]) -> None:
+    """Parse the Job's validate-node command line as validate-node will: an unknown
+    flag or a bad value is refused now, not in the pod."""
+    from nfd.cli import compat_validate_node
+
+    parser = _Refusing(prog="validate-node", add_help=False, allow_abbrev=False)
+    compat_validate_node.add_arguments(parser)
+    parser.parse_args(["--image", image, "--host-prefix", "/host-", *extra, "--output-json"])
+
+
+def read_nodes(source: str) -> list[str]:
+    from nfd.cluster import parse_node_list
+
+    if source == "-":
+        data = sys.stdin.buffer.read(MAX_NODES_FILE_BYTES + 1)
+    else:
+        with open(source, "rb") as fh:
+            data = fh.read(MAX_NODES_FILE_BYTES + 1)
+    if len(data) > MAX_NODES_FILE_BYTES:
+        raise UsageError(f"--nodes {source}: more than {MAX_NODES_FILE_BYTES} bytes")
+    return parse_node_list(data.decode("utf-8", errors="replace"), source)
+
+
 def run(args: argparse.Namespace) -> int:
     from nfd.cli._output import write_document
-    from nfd.cluster import JobOptions, build_job
+    from nfd.cluster import JobOptions, Toleration, build_job, build_jobs
 
     extra: list[str] = []
     if args.tags:
@@ -53,9 +107,16 @@ def run(args: argparse.Namespace) -> int:
         Platform.parse(args.platform)  # a bad one fails here, not later in the pod
         extra += ["--platform", args.platform]
     extra += args.validate_args
-    job = build_job(JobOptions(
+    options = JobOptions(
         image=args.image, node=args.node, pin=args.pin, client_image=args.client_image,
         namespace=args.namespace, name=args.job_name, backoff_limit=args.backoff_limit,
-        ttl_seconds=args.ttl_seconds, extra_args=tuple(extra)))
-    write_document(job, args.output, sys.stdout)
+        ttl_seconds=args.ttl_seconds, deadline_seconds=args.deadline_seconds,
+        extra_args=tuple(extra), image_pull_secrets=tuple(args.image_pull_secret),
+        registry_auth_secret=args.registry_auth_secret,
+        tolerations=tuple(Toleration.parse(t) for t in args.toleration),
+        skip_mounts=frozenset(args.skip_mount))
+    document = (build_jobs(options, read_nodes(args.nodes)) if args.nodes
+                else build_job(options))
+    check_pass_through(args.image, extra)
+    write_document(document, args.output, sys.stdout)
     return 0

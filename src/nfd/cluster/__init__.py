@@ -6,7 +6,8 @@
 * :func:`build_rule_plan` translates a spec into a NodeFeatureRule labelling
   the nodes of each compatibility set; :func:`build_affinity` turns those labels
   into pod node affinity, and :func:`patch_workload` merges it into a manifest.
-* :func:`build_job` writes a Job that runs ``validate-node`` on one node.
+* :func:`build_job` writes a Job that runs ``validate-node`` on one node,
+  :func:`build_jobs` one per node of a list (:func:`parse_node_list`), in a List.
 
 The Kubernetes client library is imported only by :func:`list_node_features`.
 """
@@ -30,7 +31,15 @@ from nfd.cluster._evaluate import (
     SetVerdict,
     validate_cluster,
 )
-from nfd.cluster._job import DEFAULT_CLIENT_IMAGE, HOST_MOUNTS, JobOptions, build_job
+from nfd.cluster._job import (
+    DEFAULT_CLIENT_IMAGE,
+    HOST_MOUNTS,
+    JobOptions,
+    Toleration,
+    build_job,
+    build_jobs,
+    parse_node_list,
+)
 from nfd.cluster._kube import KubeOptions, Listing, Page, iter_pages, list_node_features
 from nfd.cluster._labels import (
     DEFAULT_LABEL_PREFIX,
@@ -67,8 +76,10 @@ __all__ = [
     "SelectedSet",
     "SetInfo",
     "SetVerdict",
+    "Toleration",
     "build_affinity",
     "build_job",
+    "build_jobs",
     "build_rule_plan",
     "check_label_prefix",
     "cluster_features_from_document",
@@ -82,6 +93,7 @@ __all__ = [
     "merge_node_affinity",
     "parse_documents",
     "parse_node_features",
+    "parse_node_list",
     "patch_workload",
     "patchable",
     "render_cluster_table",

@@ -1,34 +1,52 @@
-"""A Kubernetes Job that runs ``nfd compat validate-node`` on one chosen node.
+"""Kubernetes Jobs that run ``nfd compat validate-node`` on chosen nodes.
 
 The host is seen the way NFD's worker sees it (``deployment/components/common/
 worker-mounts.yaml``): read-only hostPath mounts under ``/host-*``, read with
 ``--host-prefix /host-``, and ``features.d`` at its own path, which NFD reads
 literally. ``/proc/swaps`` is the only file NFD reads through the ``proc``
-prefix, so only it is mounted (all of ``/proc`` would expose far more).
+prefix, so only it is mounted (all of ``/proc`` would expose far more). Unlike
+NFD's worker, every hostPath has a ``type`` and none is ``*OrCreate``: the Job
+never creates a path on the node (a node lacking one does not start the pod; leave
+that mount out, and ``activeDeadlineSeconds`` ends a Job that cannot start).
 
 The pod runs hardened: not as root, read-only root file system, every
 capability dropped, no privilege escalation, the runtime's default seccomp
 profile, and no service account token (validate-node needs no API access).
+Its log is validate-node's ``--output-json`` (NFD's JSON, for ``kubectl logs``).
+A podFailurePolicy tells the verdict from a crash: exit 1 ("not compatible")
+fails the Job at once with reason ``PodFailurePolicy``; any other failure counts
+against ``backoffLimit`` and ends as ``BackoffLimitExceeded``; a pod evicted by a
+disruption (drain, preemption) is retried without counting.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from nfd import __version__
-from nfd.cluster._labels import MAX_SUBDOMAIN, fit, is_label_name, short_hash
+from nfd._image import client_image
+from nfd.cluster._labels import MAX_NAME, fit, is_label_name, is_subdomain, short_hash
 from nfd.errors import UsageError
 
-# The image must hold this nfd-client (NFD's own `nfd` has no --host-prefix flag).
-DEFAULT_CLIENT_IMAGE = "ghcr.io/nfd-client/nfd-client:v" + __version__
+# The image must hold this nfd-client (NFD's own `nfd` has no --host-prefix flag):
+# the one scripts/build-image makes and tags from this version.
+DEFAULT_CLIENT_IMAGE = client_image(__version__)
 FEATURES_D = "/etc/kubernetes/node-feature-discovery/features.d"
 HOST_PREFIX = "/host-"
 HOSTNAME_LABEL = "kubernetes.io/hostname"
 NONROOT_UID = 65534  # "nobody": every image has it, and it owns nothing on the host
+CONTAINER = "validate-node"
+EXIT_NOT_COMPATIBLE = 1
+REGISTRY_AUTH_DIR = "/etc/nfd-client/registry-auth"
+# A kubernetes.io/dockerconfigjson Secret's key, and the file name podman and we read.
+DOCKER_CONFIG_KEY = ".dockerconfigjson"
+REGISTRY_AUTH_FILE = f"{REGISTRY_AUTH_DIR}/config.json"
+TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
+MAX_NODES = 5000  # Kubernetes' tested maximum cluster size
 
-# (volume name, host path, mount path). No hostPath ``type``, as in NFD's worker: a
-# host without /boot or features.d must still be validated, not leave the pod pending.
+# (volume name, host path, mount path).
 HOST_MOUNTS: tuple[tuple[str, str, str], ...] = (
     ("host-boot", "/boot", "/host-boot"),
     ("host-os-release", "/etc/os-release", "/host-etc/os-release"),
@@ -38,6 +56,49 @@ HOST_MOUNTS: tuple[tuple[str, str, str], ...] = (
     ("host-lib", "/lib", "/host-lib"),
     ("features-d", FEATURES_D, FEATURES_D),
 )
+# The hostPath type of each: checked by the kubelet, never created.
+HOST_PATH_TYPES: dict[str, str] = {
+    "host-boot": "Directory",
+    "host-os-release": "File",
+    "host-sys": "Directory",
+    "host-proc-swaps": "File",
+    "host-usr-lib": "Directory",
+    "host-lib": "Directory",
+    "features-d": "Directory",
+}
+
+
+@dataclass(frozen=True)
+class Toleration:
+    """A pod toleration: ``key=value:effect`` (operator Equal) or ``key:effect`` (Exists)."""
+
+    key: str
+    effect: str
+    value: str | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> Toleration:
+        """``KEY[=VALUE]:EFFECT``, as ``kubectl taint`` writes a taint."""
+        head, sep, effect = text.rpartition(":")
+        if not sep or effect not in TAINT_EFFECTS:
+            raise UsageError(f"--toleration {text!r}: expected KEY[=VALUE]:EFFECT with EFFECT "
+                             f"one of {', '.join(TAINT_EFFECTS)}")
+        key, eq, value = head.partition("=")
+        toleration = cls(key=key, effect=effect, value=value if eq else None)
+        toleration.check(text)
+        return toleration
+
+    def check(self, text: str) -> None:
+        prefix, slash, name = self.key.rpartition("/")
+        if not is_label_name(name) or (slash and not is_subdomain(prefix)):
+            raise UsageError(f"--toleration {text!r}: {self.key!r} is not a taint key")
+        if self.value and not is_label_name(self.value):
+            raise UsageError(f"--toleration {text!r}: {self.value!r} is not a taint value")
+
+    def to_obj(self) -> dict[str, str]:
+        if self.value is None:
+            return {"key": self.key, "operator": "Exists", "effect": self.effect}
+        return {"key": self.key, "operator": "Equal", "value": self.value, "effect": self.effect}
 
 
 @dataclass(frozen=True)
@@ -52,26 +113,71 @@ class JobOptions:
     name: str | None = None
     backoff_limit: int = 0
     ttl_seconds: int = 3600
+    deadline_seconds: int = 600
     extra_args: tuple[str, ...] = ()
+    image_pull_secrets: tuple[str, ...] = ()
+    registry_auth_secret: str | None = None
+    tolerations: tuple[Toleration, ...] = ()
+    skip_mounts: frozenset[str] = frozenset()
+
+
+# Flags the pod cannot honour, or that the Job sets itself.
+REFUSED_ARGS = {
+    "--registry-password-stdin": "the pod has no stdin (use --registry-auth-secret)",
+    "--registry-token-stdin": "the pod has no stdin (use --registry-auth-secret)",
+    "--image": "the Job sets it",
+    "--host-prefix": "the Job sets it",
+    "--output-json": "the Job sets it: the pod's log is validate-node's JSON",
+    "--output": "the pod's log is validate-node's JSON (--output-json)",
+    "-o": "the pod's log is validate-node's JSON (--output-json)",
+    "--registry-username": "the pod has no stdin for the password (use --registry-auth-secret)",
+    "--node": "it picks a node of a features file; the pod validates its own node",
+}
+
+
+def _refusal(arg: str) -> str | None:
+    name = arg.split("=", 1)[0]
+    if not name.startswith("--") and len(name) > 2:
+        name = name[:2]  # -ojson
+    return REFUSED_ARGS.get(name)
 
 
 def _check(options: JobOptions) -> None:
-    if options.backoff_limit < 0:
-        raise UsageError(f"`backoff_limit` must be 0 or more, not {options.backoff_limit}",
-                         arguments=("backoff_limit",))
-    if options.ttl_seconds < 0:
-        raise UsageError(f"`ttl_seconds` must be 0 or more, not {options.ttl_seconds}",
-                         arguments=("ttl_seconds",))
+    for name, value in (("backoff_limit", options.backoff_limit),
+                        ("ttl_seconds", options.ttl_seconds)):
+        if value < 0:
+            raise UsageError(f"`{name}` must be 0 or more, not {value}", arguments=(name,))
+    if options.deadline_seconds <= 0:
+        raise UsageError(f"`deadline_seconds` must be more than 0, not "
+                         f"{options.deadline_seconds}", arguments=("deadline_seconds",))
     if options.pin not in ("nodeName", "nodeSelector"):
         raise UsageError(f"`pin` must be nodeName or nodeSelector, not {options.pin!r}",
                          arguments=("pin",))
-    if options.node is not None and (not options.node or len(options.node) > MAX_SUBDOMAIN):
-        raise UsageError(f"`node` {options.node!r}: not a node name", arguments=("node",))
-    if options.node and options.pin == "nodeSelector" and not is_label_name(options.node):
-        raise UsageError(f"`node` {options.node!r}: cannot be a {HOSTNAME_LABEL} label value",
-                         arguments=("node",))
+    if options.node is not None:
+        check_node_name(options.node, options.pin)
     if not options.client_image.strip():
         raise UsageError("`client_image` must not be empty", arguments=("client_image",))
+    for secret in (*options.image_pull_secrets, options.registry_auth_secret):
+        if secret is not None and not is_subdomain(secret):
+            raise UsageError(f"secret name {secret!r}: not a Kubernetes object name (RFC 1123)")
+    unknown = options.skip_mounts - set(HOST_PATH_TYPES)
+    if unknown:
+        raise UsageError(f"`skip_mount` {sorted(unknown)[0]!r}: not one of "
+                         f"{', '.join(HOST_PATH_TYPES)}", arguments=("skip_mount",))
+    for arg in options.extra_args:
+        reason = _refusal(arg)
+        if reason:
+            raise UsageError(f"validate-node argument {arg!r} is refused: {reason}")
+
+
+def check_node_name(node: str, pin: str = "nodeName") -> None:
+    """A node name is a DNS-1123 subdomain; a nodeSelector also needs it as a label value."""
+    if not is_subdomain(node):
+        raise UsageError(f"`node` {node!r}: not a node name (RFC 1123: lowercase letters, "
+                         "digits, '-' and '.', at most 253 characters)", arguments=("node",))
+    if pin == "nodeSelector" and not is_label_name(node):
+        raise UsageError(f"`node` {node!r}: cannot be a {HOSTNAME_LABEL} label value",
+                         arguments=("node",))
 
 
 def job_name(options: JobOptions) -> str:
@@ -81,17 +187,53 @@ def job_name(options: JobOptions) -> str:
     node = "".join(c if c.isalnum() else "-" for c in (options.node or "any").lower())
     raw = f"nfd-validate-{node}".strip("-")
     # 63, not 253: the Job controller copies the name into the pod's job-name label.
-    return fit(f"{raw[:45].strip('-')}-{short_hash(f'{options.image} {options.node}', 8)}", 63)
+    return fit(f"{raw[:45].strip('-')}-{short_hash(f'{options.image} {options.node}', 8)}",
+               MAX_NAME)
 
 
-def build_job(options: JobOptions) -> dict[str, Any]:
-    """The Job object (``batch/v1``)."""
-    _check(options)
-    from nfd.oci import Reference
+def _volumes(options: JobOptions) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(volumes, volumeMounts): the node's paths, and the registry credentials if any."""
+    kept = [m for m in HOST_MOUNTS if m[0] not in options.skip_mounts]
+    volumes = [{"name": name, "hostPath": {"path": host, "type": HOST_PATH_TYPES[name]}}
+               for name, host, _ in kept]
+    mounts = [{"name": name, "mountPath": mount, "readOnly": True} for name, _, mount in kept]
+    if options.registry_auth_secret:
+        volumes.append({"name": "registry-auth", "secret": {
+            "secretName": options.registry_auth_secret, "defaultMode": 0o444,
+            "items": [{"key": DOCKER_CONFIG_KEY, "path": "config.json"}]}})
+        mounts.append({"name": "registry-auth", "mountPath": REGISTRY_AUTH_DIR,
+                       "readOnly": True})
+    return volumes, mounts
 
-    Reference.parse(options.image)  # a bad reference fails here, not in the pod
+
+def _container(options: JobOptions, mounts: list[dict[str, Any]]) -> dict[str, Any]:
     args = ["compat", "validate-node", "--image", options.image, "--host-prefix", HOST_PREFIX,
-            *options.extra_args]
+            *options.extra_args, "--output-json"]
+    container: dict[str, Any] = {
+        "name": CONTAINER,
+        "image": options.client_image,
+        "command": ["nfd"],
+        "args": args,
+        "securityContext": {
+            "allowPrivilegeEscalation": False,
+            "readOnlyRootFilesystem": True,
+            "runAsNonRoot": True,
+            "capabilities": {"drop": ["ALL"]},
+            "seccompProfile": {"type": "RuntimeDefault"},
+        },
+        "resources": {"requests": {"cpu": "50m", "memory": "64Mi"},
+                      "limits": {"memory": "256Mi"}},
+        # An error is one line on stderr: it becomes the pod's termination message.
+        "terminationMessagePolicy": "FallbackToLogsOnError",
+        "volumeMounts": mounts,
+    }
+    if options.registry_auth_secret:
+        container["env"] = [{"name": "REGISTRY_AUTH_FILE", "value": REGISTRY_AUTH_FILE}]
+    return container
+
+
+def _pod_spec(options: JobOptions) -> dict[str, Any]:
+    volumes, mounts = _volumes(options)
     pod_spec: dict[str, Any] = {
         "restartPolicy": "Never",
         "automountServiceAccountToken": False,
@@ -101,32 +243,29 @@ def build_job(options: JobOptions) -> dict[str, Any]:
             "runAsGroup": NONROOT_UID,
             "seccompProfile": {"type": "RuntimeDefault"},
         },
-        "containers": [{
-            "name": "validate-node",
-            "image": options.client_image,
-            "command": ["nfd"],
-            "args": args,
-            "securityContext": {
-                "allowPrivilegeEscalation": False,
-                "readOnlyRootFilesystem": True,
-                "runAsNonRoot": True,
-                "capabilities": {"drop": ["ALL"]},
-                "seccompProfile": {"type": "RuntimeDefault"},
-            },
-            "resources": {"requests": {"cpu": "50m", "memory": "64Mi"},
-                          "limits": {"memory": "256Mi"}},
-            "volumeMounts": [{"name": name, "mountPath": mount, "readOnly": True}
-                             for name, _, mount in HOST_MOUNTS],
-        }],
-        "volumes": [{"name": name, "hostPath": {"path": host}} for name, host, _ in HOST_MOUNTS],
+        "containers": [_container(options, mounts)],
+        "volumes": volumes,
     }
+    if options.image_pull_secrets:
+        pod_spec["imagePullSecrets"] = [{"name": n} for n in options.image_pull_secrets]
+    if options.tolerations:
+        pod_spec["tolerations"] = [t.to_obj() for t in options.tolerations]
     if options.node:
         if options.pin == "nodeName":
             pod_spec["nodeName"] = options.node
         else:
             pod_spec["nodeSelector"] = {HOSTNAME_LABEL: options.node}
-    metadata: dict[str, Any] = {"name": job_name(options),
-                                "labels": {"app.kubernetes.io/name": "nfd-validate-node"}}
+    return pod_spec
+
+
+def build_job(options: JobOptions) -> dict[str, Any]:
+    """The Job object (``batch/v1``)."""
+    _check(options)
+    from nfd.oci import Reference
+
+    Reference.parse(options.image)  # a bad reference fails here, not in the pod
+    labels = {"app.kubernetes.io/name": "nfd-validate-node"}
+    metadata: dict[str, Any] = {"name": job_name(options), "labels": dict(labels)}
     if options.namespace:
         metadata["namespace"] = options.namespace
     return {
@@ -136,9 +275,44 @@ def build_job(options: JobOptions) -> dict[str, Any]:
         "spec": {
             "backoffLimit": options.backoff_limit,
             "ttlSecondsAfterFinished": options.ttl_seconds,
-            "template": {
-                "metadata": {"labels": {"app.kubernetes.io/name": "nfd-validate-node"}},
-                "spec": pod_spec,
-            },
+            "activeDeadlineSeconds": options.deadline_seconds,
+            "podFailurePolicy": {"rules": [
+                {"action": "FailJob", "onExitCodes": {
+                    "containerName": CONTAINER, "operator": "In",
+                    "values": [EXIT_NOT_COMPATIBLE]}},
+                {"action": "Ignore", "onPodConditions": [{"type": "DisruptionTarget"}]},
+            ]},
+            "template": {"metadata": {"labels": dict(labels)}, "spec": _pod_spec(options)},
         },
     }
+
+
+def build_jobs(options: JobOptions, nodes: Sequence[str]) -> dict[str, Any]:
+    """One Job per node, in a ``v1`` List (``kubectl apply -f`` takes it as is)."""
+    if not nodes:
+        raise UsageError("--nodes: no node names")
+    if len(nodes) > MAX_NODES:
+        raise UsageError(f"--nodes: {len(nodes)} nodes, more than {MAX_NODES}")
+    if options.name and len(nodes) > 1:
+        raise UsageError("--job-name names one Job; leave it out with several nodes")
+    seen: set[str] = set()
+    for node in nodes:
+        if node in seen:
+            raise UsageError(f"--nodes: {node!r} is listed twice")
+        seen.add(node)
+    items = [build_job(replace(options, node=node)) for node in nodes]
+    return {"apiVersion": "v1", "kind": "List", "metadata": {}, "items": items}
+
+
+def parse_node_list(text: str, source: str) -> list[str]:
+    """Node names, one per line (blank lines and ``#`` comments skipped; ``node/NAME``,
+    as ``kubectl get nodes -o name`` prints it, accepted)."""
+    nodes = []
+    for number, line in enumerate(text.splitlines(), 1):
+        name = line.split("#", 1)[0].strip().removeprefix("node/")
+        if name:
+            if not is_subdomain(name):
+                raise UsageError(f"{source}: line {number}: {name!r} is not a node name "
+                                 "(RFC 1123)")
+            nodes.append(name)
+    return nodes

@@ -110,6 +110,15 @@ def _components(path: str) -> list[str]:
     return [part or "." for part in path.split("/")]
 
 
+def _queue_link_target(stack: list[int], name: str, pending: deque[str]) -> None:
+    """Put a link's target in place of the link; an absolute target restarts at the root."""
+    target = os.readlink(name, dir_fd=stack[-1])
+    if target.startswith("/"):
+        while len(stack) > 1:
+            os.close(stack.pop())
+    pending.extendleft(reversed(_components(target)))
+
+
 class HostFS:
     """Open and read files under ``root`` without ever leaving it.
 
@@ -193,11 +202,7 @@ class HostFS:
                     links += 1
                     if links > self.limits.max_symlinks:
                         raise OSError(errno.ELOOP, os.strerror(errno.ELOOP), path)
-                    target = os.readlink(name, dir_fd=stack[-1])
-                    if target.startswith("/"):
-                        while len(stack) > 1:
-                            os.close(stack.pop())
-                    pending.extendleft(reversed(_components(target)))
+                    _queue_link_target(stack, name, pending)
                     continue
                 if last:
                     os.close(fd)

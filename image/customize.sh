@@ -1,0 +1,30 @@
+#!/bin/sh
+# mmdebstrap --extract-hook of scripts/build-image: ROOT STAGE PACKAGES_OUT.
+# Runs after the locked Debian packages are unpacked into ROOT (the extract variant runs no
+# maintainer scripts: nothing here needs them, and none can leave state that differs per run).
+set -eu
+root=$1 stage=$2 packages_out=$3
+
+# What was unpacked, as name=version (the lock format; "%3a" is the epoch's colon).
+ls "$root"/var/cache/apt/archives/ | sed -n 's/%3a/:/; s/^\([^_]*\)_\([^_]*\)_.*\.deb$/\1=\2/p' \
+  | LC_ALL=C sort > "$packages_out"
+mkdir -p "$root/usr/share/nfd-client"
+cp "$packages_out" "$root/usr/share/nfd-client/debian-packages.lock"
+
+# The project, its PyPI dependencies, the `nfd` launcher, /etc/passwd with nobody.
+cp -R "$stage"/. "$root"/
+
+# Not needed to run the client, and a large part of the size: documentation, man pages,
+# translations, glibc's iconv modules (Python's codecs are its own), Python's own test
+# suite and its development tools.
+rm -rf "$root"/usr/share/doc "$root"/usr/share/man "$root"/usr/share/info \
+  "$root"/usr/share/locale "$root"/usr/share/lintian "$root"/usr/lib/x86_64-linux-gnu/gconv
+for dir in test idlelib tkinter turtledemo ensurepip lib2to3 pydoc_data distutils/tests \
+    unittest/test ctypes/test sqlite3/test; do
+  rm -rf "$root/usr/lib/python3.11/$dir"
+done
+
+# Byte-code compiled ahead, by the image's own interpreter: the root file system is read-only
+# at run time. Hash-based .pyc files hold the source's hash, not its mtime: reproducible.
+chroot "$root" /usr/bin/python3.11 -I -m compileall -q --invalidation-mode unchecked-hash \
+  /usr/lib/python3.11 /usr/lib/python3/dist-packages >/dev/null
