@@ -12,7 +12,7 @@ import argparse
 import os
 import sys
 import typing
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from nfd.errors import (
     AuthError,
@@ -34,10 +34,12 @@ EXIT_INTERNAL = 70  # EX_SOFTWARE: a bug of ours, never the user's input
 EXIT_INTERRUPTED = 130
 
 # Library arguments whose flag is not simply ``--`` + the name with dashes.
+# A command module may add its own as ``FLAG_FOR_ARGUMENT`` (``job``: ``name`` is --job-name).
 _FLAG_FOR_ARGUMENT = {
     "digest": "--artifact-digest",
     "digests": "--digest",
     "spec_path": "--spec",
+    "tolerations": "--toleration",
 }
 
 class CommandParser(argparse.ArgumentParser):
@@ -88,16 +90,18 @@ class CommandParser(argparse.ArgumentParser):
         close = difflib.get_close_matches(flag, flags, n=1, cutoff=0.7)
         return f" (did you mean {close[0]}?)" if close else ""
 
-def flag_for(argument: str) -> str:
-    """The command-line flag of a library argument (``host_root`` -> ``--host-root``)."""
-    return _FLAG_FOR_ARGUMENT.get(argument) or "--" + argument.replace("_", "-")
+def flag_for(argument: str, flags: Mapping[str, str] | None = None) -> str:
+    """The command-line flag of a library argument (``host_root`` -> ``--host-root``);
+    ``flags`` are the command's own exceptions."""
+    return ((flags or {}).get(argument) or _FLAG_FOR_ARGUMENT.get(argument)
+            or "--" + argument.replace("_", "-"))
 
 
-def message_of(exc: NfdError) -> str:
+def message_of(exc: NfdError, flags: Mapping[str, str] | None = None) -> str:
     """The error's text with the arguments it names (`` `ca_file` ``) worded as flags."""
     text = str(exc)
     for name in exc.arguments:
-        text = text.replace(f"`{name}`", flag_for(name))
+        text = text.replace(f"`{name}`", flag_for(name, flags))
     return text
 
 
@@ -119,9 +123,9 @@ def _one_line(text: str) -> str:
     return printable_line(str(text))
 
 
-def _message(exc: NfdError) -> str:
+def _message(exc: NfdError, flags: Mapping[str, str] | None = None) -> str:
     """The error's one line, with the flag to use when a registry wanted credentials."""
-    text = _one_line(message_of(exc))
+    text = _one_line(message_of(exc, flags))
     if isinstance(exc, AuthError) and exc.credentials_sent is False:
         text += (" (give --registry-username with --registry-password-stdin, "
                  "--registry-token-stdin, or log in with docker/podman login)")
@@ -148,7 +152,8 @@ def run_command(
     try:
         return run(args)
     except NfdError as exc:
-        print(f"{parser.prog}: error: {_redacted(args, _message(exc))}", file=sys.stderr)
+        flags = getattr(sys.modules.get(run.__module__), "FLAG_FOR_ARGUMENT", None)
+        print(f"{parser.prog}: error: {_redacted(args, _message(exc, flags))}", file=sys.stderr)
         return exit_code_for(exc)
     except KeyboardInterrupt:
         print(f"{parser.prog}: interrupted", file=sys.stderr)

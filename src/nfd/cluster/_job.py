@@ -81,8 +81,8 @@ class Toleration:
         """``KEY[=VALUE]:EFFECT``, as ``kubectl taint`` writes a taint."""
         head, sep, effect = text.rpartition(":")
         if not sep or effect not in TAINT_EFFECTS:
-            raise UsageError(f"--toleration {text!r}: expected KEY[=VALUE]:EFFECT with EFFECT "
-                             f"one of {', '.join(TAINT_EFFECTS)}")
+            raise UsageError(f"`tolerations` {text!r}: expected KEY[=VALUE]:EFFECT with EFFECT "
+                             f"one of {', '.join(TAINT_EFFECTS)}", arguments=("tolerations",))
         key, eq, value = head.partition("=")
         toleration = cls(key=key, effect=effect, value=value if eq else None)
         toleration.check(text)
@@ -91,9 +91,11 @@ class Toleration:
     def check(self, text: str) -> None:
         prefix, slash, name = self.key.rpartition("/")
         if not is_label_name(name) or (slash and not is_subdomain(prefix)):
-            raise UsageError(f"--toleration {text!r}: {self.key!r} is not a taint key")
+            raise UsageError(f"`tolerations` {text!r}: {self.key!r} is not a taint key",
+                             arguments=("tolerations",))
         if self.value and not is_label_name(self.value):
-            raise UsageError(f"--toleration {text!r}: {self.value!r} is not a taint value")
+            raise UsageError(f"`tolerations` {text!r}: {self.value!r} is not a taint value",
+                             arguments=("tolerations",))
 
     def to_obj(self) -> dict[str, str]:
         if self.value is None:
@@ -290,15 +292,17 @@ def build_job(options: JobOptions) -> dict[str, Any]:
 def build_jobs(options: JobOptions, nodes: Sequence[str]) -> dict[str, Any]:
     """One Job per node, in a ``v1`` List (``kubectl apply -f`` takes it as is)."""
     if not nodes:
-        raise UsageError("--nodes: no node names")
+        raise UsageError("`nodes`: no node names", arguments=("nodes",))
     if len(nodes) > MAX_NODES:
-        raise UsageError(f"--nodes: {len(nodes)} nodes, more than {MAX_NODES}")
+        raise UsageError(f"`nodes`: {len(nodes)} nodes, more than {MAX_NODES}",
+                         arguments=("nodes",))
     if options.name and len(nodes) > 1:
-        raise UsageError("--job-name names one Job; leave it out with several nodes")
+        raise UsageError("`name` names one Job; leave it out with several nodes",
+                         arguments=("name",))
     seen: set[str] = set()
     for node in nodes:
         if node in seen:
-            raise UsageError(f"--nodes: {node!r} is listed twice")
+            raise UsageError(f"`nodes`: {node!r} is listed twice", arguments=("nodes",))
         seen.add(node)
     items = [build_job(replace(options, node=node)) for node in nodes]
     return {"apiVersion": "v1", "kind": "List", "metadata": {}, "items": items}
