@@ -19,7 +19,13 @@ from datetime import datetime, timezone
 
 from nfd.api import ARTIFACT_TYPE, SPEC_MEDIA_TYPE
 from nfd.compat._artifact_remove import delete_artifacts
-from nfd.compat._artifacts import ArtifactInfo, find_artifacts, not_ours, resolve_image
+from nfd.compat._artifacts import (
+    MAX_DESCRIBED,
+    ArtifactInfo,
+    find_artifacts,
+    not_ours,
+    resolve_image,
+)
 from nfd.errors import NotFoundError, SpecError
 from nfd.oci import (
     CREATED_ANNOTATION,
@@ -119,8 +125,9 @@ def attach_compat_spec(
 
 def _already_attached(client: RegistryClient, ref: Reference, existing: list[ArtifactInfo],
                       spec_digest: str) -> ArtifactInfo | None:
-    """The artifact among ``existing`` whose spec layer is ``spec_digest``, if any."""
-    for item in existing:
+    """The artifact among ``existing`` (the newest ``MAX_DESCRIBED``: each costs a
+    request) whose spec layer is ``spec_digest``, if any."""
+    for item in existing[:MAX_DESCRIBED]:
         try:
             manifest = client.get_manifest(ref, expected=item.descriptor)
         except NotFoundError:
