@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 SUBPACKAGES = ("nfd", "nfd.api", "nfd.match", "nfd.compat", "nfd.cluster", "nfd.oci",
-               "nfd.sources")
+               "nfd.sources", "nfd.webhook")
 SRC = Path(__file__).resolve().parents[1] / "src" / "nfd"
 
 # Issue 11: the use cases, by module: (required parameters, optional ones defaulting to
@@ -134,3 +134,10 @@ def test_every_named_argument_is_declared() -> None:
             wrong.append(f"{file}:{line}: names {quoted}, declares {named}")
     assert not wrong, wrong
     assert sum(1 for *_, named in _raised_errors() if named) >= 20
+
+
+def test_webhook_server_framework_loads_only_for_serving() -> None:
+    code = ("import sys, nfd.webhook, nfd.cli; nfd.webhook.build_manifests; "
+            "print('aiohttp' in sys.modules); nfd.webhook.serve; print('aiohttp' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "True"]

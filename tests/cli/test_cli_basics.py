@@ -68,11 +68,45 @@ def test_rich_output_carries_node_values(features_ok: Path, fmt: str) -> None:
     assert expr["node"] == {"available": True, "present": True, "value": "AMD"}
 
 
-def test_tags_select_nothing_is_not_compatible(features_ok: Path) -> None:
+def test_tags_that_select_nothing_are_a_usage_error(features_ok: Path) -> None:
+    # Not "incompatible" (exit 1, which a CI gate would act on): the tags are wrong.
     proc = nfd("compat", "validate-node", "--spec", str(EXAMPLE), "--features", str(features_ok),
                "--tags", "gpu,fallback", "--output-json")
-    assert proc.returncode == 1
-    assert proc.stdout == "[]"
+    assert_one_line_error(proc, 2, "no compatibility set has tag gpu, fallback",
+                          "tags in the spec: none")
+    assert proc.stdout == ""
+
+
+TAGGED_SPEC = {"version": "v1alpha1", "compatibilities": [
+    {"tag": "gpu", "rules": [{"name": "g", "matchFeatures": [{"feature": "pci.device"}]}]},
+    {"tag": "cpu", "rules": [{"name": "c"}]},
+]}
+
+
+def test_sets_are_numbered_by_their_place_in_the_spec(tmp_path: Path, features_ok: Path) -> None:
+    spec = tmp_path / "spec.json"
+    spec.write_text(json.dumps(TAGGED_SPEC))
+    proc = nfd("compat", "validate-node", "--spec", str(spec), "--features", str(features_ok),
+               "--tags", "cpu")
+    assert proc.returncode == 0, proc.stderr
+    assert "COMPATIBILITY SET #2 Weight: 0; Tag: cpu" in proc.stdout
+    assert "COMPATIBILITY SET #1" not in proc.stdout
+    assert "COMPATIBLE: set #2 (cpu) matches this node." in proc.stdout
+    doc = json.loads(nfd("compat", "validate-node", "--spec", str(spec), "--features",
+                         str(features_ok), "--tags", "cpu", "-o", "json").stdout)
+    assert [(c["index"], c["tag"]) for c in doc["compatibilities"]] == [(1, "cpu")]
+
+
+def test_unknown_tag_is_the_same_error_in_validate_cluster(tmp_path: Path) -> None:
+    spec = tmp_path / "spec.json"
+    spec.write_text(json.dumps(TAGGED_SPEC))
+    dump = tmp_path / "nf.json"
+    dump.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": []}))
+    for command, where in (("validate-node", ("--features", str(dump))),
+                           ("validate-cluster", ("--nodefeatures", str(dump)))):
+        proc = nfd("compat", command, "--spec", str(spec), *where, "--tags", "nosuch")
+        assert_one_line_error(proc, 2, "no compatibility set has tag nosuch",
+                              "(tags in the spec: cpu, gpu)")
 
 
 def test_bad_spec_gives_located_one_line_error(tmp_path: Path, features_ok: Path) -> None:

@@ -7,6 +7,10 @@ token without rights), ``Status`` error bodies, and optionally an expired
 continue token (410) or a missing CRD (404). Plain HTTP or TLS. ``fault`` may
 answer an authorised list request itself (returning True), as a hostile server
 would: trickling, endless, looping continue tokens, invalid UTF-8.
+
+It also holds cluster-scoped NodeFeatureRules (``rules``, by name) for the
+webhook: ``POST`` creates (409 ``AlreadyExists`` when taken), ``GET .../NAME``
+reads, ``PUT .../NAME`` replaces (409 ``Conflict`` on a stale resourceVersion).
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from urllib.parse import parse_qs, urlsplit
 import yaml
 
 LIST_PATH = "/apis/nfd.k8s-sigs.io/v1alpha1/nodefeatures"
+RULES_PATH = "/apis/nfd.k8s-sigs.io/v1alpha1/nodefeaturerules"
 
 
 @dataclass
@@ -39,6 +44,8 @@ class ApiState:
     missing_crd: bool = False
     requests: list[dict[str, Any]] = field(default_factory=list)
     fault: Callable[[BaseHTTPRequestHandler, dict[str, str]], bool] | None = None
+    rules: dict[str, dict[str, Any]] = field(default_factory=dict)
+    rule_writes: list[tuple[str, str]] = field(default_factory=list)  # (method, name)
 
 
 def _status(code: int, reason: str, message: str) -> dict[str, Any]:
@@ -60,17 +67,83 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
-    def do_GET(self) -> None:
-        state = self.state
+    def _authorized(self) -> tuple[str | None, Any, dict[str, str]] | None:
+        """Record the request; answer 401 (and return None) for an unknown token."""
         url = urlsplit(self.path)
         query = {k: v[0] for k, v in parse_qs(url.query).items()}
         scheme, _, credentials = self.headers.get("Authorization", "").partition(" ")
         # Auth schemes are case-insensitive (RFC 9110); the in-cluster loader sends "bearer".
         token = credentials.strip() if scheme.lower() == "bearer" else None
-        state.requests.append({"path": url.path, "query": query, "token": token})
-        if token not in state.tokens and token not in state.forbidden:
+        self.state.requests.append({"path": url.path, "query": query, "token": token,
+                                    "method": self.command})
+        if token not in self.state.tokens and token not in self.state.forbidden:
             self._send(401, _status(401, "Unauthorized", "Unauthorized"))
+            return None
+        return token, url, query
+
+    def _body(self) -> dict[str, Any]:
+        length = int(self.headers.get("Content-Length") or 0)
+        body: dict[str, Any] = json.loads(self.rfile.read(length))
+        return body
+
+    def _rules(self, name: str | None) -> None:
+        """NodeFeatureRule create (POST), read (GET NAME), replace (PUT NAME)."""
+        state = self.state
+        if self.command == "GET" and name:
+            if name not in state.rules:
+                self._send(404, _status(404, "NotFound", f'nodefeaturerules "{name}" not found'))
+                return
+            self._send(200, state.rules[name])
             return
+        obj = self._body()
+        obj_name = obj.get("metadata", {}).get("name")
+        if self.command == "POST" and not name:
+            if obj_name in state.rules:
+                self._send(409, _status(409, "AlreadyExists",
+                                        f'nodefeaturerules "{obj_name}" already exists'))
+                return
+            obj["metadata"]["resourceVersion"] = "1"
+            state.rules[obj_name] = obj
+            state.rule_writes.append(("POST", obj_name))
+            self._send(201, obj)
+            return
+        if self.command == "PUT" and name and name == obj_name and name in state.rules:
+            current = state.rules[name]["metadata"].get("resourceVersion")
+            if obj["metadata"].get("resourceVersion") != current:
+                self._send(409, _status(409, "Conflict", "the object has been modified"))
+                return
+            obj["metadata"]["resourceVersion"] = str(int(current or "0") + 1)
+            state.rules[name] = obj
+            state.rule_writes.append(("PUT", name))
+            self._send(200, obj)
+            return
+        self._send(400, _status(400, "BadRequest", "unexpected NodeFeatureRule request"))
+
+    def _route_rules(self) -> bool:
+        path = urlsplit(self.path).path
+        if path != RULES_PATH and not path.startswith(RULES_PATH + "/"):
+            return False
+        if self._authorized() is None:
+            return True
+        self._rules(path[len(RULES_PATH) + 1:] or None)
+        return True
+
+    def do_POST(self) -> None:
+        if not self._route_rules():
+            self._send(404, _status(404, "NotFound", "not found"))
+
+    def do_PUT(self) -> None:
+        if not self._route_rules():
+            self._send(404, _status(404, "NotFound", "not found"))
+
+    def do_GET(self) -> None:
+        if self._route_rules():
+            return
+        state = self.state
+        authorized = self._authorized()
+        if authorized is None:
+            return
+        token, url, query = authorized
         if token in state.forbidden:
             self._send(403, _status(403, "Forbidden", 'nodefeatures.nfd.k8s-sigs.io is '
                                     'forbidden: User "viewer" cannot list resource '

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from nfd.api import load_features_document, loads, loads_spec, parse_spec
 from nfd.compat import nfd_report, validate_features
 from nfd.errors import SpecError
+from nfd.match import UnknownTagError
 
 OPS = ["In", "NotIn", "InRegexp", "Exists", "DoesNotExist", "Gt", "Ge", "Lt", "Le", "GtLt",
        "GeLe", "IsTrue", "IsFalse", "", "Inn", "in"]
@@ -74,6 +75,11 @@ def _validate(spec_obj: Any, features_obj: Any, tags: list[str]) -> None:
         # Every error is located: it names the file it came from.
         assert str(exc).startswith(("spec.yaml", "features.json")), str(exc)
         return
+    except UnknownTagError as exc:
+        # Tags that select no set are refused, naming the tags the spec has.
+        assert tags and not any(c.tag in tags for c in spec.compatibilities)
+        assert set(exc.available) == {c.tag for c in spec.compatibilities if c.tag}
+        return
     report = nfd_report(result)
     assert len(report) == len(result.statuses)
     assert result.compatible == any(all(r["isMatch"] for r in (s["rules"] or []))
@@ -116,3 +122,52 @@ def test_mutated_documents(base: str, pos: int, insert: str) -> None:
         validate_features(spec, load_features_document(loads(base if "{" in base else "{}")))
     except SpecError as exc:
         assert str(exc).startswith("spec.yaml"), str(exc)
+
+
+def _projection_agrees(spec_obj: Any, features_obj: Any, tags: list[str]) -> None:
+    from nfd.cluster import project_features
+    from nfd.match import SpecEvaluator, first_failure
+
+    try:
+        spec = parse_spec(spec_obj, "spec.yaml")
+        features = load_features_document(features_obj, source="features.json")
+        evaluator = SpecEvaluator(spec, tags)
+        full = evaluator.validate(features)
+    except (SpecError, UnknownTagError):
+        return
+    expected = [(s.index, s.is_match, first_failure(s)) for s in full.statuses]
+    # Twice: the second time every outcome comes from what the first remembered.
+    for _ in range(2):
+        got = [(v.index, v.is_match, v.reason) for v in evaluator.verdicts(features)]
+        assert got == expected
+    projected = project_features(features, evaluator.reads)
+    assert [(v.index, v.is_match, v.reason) for v in evaluator.verdicts(projected)] == expected
+    assert nfd_report(SpecEvaluator(spec, tags).validate(projected)) == nfd_report(full)
+
+
+@SETTINGS
+@given(SPEC, FEATURES, st.lists(WORDS, max_size=2))
+def test_remembered_and_projected_verdicts_are_the_full_evaluations(
+        spec: Any, features: Any, tags: list[str]) -> None:
+    _projection_agrees(spec, features, tags)
+
+
+@SETTINGS
+@given(SPEC, st.lists(FEATURES, min_size=2, max_size=5))
+def test_one_evaluator_for_many_nodes_judges_each_as_alone(spec_obj: Any,
+                                                           nodes: list[Any]) -> None:
+    from nfd.match import SpecEvaluator, first_failure
+
+    try:
+        spec = parse_spec(spec_obj, "spec.yaml")
+        shared = SpecEvaluator(spec)
+        docs = [load_features_document(n, source="features.json") for n in nodes]
+    except SpecError:
+        return
+    for features in docs:
+        try:
+            alone = SpecEvaluator(spec).validate(features)
+        except SpecError:
+            continue
+        assert [(v.is_match, v.reason) for v in shared.verdicts(features)] == [
+            (s.is_match, first_failure(s)) for s in alone.statuses]

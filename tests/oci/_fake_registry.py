@@ -154,6 +154,8 @@ class Handler(BaseHTTPRequestHandler):
             if r != repo or (obj.get("subject") or {}).get("digest") != digest:
                 continue
             artifact_type = obj.get("artifactType") or obj.get("config", {}).get("mediaType")
+            if srv.artifact_type_from_config:  # as go-containerregistry's registry does
+                artifact_type = obj.get("config", {}).get("mediaType")
             if wanted and srv.filter_on_server and artifact_type != wanted:
                 continue
             entry: dict[str, Any] = {"mediaType": media_type, "digest": d, "size": len(data),
@@ -181,12 +183,13 @@ class FakeRegistry(ThreadingHTTPServer):
 
     def __init__(self, *, referrers_api: bool = True, page_size: int = 2,
                  filter_on_server: bool = True, username: str | None = None,
-                 password: str | None = None) -> None:
+                 password: str | None = None, artifact_type_from_config: bool = False) -> None:
         self.port = free_port()
         super().__init__(("127.0.0.1", self.port), Handler)
         self.referrers_api = referrers_api
         self.page_size = page_size
         self.filter_on_server = filter_on_server
+        self.artifact_type_from_config = artifact_type_from_config
         self.username, self.password = username, password
         self.manifests: dict[tuple[str, str], tuple[str, bytes]] = {}
         self.tags: dict[tuple[str, str], str] = {}

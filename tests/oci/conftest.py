@@ -96,3 +96,23 @@ def fake_registry() -> Iterator[FakeRegistry]:
     server = FakeRegistry()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def referrers_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
+    """A registry with the native Referrers API (go-containerregistry's, a real peer)."""
+    from tests._peers import start_referrers_registry
+
+    _require_tools("skopeo", "umoci")
+    registry = start_referrers_registry(tmp_path_factory.mktemp("reg-referrers"))
+    yield registry
+    registry.stop()
+
+
+@pytest.fixture(params=["tag-schema", "referrers-api"])
+def both_registries(request: pytest.FixtureRequest) -> Registry:
+    """Each kind of registry in turn: Debian's docker-registry (distribution 2.8, which keeps
+    referrers in the ``sha256-<hex>`` tag schema) and one that serves the Referrers API."""
+    name = "plain_registry" if request.param == "tag-schema" else "referrers_registry"
+    registry: Registry = request.getfixturevalue(name)
+    return registry

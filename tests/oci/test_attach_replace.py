@@ -90,3 +90,13 @@ def test_cli_says_unchanged_and_removed(plain_registry: Registry, push: PushImag
                  "--replace"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("attached ") and lines[1:] == [f"removed {attached}"]
+
+
+def test_an_identical_but_older_spec_is_attached_again_to_be_the_newest(
+        plain_registry: Registry, push: PushImage) -> None:
+    image = push(plain_registry)
+    first = attach_compat_spec(image, spec_text("first"), ANON)
+    attach_compat_spec(image, spec_text("second"), ANON)
+    again = attach_compat_spec(image, spec_text("first"), ANON)
+    assert not again.unchanged and again.artifact_digest != first.artifact_digest
+    assert list_compat_artifacts(image, ANON)[0].digest == again.artifact_digest

@@ -96,3 +96,21 @@ def test_created_spelled_as_in_nfd_docs_is_honoured(fake_registry: FakeRegistry)
     fetched = fetch_compat_spec(image, OPTS)
     assert fetched.data == spec_text("docs-new")
     assert fetched.created == "2024-03-27T08:08:08Z"
+
+
+@pytest.mark.parametrize("lookups", [64, 2])
+def test_artifact_type_read_from_the_manifest_when_the_server_reports_the_config_type(
+    lookups: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("nfd.oci._referrers.MAX_ARTIFACT_TYPE_LOOKUPS", lookups)
+    server = FakeRegistry(filter_on_server=False, artifact_type_from_config=True)
+    try:
+        image = _image(server)
+        ours = {attach_compat_spec(image, spec_text(str(i)), OPTS).artifact_digest
+                for i in range(3)}
+        found = {a.digest for a in list_compat_artifacts(image, OPTS)}
+        # at most ``lookups`` manifests are read to learn their type: a hostile
+        # registry cannot make one listing fetch without end
+        assert found == ours if lookups >= 3 else (len(found) == lookups and found < ours)
+    finally:
+        server.stop()

@@ -55,6 +55,10 @@ COMMANDS: dict[str, dict[str, CommandInfo]] = {
         "job": CommandInfo(
             "nfd.cli.compat_job", "emit a Job that runs validate-node on a chosen node"
         ),
+        "webhook": CommandInfo(
+            "nfd.cli.compat_webhook",
+            "admission webhook: 'serve' it, or print its 'manifests'",
+        ),
     },
     "export": {
         "features": CommandInfo(

@@ -12,7 +12,7 @@ import argparse
 import os
 import sys
 import typing
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 
 from nfd.errors import (
     AuthError,
@@ -34,12 +34,10 @@ EXIT_INTERNAL = 70  # EX_SOFTWARE: a bug of ours, never the user's input
 EXIT_INTERRUPTED = 130
 
 # Library arguments whose flag is not simply ``--`` + the name with dashes.
-# A command module may add its own as ``FLAG_FOR_ARGUMENT`` (``job``: ``name`` is --job-name).
 _FLAG_FOR_ARGUMENT = {
     "digest": "--artifact-digest",
     "digests": "--digest",
     "spec_path": "--spec",
-    "tolerations": "--toleration",
 }
 
 class CommandParser(argparse.ArgumentParser):
@@ -57,8 +55,10 @@ class CommandParser(argparse.ArgumentParser):
     def parse_known_args(self, args: Sequence[str] | None = None,  # type: ignore[override]
                          namespace: argparse.Namespace | None = None
                          ) -> tuple[argparse.Namespace, list[str]]:
-        # A mistyped flag is named before any "required" complaint it would cause.
-        unknown = [w for w in self._long_words(args or []) if not self._known(w)]
+        # A mistyped flag is named before any "required" complaint it would cause. With
+        # subcommands (``compat webhook serve``) each subparser checks its own flags.
+        unknown = [w for w in self._long_words(args or []) if not self._known(w)
+                   ] if self._subparsers is None else []
         if unknown:
             self.error("unrecognized arguments: " + " ".join(unknown))
         return super().parse_known_args(args, namespace)
@@ -90,18 +90,16 @@ class CommandParser(argparse.ArgumentParser):
         close = difflib.get_close_matches(flag, flags, n=1, cutoff=0.7)
         return f" (did you mean {close[0]}?)" if close else ""
 
-def flag_for(argument: str, flags: Mapping[str, str] | None = None) -> str:
-    """The command-line flag of a library argument (``host_root`` -> ``--host-root``);
-    ``flags`` are the command's own exceptions."""
-    return ((flags or {}).get(argument) or _FLAG_FOR_ARGUMENT.get(argument)
-            or "--" + argument.replace("_", "-"))
+def flag_for(argument: str) -> str:
+    """The command-line flag of a library argument (``host_root`` -> ``--host-root``)."""
+    return _FLAG_FOR_ARGUMENT.get(argument) or "--" + argument.replace("_", "-")
 
 
-def message_of(exc: NfdError, flags: Mapping[str, str] | None = None) -> str:
+def message_of(exc: NfdError) -> str:
     """The error's text with the arguments it names (`` `ca_file` ``) worded as flags."""
     text = str(exc)
     for name in exc.arguments:
-        text = text.replace(f"`{name}`", flag_for(name, flags))
+        text = text.replace(f"`{name}`", flag_for(name))
     return text
 
 
@@ -123,9 +121,9 @@ def _one_line(text: str) -> str:
     return printable_line(str(text))
 
 
-def _message(exc: NfdError, flags: Mapping[str, str] | None = None) -> str:
+def _message(exc: NfdError) -> str:
     """The error's one line, with the flag to use when a registry wanted credentials."""
-    text = _one_line(message_of(exc, flags))
+    text = _one_line(message_of(exc))
     if isinstance(exc, AuthError) and exc.credentials_sent is False:
         text += (" (give --registry-username with --registry-password-stdin, "
                  "--registry-token-stdin, or log in with docker/podman login)")
@@ -152,8 +150,7 @@ def run_command(
     try:
         return run(args)
     except NfdError as exc:
-        flags = getattr(sys.modules.get(run.__module__), "FLAG_FOR_ARGUMENT", None)
-        print(f"{parser.prog}: error: {_redacted(args, _message(exc, flags))}", file=sys.stderr)
+        print(f"{parser.prog}: error: {_redacted(args, _message(exc))}", file=sys.stderr)
         return exit_code_for(exc)
     except KeyboardInterrupt:
         print(f"{parser.prog}: interrupted", file=sys.stderr)

@@ -36,10 +36,11 @@ def write_json(obj: Any, stream: TextIO | None = None) -> None:
 
 
 def write_yaml(obj: Any, stream: TextIO | None = None) -> None:
-    """Block-style YAML, keys in document order."""
-    import yaml
+    """Block-style YAML, keys in document order, ambiguous strings quoted
+    (``nfd.cli._yaml_emit``: what Go, YAML 1.1 and 1.2 readers read back as strings)."""
+    from nfd.cli._yaml_emit import dump_yaml
 
-    (stream or sys.stdout).write(yaml.safe_dump(obj, sort_keys=False, allow_unicode=True))
+    (stream or sys.stdout).write(dump_yaml(obj))
 
 
 def write_document(obj: Any, fmt: str, stream: TextIO | None = None) -> None:

@@ -14,9 +14,16 @@ from typing import TextIO
 
 from nfd._text import printable_line
 from nfd.api import CompatSpec, GroupRule, MatchExpression
-from nfd.compat import CompatibilityStatus, ValidationResult, node_text
-from nfd.compat._explain import NO_SINGLE_INSTANCE, hides_instance_failure
-from nfd.match import MATCH_NAME, ExpressionStatus, RuleStatus
+from nfd.match import (
+    MATCH_NAME,
+    NO_SINGLE_INSTANCE,
+    CompatibilityStatus,
+    ExpressionStatus,
+    RuleStatus,
+    ValidationResult,
+    hides_instance_failure,
+    node_text,
+)
 
 # Columns that may wrap when the terminal is narrow (feature, expression, matcher type,
 # node has), and the narrowest each may become.
@@ -117,8 +124,8 @@ def _expression_text(expr: MatchExpression) -> str:
     return text
 
 
-def _spec_order(rule: GroupRule | None, items: list[ExpressionStatus],
-                terms_from: int = 0) -> list[ExpressionStatus]:
+def _spec_order(rule: GroupRule | None, items: tuple[ExpressionStatus, ...],
+                terms_from: int = 0) -> tuple[ExpressionStatus, ...]:
     """``items`` (NFD sorts them by feature and name) back in the order the spec wrote them."""
     if rule is None:
         return items
@@ -134,10 +141,10 @@ def _spec_order(rule: GroupRule | None, items: list[ExpressionStatus],
         name = MATCH_NAME if e.matcher_type == MATCH_NAME else e.name
         return positions.get((e.feature, name, str(e.expression)), 1 << 30)
 
-    return sorted(items, key=key)
+    return tuple(sorted(items, key=key))
 
 
-def _rows(items: list[ExpressionStatus], start: int, matched: bool
+def _rows(items: tuple[ExpressionStatus, ...], start: int, matched: bool
           ) -> list[list[str] | None]:
     rows: list[list[str] | None] = []
     for n, e in enumerate(items, start):
@@ -154,15 +161,15 @@ def _rule_table(rule: RuleStatus, spec_rule: GroupRule | None, paint: _Paint,
                 max_width: int | None) -> list[str]:
     plain_verdict = "OK" if rule.is_match else "FAIL"
     verdict = paint(plain_verdict, _GREEN if rule.is_match else _RED, _BOLD)
-    features = _spec_order(spec_rule, rule.matched_expressions, -1)
-    rows = _rows(features, 1, rule.features_match)
+    features = _spec_order(spec_rule, rule.match_features.expressions, -1)
+    rows = _rows(features, 1, rule.match_features.is_match)
     count = len(features)
-    alternatives = zip(rule.matched_any, rule.any_matches, strict=True)
-    for a, (alternative, matched) in enumerate(alternatives):
+    for a, alternative in enumerate(rule.match_any):
         if rows:
             rows.append(None)
-        rows.extend(_rows(_spec_order(spec_rule, alternative, a), count + 1, matched))
-        count += len(alternative)
+        rows.extend(_rows(_spec_order(spec_rule, alternative.expressions, a), count + 1,
+                          alternative.is_match))
+        count += len(alternative.expressions)
     title = f"RULE: {rule.name.upper()} - {plain_verdict}"
     lines = _box(title, ["", "FEATURE", "EXPRESSION", "MATCHER TYPE", "STATUS", "NODE HAS"],
                  rows, paint, status_col=4, max_width=max_width)
@@ -185,7 +192,8 @@ def render_report(result: ValidationResult, stream: TextIO, colour: bool,
     """
     paint = _Paint(colour)
     for status in result.statuses:
-        stream.write(_heading(status.index + 1, status, paint))
+        # Numbered by position in the spec, as everywhere, whatever --tags selects.
+        stream.write(_heading(status.number, status, paint))
         for r, rule in enumerate(status.rules):
             lines = _rule_table(rule, _spec_rule(spec, status, r), paint, max_width)
             stream.write("\n".join(lines) + "\n")
@@ -194,7 +202,8 @@ def render_report(result: ValidationResult, stream: TextIO, colour: bool,
         stream.write("No compatibility set selected (check --tags).\n")
     matched = [s for s in result.statuses if s.is_match]
     if matched:
-        which = ", ".join(f"#{s.index + 1}" for s in matched)
+        which = ", ".join(f"#{s.number}" + (f" ({printable_line(s.tag)})" if s.tag else "")
+                          for s in matched)
         stream.write(paint(f"COMPATIBLE: set {which} matches this node.", _GREEN, _BOLD) + "\n")
     else:
         stream.write(paint("NOT COMPATIBLE: no compatibility set matches this node.", _RED,

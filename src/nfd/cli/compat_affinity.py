@@ -89,19 +89,14 @@ def _warn(message: str) -> None:
 
 
 def _write_yaml(docs: list[Any], fragment: bool) -> None:
-    import yaml
-
-    class _NoAliases(yaml.SafeDumper):
-        def ignore_aliases(self, data: Any) -> bool:
-            return True
+    from nfd.cli._yaml_emit import dump_yaml
 
     for i, doc in enumerate(docs):
         if i:
             sys.stdout.write("---\n")
         if fragment and i == len(docs) - 1:
             sys.stdout.write("# Pod spec fragment: merge into the pod template's spec.\n")
-        sys.stdout.write(yaml.dump(doc, Dumper=_NoAliases, sort_keys=False,
-                                   allow_unicode=True))
+        sys.stdout.write(dump_yaml(doc))
 
 
 def run(args: argparse.Namespace) -> int:

@@ -16,8 +16,6 @@ from typing import NoReturn
 from nfd.errors import UsageError
 
 MAX_NODES_FILE_BYTES = 1 << 20
-# Library arguments whose flag here is not the usual spelling (see cli._base.flag_for).
-FLAG_FOR_ARGUMENT = {"name": "--job-name"}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -49,14 +49,17 @@ def _load_features(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
 
 def run(args: argparse.Namespace) -> int:
     from nfd.cli._spec_args import parse_tags, spec_from_args
-    from nfd.compat import nfd_report, rich_report, validate_features
+    from nfd.compat import nfd_report, rich_report
+    from nfd.match import SpecEvaluator
 
     if args.output_json and args.output is not None:
         raise UsageError(f"--output-json prints NFD's JSON: it does not go with --output "
                          f"{args.output}")
     spec, context = spec_from_args(args)
+    # Tags are checked before any features are read or discovered.
+    evaluator = SpecEvaluator(spec, parse_tags(args.tags))
     features, origin = _load_features(args)
-    result = validate_features(spec, features, parse_tags(args.tags))
+    result = evaluator.validate(features)
     if args.output_json:
         from nfd._go.json import dumps
 

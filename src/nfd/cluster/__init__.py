@@ -2,60 +2,133 @@
 
 * :func:`validate_cluster` evaluates a spec on every node of a NodeFeature
   dump (:func:`cluster_features_from_document`) or of a live cluster
-  (:func:`list_node_features`), merging each node's objects as NFD's master does.
+  (:func:`list_node_features`, or page by page: :func:`cluster_features_from_pages`),
+  merging each node's objects as NFD's master does.
 * :func:`build_rule_plan` translates a spec into a NodeFeatureRule labelling
   the nodes of each compatibility set; :func:`build_affinity` turns those labels
   into pod node affinity, and :func:`patch_workload` merges it into a manifest.
 * :func:`build_job` writes a Job that runs ``validate-node`` on one node,
   :func:`build_jobs` one per node of a list (:func:`parse_node_list`), in a List.
 
-The Kubernetes client library is imported only by :func:`list_node_features`.
+The Kubernetes client library is imported only by :func:`list_node_features` and
+:func:`iter_pages`; each name's module loads on first use.
 """
 
 from __future__ import annotations
 
-from nfd.api import DEFAULT_NFD_NAMESPACE
-from nfd.cluster._affinity import (
-    POD_SPEC_PATHS,
-    Affinity,
-    build_affinity,
-    merge_node_affinity,
-    patch_workload,
-    patchable,
-)
-from nfd.cluster._documents import load_documents, load_dump, parse_documents
-from nfd.cluster._evaluate import (
-    ClusterResult,
-    NodeVerdict,
-    SetInfo,
-    SetVerdict,
-    validate_cluster,
-)
-from nfd.cluster._job import (
-    DEFAULT_CLIENT_IMAGE,
-    HOST_MOUNTS,
-    JobOptions,
-    Toleration,
-    build_job,
-    build_jobs,
-    parse_node_list,
-)
-from nfd.cluster._kube import KubeOptions, Listing, Page, iter_pages, list_node_features
-from nfd.cluster._labels import (
-    DEFAULT_LABEL_PREFIX,
-    LabelScheme,
-    check_label_prefix,
-    image_label_base,
-    sanitize_name,
-)
-from nfd.cluster._nodefeatures import (
-    ClusterFeatures,
-    cluster_features_from_document,
-    merge_cluster,
-    parse_node_features,
-)
-from nfd.cluster._report import cluster_report, render_cluster_table
-from nfd.cluster._rule import RulePlan, SelectedSet, build_rule_plan, select_sets
+import importlib
+import typing
+
+if typing.TYPE_CHECKING:
+    from nfd.api import DEFAULT_NFD_NAMESPACE
+    from nfd.cluster._affinity import (
+        POD_SPEC_PATHS,
+        Affinity,
+        build_affinity,
+        merge_node_affinity,
+        patch_workload,
+        patchable,
+    )
+    from nfd.cluster._documents import (
+        load_cluster_dump,
+        load_documents,
+        load_dump,
+        parse_documents,
+    )
+    from nfd.cluster._evaluate import (
+        ClusterResult,
+        NodeVerdict,
+        SetInfo,
+        validate_cluster,
+    )
+    from nfd.cluster._job import (
+        DEFAULT_CLIENT_IMAGE,
+        HOST_MOUNTS,
+        JobOptions,
+        Toleration,
+        build_job,
+        build_jobs,
+        parse_node_list,
+    )
+    from nfd.cluster._kube import KubeOptions, Listing, Page, iter_pages, list_node_features
+    from nfd.cluster._labels import (
+        DEFAULT_LABEL_PREFIX,
+        LabelScheme,
+        check_label_prefix,
+        image_label_base,
+        sanitize_name,
+    )
+    from nfd.cluster._nodefeatures import (
+        ClusterFeatures,
+        cluster_features_from_document,
+        merge_cluster,
+        parse_node_features,
+    )
+    from nfd.cluster._report import cluster_report, render_cluster_table
+    from nfd.cluster._rule import RulePlan, SelectedSet, build_rule_plan
+    from nfd.cluster._stream import cluster_features_from_pages, prefetched, project_features
+    from nfd.match import SetVerdict, select_sets
+
+# Names load on first use (PEP 562): a command imports only the modules it uses, not
+# the affinity, job and Kubernetes code with every cluster command.
+_HOME = {
+    "DEFAULT_NFD_NAMESPACE": "nfd.api",
+    "Affinity": "nfd.cluster._affinity",
+    "POD_SPEC_PATHS": "nfd.cluster._affinity",
+    "build_affinity": "nfd.cluster._affinity",
+    "merge_node_affinity": "nfd.cluster._affinity",
+    "patch_workload": "nfd.cluster._affinity",
+    "patchable": "nfd.cluster._affinity",
+    "load_cluster_dump": "nfd.cluster._documents",
+    "load_documents": "nfd.cluster._documents",
+    "load_dump": "nfd.cluster._documents",
+    "parse_documents": "nfd.cluster._documents",
+    "ClusterResult": "nfd.cluster._evaluate",
+    "NodeVerdict": "nfd.cluster._evaluate",
+    "SetInfo": "nfd.cluster._evaluate",
+    "validate_cluster": "nfd.cluster._evaluate",
+    "DEFAULT_CLIENT_IMAGE": "nfd.cluster._job",
+    "HOST_MOUNTS": "nfd.cluster._job",
+    "JobOptions": "nfd.cluster._job",
+    "Toleration": "nfd.cluster._job",
+    "build_job": "nfd.cluster._job",
+    "build_jobs": "nfd.cluster._job",
+    "parse_node_list": "nfd.cluster._job",
+    "KubeOptions": "nfd.cluster._kube",
+    "Listing": "nfd.cluster._kube",
+    "Page": "nfd.cluster._kube",
+    "iter_pages": "nfd.cluster._kube",
+    "list_node_features": "nfd.cluster._kube",
+    "DEFAULT_LABEL_PREFIX": "nfd.cluster._labels",
+    "LabelScheme": "nfd.cluster._labels",
+    "check_label_prefix": "nfd.cluster._labels",
+    "image_label_base": "nfd.cluster._labels",
+    "sanitize_name": "nfd.cluster._labels",
+    "ClusterFeatures": "nfd.cluster._nodefeatures",
+    "cluster_features_from_document": "nfd.cluster._nodefeatures",
+    "merge_cluster": "nfd.cluster._nodefeatures",
+    "parse_node_features": "nfd.cluster._nodefeatures",
+    "cluster_report": "nfd.cluster._report",
+    "render_cluster_table": "nfd.cluster._report",
+    "RulePlan": "nfd.cluster._rule",
+    "SelectedSet": "nfd.cluster._rule",
+    "build_rule_plan": "nfd.cluster._rule",
+    "cluster_features_from_pages": "nfd.cluster._stream",
+    "prefetched": "nfd.cluster._stream",
+    "project_features": "nfd.cluster._stream",
+    "SetVerdict": "nfd.match",
+    "select_sets": "nfd.match",
+}
+
+
+def __getattr__(name: str) -> typing.Any:
+    module = _HOME.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "DEFAULT_CLIENT_IMAGE",
@@ -83,10 +156,12 @@ __all__ = [
     "build_rule_plan",
     "check_label_prefix",
     "cluster_features_from_document",
+    "cluster_features_from_pages",
     "cluster_report",
     "image_label_base",
     "iter_pages",
     "list_node_features",
+    "load_cluster_dump",
     "load_documents",
     "load_dump",
     "merge_cluster",
@@ -96,6 +171,8 @@ __all__ = [
     "parse_node_list",
     "patch_workload",
     "patchable",
+    "prefetched",
+    "project_features",
     "render_cluster_table",
     "sanitize_name",
     "select_sets",

@@ -9,11 +9,13 @@ documents.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from nfd.api import LoadLimits
-from nfd.api._yaml import load_file_all, loads_all
+from nfd.api import DEFAULT_NFD_NAMESPACE, LoadLimits
+from nfd.api._yaml import STRICT_JSON_BYTES, load_file_all, loads_all, read_bounded
+from nfd.cluster._nodefeatures import ClusterFeatures, cluster_features_from_document
 from nfd.errors import SpecError
 
 MAX_DUMP_BYTES = 1 << 30
@@ -42,3 +44,28 @@ def load_dump(path: str | Path, limit: int = MAX_DUMP_BYTES) -> Any:
         raise SpecError(f"expected one document (a NodeFeature list), found {len(docs)}",
                         source=str(path))
     return docs[0]
+
+
+def load_cluster_dump(path: str | Path, nfd_namespace: str = DEFAULT_NFD_NAMESPACE,
+                      only: Mapping[str, frozenset[str] | None] | None = None,
+                      limit: int = MAX_DUMP_BYTES, workers: int = 1) -> ClusterFeatures:
+    """The merged features of every node in a dump (``-`` is standard input).
+
+    ``only`` keeps just those features (lower-cased names) and elements (None: all): what
+    a spec reads, see :attr:`nfd.match.SpecEvaluator.reads`. The verdicts and reports for
+    that spec are unchanged, and a big cluster stays small in memory.
+    Big JSON dumps take the fast path of :mod:`nfd.cluster._fastjson`; ``workers=2``
+    decodes half of one in a forked process (for single-threaded callers such as the CLI).
+    """
+    data = read_bounded(path, limit)
+    if STRICT_JSON_BYTES < len(data) <= limit and data[:64].lstrip()[:1] == b"{":
+        from nfd.cluster._fastjson import fast_cluster_features
+
+        fast = fast_cluster_features(data, nfd_namespace, only, workers)
+        if fast is not None:
+            return fast
+    docs = loads_all(data, source=str(path), limits=_limits(limit))
+    if len(docs) != 1:
+        raise SpecError(f"expected one document (a NodeFeature list), found {len(docs)}",
+                        source=str(path))
+    return cluster_features_from_document(docs[0], str(path), nfd_namespace)

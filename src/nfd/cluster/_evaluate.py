@@ -1,9 +1,10 @@
 """Evaluating a compatibility spec on every node of a cluster.
 
-Each node's merged features go through the same engine as ``validate-node``
-(:func:`nfd.compat.validate_features`), so a node's verdict here is the one
-the Job would print on that node, given the same features. One regular
-expression cache is shared by all nodes: the spec is the same for each.
+Each node's merged features go through the same spec evaluator as
+``validate-node`` (:class:`nfd.match.SpecEvaluator`), so a node's verdict here is
+the one the Job would print on that node, given the same features. The spec is
+compiled once for all nodes, and each rule is evaluated once per distinct
+projection of the nodes on what it reads (machine pools share them).
 """
 
 from __future__ import annotations
@@ -13,10 +14,8 @@ from dataclasses import dataclass
 
 from nfd.api import CompatSpec
 from nfd.cluster._nodefeatures import ClusterFeatures
-from nfd.cluster._rule import select_sets
-from nfd.compat import first_failure, validate_features
 from nfd.errors import EvaluationError
-from nfd.match import RegexCache
+from nfd.match import SetVerdict, SpecEvaluator
 
 
 @dataclass(frozen=True)
@@ -32,15 +31,6 @@ class SetInfo:
     def title(self) -> str:
         """``#1`` or ``#1 tag`` (1-based, like validate-node's table)."""
         return f"#{self.index + 1}" + (f" {self.tag}" if self.tag else "")
-
-
-@dataclass(frozen=True)
-class SetVerdict:
-    """One set on one node: matched, or the first failing rule and why."""
-
-    index: int
-    is_match: bool
-    reason: str | None
 
 
 @dataclass(frozen=True)
@@ -76,24 +66,22 @@ class ClusterResult:
         return any(n.compatible for n in self.nodes)
 
 
-def validate_cluster(spec: CompatSpec, cluster: ClusterFeatures, tags: Sequence[str] = ()
-                     ) -> ClusterResult:
+def validate_cluster(spec: CompatSpec, cluster: ClusterFeatures, tags: Sequence[str] = (),
+                     evaluator: SpecEvaluator | None = None) -> ClusterResult:
     """Evaluate ``spec`` on every node of ``cluster`` (``tags`` select sets, as validate-node).
 
+    Pass ``evaluator`` (made for ``spec`` and ``tags``) to reuse one already compiled.
     Raises :class:`UsageError` when the tags select no set, and
     :class:`EvaluationError` (naming the node) where NFD's engine errors.
     """
-    chosen = select_sets(spec, tags)
-    infos = tuple(SetInfo(i, c.tag, c.weight, c.description) for i, c in chosen)
-    regexes = RegexCache()
+    evaluator = evaluator or SpecEvaluator(spec, tags)
+    infos = tuple(SetInfo(i, c.tag, c.weight, c.description) for i, c in evaluator.sets)
     verdicts: list[NodeVerdict] = []
     for node, features in cluster.nodes.items():
         try:
-            result = validate_features(spec, features, tags, regexes)
+            sets = evaluator.verdicts(features)
         except EvaluationError as exc:
             raise EvaluationError(f"on node {node!r}: {exc.message}", source=exc.source,
                                   path=exc.path) from None
-        sets = tuple(SetVerdict(s.index, s.is_match, None if s.is_match else first_failure(s))
-                     for s in result.statuses)
         verdicts.append(NodeVerdict(node, sets, tuple(cluster.objects.get(node, ()))))
     return ClusterResult(infos, tuple(verdicts), tuple(cluster.ignored))

@@ -81,8 +81,8 @@ class Toleration:
         """``KEY[=VALUE]:EFFECT``, as ``kubectl taint`` writes a taint."""
         head, sep, effect = text.rpartition(":")
         if not sep or effect not in TAINT_EFFECTS:
-            raise UsageError(f"`tolerations` {text!r}: expected KEY[=VALUE]:EFFECT with EFFECT "
-                             f"one of {', '.join(TAINT_EFFECTS)}", arguments=("tolerations",))
+            raise UsageError(f"`toleration` {text!r}: expected KEY[=VALUE]:EFFECT with EFFECT "
+                             f"one of {', '.join(TAINT_EFFECTS)}", arguments=("toleration",))
         key, eq, value = head.partition("=")
         toleration = cls(key=key, effect=effect, value=value if eq else None)
         toleration.check(text)
@@ -91,11 +91,11 @@ class Toleration:
     def check(self, text: str) -> None:
         prefix, slash, name = self.key.rpartition("/")
         if not is_label_name(name) or (slash and not is_subdomain(prefix)):
-            raise UsageError(f"`tolerations` {text!r}: {self.key!r} is not a taint key",
-                             arguments=("tolerations",))
+            raise UsageError(f"`toleration` {text!r}: {self.key!r} is not a taint key",
+                             arguments=("toleration",))
         if self.value and not is_label_name(self.value):
-            raise UsageError(f"`tolerations` {text!r}: {self.value!r} is not a taint value",
-                             arguments=("tolerations",))
+            raise UsageError(f"`toleration` {text!r}: {self.value!r} is not a taint value",
+                             arguments=("toleration",))
 
     def to_obj(self) -> dict[str, str]:
         if self.value is None:
@@ -145,10 +145,12 @@ def _refusal(arg: str) -> str | None:
 
 
 def _check(options: JobOptions) -> None:
-    for name, value in (("backoff_limit", options.backoff_limit),
-                        ("ttl_seconds", options.ttl_seconds)):
-        if value < 0:
-            raise UsageError(f"`{name}` must be 0 or more, not {value}", arguments=(name,))
+    if options.backoff_limit < 0:
+        raise UsageError(f"`backoff_limit` must be 0 or more, not {options.backoff_limit}",
+                         arguments=("backoff_limit",))
+    if options.ttl_seconds < 0:
+        raise UsageError(f"`ttl_seconds` must be 0 or more, not {options.ttl_seconds}",
+                         arguments=("ttl_seconds",))
     if options.deadline_seconds <= 0:
         raise UsageError(f"`deadline_seconds` must be more than 0, not "
                          f"{options.deadline_seconds}", arguments=("deadline_seconds",))
@@ -297,8 +299,8 @@ def build_jobs(options: JobOptions, nodes: Sequence[str]) -> dict[str, Any]:
         raise UsageError(f"`nodes`: {len(nodes)} nodes, more than {MAX_NODES}",
                          arguments=("nodes",))
     if options.name and len(nodes) > 1:
-        raise UsageError("`name` names one Job; leave it out with several nodes",
-                         arguments=("name",))
+        raise UsageError("`job_name` names one Job: leave it out with several nodes",
+                         arguments=("job_name",))
     seen: set[str] = set()
     for node in nodes:
         if node in seen:

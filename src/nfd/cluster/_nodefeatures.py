@@ -45,14 +45,16 @@ def _node_label(obj: dict[str, Any]) -> str | None:
 
 
 def parse_node_features(items: Iterable[Any], path: str = "items",
-                        default_kind: bool = False) -> tuple[list[NodeFeature], list[str]]:
+                        default_kind: bool = False, start: int = 0
+                        ) -> tuple[list[NodeFeature], list[str]]:
     """Parse NodeFeature objects; those without the node-name label are listed apart.
 
-    ``default_kind`` fills in a missing ``kind`` (API list items may omit it).
+    ``default_kind`` fills in a missing ``kind`` (API list items may omit it); ``start``
+    is the index of the first item in the whole list (for error paths).
     """
     used: list[NodeFeature] = []
     ignored: list[str] = []
-    for index, item in enumerate(items):
+    for index, item in enumerate(items, start):
         item_path = join_path(path, index)
         obj = mapping(item, item_path)
         if default_kind and "kind" not in obj:

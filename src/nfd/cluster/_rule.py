@@ -35,7 +35,7 @@ from typing import Any
 
 from nfd.api import NFD_API_VERSION, Compatibility, CompatSpec, FeatureMatcherTerm, GroupRule
 from nfd.cluster._labels import LABEL_VALUE, LabelScheme, set_keys
-from nfd.errors import UsageError
+from nfd.match import select_sets
 
 RULE_MATCHED = "rule.matched"
 MAX_FLAT_ALTERNATIVES = 64
@@ -59,16 +59,6 @@ class RulePlan:
     sets: list[SelectedSet]
     chained: bool
     notes: list[str] = field(default_factory=list)
-
-
-def select_sets(spec: CompatSpec, tags: Sequence[str]) -> list[tuple[int, Compatibility]]:
-    """The sets the tags select (all when none given), as the validator selects them."""
-    chosen = [(i, c) for i, c in enumerate(spec.compatibilities) if not tags or c.tag in tags]
-    if not chosen:
-        have = sorted({c.tag for c in spec.compatibilities if c.tag})
-        raise UsageError(f"no compatibility set has tag {', '.join(tags)} "
-                         f"(tags in the spec: {', '.join(have) or 'none'})")
-    return chosen
 
 
 def _terms(terms: Iterable[FeatureMatcherTerm]) -> list[dict[str, Any]]:

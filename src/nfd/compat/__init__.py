@@ -8,6 +8,8 @@ compatibility artifacts of images in registries (attach, list, fetch, remove).
 
 The registry use cases take a :class:`nfd.oci.RegistryOptions`; they load on
 first use (PEP 562), so validating files never imports the registry client.
+Evaluation itself is :mod:`nfd.match`'s spec evaluator; its results are
+re-exported here.
 """
 
 from __future__ import annotations
@@ -15,14 +17,16 @@ from __future__ import annotations
 import importlib
 import typing
 
-from nfd.compat._explain import explain_expression, node_text
 from nfd.compat._lint import ERROR, WARNING, Finding, check_spec, lint_spec, lint_spec_bytes
-from nfd.compat._report import first_failure, nfd_report, rich_report
+from nfd.compat._report import nfd_report, rich_report
 from nfd.compat._spec_source import load_compat_spec
-from nfd.compat._validate import (
+from nfd.match import (
     RULE_MATCHED,
     CompatibilityStatus,
     ValidationResult,
+    explain_expression,
+    first_failure,
+    node_text,
     validate_features,
 )
 

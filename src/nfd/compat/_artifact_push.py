@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from pathlib import PurePath
 
 from nfd.api import ARTIFACT_TYPE, SPEC_MEDIA_TYPE
 from nfd.compat._artifact_remove import delete_artifacts
@@ -42,6 +43,19 @@ from nfd.oci import (
     fallback_tag,
     update_fallback_index,
 )
+
+# The file name ``oras pull`` writes a layer to (image-spec annotations.md), set as
+# ``oras attach FILE:TYPE`` sets it; without it oras skips the layer.
+TITLE_ANNOTATION = "org.opencontainers.image.title"
+DEFAULT_SPEC_TITLE = "image-compatibility.yaml"
+
+
+def spec_title(source: str) -> str:
+    """The spec layer's file name: the spec file's own name, else a neutral one (stdin)."""
+    name = PurePath(source).name
+    if source in ("-", "<spec>") or not name or name.startswith("<"):
+        return DEFAULT_SPEC_TITLE
+    return name
 
 
 @dataclass(frozen=True)
@@ -109,12 +123,12 @@ def attach_compat_spec(
         target = resolved.target if options.platform else resolved.manifest
         subject = target.descriptor
         existing = [a for a in find_artifacts(client, resolved) if a.subject == subject.digest]
-        same = _already_attached(client, ref, existing, digest_of(spec))
+        same = _already_attached(client, ref, existing, digest_of(spec), newest_only=not replace)
         if same is not None:
             result = AttachResult(str(ref), subject.digest, same.digest, same.created, None,
                                   unchanged=True)
         else:
-            result = _push_artifact(client, ref, spec, subject, stamp)
+            result = _push_artifact(client, ref, spec, subject, stamp, spec_title(source))
         if not replace:
             return result
         older = [a for a in existing if a.digest != result.artifact_digest]
@@ -124,9 +138,13 @@ def attach_compat_spec(
 
 
 def _already_attached(client: RegistryClient, ref: Reference, existing: list[ArtifactInfo],
-                      spec_digest: str) -> ArtifactInfo | None:
-    """The artifact among ``existing`` (the newest ``MAX_DESCRIBED``: each costs a
-    request) whose spec layer is ``spec_digest``, if any."""
+                      spec_digest: str, *, newest_only: bool) -> ArtifactInfo | None:
+    """The artifact of ``existing`` (newest first) whose spec layer is ``spec_digest``.
+
+    With ``newest_only``, only the one in effect (the newest that is ours) counts: an identical
+    but older spec is attached again, so that it becomes the newest, as the caller asked.
+    (With ``replace`` the others go, so any identical one is the one in effect after.)
+    Only the newest ``MAX_DESCRIBED`` are looked at: each costs a request."""
     for item in existing[:MAX_DESCRIBED]:
         try:
             manifest = client.get_manifest(ref, expected=item.descriptor)
@@ -134,18 +152,22 @@ def _already_attached(client: RegistryClient, ref: Reference, existing: list[Art
             continue  # a stale referrers entry: nothing attached there
         if not_ours(manifest, item.subject) is not None:
             continue
-        if spec_digest in {d.digest for d in manifest.descriptors("layers")
-                           if d.media_type == SPEC_MEDIA_TYPE}:
+        layers = {d.digest for d in manifest.descriptors("layers")
+                  if d.media_type == SPEC_MEDIA_TYPE}
+        if spec_digest in layers:
             return item
+        if newest_only:
+            return None
     return None
 
 
 def _push_artifact(client: RegistryClient, ref: Reference, spec: bytes, subject: Descriptor,
-                   stamp: str) -> AttachResult:
+                   stamp: str, title: str) -> AttachResult:
     options = client.options
     options.report(f"uploading the spec to {ref.registry}/{ref.repository}")
     client.push_blob(ref, EMPTY_DATA, EMPTY_MEDIA_TYPE)
-    layer = client.push_blob(ref, spec, SPEC_MEDIA_TYPE)
+    layer = dataclasses.replace(client.push_blob(ref, spec, SPEC_MEDIA_TYPE),
+                                annotations={TITLE_ANNOTATION: title})
     body = build_artifact_manifest(layer, subject, stamp)
     options.report(f"pushing the artifact manifest for {subject.digest}")
     reply = client.push_manifest(ref, body, OCI_MANIFEST)

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from nfd.compat._validate import CompatibilityStatus, ValidationResult
-from nfd.match import ExpressionStatus, RuleStatus
+from nfd.match import CompatibilityStatus, ExpressionStatus, RuleStatus, ValidationResult
 
 
-def _nfd_expressions(items: list[ExpressionStatus]) -> list[dict[str, Any]] | None:
+def _nfd_expressions(items: tuple[ExpressionStatus, ...]) -> list[dict[str, Any]] | None:
     # Go leaves the slice nil when nothing was appended: JSON null.
     if not items:
         return None
@@ -26,11 +25,11 @@ def _nfd_expressions(items: list[ExpressionStatus]) -> list[dict[str, Any]] | No
 
 def _nfd_rule(rule: RuleStatus) -> dict[str, Any]:
     obj: dict[str, Any] = {"name": rule.name, "isMatch": rule.is_match}
-    if rule.matched_expressions:
-        obj["matchedExpressions"] = _nfd_expressions(rule.matched_expressions)
-    if rule.matched_any:
-        obj["matchedAny"] = [{"matchedExpressions": _nfd_expressions(m)}
-                             for m in rule.matched_any]
+    if rule.match_features.expressions:
+        obj["matchedExpressions"] = _nfd_expressions(rule.match_features.expressions)
+    if rule.match_any:
+        obj["matchedAny"] = [{"matchedExpressions": _nfd_expressions(m.expressions)}
+                             for m in rule.match_any]
     return obj
 
 
@@ -57,7 +56,7 @@ def _rich_expression(e: ExpressionStatus) -> dict[str, Any]:
         "expression": e.expression.to_obj(),
         "matcherType": e.matcher_type,
         "isMatch": e.is_match,
-        "node": e.node,
+        "node": e.node.to_obj(),
     }
 
 
@@ -65,10 +64,11 @@ def _rich_rule(rule: RuleStatus) -> dict[str, Any]:
     return {
         "name": rule.name,
         "isMatch": rule.is_match,
-        "matchedExpressions": [_rich_expression(e) for e in rule.matched_expressions],
+        "matchedExpressions": [_rich_expression(e) for e in rule.match_features.expressions],
         "matchedAny": [
-            {"isMatch": any_match, "matchedExpressions": [_rich_expression(e) for e in m]}
-            for m, any_match in zip(rule.matched_any, rule.any_matches, strict=True)
+            {"isMatch": m.is_match, "matchedExpressions": [_rich_expression(e)
+                                                           for e in m.expressions]}
+            for m in rule.match_any
         ],
     }
 
@@ -91,24 +91,3 @@ def rich_report(result: ValidationResult, context: dict[str, Any] | None = None
     ]
     return doc
 
-
-def first_failure(status: CompatibilityStatus) -> str | None:
-    """A one-line reason the set fails: the first failing rule and expression, or None."""
-    from nfd.compat._explain import (
-        NO_SINGLE_INSTANCE,
-        explain_expression,
-        hides_instance_failure,
-    )
-
-    for rule in status.rules:
-        if rule.is_match:
-            continue
-        for e in rule.matched_expressions:
-            if not e.is_match:
-                return f"rule {rule.name!r}: {explain_expression(e)}"
-        if hides_instance_failure(rule.matched_expressions, rule.features_match):
-            return f"rule {rule.name!r}: each expression matches, but {NO_SINGLE_INSTANCE}"
-        if rule.matched_any:
-            return f"rule {rule.name!r}: no matchAny alternative matched"
-        return f"rule {rule.name!r} did not match"
-    return None

@@ -2,13 +2,33 @@
 
 ``evaluate_group_rule`` runs one rule exactly as NFD's node validator does
 (``ExecuteGroupRule`` with fail-fast off) and returns the rule's status with
-every expression's verdict and the node's actual values.
+every expression's verdict and the node's actual values. :class:`SpecEvaluator`
+runs a whole compatibility spec (set selection by tags, ``rule.matched``
+threading) on one node or, remembering outcomes by projection, on many.
 """
 
 from __future__ import annotations
 
 import typing
 
+from nfd.match._evaluate import (
+    RULE_MATCHED,
+    CompatibilityStatus,
+    SetVerdict,
+    SpecEvaluator,
+    UnknownTagError,
+    ValidationResult,
+    select_sets,
+    validate_features,
+)
+from nfd.match._explain import (
+    NO_SINGLE_INSTANCE,
+    explain_expression,
+    first_failure,
+    hides_instance_failure,
+    node_text,
+    rule_failure,
+)
 from nfd.match._matchers import TermMatch, match_multi, match_names_multi
 from nfd.match._ops import OPS, RegexCache, evaluate, go_atoi
 from nfd.match._rule import FeatureMatcherStatus, RuleResult, execute_group_rule
@@ -17,6 +37,8 @@ from nfd.match._status import (
     MATCH_EXPRESSION,
     MATCH_NAME,
     ExpressionStatus,
+    MatcherStatus,
+    NodeValue,
     RuleStatus,
     node_value,
     rule_status,
@@ -54,22 +76,38 @@ def evaluate_group_rule(
 __all__ = [
     "MATCH_EXPRESSION",
     "MATCH_NAME",
+    "NO_SINGLE_INSTANCE",
     "OPS",
+    "RULE_MATCHED",
+    "CompatibilityStatus",
     "ExpressionStatus",
     "FeatureMatcherStatus",
+    "MatcherStatus",
+    "NodeValue",
     "RegexCache",
     "RuleResult",
     "RuleStatus",
+    "SetVerdict",
+    "SpecEvaluator",
     "TermMatch",
+    "UnknownTagError",
+    "ValidationResult",
     "compile_template",
     "evaluate",
     "evaluate_group_rule",
     "execute_group_rule",
     "expand_vars_template",
+    "explain_expression",
+    "first_failure",
     "go_atoi",
+    "hides_instance_failure",
     "match_multi",
     "match_names_multi",
+    "node_text",
     "node_value",
     "parse_version",
+    "rule_failure",
     "rule_status",
+    "select_sets",
+    "validate_features",
 ]

@@ -5,13 +5,17 @@ NFD (node-validator.go) derives an expression's status from the rule's
 feature holds an expression of the same name, op and value. The comparison uses
 the feature name as written in the spec against the lower-cased one NFD
 stores, so a spec writing ``CPU.cpuid`` shows FAIL lines even when the rule
-matches; we reproduce that. Beyond NFD, each status carries ``node``: the
-value(s) the node actually has, so a report can say why.
+matches; we reproduce that. Beyond NFD, each status carries a :class:`NodeValue`:
+what the node actually has, so a report can say why.
+
+The order of the lines (NFD sorts them by feature, name and expression text)
+depends on the spec alone, so it is computed once per matcher
+(:func:`matcher_layout`) and reused for every node.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from nfd.api import FeatureMatcherTerm, Features, GroupRule, MatchExpression
@@ -23,6 +27,48 @@ _MAX_SHOWN = 16
 
 
 @dataclass(frozen=True, slots=True)
+class NodeValue:
+    """What the node has for one expression's feature (and element).
+
+    ``available`` is whether the feature exists at all. For a ``matchExpressions``
+    line: ``present`` (flags/attributes hold the element; ``None`` when the feature is
+    only an instance feature), ``value`` (the attribute's value, if it has one), and for
+    instance features ``instances`` (how many) and ``values`` (the element's distinct
+    values, the first 16). For a ``matchName`` line: ``names`` (the first 16 element
+    names) and ``total``.
+    """
+
+    available: bool
+    present: bool | None = None
+    value: str | None = None
+    instances: int | None = None
+    values: tuple[str, ...] = ()
+    names: tuple[str, ...] | None = None
+    total: int = 0
+
+    def to_obj(self) -> dict[str, Any]:
+        """The ``node`` object of ``--output json|yaml`` (keys only where they apply)."""
+        out: dict[str, Any] = {"available": self.available}
+        if not self.available:
+            return out
+        if self.names is not None:
+            out["names"] = list(self.names)
+            out["total"] = self.total
+            return out
+        if self.present is not None:
+            out["present"] = self.present
+            if self.value is not None:
+                out["value"] = self.value
+        if self.instances is not None:
+            out["instances"] = self.instances
+            out["values"] = list(self.values)
+        return out
+
+
+NOT_AVAILABLE = NodeValue(available=False)
+
+
+@dataclass(frozen=True, slots=True)
 class ExpressionStatus:
     """One line of NFD's report: an expression, whether it matched, and the node's side."""
 
@@ -31,109 +77,153 @@ class ExpressionStatus:
     expression: MatchExpression
     matcher_type: str
     is_match: bool
-    node: dict[str, Any]
+    node: NodeValue
 
-    def sort_key(self) -> tuple[str, str, str]:
-        return self.feature, self.name, str(self.expression)
+
+@dataclass(frozen=True, slots=True)
+class MatcherStatus:
+    """A feature matcher (``matchFeatures``, or one ``matchAny`` alternative): its verdict
+    and its lines.
+
+    The verdict is not derivable from the lines: an instance expression is OK when it
+    matched in any instance, even if no single instance matched them all.
+    """
+
+    is_match: bool
+    expressions: tuple[ExpressionStatus, ...]
+
+
+EMPTY_MATCHER = MatcherStatus(True, ())
 
 
 @dataclass(frozen=True, slots=True)
 class RuleStatus:
-    """NFD's ``ProcessedRuleStatus`` of one rule."""
+    """NFD's ``ProcessedRuleStatus`` of one rule.
+
+    ``match_features`` is an empty matching :class:`MatcherStatus` when the rule has
+    no ``matchFeatures``; ``match_any`` has one entry per alternative.
+    """
 
     name: str
     is_match: bool
-    matched_expressions: list[ExpressionStatus]
-    matched_any: list[list[ExpressionStatus]]
-    # Whether each matchAny alternative matched as a whole. Not derivable from the
-    # lines: an instance expression is OK when it matched in any instance, even if no
-    # single instance matched them all.
-    any_matches: list[bool] = field(default_factory=list)
-    # Whether matchFeatures matched as a whole (True when the rule has none), for the same
-    # reason.
-    features_match: bool = True
+    match_features: MatcherStatus
+    match_any: tuple[MatcherStatus, ...]
 
 
-def _expression_matched(feature: str, name: str, expr: MatchExpression,
-                        processed: list[MatchedTerm]) -> bool:
+@dataclass(frozen=True, slots=True)
+class Line:
+    """A line of a matcher's report, before any node is seen: (term, element name)."""
+
+    feature: str
+    name: str
+    expression: MatchExpression
+    matcher_type: str
+
+
+def matcher_layout(terms: tuple[FeatureMatcherTerm, ...]) -> tuple[Line, ...]:
+    """The lines of a matcher in NFD's order (by feature, name, expression text)."""
+    lines: list[Line] = []
+    for term in terms:
+        if term.match_expressions is not None:
+            lines.extend(Line(term.feature, name, expr, MATCH_EXPRESSION)
+                         for name, expr in term.match_expressions.items())
+        if term.match_name is not None:
+            lines.append(Line(term.feature, "", term.match_name, MATCH_NAME))
+    lines.sort(key=lambda line: (line.feature, line.name, str(line.expression)))
+    return tuple(lines)
+
+
+def _expression_matched(line: Line, processed: list[MatchedTerm]) -> bool:
+    expr = line.expression
     for term in processed:
-        if term.feature != feature or term.expressions is None:
+        if term.feature != line.feature or term.expressions is None:
             continue
-        other = term.expressions.get(name)
+        other = term.expressions.get(line.name)
         if other is not None and other.op == expr.op and other.value == expr.value:
             return True
     return False
 
 
-def _name_matched(feature: str, expr: MatchExpression, processed: list[MatchedTerm]) -> bool:
+def _name_matched(line: Line, processed: list[MatchedTerm]) -> bool:
+    expr = line.expression
     return any(
-        term.feature == feature and term.name is not None and term.name.op == expr.op
+        term.feature == line.feature and term.name is not None and term.name.op == expr.op
         and term.name.value == expr.value
         for term in processed
     )
 
 
-def node_value(features: Features, feature: str, name: str | None) -> dict[str, Any]:
+def node_value(features: Features, feature: str, name: str | None) -> NodeValue:
     """What the node has for ``feature`` (and element ``name``; ``None`` for matchName)."""
     key = feature.lower()
+    in_flags = key in features.flags
+    in_attrs = key in features.attributes
+    in_insts = key in features.instances
+    if not (in_flags or in_attrs or in_insts):
+        return NOT_AVAILABLE
     flags = features.flags.get(key)
     attrs = features.attributes.get(key)
     insts = features.instances.get(key)
-    if key not in features.flags and key not in features.attributes and (
-            key not in features.instances):
-        return {"available": False}
-    out: dict[str, Any] = {"available": True}
     if name is None:
         names = sorted(set(flags or ()) | set(attrs or ()))
         for inst in insts or ():
             names.extend(n for n in inst if n not in names)
-        out["names"] = names[:_MAX_SHOWN]
-        out["total"] = len(names)
-        return out
-    if key in features.flags or key in features.attributes:
+        return NodeValue(True, names=tuple(names[:_MAX_SHOWN]), total=len(names))
+    present: bool | None = None
+    value: str | None = None
+    if in_flags or in_attrs:
         present = name in (flags or ()) or name in (attrs or {})
-        out["present"] = present
         if attrs is not None and name in attrs:
-            out["value"] = attrs[name]
-    if key in features.instances:
-        values: list[str] = []
-        for inst in insts or ():
-            if name in inst and inst[name] not in values:
-                values.append(inst[name])
-        out["instances"] = len(insts or ())
-        out["values"] = values[:_MAX_SHOWN]
-    return out
+            value = attrs[name]
+    if not in_insts:
+        return NodeValue(True, present, value)
+    values: list[str] = []
+    for inst in insts or ():
+        if name in inst and inst[name] not in values:
+            values.append(inst[name])
+    return NodeValue(True, present, value, len(insts or ()), tuple(values[:_MAX_SHOWN]))
 
 
-def _term_statuses(terms: tuple[FeatureMatcherTerm, ...], processed: list[MatchedTerm],
-                   features: Features) -> list[ExpressionStatus]:
-    out: list[ExpressionStatus] = []
-    for term in terms:
-        if term.match_expressions is not None:
-            for name, expr in term.match_expressions.items():
-                out.append(ExpressionStatus(
-                    term.feature, name, expr, MATCH_EXPRESSION,
-                    _expression_matched(term.feature, name, expr, processed),
-                    node_value(features, term.feature, name),
-                ))
-        if term.match_name is not None:
-            out.append(ExpressionStatus(
-                term.feature, "", term.match_name, MATCH_NAME,
-                _name_matched(term.feature, term.match_name, processed),
-                node_value(features, term.feature, None),
-            ))
-    out.sort(key=ExpressionStatus.sort_key)
-    return out
+def matcher_status(layout: tuple[Line, ...], is_match: bool, processed: list[MatchedTerm],
+                   features: Features) -> MatcherStatus:
+    """A matcher's lines: each OK when NFD's processed terms hold it, with the node's side."""
+    out = []
+    for line in layout:
+        if line.matcher_type == MATCH_NAME:
+            matched = _name_matched(line, processed)
+            node = node_value(features, line.feature, None)
+        else:
+            matched = _expression_matched(line, processed)
+            node = node_value(features, line.feature, line.name)
+        out.append(ExpressionStatus(line.feature, line.name, line.expression, line.matcher_type,
+                                    matched, node))
+    return MatcherStatus(is_match, tuple(out))
 
 
-def rule_status(rule: GroupRule, result: RuleResult, features: Features) -> RuleStatus:
+@dataclass(frozen=True, slots=True)
+class RuleLayout:
+    """The report lines of a rule's matchers, computed once from the spec."""
+
+    match_features: tuple[Line, ...]
+    match_any: tuple[tuple[Line, ...], ...]
+
+    @classmethod
+    def of(cls, rule: GroupRule) -> RuleLayout:
+        return cls(matcher_layout(rule.match_features),
+                   tuple(matcher_layout(alt.match_features) for alt in rule.match_any))
+
+
+def rule_status(rule: GroupRule, result: RuleResult, features: Features,
+                layout: RuleLayout | None = None) -> RuleStatus:
     """NFD's ``evaluateRuleStatus`` for one executed rule."""
-    processed = result.match_features.matched_terms if result.match_features else []
-    matched = _term_statuses(rule.match_features, processed, features)
-    any_out = [
-        _term_statuses(elem.match_features, result.match_any[i].matched_terms, features)
-        for i, elem in enumerate(rule.match_any)
-    ]
-    return RuleStatus(rule.name, result.is_match, matched, any_out,
-                      [status.is_match for status in result.match_any],
-                      result.match_features is None or result.match_features.is_match)
+    layout = layout or RuleLayout.of(rule)
+    mf = result.match_features
+    features_status = (EMPTY_MATCHER if mf is None and not layout.match_features else
+                       matcher_status(layout.match_features, mf is None or mf.is_match,
+                                      mf.matched_terms if mf else [], features))
+    any_status = tuple(
+        matcher_status(lines, result.match_any[i].is_match, result.match_any[i].matched_terms,
+                       features)
+        for i, lines in enumerate(layout.match_any)
+    )
+    return RuleStatus(rule.name, result.is_match, features_status, any_status)

@@ -11,6 +11,7 @@ writing and repairs until its change is seen.
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import re
 from collections.abc import Callable
@@ -21,13 +22,15 @@ from nfd.errors import NotFoundError, RegistryError, TooLargeError
 from nfd.oci._client import RegistryClient
 from nfd.oci._content import Descriptor, Manifest, canonical_json, parse_manifest
 from nfd.oci._http import Reply
-from nfd.oci._options import MAX_REFERRER_PAGES, OCI_INDEX
+from nfd.oci._options import EMPTY_MEDIA_TYPE, MAX_REFERRER_PAGES, OCI_INDEX
 from nfd.oci._reference import Reference
 
 _LINK_NEXT = re.compile(r'<([^>]+)>\s*;\s*rel="?next"?')
 # Rounds of write / settle / re-read before giving up on a contended fallback tag.
 MAX_UPDATE_ROUNDS = 8
 SETTLE_SECONDS = (0.05, 0.25)
+# Referrers whose type the server did not report that are read to learn it, per listing.
+MAX_ARTIFACT_TYPE_LOOKUPS = 64
 
 
 def fallback_tag(digest: str) -> str:
@@ -44,12 +47,37 @@ def list_referrers(
     if client.serves_referrers_api(ref) is not False:
         found = _from_api(client, ref, subject, artifact_type)
         client.remember_referrers_api(ref, found is not None)
+        if found is not None and artifact_type is not None:
+            found = _own_artifact_types(client, ref, found)
     if found is None:
         found = read_fallback_index(client, ref, subject)
     if artifact_type is None:
         return found
     # Filter here too: a registry may ignore the artifactType query.
     return [d for d in found if d.artifact_type == artifact_type]
+
+
+def _own_artifact_types(
+    client: RegistryClient, ref: Reference, found: list[Descriptor]
+) -> list[Descriptor]:
+    """The descriptors, with the artifact type each manifest declares where the server
+    left it unsaid.
+
+    The spec has the server copy ``artifactType`` from the manifest, else its config
+    media type. Some (go-containerregistry's registry) always copy the config media
+    type, which for an artifact with the empty config hides its real type; only then
+    is the (bounded, digest-verified) manifest read, for at most
+    ``MAX_ARTIFACT_TYPE_LOOKUPS`` of them.
+    """
+    budget = MAX_ARTIFACT_TYPE_LOOKUPS
+    out = []
+    for desc in found:
+        if budget and desc.artifact_type in (None, "", EMPTY_MEDIA_TYPE):
+            budget -= 1
+            declared = client.get_manifest(ref, desc.digest, expected=desc).artifact_type
+            desc = dataclasses.replace(desc, artifact_type=declared) if declared else desc
+        out.append(desc)
+    return out
 
 
 def _from_api(

@@ -1,0 +1,136 @@
+"""Webhook load test: p50 and p99 of ``POST /mutate`` against the server's own ``/healthz``.
+
+Starts Debian's docker-registry on 127.0.0.1, pushes images with skopeo and
+attaches a spec to each, then runs ``nfd compat webhook serve`` (real TLS, a
+throwaway CA) and drives it from one asyncio client at 1, 8 and 32 concurrent
+requests (loopback only, a bounded count and time per level):
+
+- ``healthz``: the floor, what the server costs for an empty answer;
+- ``cached``: a pod whose image's digest and spec are cached (the steady state);
+- ``cold``: a second server whose caches keep nothing (1 ms lifetimes), so every
+  review resolves the tag and fetches the spec; images are rotated, and
+  concurrent reviews of one image still share a fetch, as in production.
+
+Goal (issue 14): a cached decision at most ~3x ``/healthz`` at p99 under 8 clients.
+Run: ``python benchmarks/bench_webhook.py [requests-per-level]``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import ssl
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import httpx
+from tests._cli import nfd
+from tests.oci._images import build_layout, push_image
+from tests.oci._registry import issue_cert, make_ca, start_registry
+from tests.webhook._webhook import DATA, WebhookProcess, pod, review_for
+
+LEVELS = (1, 8, 32)
+LEVEL_SECONDS = 30.0
+COLD_IMAGES = 4
+JSON = {"Content-Type": "application/json"}
+ROUNDS = 3
+
+
+async def _drive(url: str, ca: Path, requests: int, concurrency: int,
+                 body: list[bytes] | None) -> list[float]:
+    """Latencies (seconds) of ``requests`` calls, ``concurrency`` at a time, keep-alive."""
+    context = ssl.create_default_context(cafile=str(ca))
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    times: list[float] = []
+    deadline = time.monotonic() + LEVEL_SECONDS
+    async with httpx.AsyncClient(base_url=url, verify=context, limits=limits,
+                                 timeout=30) as client:
+        counter = iter(range(requests))
+
+        async def worker() -> None:
+            for i in counter:
+                if time.monotonic() > deadline:
+                    return
+                started = time.perf_counter()
+                if body is None:
+                    reply = await client.get("/healthz")
+                else:
+                    reply = await client.post("/mutate", content=body[i % len(body)],
+                                              headers=JSON)
+                times.append(time.perf_counter() - started)
+                reply.raise_for_status()
+
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return times
+
+
+def _pct(times: list[float], q: float) -> float:
+    ordered = sorted(times)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
+
+def main() -> int:
+    requests = int(sys.argv[1]) if len(sys.argv) > 1 else 600
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        registry = start_registry(work / "registry")
+        servers: list[WebhookProcess] = []
+        try:
+            layout = build_layout(work / "layout")
+            images = []
+            for i in range(COLD_IMAGES):
+                image = f"{registry.host}/bench/app{i}:v1"
+                push_image(layout, "amd64", registry, image.split("/", 1)[1])
+                done = nfd("compat", "attach-spec", "--image", image, "--spec",
+                           str(DATA / "spec-weighted.yaml"))
+                assert done.returncode == 0, done.stderr
+                images.append(image)
+            ca = make_ca("bench-ca")
+            cert, key = issue_cert(ca).write(work, "server")
+            (work / "ca.crt").write_bytes(ca.cert_pem)
+            flags = ("--allow-registry", registry.host)
+            cached = WebhookProcess((cert, key), work / "ca.crt", *flags)
+            cold = WebhookProcess((cert, key), work / "ca.crt", *flags, "--cache-ttl", "0.001",
+                                  "--tag-cache-ttl", "0.001", "--negative-cache-ttl", "0.001")
+            servers += [cached, cold]
+            one = review_for(pod([images[0]]))
+            assert "patch" in cached.review(one)["response"]  # warm the cache; it patches
+            # Bodies encoded once: the API server sends bytes, their encoding is not ours.
+            rotated = [json.dumps(review_for(pod([image]))).encode() for image in images]
+            print(f"{'clients':>7} {'what':<8} {'n':>5} {'p50 ms':>8} {'p99 ms':>8} "
+                  f"{'p99 / healthz':>14}")
+            for level in LEVELS:
+                base: list[float] = []
+                warm: list[float] = []
+                for _ in range(ROUNDS):  # interleaved, so load drifts hit both alike
+                    base += asyncio.run(_drive(cached.url, work / "ca.crt",
+                                               requests // ROUNDS, level, None))
+                    warm += asyncio.run(_drive(cached.url, work / "ca.crt",
+                                               requests // ROUNDS, level,
+                                               [json.dumps(one).encode()]))
+                runs = {
+                    "healthz": base,
+                    "cached": warm,
+                    "cold": asyncio.run(_drive(cold.url, work / "ca.crt",
+                                               max(requests // 10, 20), level, rotated)),
+                }
+                floor = _pct(base, 0.99)
+                for what, times in runs.items():
+                    print(f"{level:>7} {what:<8} {len(times):>5} {_pct(times, 0.5):>8.2f} "
+                          f"{_pct(times, 0.99):>8.2f} {_pct(times, 0.99) / floor:>13.2f}x")
+            print(f"(median of all healthz calls {statistics.median(base) * 1000:.2f} ms; "
+                  "goal: cached <= ~3x healthz at p99 with 8 clients)")
+        finally:
+            for server in servers:
+                server.stop()
+            registry.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

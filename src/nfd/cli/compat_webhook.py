@@ -1,0 +1,35 @@
+"""``nfd compat webhook serve|manifests``: the admission webhook and what deploys it.
+
+One entry in the command table, two subcommands here; each subcommand's module
+is small and imports its libraries only when run.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+SUBCOMMANDS = {
+    "serve": ("nfd.cli.compat_webhook_serve",
+              "run the mutating admission webhook (HTTPS: /mutate, /healthz, /metrics)"),
+    "manifests": ("nfd.cli.compat_webhook_manifests",
+                  "print the Kubernetes objects that deploy the webhook"),
+}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    import importlib
+
+    sub = parser.add_subparsers(dest="webhook_command", metavar="{serve,manifests}",
+                                required=True)
+    for name, (module, summary) in SUBCOMMANDS.items():
+        child = sub.add_parser(name, help=summary, description=summary,
+                               prog=f"nfd compat webhook {name}")
+        importlib.import_module(module).add_arguments(child)
+
+
+def run(args: argparse.Namespace) -> int:
+    import importlib
+
+    module = importlib.import_module(SUBCOMMANDS[args.webhook_command][0])
+    code: int = module.run(args)
+    return code

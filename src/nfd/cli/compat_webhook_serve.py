@@ -1,0 +1,139 @@
+"""``nfd compat webhook serve``: the mutating admission webhook over HTTPS.
+
+Pods (and, with ``--workloads``, the pod templates of Deployments,
+StatefulSets, DaemonSets, Jobs and CronJobs) get the node affinity
+``nfd compat affinity --patch`` would give them, for every image whose
+registry is allowed and which carries a compatibility spec. Registry
+credentials come from the auth files (``REGISTRY_AUTH_FILE``, ``DOCKER_CONFIG``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def _listen(value: str) -> tuple[str, int]:
+    host, sep, port = value.rpartition(":")
+    if not sep or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise argparse.ArgumentTypeError(f"{value!r} is not HOST:PORT")
+    return host.strip("[]") or "0.0.0.0", int(port)
+
+
+def _seconds(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not 0 < seconds < 1e6:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a positive number of seconds")
+    return seconds
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from nfd.cluster import DEFAULT_LABEL_PREFIX
+
+    parser.add_argument("--listen", type=_listen, default=("0.0.0.0", 8443), metavar="HOST:PORT",
+                        help="address to serve HTTPS on (default 0.0.0.0:8443; port 0 picks one)")
+    parser.add_argument("--tls-cert-file", required=True, metavar="FILE",
+                        help="serving certificate (PEM, chain first); reloaded when it changes")
+    parser.add_argument("--tls-key-file", required=True, metavar="FILE", help="its private key")
+    parser.add_argument("--tls-reload-seconds", type=_seconds, default=30.0, metavar="S",
+                        help="look for a renewed key pair every S seconds (default 30)")
+    parser.add_argument("--allow-registry", action="append", default=[], metavar="PATTERN",
+                        required=True, help="registry host (or host/repository) pattern that "
+                        "may be contacted, shell wildcards; repeat for more. Others never are")
+    parser.add_argument("--failure-policy", choices=("fail", "ignore"), default="ignore",
+                        help="when a registry is slow or down: deny the pod (fail) or admit "
+                        "it without that image's requirements, with a warning (default ignore)")
+    parser.add_argument("--timeout", type=_seconds, default=5.0, metavar="S",
+                        help="answer every review within S seconds (default 5; the API server "
+                        "waits 10 at most)")
+    parser.add_argument("--cache-ttl", type=_seconds, default=300.0, metavar="S",
+                        help="keep an image digest's spec S seconds (default 300)")
+    parser.add_argument("--negative-cache-ttl", type=_seconds, default=60.0, metavar="S",
+                        help="remember an image without a spec S seconds (default 60)")
+    parser.add_argument("--tag-cache-ttl", type=_seconds, default=30.0, metavar="S",
+                        help="keep what digest a tag names S seconds (default 30)")
+    parser.add_argument("--cache-size", type=int, default=2048, metavar="N",
+                        help="entries per cache (default 2048)")
+    parser.add_argument("--workloads", action="store_true",
+                        help="also patch the pod templates of Deployments, StatefulSets, "
+                        "DaemonSets, Jobs and CronJobs")
+    parser.add_argument("--label-prefix", default=DEFAULT_LABEL_PREFIX, metavar="PREFIX",
+                        help=f"label prefix, as for nfd compat affinity "
+                        f"(default {DEFAULT_LABEL_PREFIX})")
+    parser.add_argument("--create-rules", action="store_true",
+                        help="create or update each new spec's NodeFeatureRule through the "
+                        "Kubernetes API (in-cluster, or --kubeconfig)")
+    parser.add_argument("--kubeconfig", metavar="FILE",
+                        help="with --create-rules: use this kubeconfig, not the service account")
+    registry = parser.add_argument_group("registry")
+    registry.add_argument("--ca-file", metavar="FILE",
+                          help="also trust the CA certificates in FILE (PEM)")
+    registry.add_argument("--plain-http", action="store_true",
+                          help="use plain HTTP for all registries")
+    registry.add_argument("--platform", metavar="OS/ARCH[/VARIANT]",
+                          help="platform of multi-platform images (default: this host's, as "
+                          "nfd compat affinity)")
+
+
+def _resolver(args: argparse.Namespace) -> object:
+    from nfd.cluster import check_label_prefix
+    from nfd.errors import UsageError
+    from nfd.oci import Platform, RegistryOptions
+    from nfd.webhook import AllowList, Resolver, ResolverSettings
+
+    if args.cache_size < 1:
+        raise UsageError(f"--cache-size must be at least 1, not {args.cache_size}")
+    if args.kubeconfig and not args.create_rules:
+        raise UsageError("--kubeconfig goes with --create-rules")
+    registry = RegistryOptions(plain_http=args.plain_http, ca_file=args.ca_file,
+                               platform=Platform.parse(args.platform) if args.platform else None,
+                               timeout=args.timeout)
+    settings = ResolverSettings(
+        registry=registry, allow=AllowList.parse(args.allow_registry),
+        label_prefix=check_label_prefix(args.label_prefix), spec_ttl=args.cache_ttl,
+        negative_ttl=min(args.negative_cache_ttl, args.cache_ttl), tag_ttl=args.tag_cache_ttl,
+        max_entries=args.cache_size)
+    writer = None
+    if args.create_rules:
+        from nfd.webhook import RuleWriter
+
+        writer = RuleWriter(kubeconfig=args.kubeconfig, in_cluster=args.kubeconfig is None,
+                            timeout=args.timeout)
+    return Resolver(settings, writer)
+
+
+def _require_server() -> None:
+    """A clear error instead of an ImportError when the server framework is missing."""
+    import importlib
+
+    from nfd.errors import UsageError
+
+    try:
+        importlib.import_module("aiohttp")
+    except ImportError:
+        raise UsageError("the webhook server needs the 'aiohttp' package "
+                         "(pip install 'nfd-client[webhook]')") from None
+
+
+def run(args: argparse.Namespace) -> int:
+    import asyncio
+
+    _require_server()
+    from nfd.webhook import Resolver, ServerSettings, serve
+
+    resolver = _resolver(args)
+    assert isinstance(resolver, Resolver)
+    host, port = args.listen
+    settings = ServerSettings(host=host, port=port, cert_file=args.tls_cert_file,
+                              key_file=args.tls_key_file, failure_policy=args.failure_policy,
+                              timeout=args.timeout, workloads=args.workloads,
+                              tls_reload_seconds=args.tls_reload_seconds)
+
+    def log(message: str) -> None:
+        print(f"nfd compat webhook serve: {message}", file=sys.stderr, flush=True)
+
+    asyncio.run(serve(settings, resolver, log))
+    return 0

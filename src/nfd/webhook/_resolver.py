@@ -1,0 +1,270 @@
+"""From image references to specs, fast when cached and bounded when not.
+
+Per image: its registry must be on the allow-list (else it is never
+contacted); the tag is resolved to a digest (short-lived cache); the spec
+attached to that digest is fetched (cache with a TTL and a size bound; images
+without a spec are remembered too, for a shorter time). With ``--create-rules``
+the image's NodeFeatureRule is then written once per spec.
+
+Network steps run in a bounded thread pool, and concurrent requests for the
+same step share one call (single flight), so a burst of pods of one image costs
+one fetch. A step still running at the request's deadline goes on in the
+background and fills the cache for the next request; the request itself is
+answered at once (the failure policy decides).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypeVar
+
+from nfd.errors import NfdError, SpecError, UsageError
+from nfd.oci import Reference, RegistryOptions
+from nfd.webhook._allow import AllowList
+from nfd.webhook._cache import TTLCache
+from nfd.webhook._plan import ImagePlan, plan_image
+from nfd.webhook._source import ImageSpec, fetch_spec, resolve_digest
+
+T = TypeVar("T")
+Status = Literal["spec", "none", "skipped", "failed"]
+RuleWriter = Callable[[dict[str, Any]], str]
+# Distinct images checked per review: a pod naming thousands must not queue thousands of fetches.
+MAX_IMAGES_PER_REVIEW = 64
+
+
+@dataclass(frozen=True)
+class ResolverSettings:
+    """Registry access, allow-list, cache lifetimes and sizes."""
+
+    registry: RegistryOptions
+    allow: AllowList
+    label_prefix: str
+    spec_ttl: float = 300.0
+    negative_ttl: float = 60.0
+    tag_ttl: float = 30.0
+    max_entries: int = 1024
+    workers: int = 16
+    # Calls at once per registry: a hung one holds a few workers, never the whole pool.
+    per_registry: int = 4
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """What became of one image: a spec (and its plan), none attached, skipped, or failed."""
+
+    image: str
+    status: Status
+    message: str = ""
+    digest: str | None = None
+    artifact_digest: str | None = None
+    plan: ImagePlan | None = None
+
+
+@dataclass(frozen=True)
+class _SpecEntry:
+    """A cached answer for one image digest: a spec, no spec, or an invalid spec."""
+
+    spec: ImageSpec | None
+    error: str | None = None
+
+
+@dataclass
+class ResolverCounters:
+    """Registry calls made and failed, and rules written, for /metrics."""
+
+    fetches: dict[str, int] = field(default_factory=lambda: {"tag": 0, "spec": 0, "rule": 0})
+    failures: dict[str, int] = field(default_factory=lambda: {"tag": 0, "spec": 0, "rule": 0})
+
+
+class Resolver:
+    """Resolves the images of admission requests; one per server, used on its event loop."""
+
+    def __init__(self, settings: ResolverSettings, rule_writer: RuleWriter | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.settings = settings
+        self._rule_writer = rule_writer
+        self.tags: TTLCache[str, str] = TTLCache(settings.max_entries, settings.tag_ttl, clock)
+        self.specs: TTLCache[str, _SpecEntry] = TTLCache(settings.max_entries,
+                                                         settings.spec_ttl, clock)
+        self.plans: TTLCache[tuple[str, str], ImagePlan] = TTLCache(
+            settings.max_entries, settings.spec_ttl, clock)
+        self.rules_written: TTLCache[tuple[str, str], bool] = TTLCache(
+            settings.max_entries, settings.spec_ttl, clock)
+        self.counters = ResolverCounters()
+        self._pool = ThreadPoolExecutor(settings.workers, thread_name_prefix="nfd-webhook")
+        self._flights: dict[tuple[str, ...], asyncio.Future[Any]] = {}
+        self._slots: dict[str, tuple[asyncio.Semaphore, list[int]]] = {}
+        self._background: set[asyncio.Task[Resolution]] = set()
+
+    def close(self) -> None:
+        """Stop the worker threads (calls under way finish within their own timeout)."""
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    async def resolve_all(self, images: Sequence[str], timeout: float, *,
+                          write_rules: bool = True,
+                          budget: float | None = None) -> list[Resolution]:
+        """One resolution per image, in order, all within ``timeout`` seconds (what is left
+        of the review's ``budget``, which messages name)."""
+        if len(images) > MAX_IMAGES_PER_REVIEW:
+            head = await self.resolve_all(images[:MAX_IMAGES_PER_REVIEW], timeout,
+                                          write_rules=write_rules, budget=budget)
+            return head + [Resolution(image, "failed", f"image {image}: not checked, the pod "
+                                      f"has over {MAX_IMAGES_PER_REVIEW} distinct images")
+                           for image in images[MAX_IMAGES_PER_REVIEW:]]
+        known = [self._from_cache(image, write_rules) for image in images]
+        if all(r is not None for r in known):  # the steady state: no task, no thread
+            return [r for r in known if r is not None]
+        tasks = {image: asyncio.create_task(self.resolve(image, write_rules=write_rules))
+                 for image, r in zip(images, known, strict=True) if r is None}
+        done, pending = await asyncio.wait(tasks.values(), timeout=timeout)
+        for waiting in pending:  # keep it alive: it fills the caches for later requests
+            self._background.add(waiting)
+            waiting.add_done_callback(self._background.discard)
+        out = []
+        for image, resolution in zip(images, known, strict=True):
+            if resolution is None:
+                task = tasks[image]
+                resolution = task.result() if task in done else self._timed_out(
+                    image, budget or timeout)
+            out.append(resolution)
+        return out
+
+    def _from_cache(self, image: str, write_rules: bool) -> Resolution | None:
+        """The resolution when every step of it is cached already, else ``None``."""
+        try:
+            ref = Reference.parse(image)
+        except UsageError:
+            return None
+        if not self.settings.allow.allows(ref):
+            return None
+        digest = ref.digest or self.tags.get(str(ref))
+        entry = self.specs.get(str(ref.with_digest(digest))) if digest else None
+        if entry is None or entry.error is not None:
+            return None
+        if entry.spec is None:
+            return Resolution(image, "none", digest=digest)
+        plan = self.plans.get((image, entry.spec.artifact_digest))
+        if plan is None or (write_rules and self._rule_writer is not None and not
+                            self.rules_written.get((plan.rule_name,
+                                                    entry.spec.artifact_digest))):
+            return None
+        return Resolution(image, "spec", digest=digest,
+                          artifact_digest=entry.spec.artifact_digest, plan=plan)
+
+    def _timed_out(self, image: str, timeout: float) -> Resolution:
+        registry = image.split("/", 1)[0] if "/" in image else "docker.io"
+        return Resolution(image, "failed", f"image {image}: no answer from its registry "
+                          f"({registry}) within {timeout:g} s (slow or down)")
+
+    async def resolve(self, image: str, *, write_rules: bool = True) -> Resolution:
+        """The spec of one image (never raises: failures are resolutions too)."""
+        try:
+            ref = Reference.parse(image)
+        except UsageError as exc:  # no registry to ask: the kubelet cannot pull it either
+            return Resolution(image, "skipped", f"{exc}; not checked")
+        if not self.settings.allow.allows(ref):
+            return Resolution(image, "skipped", f"image {image}: registry {ref.registry} is not "
+                              "allowed (--allow-registry); its spec was not checked")
+        try:
+            digest = await self._digest(ref)
+            entry = await self._spec(ref, digest)
+        except NfdError as exc:
+            return Resolution(image, "failed", f"image {image}: {exc}")
+        except Exception as exc:  # a bug of ours must not take the answer down with it
+            return Resolution(image, "failed", f"image {image}: internal error: "
+                              f"{type(exc).__name__}: {exc}")
+        if entry.error is not None:
+            return Resolution(image, "failed", entry.error, digest)
+        if entry.spec is None:
+            return Resolution(image, "none", digest=digest)
+        plan = self._plan(image, entry.spec)
+        if write_rules and self._rule_writer is not None:
+            try:
+                await self._write_rule(plan, entry.spec.artifact_digest)
+            except NfdError as exc:
+                return Resolution(image, "failed", f"image {image}: NodeFeatureRule "
+                                  f"{plan.rule_name}: {exc}", digest)
+        return Resolution(image, "spec", digest=digest,
+                          artifact_digest=entry.spec.artifact_digest, plan=plan)
+
+    async def _digest(self, ref: Reference) -> str:
+        if ref.digest:
+            return ref.digest
+        key = str(ref)
+        cached = self.tags.get(key)
+        if cached is not None:
+            return cached
+        digest: str = await self._flight(("tag", key), ref.registry, resolve_digest, ref,
+                                         self.settings.registry)
+        self.tags.put(key, digest)
+        return digest
+
+    async def _spec(self, ref: Reference, digest: str) -> _SpecEntry:
+        key = str(ref.with_digest(digest))
+        cached = self.specs.get(key)
+        if cached is not None:
+            return cached
+        try:
+            found: ImageSpec | None = await self._flight(
+                ("spec", key), ref.registry, fetch_spec, ref, digest, self.settings.registry)
+        except SpecError as exc:  # an invalid spec stays invalid: remember it for a while
+            entry = _SpecEntry(None, f"image {ref.with_digest(digest)}: invalid compatibility "
+                               f"spec: {exc}")
+            self.specs.put(key, entry, self.settings.negative_ttl)
+            return entry
+        entry = _SpecEntry(found)
+        self.specs.put(key, entry, None if found else self.settings.negative_ttl)
+        return entry
+
+    def _plan(self, image: str, spec: ImageSpec) -> ImagePlan:
+        key = (image, spec.artifact_digest)
+        plan = self.plans.get(key)
+        if plan is None:
+            plan = plan_image(image, spec.spec, self.settings.label_prefix)
+            self.plans.put(key, plan)
+        return plan
+
+    async def _write_rule(self, plan: ImagePlan, artifact_digest: str) -> None:
+        assert self._rule_writer is not None
+        key = (plan.rule_name, artifact_digest)
+        if self.rules_written.get(key):
+            return
+        await self._flight(("rule", *key), "", self._rule_writer, plan.rule)
+        self.rules_written.put(key, True)
+
+    async def _flight(self, key: tuple[str, ...], slot: str, fn: Callable[..., T],
+                      *args: Any) -> T:
+        """Run ``fn(*args)`` in the pool, sharing one call among concurrent callers, at most
+        ``per_registry`` at once for the same ``slot`` (a registry host; "" for the API)."""
+        future = self._flights.get(key)
+        if future is None:
+            self.counters.fetches[key[0]] += 1
+            future = asyncio.ensure_future(self._in_slot(slot, fn, *args))
+            self._flights[key] = future
+            future.add_done_callback(lambda done: self._finished(key, done))
+        result: T = await asyncio.shield(future)
+        return result
+
+    async def _in_slot(self, slot: str, fn: Callable[..., T], *args: Any) -> T:
+        semaphore, users = self._slots.setdefault(
+            slot, (asyncio.Semaphore(self.settings.per_registry), [0]))
+        users[0] += 1
+        try:
+            async with semaphore:
+                return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
+        finally:
+            users[0] -= 1
+            if not users[0]:  # nobody holds or waits: forget it (hosts are unbounded)
+                del self._slots[slot]
+
+    def _finished(self, key: tuple[str, ...], future: asyncio.Future[Any]) -> None:
+        self._flights.pop(key, None)
+        if future.cancelled():
+            return
+        error = future.exception()
+        if error is not None and not isinstance(error, SpecError):
+            self.counters.failures[key[0]] += 1

@@ -1,0 +1,238 @@
+"""AdmissionReview in, AdmissionReview out (``admission.k8s.io/v1``), without any I/O.
+
+The request's object is a Pod, or (opt-in) a Deployment, StatefulSet,
+DaemonSet, Job or CronJob whose pod template is patched instead. The answer
+is a JSONPatch (RFC 6902) that sets the node affinity ``nfd compat affinity
+--patch`` computes, merged image by image into the affinity the pod has (so
+all images' requirements apply), and an annotation recording which spec
+artifacts were applied. Warnings explain whatever was not checked.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from nfd.api._convert import join_path
+from nfd.cluster import POD_SPEC_PATHS, merge_node_affinity
+from nfd.errors import SpecError
+from nfd.webhook._resolver import Resolution
+
+ADMISSION_API = "admission.k8s.io/v1"
+SKIP_ANNOTATION = "nfd.k8s-sigs.io/image-compatibility"
+SKIP_VALUE = "skip"
+APPLIED_ANNOTATION = "nfd.k8s-sigs.io/image-compatibility-specs"
+# Kubernetes shows warnings to the user and may cut long or many ones (KEP-1693).
+MAX_WARNING_CHARS, MAX_WARNINGS = 256, 16
+
+# (API group, kind) handled; workloads only when asked for.
+POD_KIND = ("", "Pod")
+WORKLOAD_KINDS = frozenset({("apps", "Deployment"), ("apps", "StatefulSet"),
+                            ("apps", "DaemonSet"), ("batch", "Job"), ("batch", "CronJob")})
+FailurePolicy = Literal["fail", "ignore"]
+
+
+@dataclass(frozen=True)
+class ReviewRequest:
+    """The fields of an AdmissionReview request the webhook reads."""
+
+    uid: str
+    group: str
+    kind: str
+    operation: str
+    dry_run: bool
+    obj: Any
+    where: str  # namespace/name for messages
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where the pod spec and the pod metadata are inside the request's object."""
+
+    kind: str
+    obj: dict[str, Any]
+
+    @property
+    def spec_path(self) -> tuple[str, ...]:
+        return POD_SPEC_PATHS[self.kind]
+
+    @property
+    def meta_path(self) -> tuple[str, ...]:
+        return (*self.spec_path[:-1], "metadata")
+
+    def get(self, path: tuple[str, ...]) -> Any:
+        node: Any = self.obj
+        for key in path:
+            node = node.get(key) if isinstance(node, dict) else None
+        return node
+
+
+def _field(obj: dict[str, Any], key: str, kind: type, path: str) -> Any:
+    value = obj.get(key)
+    if not isinstance(value, kind):
+        raise SpecError(f"must be a {kind.__name__}", path=join_path(path, key))
+    return value
+
+
+def parse_review(body: Any) -> ReviewRequest:
+    """Check the AdmissionReview's shape; a :class:`SpecError` locates what is wrong."""
+    if not isinstance(body, dict):
+        raise SpecError("an AdmissionReview must be a JSON object")
+    if body.get("apiVersion") != ADMISSION_API or body.get("kind") != "AdmissionReview":
+        raise SpecError(f"expected apiVersion {ADMISSION_API} and kind AdmissionReview, got "
+                        f"{body.get('apiVersion')!r} {body.get('kind')!r}")
+    request = _field(body, "request", dict, "")
+    kind = _field(request, "kind", dict, "request")
+    namespace, name = request.get("namespace") or "", request.get("name") or ""
+    obj = request.get("object")
+    if not name and isinstance(obj, dict) and isinstance(obj.get("metadata"), dict):
+        name = obj["metadata"].get("name") or obj["metadata"].get("generateName") or ""
+    return ReviewRequest(
+        uid=_field(request, "uid", str, "request"),
+        group=str(kind.get("group") or ""), kind=str(kind.get("kind") or ""),
+        operation=str(request.get("operation") or ""), dry_run=request.get("dryRun") is True,
+        obj=obj, where="/".join(str(p) for p in (namespace, name) if p))
+
+
+def target_of(request: ReviewRequest, workloads: bool) -> Target | None:
+    """The object to patch, or ``None`` when this request is not the webhook's business."""
+    key = (request.group, request.kind)
+    if key == POD_KIND:
+        wanted = request.operation == "CREATE"
+    else:
+        wanted = workloads and key in WORKLOAD_KINDS and request.operation in ("CREATE",
+                                                                              "UPDATE")
+    if not wanted or not isinstance(request.obj, dict):
+        return None
+    target = Target(request.kind, request.obj)
+    return target if isinstance(target.get(target.spec_path), dict) else None
+
+
+def opted_out(target: Target) -> bool:
+    """The object (or its pod template) carries ``nfd.k8s-sigs.io/image-compatibility: skip``."""
+    for meta in (target.obj.get("metadata"), target.get(target.meta_path)):
+        annotations = meta.get("annotations") if isinstance(meta, dict) else None
+        if isinstance(annotations, dict) and annotations.get(SKIP_ANNOTATION) == SKIP_VALUE:
+            return True
+    return False
+
+
+def images_of(target: Target) -> list[str]:
+    """Every distinct image of the containers and init containers, in order."""
+    spec = target.get(target.spec_path)
+    images: list[str] = []
+    for field in ("initContainers", "containers"):
+        containers = spec.get(field)
+        for container in containers if isinstance(containers, list) else []:
+            image = container.get("image") if isinstance(container, dict) else None
+            if isinstance(image, str) and image not in images:
+                images.append(image)
+    return images
+
+
+def _pointer(path: Sequence[str]) -> str:
+    """An RFC 6901 JSON pointer."""
+    return "".join("/" + p.replace("~", "~0").replace("/", "~1") for p in path)
+
+
+def affinity_ops(target: Target, resolutions: Sequence[Resolution]) -> list[dict[str, Any]]:
+    """JSONPatch operations that AND every resolved image's affinity into the pod's."""
+    plans = [r.plan for r in resolutions if r.plan is not None]
+    if not plans:
+        return []
+    spec_path = target.spec_path
+    where = ".".join(spec_path)
+    affinity = target.get((*spec_path, "affinity"))
+    if affinity is not None and not isinstance(affinity, dict):
+        raise SpecError("affinity must be a mapping", path=f"{where}.affinity")
+    existing = affinity.get("nodeAffinity") if affinity else None
+    merged = existing
+    for plan in plans:
+        merged = merge_node_affinity(merged, plan.node_affinity, f"{where}.affinity.nodeAffinity")
+    if merged == existing:
+        return []
+    if affinity is None:
+        return [{"op": "add", "path": _pointer((*spec_path, "affinity")),
+                 "value": {"nodeAffinity": merged}}]
+    op = "add" if existing is None else "replace"
+    return [{"op": op, "path": _pointer((*spec_path, "affinity", "nodeAffinity")),
+             "value": merged}]
+
+
+def applied_value(resolutions: Sequence[Resolution]) -> str | None:
+    """The annotation naming the spec artifact applied for each image (JSON, in pod order)."""
+    applied = {r.image: r.artifact_digest for r in resolutions if r.artifact_digest}
+    return json.dumps(applied, separators=(",", ":")) if applied else None
+
+
+def annotation_ops(target: Target, value: str | None) -> list[dict[str, Any]]:
+    """Set the applied-specs annotation on the pod (template) metadata."""
+    if value is None:
+        return []
+    meta_path = target.meta_path
+    meta = target.get(meta_path)
+    if not isinstance(meta, dict):
+        return [{"op": "add", "path": _pointer(meta_path),
+                 "value": {"annotations": {APPLIED_ANNOTATION: value}}}]
+    annotations = meta.get("annotations")
+    if not isinstance(annotations, dict):
+        return [{"op": "add", "path": _pointer((*meta_path, "annotations")),
+                 "value": {APPLIED_ANNOTATION: value}}]
+    if annotations.get(APPLIED_ANNOTATION) == value:
+        return []
+    return [{"op": "add", "path": _pointer((*meta_path, "annotations", APPLIED_ANNOTATION)),
+             "value": value}]
+
+
+def _short(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= MAX_WARNING_CHARS else text[: MAX_WARNING_CHARS - 1] + "…"
+
+
+def response(uid: str, *, allowed: bool = True, patch: Sequence[dict[str, Any]] = (),
+             warnings: Sequence[str] = (), message: str | None = None) -> dict[str, Any]:
+    """An AdmissionReview answer."""
+    answer: dict[str, Any] = {"uid": uid, "allowed": allowed}
+    if patch:
+        answer["patchType"] = "JSONPatch"
+        answer["patch"] = base64.b64encode(json.dumps(list(patch)).encode()).decode()
+    if warnings:
+        kept = [_short(w) for w in warnings[:MAX_WARNINGS]]
+        if len(warnings) > MAX_WARNINGS:
+            kept[-1] = f"... and {len(warnings) - MAX_WARNINGS + 1} more warnings"
+        answer["warnings"] = kept
+    if not allowed:
+        answer["status"] = {"code": 503, "reason": "ServiceUnavailable",
+                            "message": _short(message or "image compatibility not checked")}
+    return {"apiVersion": ADMISSION_API, "kind": "AdmissionReview", "response": answer}
+
+
+def decide(request: ReviewRequest, target: Target, resolutions: Sequence[Resolution],
+           policy: FailurePolicy) -> tuple[dict[str, Any], str]:
+    """The answer for resolved images, and its outcome for metrics."""
+    warnings = [r.message for r in resolutions if r.status in ("skipped", "failed")]
+    warnings += [w for r in resolutions if r.plan for w in r.plan.warnings]
+    failed = [r for r in resolutions if r.status == "failed"]
+    what = f"{request.kind} {request.where}".strip()
+    if failed and policy == "fail":
+        reasons = failed[0].message + (f" (and {len(failed) - 1} more image(s), see the "
+                                       "warnings)" if len(failed) > 1 else "")
+        return response(request.uid, allowed=False, warnings=warnings,
+                        message=f"{what}: image compatibility could not be checked "
+                        f"(--failure-policy fail): {reasons}"), "denied"
+    if failed:
+        warnings.append(f"{what}: admitted without the requirements of "
+                        f"{len(failed)} image(s) that could not be checked "
+                        "(--failure-policy ignore)")
+    try:
+        ops = affinity_ops(target, resolutions)
+    except SpecError as exc:
+        return response(request.uid, warnings=[*warnings, f"{what}: left unchanged: {exc}"]), \
+            "invalid"
+    patched = bool(ops)
+    ops += annotation_ops(target, applied_value(resolutions))
+    return response(request.uid, patch=ops, warnings=warnings), (
+        "patched" if patched else "failed-open" if failed else "unchanged")

@@ -1,0 +1,146 @@
+"""Creating or updating an image's NodeFeatureRule, so the labels its affinity needs exist.
+
+Through the Kubernetes API, reached as ``validate-cluster``'s live mode reaches
+it (:func:`nfd.cluster._kubeconfig.load_access`: kubeconfig or the service
+account): create the rule; if one of that name exists, replace it only when it
+is ours (labelled ``app.kubernetes.io/managed-by: nfd-compat-webhook``) and
+different, never someone else's. Every call has a deadline and a byte cap, and
+a 401 reloads the credentials once (service account tokens are rotated on disk).
+Called from the resolver's worker threads, once per rule and spec artifact
+while the spec cache holds it.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import ssl
+import threading
+from typing import Any
+
+import httpx
+
+from nfd.cluster._kubeconfig import ClusterAccess, load_access
+from nfd.errors import ClusterError
+from nfd.oci._redact import Redactor
+
+GROUP, VERSION, PLURAL = "nfd.k8s-sigs.io", "v1alpha1", "nodefeaturerules"
+RULES_PATH = f"/apis/{GROUP}/{VERSION}/{PLURAL}"
+MANAGED_BY = "app.kubernetes.io/managed-by"
+MANAGER = "nfd-compat-webhook"
+MAX_REPLY_BYTES = 4 * 1024 * 1024
+
+
+def _verify(access: ClusterAccess) -> ssl.SSLContext | bool:
+    if not access.verify:
+        return False
+    context = ssl.create_default_context(cafile=access.ca_file)
+    if access.cert_file:
+        context.load_cert_chain(access.cert_file, access.key_file)
+    return context
+
+
+def _message(body: bytes) -> str:
+    """The ``message`` of a Kubernetes ``Status`` body, one line, bounded."""
+    try:
+        obj = json.loads(body.decode("utf-8"))
+        text = obj.get("message") if isinstance(obj, dict) else None
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        text = None
+    return " ".join(str(text or "").split())[:300]
+
+
+class RuleWriter:
+    """Writes NodeFeatureRules; thread-safe (one httpx client, credentials behind a lock)."""
+
+    def __init__(self, *, kubeconfig: str | None = None, in_cluster: bool = False,
+                 timeout: float = 5.0) -> None:
+        self._where = (kubeconfig, in_cluster)
+        self._timeout = timeout
+        self._lock = threading.Lock()
+        self._access = load_access(kubeconfig, None, in_cluster)
+        self._http = self._client(self._access)
+
+    @property
+    def server(self) -> str:
+        return self._access.server
+
+    def _client(self, access: ClusterAccess) -> httpx.Client:
+        return httpx.Client(verify=_verify(access), timeout=httpx.Timeout(self._timeout),
+                            trust_env=False, follow_redirects=False,
+                            headers={"Accept": "application/json",
+                                     "Content-Type": "application/json", **access.headers})
+
+    def _reload(self, stale: httpx.Client) -> None:
+        with self._lock:
+            if self._http is stale:  # another thread may have reloaded already
+                self._access = load_access(self._where[0], None, self._where[1])
+                self._http = self._client(self._access)
+                stale.close()
+
+    def _call(self, method: str, path: str, body: Any = None) -> tuple[int, bytes]:
+        for attempt in (1, 2):
+            http = self._http
+            try:
+                status, data = self._send(http, method, path, body)
+            except httpx.TimeoutException:
+                raise ClusterError(f"{self.server}: {method} {path}: no answer within "
+                                   f"{self._timeout:g} s") from None
+            except httpx.HTTPError as exc:
+                redactor = Redactor()
+                for secret in self._access.secrets:
+                    redactor.add(secret)
+                raise ClusterError(f"{self.server}: cannot reach the API server: "
+                                   f"{redactor.clean(' '.join(str(exc).split())[:300])}"
+                                   ) from None
+            if status == 401 and attempt == 1:
+                self._reload(http)
+                continue
+            return status, data
+        return status, data
+
+    def _send(self, http: httpx.Client, method: str, path: str,
+              body: Any) -> tuple[int, bytes]:
+        content = None if body is None else json.dumps(body).encode()
+        with http.stream(method, self.server + path, content=content) as response:
+            chunks, size = [], 0
+            for chunk in response.iter_bytes():
+                size += len(chunk)
+                if size > MAX_REPLY_BYTES:
+                    raise ClusterError(f"{self.server}: {method} {path}: answer over "
+                                       f"{MAX_REPLY_BYTES} bytes")
+                chunks.append(chunk)
+            return response.status_code, b"".join(chunks)
+
+    def _fail(self, what: str, status: int, data: bytes) -> ClusterError:
+        return ClusterError(f"{self.server}: {what} {PLURAL}.{GROUP}: HTTP {status}: "
+                            f"{_message(data)}")
+
+    def __call__(self, rule: dict[str, Any]) -> str:
+        """Create or update ``rule``; returns ``created``, ``updated`` or ``unchanged``."""
+        body = copy.deepcopy(rule)
+        body["metadata"].setdefault("labels", {})[MANAGED_BY] = MANAGER
+        name = body["metadata"]["name"]
+        status, data = self._call("POST", RULES_PATH, body)
+        if status in (200, 201):
+            return "created"
+        if status != 409:
+            raise self._fail("creating", status, data)
+        status, data = self._call("GET", f"{RULES_PATH}/{name}")
+        if status != 200:
+            raise self._fail("reading", status, data)
+        try:
+            current = json.loads(data)
+            labels = (current.get("metadata") or {}).get("labels") or {}
+        except (ValueError, AttributeError, RecursionError):
+            raise ClusterError(f"{self.server}: {PLURAL}/{name}: not a JSON object") from None
+        if labels.get(MANAGED_BY) != MANAGER:
+            raise ClusterError(f"{self.server}: {PLURAL}/{name} exists and is not ours (no "
+                               f"{MANAGED_BY}={MANAGER} label); left alone")
+        if current.get("spec") == body["spec"]:
+            return "unchanged"
+        body["metadata"]["resourceVersion"] = current["metadata"].get("resourceVersion")
+        status, data = self._call("PUT", f"{RULES_PATH}/{name}", body)
+        if status != 200:
+            raise self._fail("updating", status, data)
+        return "updated"

@@ -1,0 +1,179 @@
+"""The HTTPS server: ``POST /mutate``, ``GET /healthz``, ``GET /metrics`` (aiohttp).
+
+aiohttp is imported by this module only, and this module only by ``nfd compat
+webhook serve``. One event loop answers every request; cached decisions never
+leave it, and registry calls go to the resolver's thread pool. Each review is
+answered within its deadline: ``--timeout``, or less when the API server's own
+``?timeout=`` (sent with every webhook call) leaves less.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import signal
+import ssl
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from nfd.errors import SpecError, UsageError
+from nfd.webhook._metrics import CONTENT_TYPE, Metrics
+from nfd.webhook._resolver import Resolver
+from nfd.webhook._review import (
+    FailurePolicy,
+    decide,
+    images_of,
+    opted_out,
+    parse_review,
+    response,
+    target_of,
+)
+
+MAX_REVIEW_BYTES = 8 * 1024 * 1024  # a pod is at most ~1.5 MiB in etcd; leave room for oldObject
+MARGIN_SECONDS = 0.25  # for encoding the answer and the network back to the API server
+SHUTDOWN_SECONDS = 5.0
+_GO_SECONDS = re.compile(r"(\d+(?:\.\d+)?)s")
+Log = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    """Where to listen, the TLS key pair, and how to decide."""
+
+    host: str
+    port: int
+    cert_file: str
+    key_file: str
+    failure_policy: FailurePolicy = "ignore"
+    timeout: float = 5.0
+    workloads: bool = False
+    tls_reload_seconds: float = 30.0
+
+
+def _deadline(settings: ServerSettings, request: web.Request) -> float:
+    """Seconds to answer in: ``--timeout``, or the API server's timeout if shorter."""
+    match = _GO_SECONDS.fullmatch(request.query.get("timeout", ""))
+    budget = settings.timeout
+    if match:
+        budget = min(budget, float(match.group(1)))
+    return budget
+
+
+class Webhook:
+    """The request handlers, over one resolver and one set of metrics."""
+
+    def __init__(self, settings: ServerSettings, resolver: Resolver,
+                 log: Log | None = None) -> None:
+        self.settings = settings
+        self.resolver = resolver
+        self.metrics = Metrics()
+        self._log = log or (lambda message: print(message, file=sys.stderr, flush=True))
+
+    def app(self) -> web.Application:
+        app = web.Application(client_max_size=MAX_REVIEW_BYTES)
+        app.router.add_post("/mutate", self.mutate)
+        app.router.add_get("/healthz", self.healthz)
+        app.router.add_get("/metrics", self.metrics_page)
+        return app
+
+    async def healthz(self, request: web.Request) -> web.Response:
+        return web.Response(text="ok\n")
+
+    async def metrics_page(self, request: web.Request) -> web.Response:
+        return web.Response(body=self.metrics.render(self.resolver).encode(),
+                            headers={"Content-Type": CONTENT_TYPE})
+
+    async def mutate(self, request: web.Request) -> web.Response:
+        started = time.perf_counter()
+        budget = _deadline(self.settings, request)
+        try:
+            review = parse_review(json.loads(await request.read()))
+        except web.HTTPRequestEntityTooLarge:
+            self.metrics.observe("bad-request", time.perf_counter() - started)
+            return web.Response(status=413, text=f"review over {MAX_REVIEW_BYTES} bytes\n")
+        except (ValueError, SpecError) as exc:
+            self.metrics.observe("bad-request", time.perf_counter() - started)
+            return web.Response(status=400, text=f"not an AdmissionReview: {exc}\n")
+        target = target_of(review, self.settings.workloads)
+        if target is None or opted_out(target):
+            outcome = "ignored" if target is None else "opted-out"
+            self.metrics.observe(outcome, time.perf_counter() - started)
+            return web.json_response(response(review.uid))
+        images = images_of(target)
+        left = budget - MARGIN_SECONDS - (time.perf_counter() - started)
+        resolutions = await self.resolver.resolve_all(images, max(left, 0.01), budget=budget,
+                                                      write_rules=not review.dry_run)
+        answer, outcome = decide(review, target, resolutions, self.settings.failure_policy)
+        if outcome in ("denied", "failed-open", "invalid"):
+            self._log(f"{review.kind} {review.where}: {outcome}: "
+                      + "; ".join(answer["response"].get("warnings", [])))
+        self.metrics.observe(outcome, time.perf_counter() - started)
+        return web.json_response(answer)
+
+
+def tls_context(cert_file: str, key_file: str) -> ssl.SSLContext:
+    """A server context (TLS 1.2 at least) with the key pair; unreadable files are usage errors."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    try:
+        context.load_cert_chain(cert_file, key_file)
+    except (OSError, ssl.SSLError) as exc:
+        raise UsageError(f"TLS key pair {cert_file}, {key_file}: "
+                         f"{getattr(exc, 'strerror', None) or exc}") from None
+    return context
+
+
+async def _reload_tls(context: ssl.SSLContext, settings: ServerSettings, log: Log) -> None:
+    """Load the key pair again when its files change (cert-manager renews them in place)."""
+    def stamp() -> tuple[float, float]:
+        from os import stat
+        return stat(settings.cert_file).st_mtime, stat(settings.key_file).st_mtime
+
+    last = stamp()
+    while True:
+        await asyncio.sleep(settings.tls_reload_seconds)
+        try:
+            now = stamp()
+            if now != last:
+                context.load_cert_chain(settings.cert_file, settings.key_file)
+                last = now
+                log("TLS key pair reloaded")
+        except (OSError, ssl.SSLError) as exc:
+            log(f"TLS key pair not reloaded (keeping the old one): {exc}")
+
+
+async def serve(settings: ServerSettings, resolver: Resolver, log: Log | None = None,
+                ready: Callable[[str], None] | None = None) -> None:
+    """Serve until SIGTERM or SIGINT, then finish the requests under way."""
+    webhook = Webhook(settings, resolver, log)
+    context = tls_context(settings.cert_file, settings.key_file)
+    runner = web.AppRunner(webhook.app(), access_log=None, handle_signals=False,
+                           shutdown_timeout=SHUTDOWN_SECONDS)
+    await runner.setup()
+    site = web.TCPSite(runner, settings.host, settings.port, ssl_context=context,
+                       reuse_address=True)
+    try:
+        await site.start()
+    except OSError as exc:
+        await runner.cleanup()
+        raise UsageError(f"cannot listen on {settings.host}:{settings.port}: "
+                         f"{exc.strerror or exc}") from None
+    addresses = runner.addresses
+    host, port = addresses[0][:2] if addresses else (settings.host, settings.port)
+    (ready or webhook._log)(f"listening on https://{host}:{port}")
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    reloader = asyncio.create_task(_reload_tls(context, settings, webhook._log))
+    try:
+        await stop.wait()
+    finally:
+        reloader.cancel()
+        await runner.cleanup()
+        resolver.close()
