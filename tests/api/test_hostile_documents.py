@@ -11,10 +11,12 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from tests._cli import assert_one_line_error, nfd
 
 from nfd.api import LoadLimits, loads
-from nfd.api._yaml import MAX_NESTING_DEPTH, STRICT_JSON_BYTES
+from nfd.api._yaml import MAX_NESTING_DEPTH, STRICT_JSON_BYTES, loads_all
 from nfd.errors import SpecError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -82,6 +84,22 @@ def test_deep_json_is_located_too(depth: int) -> None:
         loads(text, source="doc")
 
 
+def test_deep_big_json_is_refused_without_a_yaml_reread() -> None:
+    # Over the strict size, a fault is reported from the JSON itself (a JSON path), not
+    # located by re-reading a huge text as YAML.
+    filler = json.dumps({"pad": ["x" * 100] * (STRICT_JSON_BYTES // 100)})
+    deep = '{"a": ' * (MAX_NESTING_DEPTH + 5) + "1" + "}" * (MAX_NESTING_DEPTH + 5)
+    text = '{"filler": ' + filler + ', "deep": ' + deep + "}"
+    limits = LoadLimits(max_bytes=64 << 20)
+    start = time.monotonic()
+    with pytest.raises(SpecError, match=r"^doc: deep\.a\.a\.a\[\.\.\.\]\.a\.a\.a: nesting deeper"):
+        loads(text, source="doc", limits=limits)
+    very_deep = '{"filler": ' + filler + ', "deep": ' + "[" * 5000 + "]" * 5000 + "}"
+    with pytest.raises(SpecError, match=r"^doc: nesting deeper"):
+        loads(very_deep, source="doc", limits=limits)
+    assert time.monotonic() - start < 5
+
+
 def test_aliases_cannot_nest_beyond_the_bound() -> None:
     half = MAX_NESTING_DEPTH // 2 + 5
     text = "deep: &d " + "[" * half + "]" * half + "\nuse: " + "[" * half + "*d" + "]" * half
@@ -114,3 +132,17 @@ def test_affinity_patch_on_a_deep_manifest_is_a_usage_error(tmp_path: Path) -> N
                         "  containers: []\n  extra: " + "[" * 500 + "]" * 500 + "\n")
     proc = nfd("compat", "affinity", "--spec", str(SPEC), "--patch", str(manifest))
     assert_one_line_error(proc, 2, str(manifest), "nesting deeper than")
+
+
+FRAGMENTS = st.sampled_from(["[", "]", "{", "}", "a: ", "- ", "&x ", "*x", "&y ", "*y", ", ",
+                             "\n", "  ", "1", '"k": ', "<<: ", "? ", "!!str ", "---\n"])
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(FRAGMENTS, max_size=60), st.integers(0, 3))
+def test_any_text_gives_a_value_or_a_spec_error(parts: list[str], repeat: int) -> None:
+    text = "".join(parts) * (1 + repeat * 50)  # repeated: deep nesting and many aliases
+    try:
+        loads_all(text, limits=LoadLimits(max_bytes=1 << 30))
+    except SpecError as exc:
+        assert "\n" not in exc.message

@@ -89,7 +89,7 @@ def test_affinity_property(kube: Kubectl, tmp_path: Path, values: list[str]) -> 
 def test_job(kube: Kubectl) -> None:
     args = ("compat", "job", "--image", "registry.example/app:0108", "--node", "node-1e3",
             "--tags", "yes,0108", "--platform", "linux/amd64")
-    passed_on = ("--", "--timeout", "1e3", "~")
+    passed_on = ("--", "--timeout", "1e3", "--ca-file", "~")
     ours = as_kubectl_shows([json.loads(_out(*args, "-o", "json", *passed_on))])
     emitted = _out(*args, *passed_on)
     assert kube.read(emitted) == ours

@@ -322,11 +322,45 @@ def _loads_json(text: str, limits: LoadLimits) -> list[Any]:
         docs = [json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_not_json)]
         _json_shape(docs, limits.max_depth)
         return docs
-    # Big machine dumps: a Python call per object would cost half the parse again.
-    docs = [json.loads(text, parse_constant=_not_json)]
-    if _may_hold_duplicates(text, _json_shape(docs, limits.max_depth)):
-        docs = [json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_not_json)]
+    # Big machine dumps: a Python call per object would cost half the parse again. Their
+    # faults are reported here, not located by re-reading them as YAML (minutes, gigabytes).
+    try:
+        docs = [json.loads(text, parse_constant=_not_json)]
+    except RecursionError:
+        raise SpecError(f"nesting deeper than {limits.max_depth} levels") from None
+    try:
+        keys = _json_shape(docs, limits.max_depth)
+    except _TooDeep:
+        raise SpecError(f"nesting deeper than {limits.max_depth} levels",
+                        path=_deep_path(docs, limits.max_depth)) from None
+    if _may_hold_duplicates(text, keys):
+        try:
+            docs = [json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_not_json)]
+        except ValueError as exc:
+            if str(exc).startswith("duplicate key"):
+                raise SpecError(str(exc)) from None
+            raise
     return docs
+
+
+_ELIDED = object()  # where a long path is shortened
+
+
+def _deep_path(docs: list[Any], max_depth: int) -> str:
+    """The JSON path of the first node nested past ``max_depth`` (shortened in the middle)."""
+    stack: list[tuple[Any, tuple[str | int, ...]]] = [(doc, ()) for doc in reversed(docs)]
+    while stack:
+        item, path = stack.pop()
+        if len(path) >= max_depth:
+            parts: tuple[object, ...] = path if len(path) <= 8 else (*path[:4], _ELIDED,
+                                                                     *path[-3:])
+            return "".join("[...]" if p is _ELIDED else f"[{p}]" if isinstance(p, int)
+                           else f".{p}" for p in parts).lstrip(".")
+        if type(item) is dict:
+            stack.extend((v, (*path, str(k))) for k, v in reversed(item.items()))
+        elif type(item) is list:
+            stack.extend((v, (*path, i)) for i, v in reversed(list(enumerate(item))))
+    return ""
 
 
 def _decode(data: str | bytes, source: str | None, limits: LoadLimits) -> str:

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from nfd._go.regexp import RegexpBudgetError
 from nfd._go.strconv import quote as go_quote
 from nfd.api import (
     CompatSpec,
@@ -56,6 +57,7 @@ class _Linter:
     def __init__(self, *, vocabulary: bool = True) -> None:
         self.findings: list[Finding] = []
         self.regexes = RegexCache()
+        self.regex_budget_spent = False
         self.vocabulary = vocabulary
 
     def error(self, path: str, message: str, *, invalid: bool = False) -> None:
@@ -66,7 +68,10 @@ class _Linter:
 
     def expression(self, expr: MatchExpression, path: str, flag_feature: bool) -> None:
         before = len(self.findings)
+        budget_spent = self.regex_budget_spent
         self.expression_checks(expr, path, flag_feature)
+        if budget_spent and expr.op == "InRegexp":
+            return  # the RE2 budget was reported once, where it was crossed
         rejection = _engine_rejection(expr, self.regexes)
         if rejection is None:
             return
@@ -96,7 +101,15 @@ class _Linter:
                           "use Exists")
         if op == "InRegexp":
             for i, pattern in enumerate(values):
-                if self.regexes.compile(pattern) is None:
+                if self.regex_budget_spent:
+                    return
+                try:
+                    compiled = self.regexes.compile(pattern)  # the spec's one RE2 budget
+                except RegexpBudgetError as exc:
+                    self.error(join_path(join_path(path, "value"), i), exc.message)
+                    self.regex_budget_spent = True  # said once, where it was crossed
+                    return
+                if compiled is None:
                     self.error(join_path(join_path(path, "value"), i),
                                f"invalid regular expression {go_quote(pattern)}"
                                f"{_regexp_reason(pattern)}")

@@ -31,6 +31,7 @@ from nfd.match._explain import (
 )
 from nfd.match._matchers import TermMatch, match_multi, match_names_multi
 from nfd.match._ops import OPS, RegexCache, evaluate, go_atoi
+from nfd.match._regex_budget import spec_regexes
 from nfd.match._rule import FeatureMatcherStatus, RuleResult, execute_group_rule
 from nfd.match._semver import parse_version
 from nfd.match._status import (
@@ -109,5 +110,6 @@ __all__ = [
     "rule_failure",
     "rule_status",
     "select_sets",
+    "spec_regexes",
     "validate_features",
 ]

@@ -27,6 +27,7 @@ from nfd.api import Compatibility, CompatSpec, Features, GroupRule
 from nfd.errors import EvaluationError, UsageError
 from nfd.match._explain import rule_failure
 from nfd.match._ops import RegexCache
+from nfd.match._regex_budget import spec_regexes
 from nfd.match._rule import RuleResult, execute_group_rule
 from nfd.match._status import RuleLayout, RuleStatus, rule_status
 
@@ -232,7 +233,7 @@ class SpecEvaluator:
         self.spec = spec
         self._remember = remember
         self.sets = select_sets(spec, tags)
-        self._regexes = regexes or RegexCache()
+        self._regexes = regexes or spec_regexes(spec)  # the spec's RE2 budget, up front
         self._plans = [
             [_RulePlan(rule, f"compatibilities[{c_index}].rules[{r_index}]", RuleLayout.of(rule),
                        _rule_reads(rule))

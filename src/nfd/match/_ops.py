@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from nfd._go.regexp import RegexpLimits, Regexps, RegexpSyntaxError
 from nfd._go.strconv import atoi
 from nfd.api import MatchExpression
 from nfd.errors import EvaluationError
@@ -35,8 +36,6 @@ _VALID_OPS = frozenset((*OPS, ""))  # "" is MatchAny
 _NO_VALUE_OPS = frozenset(("", "Exists", "DoesNotExist", "IsTrue", "IsFalse"))
 go_atoi = atoi  # strconv.Atoi, part of nfd.match's API
 _SURROGATE = re.compile("[\ud800-\udfff]")
-# RE2 accepts \C (any byte) outside classes; Go's regexp rejects it as an invalid escape.
-_ANY_BYTE = re.compile(r"(?<!\\)(?:\\\\)*\\C")
 
 
 def go_values(values: tuple[str, ...]) -> str:
@@ -50,28 +49,18 @@ def _expr_text(expr: MatchExpression) -> str:
 
 
 class RegexCache:
-    """Compiled RE2 patterns of one evaluation (no process-wide state)."""
+    """Compiled RE2 patterns of one evaluation (no process-wide state), within one budget
+    (:class:`nfd._go.regexp.RegexpLimits`; past it, :class:`RegexpBudgetError`)."""
 
-    def __init__(self) -> None:
-        self._compiled: dict[str, Any] = {}
+    def __init__(self, limits: RegexpLimits | None = None) -> None:
+        self._regexps = Regexps(limits)
 
     def compile(self, pattern: str) -> Any | None:
         """The compiled pattern, or ``None`` if RE2 (Go's regexp syntax) rejects it."""
         try:
-            return self._compiled[pattern]
-        except KeyError:
-            pass
-        import re2
-
-        options = re2.Options()
-        # RE2 logs parse errors to stderr itself; the CLI reports them in one line.
-        options.log_errors = False
-        try:
-            compiled: Any = None if _ANY_BYTE.search(pattern) else re2.compile(pattern, options)
-        except Exception:  # re2.error, and ValueError/TypeError on odd input
-            compiled = None
-        self._compiled[pattern] = compiled
-        return compiled
+            return self._regexps.compile(pattern)
+        except RegexpSyntaxError:
+            return None
 
 
 def check_op(expr: MatchExpression) -> None:
@@ -140,16 +129,16 @@ def evaluate(expr: MatchExpression, valid: bool, value: str | None, regexes: Reg
     return value == ("true" if op == "IsTrue" else "false")
 
 
-def _go_utf8(text: str) -> str:
+def go_utf8(text: str) -> str:
     """Lone surrogates (from JSON ``\\ud800`` escapes) read as U+FFFD, as Go decodes them."""
     return _SURROGATE.sub("\ufffd", text)
 
 
 def _in_regexp(expr: MatchExpression, value: str, regexes: RegexCache) -> bool:
-    value = _go_utf8(value)
+    value = go_utf8(value)
     compiled = []
     for pattern in expr.value:
-        regex = regexes.compile(_go_utf8(pattern))
+        regex = regexes.compile(go_utf8(pattern))
         if regex is None:
             raise EvaluationError(
                 "invalid expressiom, 'value' field must only contain valid regexps for Op "

@@ -3,8 +3,8 @@
 The structure follows Go's evaluator closely because its error messages
 name the node being evaluated (``executing "" at <.x>: ...``): the same
 ``at`` bookkeeping gives the same text. Every step is counted against a
-budget, and every produced string is bounded, so a spec cannot hang or
-exhaust the node.
+budget (:mod:`nfd._go.template.budget`: steps, bytes processed, value sizes),
+so a spec cannot hang or exhaust the node.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any, NoReturn
 
 from nfd._go.template import nodes as p
+from nfd._go.template.budget import Budget
 from nfd._go.template.fmt import (
     ANY,
     GoList,
@@ -45,23 +46,19 @@ class ExecError(Exception):
 class State:
     """One execution: the variable stack, the output and the budget."""
 
-    def __init__(self, text: str, max_steps: int, max_chars: int):
+    def __init__(self, text: str, budget: Budget, max_chars: int):
         self.text = text
         self.node: p.Node | None = None
         self.vars: list[list[Any]] = []
         self.out: list[str] = []
         self.chars = 0
-        self.steps = 0
-        self.max_steps = max_steps
+        self.budget = budget
         self.max_chars = max_chars
 
     # -- bookkeeping --
     def at(self, node: p.Node) -> None:
         self.node = node
-        self.steps += 1
-        if self.steps > self.max_steps:
-            raise EvaluationError(f"varsTemplate: more than {self.max_steps} steps (range "
-                                  "iterations, actions and calls): execution stopped")
+        self.budget.step()
 
     def errorf(self, message: str) -> NoReturn:
         node = self.node
@@ -78,11 +75,6 @@ class State:
         if self.chars > self.max_chars:
             raise EvaluationError(f"varsTemplate: output exceeds {self.max_chars} characters")
         self.out.append(text)
-
-    def bounded(self, value: Any) -> Any:
-        if isinstance(value, str) and len(value) > self.max_chars:
-            raise EvaluationError(f"varsTemplate: a value exceeds {self.max_chars} characters")
-        return value
 
     def var_value(self, name: str) -> Any:
         for entry in reversed(self.vars):
@@ -280,12 +272,13 @@ class State:
             argv.append(self.eval_arg(dot, fn.param(i), arg))
         if final is not _MISSING:
             argv.append(self.validate(final, fn.param(num_in - 1)))
+        self.budget.before_call(fn.name, argv)
         try:
-            result = fn.impl(argv)
+            result = fn.impl(argv) if fn.metered is None else fn.metered(argv, self.budget)
         except FuncError as exc:
             self.at(node)
             self.errorf(f"error calling {fn.name}: {exc}")
-        return self.bounded(result)
+        return self.budget.after_call(fn.name, result)
 
     def validate(self, value: Any, typ: str | None) -> Any:
         if value is None:
@@ -351,7 +344,7 @@ def _plain() -> Any:
 
 def execute(text: str, root: list[p.Node], data: Any, max_steps: int, max_chars: int) -> str:
     """Run ``root`` on ``data`` (already typed, see ``wrap_matched``); Go's output text."""
-    state = State(text, max_steps, max_chars)
+    state = State(text, Budget(max_steps, max_chars), max_chars)
     state.vars.append(["$", data])
     state.walk(data, root)
     return "".join(state.out)

@@ -53,6 +53,7 @@ class GoList(list[Any]):
         super().__init__(items)
         self.gotype = gotype
         self.nil = nil
+        self.size_memo: int | None = None  # the budget's value_size, once measured
 
 
 class GoMap(dict[str, Any]):
@@ -63,6 +64,7 @@ class GoMap(dict[str, Any]):
         super().__init__(items)
         self.gotype = gotype
         self.nil = nil
+        self.size_memo: int | None = None  # the budget's value_size, once measured
 
 
 def elem_type(gotype: str) -> str:
@@ -304,6 +306,7 @@ def _number(fmt: str, i: int) -> tuple[int | None, int]:
 def sprintf(fmt: str, args: list[Any], limit: int) -> str:
     """fmt.Sprintf: flags ``+-# 0``, width, precision, verbs v s d q x X o b c U t e f g T %."""
     out: list[str] = []
+    total = len(fmt)  # the literal text, and each formatted operand as it comes
     argi = 0
     i = 0
     while i < len(fmt):
@@ -347,7 +350,11 @@ def sprintf(fmt: str, args: list[Any], limit: int) -> str:
             continue
         if spec.minus:
             spec.zero = False
-        out.append(fmt_value(args[argi], verb, spec, 0))
+        piece = fmt_value(args[argi], verb, spec, 0)
+        out.append(piece)
+        total += len(piece)
+        if total > limit:
+            raise EvaluationError(f"varsTemplate: printf output exceeds {limit} characters")
         argi += 1
     if argi < len(args):
         extra = ", ".join("<nil>" if a is None else f"{go_type(a)}={fmt_value(a, 'v', _Spec(), 0)}"

@@ -11,9 +11,10 @@ from __future__ import annotations
 import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nfd._go.strconv import is_print
+from nfd._go.template.budget import MAX_VALUE_SIZE
 from nfd._go.template.fmt import (
     ANY,
     GoList,
@@ -29,8 +30,10 @@ from nfd._go.template.fmt import (
     zero,
 )
 
+if TYPE_CHECKING:
+    from nfd._go.template.budget import Budget
+
 V, A, S = "reflect.Value", ANY, "string"
-MAX_STRING = 1 << 20
 
 
 class FuncError(Exception):
@@ -39,11 +42,15 @@ class FuncError(Exception):
 
 @dataclass(frozen=True)
 class Function:
+    """A callable: Go parameter types, and ``impl`` on the evaluated arguments (or
+    ``metered`` on the arguments and the run's budget, for what scans or compiles)."""
+
     name: str
     params: tuple[str, ...]
     variadic: str | None
     impl: Callable[[list[Any]], Any]
     builtin: bool = False
+    metered: Callable[[list[Any], Budget], Any] | None = None
 
     def param(self, i: int) -> str:
         return self.params[i] if i < len(self.params) else (self.variadic or ANY)
@@ -224,7 +231,7 @@ BUILTINS = [
     _builtin("index", (V,), V, _index),
     _builtin("print", (), A, sprint),
     _builtin("println", (), A, sprintln),
-    _builtin("printf", (S,), A, lambda a: sprintf(a[0], a[1:], MAX_STRING)),
+    _builtin("printf", (S,), A, lambda a: sprintf(a[0], a[1:], MAX_VALUE_SIZE)),
     _builtin("eq", (V,), V, _eq),
     _builtin("ne", (V, V), None, lambda a: not _eq(a)),
     _builtin("lt", (V, V), None, _lt),

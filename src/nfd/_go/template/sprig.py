@@ -17,9 +17,11 @@ from typing import Any
 
 import re2
 
+from nfd._go.regexp import RegexpSyntaxError
 from nfd._go.strconv import atoi_value
 from nfd._go.strconv import quote as go_quote
 from nfd._go.strings import is_space, trim_space
+from nfd._go.template.budget import Budget
 from nfd._go.template.fmt import (
     ANY,
     GoList,
@@ -127,10 +129,10 @@ def _title(s: str) -> str:
     return "".join(out)
 
 
-def _compile(regex: str) -> Any:
+def _compile(regex: str, budget: Budget) -> Any:
     try:
-        return re2.compile(regex)
-    except re2.error as exc:
+        return budget.regexp(regex)
+    except RegexpSyntaxError as exc:
         raise FuncError(f"regexp: Compile({go_quote(regex)}): {exc}") from None
 
 
@@ -169,9 +171,41 @@ def _expand(template: str, m: Any) -> str:
     return "".join(out)
 
 
-def _replace_all(regex: str, s: str, repl: str, literal: bool) -> str:
-    r = _compile(regex)
-    return str(r.sub(lambda m: repl if literal else _expand(repl, m), s))
+def _replace_all(a: list[Any], budget: Budget, literal: bool) -> str:
+    """Regexp.ReplaceAllString: the result's size is checked as each match is replaced."""
+    regex, s, repl = a
+    r = _compile(regex, budget)
+    budget.scan(r, s)
+    size = len(s)  # at most what is kept of s, plus every replacement
+
+    def replacement(m: Any) -> str:
+        nonlocal size
+        piece = repl if literal else _expand(repl, m)
+        size += len(piece)
+        budget.check_size(size, "the result of regexReplaceAll")
+        budget.charge_bytes(len(repl) + len(piece))
+        budget.step()
+        return piece
+
+    return str(r.sub(replacement, s))
+
+
+def _regex_match(a: list[Any], budget: Budget) -> bool:
+    regex, s = a
+    try:
+        r = budget.regexp(regex)
+    except RegexpSyntaxError:
+        return False  # sprig's regexMatch swallows the error (a budget error stands)
+    budget.scan(r, s)
+    return r.search(s) is not None
+
+
+def _regex_find(a: list[Any], budget: Budget) -> str:
+    regex, s = a
+    r = _compile(regex, budget)
+    budget.scan(r, s)
+    m = r.search(s)
+    return m.group(0) if m else ""
 
 
 def _b64dec(s: str) -> str:
@@ -225,6 +259,15 @@ def _f(name: str, params: tuple[str, ...], variadic: str | None,
     return Function(name, params, variadic, impl)
 
 
+def _unmetered(args: list[Any]) -> Any:
+    raise AssertionError("a metered function is called with its budget")
+
+
+def _metered(name: str, params: tuple[str, ...],
+             impl: Callable[[list[Any], Budget], Any]) -> Function:
+    return Function(name, params, None, _unmetered, metered=impl)
+
+
 SPRIG = [
     _f("upper", (S,), None, lambda a: _go_upper(a[0])),
     _f("lower", (S,), None, lambda a: _go_lower(a[0])),
@@ -274,11 +317,10 @@ SPRIG = [
     _f("first", (A,), None, _seq_op("first")),
     _f("last", (A,), None, _seq_op("last")),
     _f("slice", (A,), A, _seq_op("slice")),
-    _f("regexMatch", (S, S), None, lambda a: _regex_match(a[0], a[1])),
-    _f("regexFind", (S, S), None, lambda a: _regex_find(a[0], a[1])),
-    _f("regexReplaceAll", (S, S, S), None, lambda a: _replace_all(a[0], a[1], a[2], False)),
-    _f("regexReplaceAllLiteral", (S, S, S), None,
-       lambda a: _replace_all(a[0], a[1], a[2], True)),
+    _metered("regexMatch", (S, S), _regex_match),
+    _metered("regexFind", (S, S), _regex_find),
+    _metered("regexReplaceAll", (S, S, S), lambda a, b: _replace_all(a, b, False)),
+    _metered("regexReplaceAllLiteral", (S, S, S), lambda a, b: _replace_all(a, b, True)),
     _f("b64enc", (S,), None, lambda a: base64.b64encode(a[0].encode()).decode()),
     _f("b64dec", (S,), None, lambda a: _b64dec(a[0])),
     _f("sha256sum", (S,), None, lambda a: hashlib.sha256(a[0].encode()).hexdigest()),
@@ -290,18 +332,6 @@ def _product(values: list[int]) -> int:
     for v in values:
         out = (out * v + 2**63) % 2**64 - 2**63
     return out
-
-
-def _regex_match(regex: str, s: str) -> bool:
-    try:
-        return re2.compile(regex).search(s) is not None
-    except re2.error:
-        return False
-
-
-def _regex_find(regex: str, s: str) -> str:
-    m = _compile(regex).search(s)
-    return m.group(0) if m else ""
 
 
 # Every name in sprig v3.3.0's TxtFuncMap except env, expandenv, getHostByName (NFD drops them).
