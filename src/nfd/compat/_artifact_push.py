@@ -6,8 +6,8 @@ with ``subject``, ``artifactType`` and a creation annotation. A registry that
 indexes the subject says so with ``OCI-Subject``; for any other the referrers
 tag index is updated too (distribution spec, "Pushing Manifests with Subject").
 
-A spec already attached to the same subject (same spec layer digest) is not
-attached again; ``replace`` then removes the subject's other compatibility
+A spec already in effect on the subject (the newest, same spec layer digest) is
+not attached again; ``replace`` then removes the subject's other compatibility
 artifacts, through the checked deletion of :mod:`nfd.compat._artifact_remove`.
 """
 
@@ -105,7 +105,8 @@ def attach_compat_spec(
     """Lint ``spec`` and attach it to ``image``; with an explicit platform on a
     multi-platform image, to that platform's manifest, else to what the tag names.
 
-    Nothing is pushed when the same spec is attached there already (``unchanged``).
+    Nothing is pushed when the same spec is the one in effect there, the newest
+    (``unchanged``); an identical older one is attached again, to become the newest.
     With ``replace``, the subject's other compatibility artifacts are removed once
     this one is attached (those that are checked to be ours; see ``replaced``).
     """
