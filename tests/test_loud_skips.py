@@ -19,6 +19,10 @@ def test_platform_only():
 
 def test_runs():
     pass
+
+@pytest.mark.skipif(False, reason="never")
+def test_declared_but_skips_for_a_missing_tool():
+    pytest.skip("needs kubectl on PATH")
 """
 
 
@@ -34,13 +38,14 @@ def test_a_runtime_skip_fails_under_ci(suite: pytest.Pytester,
                                        monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CI", "true")
     result = suite.runpytest("-rs", "-p", "no:cacheprovider")
-    result.assert_outcomes(passed=1, failed=1, skipped=1)
+    result.assert_outcomes(passed=1, failed=2, skipped=1)
     result.stdout.fnmatch_lines(["*skipped under CI=true*needs the real peer 'oras'*"])
+    result.stdout.fnmatch_lines(["*skipped under CI=true*needs kubectl on PATH*"])
 
 
 def test_a_runtime_skip_is_a_loud_skip_elsewhere(suite: pytest.Pytester,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("CI", raising=False)
     result = suite.runpytest("-rs", "-p", "no:cacheprovider")
-    result.assert_outcomes(passed=1, skipped=2)
+    result.assert_outcomes(passed=1, skipped=3)
     result.stdout.fnmatch_lines(["SKIPPED*needs the real peer 'oras'*"])

@@ -129,6 +129,8 @@ class AuthError(RegistryError):
 
     ``credentials_sent`` tells a refused credential (True) from none at all (False)
     when the registry answered 401; None when that is not the question.
+    ``untrusted_token_host`` names a token server on another host that wanted
+    credentials we did not send it, since nobody named it trusted.
     """
 
     def __init__(
@@ -139,9 +141,11 @@ class AuthError(RegistryError):
         repository: str | None = None,
         status: int | None = None,
         credentials_sent: bool | None = None,
+        untrusted_token_host: str | None = None,
     ):
         super().__init__(message, registry=registry, repository=repository, status=status)
         self.credentials_sent = credentials_sent
+        self.untrusted_token_host = untrusted_token_host
 
 
 class NotFoundError(RegistryError):

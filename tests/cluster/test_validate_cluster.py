@@ -203,3 +203,84 @@ def test_empty_cluster_is_not_compatible(tmp_path: Path,
     code, out, err = run(capsys, "--spec", str(SPEC_CPU), "--nodefeatures",
                          str(write(tmp_path, {"kind": "List", "items": []})))
     assert code == 1 and "is NFD deployed?" in err and "no NodeFeature objects" in out
+
+
+def _pci(*vendors: str) -> dict[str, Any]:
+    return {"pci.device": [{"vendor": v, "class": "0200"} for v in vendors]}
+
+
+GROUPING_SPEC = """version: v1alpha1
+compatibilities:
+- rules:
+  - name: nic
+    matchFeatures:
+    - feature: pci.device
+      matchExpressions:
+        vendor: {op: In, value: ["15b3"]}
+  - name: kernel
+    matchFeatures:
+    - feature: kernel.version
+      matchExpressions:
+        major: {op: Ge, value: ["6"]}
+    - feature: kernel.loadedmodule
+      matchExpressions:
+        vfio_pci: {op: Exists}
+"""
+
+
+def test_every_failing_expression_is_shown_and_like_nodes_share_a_note(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    old_kernel = {"attributes": {"kernel.version": {"major": "5"}}}
+    nodes = [  # two, four and three NICs of the same two vendors: one reason
+        node_feature(name, Features(instances=_pci(*vendors), **old_kernel))  # type: ignore[arg-type]
+        for name, vendors in (("a", ("8086", "1af4")), ("b", ("1af4", "8086", "8086", "1af4")),
+                              ("c", ("8086", "8086", "1af4")))]
+    nodes.append(node_feature("d", Features(instances=_pci("15b3"), **old_kernel)))  # type: ignore[arg-type]
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(GROUPING_SPEC)
+    code, out, _ = run(capsys, "--spec", str(spec), "--nodefeatures",
+                       str(write(tmp_path, {"kind": "List", "items": nodes})))
+    assert code == 1
+    rows = {line.split()[0]: line.split()[1:] for line in out.splitlines()
+            if line[:2] in ("a ", "b ", "c ", "d ")}
+    assert rows["a"] == rows["b"] == rows["c"] == ["FAIL", "[1]", "no"]
+    assert rows["d"] == ["FAIL", "[2]", "no"]
+    notes = out.split("\n\n")[1].splitlines()
+    assert notes == [
+        "[1] rule 'nic': pci.device.vendor {op: \"In\", value: [\"15b3\"]} failed: its "
+        "pci.device instances have vendor 1af4, 8086",
+        "    rule 'kernel': kernel.loadedmodule.vfio_pci {op: \"Exists\"} failed: the node has "
+        "no kernel.loadedmodule feature",
+        "    rule 'kernel': kernel.version.major {op: \"Ge\", value: [\"6\"]} failed: the node "
+        "has '5'",
+        "[2] rule 'kernel': kernel.loadedmodule.vfio_pci {op: \"Exists\"} failed: the node has "
+        "no kernel.loadedmodule feature",
+        "    rule 'kernel': kernel.version.major {op: \"Ge\", value: [\"6\"]} failed: the node "
+        "has '5'",
+    ]
+    code, out, _ = run(capsys, "--spec", str(spec), "--nodefeatures",
+                       str(write(tmp_path, {"kind": "List", "items": nodes})), "-o", "json")
+    verdict = {n["name"]: n["compatibilities"][0] for n in json.loads(out)["nodes"]}
+    assert len(verdict["a"]["reasons"]) == 3 and verdict["a"]["reason"] == "; ".join(
+        verdict["a"]["reasons"])
+
+
+def test_no_report_says_node_has_absent(tmp_path: Path,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(GROUPING_SPEC)
+    features = Features(flags={"kernel.loadedmodule": {"nvme": None}},  # type: ignore[dict-item]
+                        attributes={"kernel.version": {"major": "6"}},
+                        instances={"pci.device": [{"class": "0200"}]})
+    nodes = {"kind": "List", "items": [node_feature("n", features)]}
+    code, out, _ = run(capsys, "--spec", str(spec), "--nodefeatures", str(write(tmp_path, nodes)))
+    assert code == 1
+    assert "the node has no vfio_pci" in out and "no pci.device instance has vendor" in out
+    assert "absent" not in out
+    path = tmp_path / "f.json"
+    from nfd.api import features_to_obj
+    path.write_text(json.dumps(features_to_obj(features)))
+    node = main(["compat", "validate-node", "--spec", str(spec), "--features", str(path)])
+    table = capsys.readouterr().out
+    assert node == 1 and "absent" not in table and "ON THE NODE" in table
+    assert "missing in all 1 instances" in table

@@ -126,7 +126,7 @@ def test_mutated_documents(base: str, pos: int, insert: str) -> None:
 
 def _projection_agrees(spec_obj: Any, features_obj: Any, tags: list[str]) -> None:
     from nfd.cluster import project_features
-    from nfd.match import SpecEvaluator, first_failure
+    from nfd.match import SpecEvaluator, set_failures
 
     try:
         spec = parse_spec(spec_obj, "spec.yaml")
@@ -135,13 +135,13 @@ def _projection_agrees(spec_obj: Any, features_obj: Any, tags: list[str]) -> Non
         full = evaluator.validate(features)
     except (SpecError, UnknownTagError):
         return
-    expected = [(s.index, s.is_match, first_failure(s)) for s in full.statuses]
+    expected = [(s.index, s.is_match, set_failures(s, counts=False)) for s in full.statuses]
     # Twice: the second time every outcome comes from what the first remembered.
     for _ in range(2):
-        got = [(v.index, v.is_match, v.reason) for v in evaluator.verdicts(features)]
+        got = [(v.index, v.is_match, v.reasons) for v in evaluator.verdicts(features)]
         assert got == expected
     projected = project_features(features, evaluator.reads)
-    assert [(v.index, v.is_match, v.reason) for v in evaluator.verdicts(projected)] == expected
+    assert [(v.index, v.is_match, v.reasons) for v in evaluator.verdicts(projected)] == expected
     assert nfd_report(SpecEvaluator(spec, tags).validate(projected)) == nfd_report(full)
 
 
@@ -156,7 +156,7 @@ def test_remembered_and_projected_verdicts_are_the_full_evaluations(
 @given(SPEC, st.lists(FEATURES, min_size=2, max_size=5))
 def test_one_evaluator_for_many_nodes_judges_each_as_alone(spec_obj: Any,
                                                            nodes: list[Any]) -> None:
-    from nfd.match import SpecEvaluator, first_failure
+    from nfd.match import SpecEvaluator, set_failures
 
     try:
         spec = parse_spec(spec_obj, "spec.yaml")
@@ -169,5 +169,5 @@ def test_one_evaluator_for_many_nodes_judges_each_as_alone(spec_obj: Any,
             alone = SpecEvaluator(spec).validate(features)
         except SpecError:
             continue
-        assert [(v.is_match, v.reason) for v in shared.verdicts(features)] == [
-            (s.is_match, first_failure(s)) for s in alone.statuses]
+        assert [(v.is_match, v.reasons) for v in shared.verdicts(features)] == [
+            (s.is_match, set_failures(s, counts=False)) for s in alone.statuses]

@@ -114,3 +114,13 @@ def test_uniq_of_long_distinct_lists_is_charged_by_what_it_compares() -> None:
     with pytest.raises(EvaluationError, match="steps"):
         expand_vars_template(template, {})
     assert time.monotonic() - start < 5
+
+
+def test_printing_big_collections_is_charged_per_element() -> None:
+    # a quarter of a million one-character elements, printed again and again
+    template = ('{{ $l := splitList "" (printf "%250000s" "") }}' + LOOPS
+                + "{{ $x := cat $l }}" + ENDS)
+    start = time.monotonic()
+    with pytest.raises(EvaluationError, match="steps"):
+        expand_vars_template(template, DATA)
+    assert time.monotonic() - start < 5

@@ -70,14 +70,16 @@ def _size(obj: dict[str, Any]) -> int:
     return len(json.dumps(obj).encode())  # what FakeRegistry.put_manifest stores
 
 
-def _publish(server: FakeRegistry, repo: str, mutate: Any) -> tuple[str, str]:
-    """An image, its artifact and the fallback index, each passed through ``mutate``."""
+def _publish(server: FakeRegistry, repo: str, mutate: Any,
+             spec: bytes = b"version: v1alpha1\ncompatibilities: [{rules: []}]\n",
+             ) -> tuple[str, str]:
+    """An image, its artifact (holding ``spec``) and the fallback index, each passed
+    through ``mutate``; written straight into the registry, as another tool would."""
     config = server.put_blob(repo, b"{}")
     image = mutate({"schemaVersion": 2, "mediaType": OCI_MANIFEST,
                     "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
                                "digest": config, "size": 2}, "layers": []})
     subject = server.put_manifest(repo, image, tag="v1")
-    spec = b"version: v1alpha1\ncompatibilities: [{rules: []}]\n"
     layer = server.put_blob(repo, spec)
     server.put_blob(repo, b"{}")
     artifact = {"schemaVersion": 2, "mediaType": OCI_MANIFEST, "artifactType": ARTIFACT_TYPE,
@@ -165,7 +167,8 @@ def test_endless_401_body_in_the_auth_flow_is_cut() -> None:
         return True
 
     for registry in _attacked(endless_401):
-        with _within(ATTACK_TIMEOUT + 2), pytest.raises(RegistryError):
+        with _within(ATTACK_TIMEOUT + 2), \
+                pytest.raises(TooLargeError, match="the registry sent more than"):
             fetch_compat_spec(f"{registry.host}/app:v1",
                               _options(username="bob", password=SECRET, timeout=20))
 
@@ -201,7 +204,8 @@ def test_token_endpoint_that_never_finishes(attack: str) -> None:
             with _within(ATTACK_TIMEOUT + 3), pytest.raises(RegistryError) as info:
                 fetch_compat_spec(f"{registry.host}/app:v1", _options(timeout=20 if attack ==
                                                                       "endless" else 1.5))
-            assert "bytes" in str(info.value) or "timed out" in str(info.value)
+            expected = "the registry sent more than" if attack == "endless" else "timed out"
+            assert expected in str(info.value)
     finally:
         token_server.stop()
 
@@ -416,5 +420,62 @@ def test_secret_echoed_into_a_document_is_redacted_too() -> None:
                    stdin=SECRET + "\n")
         assert_one_line_error(proc, 3, "invalid digest", "***")
         assert SECRET not in proc.stderr
+    finally:
+        registry.stop()
+
+
+def test_registry_token_host_flag_trusts_the_named_realm() -> None:
+    token_server = FakeRegistry()
+    seen: list[str | None] = []
+
+    def token(handler: Handler) -> bool:
+        seen.append(handler.headers.get("Authorization"))
+        handler.reply(401, b"{}")
+        return True
+
+    token_server.fault = token
+    realm_host = f"localhost:{token_server.port}"
+    try:
+        for registry in _attacked(_bearer(f"http://{realm_host}/token")):
+            args = ["compat", "get-spec", "--image", f"{registry.host}/app:v1", "--plain-http",
+                    "--registry-username", "bob", "--registry-password-stdin"]
+            untrusted = nfd(*args, stdin=SECRET)
+            assert_one_line_error(untrusted, 3, "none were sent to it",
+                                  f"--registry-token-host {realm_host}")
+            trusted = nfd(*args, "--registry-token-host", realm_host, stdin=SECRET)
+            assert_one_line_error(trusted, 3, "refused the credentials")
+            assert seen[0] is None and seen[1] is not None
+            assert SECRET not in untrusted.stderr + trusted.stderr
+    finally:
+        token_server.stop()
+
+
+def test_get_spec_to_a_terminal_strips_controls_but_a_pipe_gets_the_bytes() -> None:
+    import os
+    import pty
+
+    registry = FakeRegistry(referrers_api=False)
+    try:
+        spec = b'version: v1alpha1\n# \x1b]0;pwned\x07\x1b[2J\ncompatibilities: [{rules: []}]\n'
+        image, _ = _publish(registry, "terminal", lambda doc: doc, spec)
+        args = [sys.executable, "-m", "nfd", "compat", "get-spec", "--image", image,
+                "--plain-http"]
+        piped = subprocess.run(args, capture_output=True, timeout=60, check=False)
+        assert piped.returncode == 0 and piped.stdout == spec
+        leader, follower = pty.openpty()
+        with subprocess.Popen(args, stdout=follower, stderr=subprocess.PIPE) as proc:
+            os.close(follower)
+            out = b""
+            while True:
+                try:
+                    chunk = os.read(leader, 65536)
+                except OSError:  # the terminal closed: the command is done
+                    break
+                if not chunk:
+                    break
+                out += chunk
+            assert proc.wait(timeout=60) == 0
+        os.close(leader)
+        assert b"]0;pwned[2J" in out and b"\x1b" not in out and b"\x07" not in out
     finally:
         registry.stop()

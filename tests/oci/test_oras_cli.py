@@ -100,7 +100,8 @@ def _attach_spec(image: str, spec: Path) -> str:
 def test_oras_attach_then_validate_node(oras: Oras, push: PushImage, tmp_path: Path) -> None:
     image = push(oras.registry)
     (tmp_path / "spec.yaml").write_text(SPEC)
-    oras.attach(image, ARTIFACT_TYPE, f"spec.yaml:{SPEC_TYPE}")
+    # The seed's command as NFD's docs give it (--plain-http: the test registries are HTTP).
+    oras("attach", "--artifact-type", ARTIFACT_TYPE, image, f"spec.yaml:{SPEC_TYPE}")
     assert _verdict(image, _features(tmp_path, "vfio", HAS_VFIO)) == 0
     assert _verdict(image, _features(tmp_path, "nvme", HAS_NVME)) == 1
 

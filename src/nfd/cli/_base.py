@@ -127,6 +127,9 @@ def _message(exc: NfdError) -> str:
     if isinstance(exc, AuthError) and exc.credentials_sent is False:
         text += (" (give --registry-username with --registry-password-stdin, "
                  "--registry-token-stdin, or log in with docker/podman login)")
+    if isinstance(exc, AuthError) and exc.untrusted_token_host:
+        text += (" (if you trust it with your registry credentials: --registry-token-host "
+                 f"{_one_line(exc.untrusted_token_host)})")
     return text
 
 

@@ -2,7 +2,7 @@
 
 One table per rule, titled ``RULE: NAME - OK|FAIL``, with the feature, the
 expression, the matcher type and the status, like NFD's go-pretty table; a
-``NODE HAS`` column explains each failing line. Unlike NFD's, rows keep the
+``ON THE NODE`` column explains each failing line. Unlike NFD's, rows keep the
 spec's order, version comparisons show their ``type``, and the table fits the
 terminal: the widest text columns wrap inside their cells.
 """
@@ -171,7 +171,7 @@ def _rule_table(rule: RuleStatus, spec_rule: GroupRule | None, paint: _Paint,
                           alternative.is_match))
         count += len(alternative.expressions)
     title = f"RULE: {rule.name.upper()} - {plain_verdict}"
-    lines = _box(title, ["", "FEATURE", "EXPRESSION", "MATCHER TYPE", "STATUS", "NODE HAS"],
+    lines = _box(title, ["", "FEATURE", "EXPRESSION", "MATCHER TYPE", "STATUS", "ON THE NODE"],
                  rows, paint, status_col=4, max_width=max_width)
     lines[1] = lines[1].replace(f"- {plain_verdict}", f"- {verdict}", 1)
     return lines

@@ -48,6 +48,8 @@ _YAML12 = (
 # go-yaml: what strconv.ParseInt/ParseUint(s, 0, 64) accept once "_" is removed
 # (so underscores may stand anywhere after a sign or first digit), any range.
 _GO_INT = r"[-+]?(?:0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+|[0-9]+)"
+# go-yaml v2's own binary branch: ParseInt(s[2:], 2) after "0b", so a sign may follow it
+_GO_BINARY = r"0b[-+]?[01]+"
 # go-yaml's yamlStyleFloat, after "_" is removed; and ParseFloat for a leading "."
 _GO_FLOAT = r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
 _GO_DOT_FLOAT = r"\.[0-9][0-9_]*(?:[eE][-+]?[0-9][0-9_]*)?"
@@ -55,7 +57,7 @@ _GO_WORDS = r"[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)|-0(?:\.0)?"
 
 _AMBIGUOUS = re.compile("|".join(f"(?:{p})" for p in (*_YAML11, *_YAML12, _GO_DOT_FLOAT,
                                                         _GO_WORDS)))
-_GO_NUMBER = re.compile(f"(?:{_GO_INT})|(?:{_GO_FLOAT})")
+_GO_NUMBER = re.compile(f"(?:{_GO_INT})|(?:{_GO_FLOAT})|(?:{_GO_BINARY})")
 
 
 def resolves_to_non_string(text: str) -> bool:
@@ -74,8 +76,17 @@ class _Dumper(yaml.SafeDumper):
         return True
 
 
+# Line breaks in YAML 1.1 but not in 1.2 (NEL, LS, PS): PyYAML would write them raw
+# inside quotes, where go-yaml folds them; in double quotes they become escapes.
+_OLD_LINE_BREAKS = frozenset("\x85\u2028\u2029")
+
+
 def _represent_str(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
-    style = "'" if resolves_to_non_string(data) else None
+    style: str | None = None
+    if _OLD_LINE_BREAKS.intersection(data):
+        style = '"'
+    elif resolves_to_non_string(data):
+        style = "'"
     return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
 
 

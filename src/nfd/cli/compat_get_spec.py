@@ -23,6 +23,13 @@ def run(args: argparse.Namespace) -> int:
 
     fetched = fetch_compat_spec(args.image, registry_options_from_args(args),
                                 digest=args.artifact_digest)
+    if sys.stdout.isatty():
+        from nfd._text import printable
+
+        # A terminal gets the text without controls; a file or pipe gets the stored bytes.
+        sys.stdout.write(printable(fetched.data.decode(errors="replace")))
+        sys.stdout.flush()
+        return EXIT_OK
     sys.stdout.buffer.write(fetched.data)
     sys.stdout.buffer.flush()
     return EXIT_OK

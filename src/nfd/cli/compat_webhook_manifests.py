@@ -79,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
         write_document({"apiVersion": "v1", "kind": "List", "items": objects}, "json",
                        sys.stdout)
     else:
-        import yaml
+        from nfd.cli._yaml_emit import dump_yaml
 
-        sys.stdout.write(yaml.safe_dump_all(objects, sort_keys=False))
+        sys.stdout.write("---\n".join(dump_yaml(obj) for obj in objects))
     return 0

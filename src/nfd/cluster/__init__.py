@@ -2,8 +2,9 @@
 
 * :func:`validate_cluster` evaluates a spec on every node of a NodeFeature
   dump (:func:`cluster_features_from_document`) or of a live cluster
-  (:func:`list_node_features`, or page by page: :func:`cluster_features_from_pages`),
-  merging each node's objects as NFD's master does.
+  (:func:`list_node_features`, or page by page with :func:`iter_pages`, every request
+  bounded in time and size; :func:`cluster_features_from_pages` evaluates as pages
+  come), merging each node's objects as NFD's master does.
 * :func:`build_rule_plan` translates a spec into a NodeFeatureRule labelling
   the nodes of each compatibility set; :func:`build_affinity` turns those labels
   into pod node affinity, and :func:`patch_workload` merges it into a manifest.

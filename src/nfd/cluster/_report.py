@@ -1,8 +1,10 @@
 """The cluster report: a nodes × sets table for people, a document for ``--output json|yaml``.
 
-In the table a failing cell shows ``FAIL [n]``; note ``[n]`` below gives the
-first failing rule and why. Nodes that fail for the same reason share a note,
-so the table stays readable on clusters of thousands of nodes.
+In the table a failing cell shows ``FAIL [n]``; note ``[n]`` below gives every
+failing expression of every failing rule, one a line. Nodes that fail for the same
+reasons share a note (reasons leave instance counts out, so nodes that differ only
+in how many devices they have share one), and the table stays readable on
+clusters of thousands of nodes.
 """
 
 from __future__ import annotations
@@ -34,7 +36,8 @@ def cluster_report(result: ClusterResult, context: dict[str, Any] | None = None
             "nodeFeatures": list(n.objects),
             "compatibilities": [
                 {"index": v.index, "isMatch": v.is_match, **({} if v.is_match else
-                                                             {"reason": v.reason})}
+                                                             {"reason": v.reason,
+                                                              "reasons": list(v.reasons)})}
                 for v in n.sets
             ],
         }
@@ -50,7 +53,7 @@ def _paint(text: str, colour: bool, *codes: str) -> str:
 
 def render_cluster_table(result: ClusterResult, colour: bool = False) -> str:
     """The table, its notes, and a one-line summary."""
-    notes: dict[str, int] = {}
+    notes: dict[tuple[str, ...], int] = {}
     header = ["NODE", *[printable_line(f"SET {s.title}") for s in result.sets], "COMPATIBLE"]
     rows: list[list[str]] = []
     for node in result.nodes:
@@ -59,8 +62,8 @@ def render_cluster_table(result: ClusterResult, colour: bool = False) -> str:
             if verdict.is_match:
                 cells.append(MATCHED)
             else:
-                reason = printable_line(verdict.reason or "did not match")
-                number = notes.setdefault(reason, len(notes) + 1)
+                reasons = tuple(printable_line(r) for r in verdict.reasons) or ("did not match",)
+                number = notes.setdefault(reasons, len(notes) + 1)
                 cells.append(f"FAIL [{number}]")
         cells.append("yes" if node.compatible else "no")
         rows.append(cells)
@@ -80,7 +83,9 @@ def render_cluster_table(result: ClusterResult, colour: bool = False) -> str:
     lines += [line(r, True) for r in rows]
     if notes:
         lines.append("")
-        lines += [f"[{n}] {reason}" for reason, n in notes.items()]
+        for reasons, n in notes.items():
+            mark = f"[{n}] "
+            lines += [(mark if i == 0 else " " * len(mark)) + why for i, why in enumerate(reasons)]
     if result.ignored:
         lines.append("")
         lines += [f"ignored: {printable_line(item)}" for item in result.ignored]

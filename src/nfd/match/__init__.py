@@ -28,6 +28,8 @@ from nfd.match._explain import (
     hides_instance_failure,
     node_text,
     rule_failure,
+    rule_failures,
+    set_failures,
 )
 from nfd.match._matchers import TermMatch, match_multi, match_names_multi
 from nfd.match._ops import OPS, RegexCache, evaluate, go_atoi
@@ -108,8 +110,10 @@ __all__ = [
     "node_value",
     "parse_version",
     "rule_failure",
+    "rule_failures",
     "rule_status",
     "select_sets",
+    "set_failures",
     "spec_regexes",
     "validate_features",
 ]

@@ -25,7 +25,7 @@ from typing import Any
 
 from nfd.api import Compatibility, CompatSpec, Features, GroupRule
 from nfd.errors import EvaluationError, UsageError
-from nfd.match._explain import rule_failure
+from nfd.match._explain import rule_failures
 from nfd.match._ops import RegexCache
 from nfd.match._regex_budget import spec_regexes
 from nfd.match._rule import RuleResult, execute_group_rule
@@ -74,11 +74,17 @@ class ValidationResult:
 
 @dataclass(frozen=True, slots=True)
 class SetVerdict:
-    """One set on one node: matched, or the first failing rule and why."""
+    """One set on one node: matched, or every reason it fails (each failing expression of
+    each failing rule, worded without instance counts so that like nodes read alike)."""
 
     index: int
     is_match: bool
-    reason: str | None
+    reasons: tuple[str, ...] = ()
+
+    @property
+    def reason(self) -> str | None:
+        """The reasons in one line, ``None`` when the set matches."""
+        return "; ".join(self.reasons) if self.reasons else None
 
 
 class UnknownTagError(UsageError):
@@ -198,7 +204,7 @@ def _project(features: Features, feature: str, names: tuple[str, ...] | None,
 @dataclass(slots=True)
 class _Outcome:
     result: RuleResult
-    reason: str | None = None
+    reasons: tuple[str, ...] | None = None
 
 
 @dataclass(slots=True)
@@ -281,16 +287,18 @@ class SpecEvaluator:
         seen: dict[str, Any] = {}
         out: list[SetVerdict] = []
         for (c_index, _), plans in zip(self.sets, self._plans, strict=True):
-            reason: str | None = None
+            reasons: list[str] = []
+            matched = True
             for plan in plans:
                 # Every rule runs, as in NFD: a later rule's error must not be skipped.
                 outcome = self._outcome(plan, work, seen)
-                if reason is None and not outcome.result.is_match:
-                    reason = self._reason(plan, outcome, work)
+                if not outcome.result.is_match:
+                    matched = False
+                    reasons.extend(self._reasons(plan, outcome, work))
                 if self._backrefs:
                     work.insert_attributes(RULE_MATCHED, outcome.result.vars)
                     seen.pop(RULE_MATCHED, None)
-            out.append(SetVerdict(c_index, reason is None, reason))
+            out.append(SetVerdict(c_index, matched, tuple(reasons)))
         return tuple(out)
 
     def _projection(self, plan: _RulePlan, features: Features, seen: dict[str, Any]
@@ -319,11 +327,11 @@ class SpecEvaluator:
         return outcome
 
     @staticmethod
-    def _reason(plan: _RulePlan, outcome: _Outcome, features: Features) -> str:
-        if outcome.reason is None:
+    def _reasons(plan: _RulePlan, outcome: _Outcome, features: Features) -> tuple[str, ...]:
+        if outcome.reasons is None:
             status = rule_status(plan.rule, outcome.result, features, plan.layout)
-            outcome.reason = rule_failure(status) or f"rule {plan.rule.name!r} did not match"
-        return outcome.reason
+            outcome.reasons = tuple(rule_failures(status, counts=False))
+        return outcome.reasons
 
 
 def validate_features(spec: CompatSpec, features: Features, tags: Iterable[str] | None = None,

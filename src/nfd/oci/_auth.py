@@ -95,8 +95,9 @@ class RegistryAuth(httpx.Auth):
     def __repr__(self) -> str:
         return f"RegistryAuth({self._origin!r})"
 
-    def _fail(self, message: str) -> AuthError:
-        return AuthError(self._redactor.clean(message))
+    def _fail(self, message: str, untrusted_token_host: str | None = None) -> AuthError:
+        return AuthError(self._redactor.clean(message),
+                         untrusted_token_host=untrusted_token_host)
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         if _origin(request.url) != self._origin:
@@ -199,11 +200,11 @@ class RegistryAuth(httpx.Auth):
             if with_secret:
                 raise self._fail(f"token server {host} refused the credentials "
                                  f"({response.status_code})")
-            raise self._fail(f"token server {host} wants credentials "
-                             f"({response.status_code}); none were sent to it (it is not on "
-                             f"the registry's host: trust it by name to send them there)"
-                             if not _same_host(realm, self._origin) else
-                             f"token server {host} wants credentials ({response.status_code}); "
+            if not _same_host(realm, self._origin):
+                raise self._fail(f"token server {host} wants credentials "
+                                 f"({response.status_code}); none were sent to it: it is not "
+                                 "on the registry's host, and not named trusted", host)
+            raise self._fail(f"token server {host} wants credentials ({response.status_code}); "
                              "no credentials were given")
         if response.status_code != 200:
             raise self._fail(f"token server {host} answered {response.status_code}")

@@ -257,8 +257,8 @@ class HostSession:
                     content=request.content, timeout=httpx.Timeout(budget.seconds_left()),
                     extensions={SCOPE_EXTENSION: request.scopes,
                                 "nfd.repository": request.repository})
-                response = self._context.http.send(built, auth=self._auth if same_host else None,
-                                               stream=True)
+                response = self._context.http.send(
+                    built, auth=self._auth if same_host else None, stream=True)
                 try:
                     body = self._read_body(response, request, budget)
                 finally:
@@ -269,7 +269,7 @@ class HostSession:
             except httpx.TimeoutException:
                 raise _Retryable(self._timed_out(what)) from None
             except httpx.ConnectError as exc:
-                raise self._connect_failure(exc, request) from None
+                raise self._connect_failure(exc, request, same_host) from None
             except (httpx.RemoteProtocolError, httpx.ReadError) as exc:
                 raise _Retryable(_Failure(RegistryError, f"{what}: connection broken "
                                           f"mid-answer: {_short(exc)}")) from None
@@ -281,11 +281,14 @@ class HostSession:
                                   request) from None
         return Reply(response.status_code, response.headers, body, str(response.url))
 
-    def _connect_failure(self, exc: httpx.ConnectError, request: Request) -> Exception:
+    def _connect_failure(self, exc: httpx.ConnectError, request: Request,
+                         same_host: bool) -> Exception:
         if not _is_tls_error(exc):
             return _Retryable(_Failure(RegistryError, f"{request.what}: cannot connect: "
                                        f"{_short(exc)}"))
-        if self._fallback_to_http and self.scheme == "https" and not _is_cert_error(exc):
+        # Docker's rule, for this (loopback) registry only, never for a host it redirects to.
+        if same_host and self._fallback_to_http and self.scheme == "https" \
+                and not _is_cert_error(exc):
             return _NoTLSHere()
         return self._error(_Failure(RegistryError, f"{request.what}: TLS failure: "
                                     f"{_short(exc)}"), request)

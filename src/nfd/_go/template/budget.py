@@ -5,8 +5,9 @@ Counting actions alone does not bound it: one call may process a megabyte
 (``sha256sum``), build a huge string (``replace "" $big $big``) or double a list
 (``$l = list $l $l``). So:
 
-- every call is charged one step, plus one per :data:`BYTES_PER_STEP` of what it
-  reads and of what it returns, against :data:`MAX_STEPS`;
+- every call is charged one step, plus one per :data:`BYTES_PER_STEP` of the
+  strings it reads and returns (one per character where it loops in Python), and
+  one per element of the collections it walks, against :data:`MAX_STEPS`;
 - every value has an expanded *size* (about the length of its ``%v`` text: a
   collection counts its elements' sizes, memoised, so shared structure costs
   nothing to measure), and no value may be larger than :data:`MAX_VALUE_SIZE`;
@@ -33,6 +34,7 @@ from nfd.errors import EvaluationError
 MAX_STEPS = 1_000_000
 MAX_VALUE_SIZE = 1 << 20
 BYTES_PER_STEP = 16
+_SIZE_PER_ELEMENT_STEP = 2
 _SCALAR_SIZE = 24  # the longest %v of a number (float64), "false" and "<nil>" are shorter
 _INSTRUCTIONS_PER_BYTE_STEP = 256  # a DFA scan costs about the same whatever the program
 # Functions that look at a collection argument without walking it.
@@ -43,7 +45,7 @@ _SHALLOW = frozenset(("and", "or", "not", "len", "index", "first", "last", "defa
 _PART_OF_ARGUMENT = frozenset(("and", "or", "index", "first", "last", "get", "default",
                                "slice"))
 # Functions that loop over a string's characters in Python: a step per character.
-_PER_CHARACTER = frozenset(("upper", "lower", "title", "js", "quote"))
+_PER_CHARACTER = frozenset(("upper", "lower", "title", "js", "quote", "urlquery"))
 # Functions whose result is (about) all their arguments put together.
 _CONCATENATING = frozenset(("print", "println", "printf", "cat", "quote", "squote", "html",
                             "js", "urlquery", "list", "tuple", "dict", "toString"))
@@ -81,17 +83,23 @@ def _join_size(args: list[Any]) -> int:
     return sum(value_size(x) for x in items) + len(sep) * len(items)
 
 
+def _split_list_size(args: list[Any]) -> int:
+    sep, s = args
+    parts = len(s) if sep == "" else s.count(sep) + 1
+    return len(s) + parts + 2  # value_size of the list, worked out before splitting
+
+
 def _split_size(args: list[Any]) -> int:
     sep, s = args
     parts = len(s) if sep == "" else s.count(sep) + 1
-    return len(s) + parts * 8  # each part also costs a slot (and, for split, a "_N" key)
+    return len(s) + parts * (4 + len(str(parts))) + 5  # the keys are "_0", "_1", ...
 
 
 _RESULT_SIZE: dict[str, Callable[[list[Any]], int]] = {
     "replace": _replace_size,
     "join": _join_size,
     "split": _split_size,
-    "splitList": _split_size,
+    "splitList": _split_list_size,
 }
 
 
@@ -122,10 +130,13 @@ class Budget:
 
     def before_call(self, name: str, args: list[Any]) -> None:
         """Charge what a call reads, and refuse it if its result would be too large."""
-        read = sum(len(a) if isinstance(a, str) else
-                   0 if name in _SHALLOW or not isinstance(a, (list, dict)) else value_size(a)
-                   for a in args)
-        self.step(1 + (read if name in _PER_CHARACTER else read // BYTES_PER_STEP))
+        text = sum(len(a) for a in args if isinstance(a, str))
+        self.step(1 + (text if name in _PER_CHARACTER else text // BYTES_PER_STEP))
+        if name not in _SHALLOW:
+            # A collection is walked element by element in Python (printing, strslice,
+            # comparing): a step per two units of its size, about one per element.
+            self.step(sum(value_size(a) for a in args if isinstance(a, (list, dict)))
+                      // _SIZE_PER_ELEMENT_STEP)
         estimate = _RESULT_SIZE.get(name)
         if estimate is not None:
             self.check_size(estimate(args), f"the result of {name}")
