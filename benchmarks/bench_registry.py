@@ -25,10 +25,8 @@ from tests.oci._images import build_layout, push_image
 from tests.oci._registry import Registry, TokenServer, make_ca, start_registry
 from tests.oci._specs import spec_text
 
-from nfd.compat._artifact_push import attach_compat_spec
-from nfd.compat._artifacts import fetch_compat_spec
-from nfd.oci import Reference, RegistryClient, RegistryOptions
-from nfd.oci._referrers import fallback_tag
+from nfd.compat import attach_compat_spec, fetch_compat_spec
+from nfd.oci import Reference, RegistryClient, RegistryOptions, fallback_tag
 
 USER, PASSWORD = "bench", "bench-pass"
 

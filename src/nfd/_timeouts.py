@@ -7,6 +7,8 @@ import math
 # Longest timeout we accept: beyond a day is a typo, and sockets refuse huge values
 # (``1e308`` does not fit a C timeval; ``inf`` and ``nan`` are not durations).
 MAX_TIMEOUT = 86400.0
+# One registry operation's deadline (retries, redirects and auth included), by default.
+DEFAULT_REGISTRY_TIMEOUT = 30.0
 
 
 def check_timeout(seconds: float) -> float:

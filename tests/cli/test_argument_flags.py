@@ -75,3 +75,12 @@ def test_the_cli_words_them_as_flags(two_nodes: Path, tmp_path: Path) -> None:
     proc = nfd("export", "features", "--host-root", str(tmp_path / "missing"))
     assert_one_line_error(proc, 2, "--host-root", "not a directory")
     assert "`" not in proc.stderr
+
+
+def test_a_command_words_its_own_flags() -> None:
+    # the job's library arguments `job_name` and `toleration` are worded as its flags
+    proc = nfd("compat", "job", "--image", "app", "--nodes", "-", "--job-name", "one",
+               stdin="a\nb\n")
+    assert_one_line_error(proc, 2, "--job-name names one Job")
+    proc = nfd("compat", "job", "--image", "app", "--node", "n1", "--toleration", "bad")
+    assert_one_line_error(proc, 2, "--toleration 'bad': expected KEY[=VALUE]:EFFECT")

@@ -79,3 +79,25 @@ def test_unknown_shell_is_a_usage_error() -> None:
     proc = nfd("completion", "tcsh")
     assert proc.returncode == 2
     assert "invalid choice: 'tcsh'" in proc.stderr
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh"])
+def test_subcommands_of_a_command_complete_too(shell: str, tmp_path: Path) -> None:
+    script = _script(shell, tmp_path)
+    ask = lambda *words: _bash_like(shell, script, ["nfd", *words], tmp_path)  # noqa: E731
+    assert ask("compat", "webhook", "") == ["serve", "manifests"]
+    assert ask("compat", "webhook", "serve", "--allow") == ["--allow-registry"]
+    assert ask("compat", "webhook", "manifests", "--cert") == ["--cert-manager"]
+    assert "--listen" not in ask("compat", "webhook", "manifests", "--")
+
+
+def test_fish_completes_subcommands(tmp_path: Path) -> None:
+    script = _script("fish", tmp_path)
+    proc = subprocess.run([_shell("fish"), "--no-config", "-c",
+                           f"source {script}; complete -C 'nfd compat webhook '; echo ---; "
+                           "complete -C 'nfd compat webhook serve --allow'"],
+                          capture_output=True, text=True, timeout=30, check=False,
+                          env={**os.environ, "HOME": str(tmp_path)})
+    first, second = proc.stdout.split("---\n")
+    assert sorted(row.split("\t")[0] for row in first.splitlines()) == ["manifests", "serve"]
+    assert [row.split("\t")[0] for row in second.splitlines()] == ["--allow-registry"]

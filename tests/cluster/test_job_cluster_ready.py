@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import yaml
 from tests._cli import assert_one_line_error, nfd
-from tests.cluster._kubectl import kubectl_read_back
+from tests._kubectl import as_kubectl_shows, kubectl_reader
 from tests.cluster.conftest import k8s_validate
 
 from nfd.cluster import HOST_MOUNTS, JobOptions, Toleration, build_job, build_jobs
@@ -22,6 +22,11 @@ def emit(*args: str, stdin: str | None = None) -> tuple[dict[str, Any], str]:
     proc = nfd("compat", "job", *args, stdin=stdin)
     assert proc.returncode == 0, proc.stderr
     return yaml.safe_load(proc.stdout), proc.stdout
+
+
+def kubectl_read_back(text: str, workdir: Path) -> list[dict[str, Any]]:
+    with kubectl_reader(workdir) as kube:
+        return kube.read(text)
 
 
 def pod_of(job: dict[str, Any]) -> dict[str, Any]:
@@ -51,9 +56,8 @@ def test_gpu_node_behind_a_private_registry(tmp_path: Path) -> None:
     assert mount["readOnly"] is True
     assert container["env"] == [{"name": "REGISTRY_AUTH_FILE", "value": REGISTRY_AUTH_FILE}]
     assert f"{mount['mountPath']}/config.json" == REGISTRY_AUTH_FILE
-    [read_back] = kubectl_read_back(text, tmp_path)
-    assert pod_of(read_back)["tolerations"] == pod["tolerations"]
-    assert pod_of(read_back)["imagePullSecrets"] == pod["imagePullSecrets"]
+    # kubectl's typed codecs decode every field as we wrote it.
+    assert kubectl_read_back(text, tmp_path) == as_kubectl_shows([job])
 
 
 def test_host_paths_are_typed_and_never_created() -> None:
@@ -106,10 +110,7 @@ def test_one_job_per_node_in_a_list(tmp_path: Path) -> None:
     from_stdin, _ = emit("--image", "app:1", "--nodes", "-", "-o", "json",
                          stdin=nodes.read_text())
     assert from_stdin == listing
-    read_back = kubectl_read_back(text, tmp_path)
-    assert [pod_of(j)["nodeName"] for j in read_back] == ["gpu-1", "gpu-2"]
-    assert json.loads(text)["items"][0]["spec"]["podFailurePolicy"] == \
-        read_back[0]["spec"]["podFailurePolicy"]
+    assert kubectl_read_back(text, tmp_path) == as_kubectl_shows(json.loads(text)["items"])
 
 
 @pytest.mark.parametrize(("args", "parts"), [

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import io
 import json
 import os
 import subprocess
+import tarfile
 from pathlib import Path
 
 import pytest
@@ -169,3 +171,51 @@ def test_the_jobs_pod_runs_in_the_image(buildah: Buildah, built_image: BuiltImag
     users = {user for user, scope in registry.token_server.issued[issued:]
              if "team/app" in scope}
     assert USER in users
+
+
+def test_layer_holds_only_the_image(built_image: BuiltImage) -> None:
+    """One layer, owned by root, no file of the building machine, every module compiled."""
+    with tarfile.open(built_image.archive) as archive:
+        index = json.load(archive.extractfile("index.json"))
+        digest = index["manifests"][0]["digest"].split(":")[1]
+        manifest = json.load(archive.extractfile(f"blobs/sha256/{digest}"))
+        [layer] = manifest["layers"]
+        blob = archive.extractfile(f"blobs/sha256/{layer['digest'].split(':')[1]}")
+        assert blob is not None
+        with tarfile.open(fileobj=io.BytesIO(blob.read()), mode="r:gz") as rootfs:
+            members = rootfs.getmembers()
+    names = {m.name for m in members}
+    assert not names & {"etc/hostname", "etc/resolv.conf"}
+    assert not [m.name for m in members if m.name.startswith("dev/")]
+    assert {(m.uid, m.gid) for m in members} == {(0, 0)}
+    assert "usr/bin/nfd" in names and "etc/passwd" in names
+    site = "usr/lib/python3/dist-packages/"
+    sources = [n for n in names if n.startswith(site + "nfd/") and n.endswith(".py")]
+    assert sources
+    for source in sources:
+        folder, _, module = source.rpartition("/")
+        assert f"{folder}/__pycache__/{module[:-3]}.cpython-311.pyc" in names, source
+
+
+def test_dpkg_status_lists_the_locked_packages(buildah: Buildah) -> None:
+    """Image scanners read dpkg's status database: it names every package the image holds."""
+    status = (buildah.mountpoint / "var/lib/dpkg/status").read_text()
+    installed = {}
+    for stanza in status.strip().split("\n\n"):
+        fields = dict(line.split(": ", 1) for line in stanza.splitlines() if ": " in line)
+        assert fields["Status"] == "install ok installed"
+        installed[fields["Package"]] = fields["Version"]
+    lock = (Path(__file__).resolve().parents[2] / "image" / "debian-packages.lock").read_text()
+    assert installed == dict(line.split("=", 1) for line in lock.split())
+
+
+def test_cluster_and_webhook_code_loads_inside(buildah: Buildah) -> None:
+    """The webhook (``nfd compat webhook serve``) and the live cluster mode run this image too:
+    what they import is there, although the image drops the kubernetes client's asyncio copy."""
+    modules = ("aiohttp", "kubernetes.client", "kubernetes.config", "kubernetes.watch",
+               "msgspec", "orjson", "nfd.webhook._server", "nfd.cluster._kubeconfig",
+               "nfd.cluster._fastjson")
+    proc = buildah.run("python3", "-I", "-c", f"import {', '.join(modules)}")
+    assert proc.returncode == 0, proc.stderr
+    served = buildah.run("nfd", "compat", "webhook", "serve", "--help")
+    assert served.returncode == 0, served.stderr

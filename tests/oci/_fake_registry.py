@@ -266,7 +266,7 @@ def image_with_artifact(server: FakeRegistry, options: Any = None, repo: str = "
     by our own client; the request log is cleared afterwards."""
     from tests.oci._specs import spec_text
 
-    from nfd.compat._artifact_push import attach_compat_spec
+    from nfd.compat import attach_compat_spec
     from nfd.oci import RegistryOptions
 
     options = options or RegistryOptions(plain_http=True, use_auth_files=False, timeout=5)

@@ -60,7 +60,7 @@ def test_incompatible_node_exits_1(plain_registry: Registry, push: PushImage,
     path.write_text(json.dumps(bad))
     proc = nfd("compat", "validate-node", "--image", image, "--features", str(path))
     assert proc.returncode == 1
-    assert "kernel.loadedmodule.vfio_pci" in proc.stdout and "absent" in proc.stdout
+    assert "kernel.loadedmodule.vfio_pci" in proc.stdout and "missing" in proc.stdout
 
 
 def test_image_without_artifact_exits_4(plain_registry: Registry, push: PushImage,

@@ -98,8 +98,10 @@ def test_without_rules_there_is_no_rbac_and_no_side_effect(ca_bundle: Path) -> N
     assert by_kind["ServiceAccount"]["automountServiceAccountToken"] is False
     webhook = by_kind["MutatingWebhookConfiguration"]["webhooks"][0]
     assert webhook["sideEffects"] == "None" and webhook["failurePolicy"] == "Fail"
-    assert [r["resources"] for r in webhook["rules"]] == [
-        ["pods"], ["daemonsets", "deployments", "statefulsets"], ["cronjobs", "jobs"]]
+    assert [(r["resources"], r["operations"]) for r in webhook["rules"]] == [
+        (["pods"], ["CREATE"]), (["daemonsets", "deployments", "statefulsets"],
+                                 ["CREATE", "UPDATE"]),
+        (["cronjobs"], ["CREATE", "UPDATE"]), (["jobs"], ["CREATE"])]
     args = by_kind["Deployment"]["spec"]["template"]["spec"]["containers"][0]["args"]
     assert "--workloads" in args and "--create-rules" not in args
     assert args[args.index("--failure-policy") + 1] == "fail"
@@ -122,8 +124,15 @@ def test_cert_manager_certificate_and_injection() -> None:
         "cert-manager.io/inject-ca-from": "nfd-webhook/nfd-compat-webhook"}
     assert "caBundle" not in configuration["webhooks"][0]["clientConfig"]
     container = by_kind["Deployment"]["spec"]["template"]["spec"]["containers"][0]
-    assert container["env"] == [{"name": "REGISTRY_AUTH_FILE",
-                                 "value": "/etc/nfd-webhook/registry-auth/.dockerconfigjson"}]
+    args = container["args"]
+    assert args[args.index("--registry-auth-file") + 1] == \
+        "/etc/nfd-webhook/registry-auth/.dockerconfigjson"
+    mount = {"name": "registry-auth", "mountPath": "/etc/nfd-webhook/registry-auth",
+             "readOnly": True}
+    assert mount in container["volumeMounts"]
+    assert {"name": "registry-auth", "secret": {"secretName": "pull-secret",
+                                                "defaultMode": 0o440}} in by_kind[
+        "Deployment"]["spec"]["template"]["spec"]["volumes"]
 
 
 def _json_stream(text: str) -> list[dict[str, Any]]:

@@ -76,8 +76,12 @@ def test_which_objects_are_handled() -> None:
     assert not handled(pod(IMAGES), True, operation="UPDATE")  # a pod's affinity is immutable
     job = {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "j"},
            "spec": {"template": {"spec": {"containers": [{"name": "c", "image": "x"}]}}}}
-    assert handled(job, True, group="batch", resource="jobs", operation="UPDATE")
+    assert handled(job, True, group="batch", resource="jobs")
+    assert not handled(job, True, group="batch", resource="jobs", operation="UPDATE")
     assert not handled(job, False, group="batch", resource="jobs")
+    cron = {**job, "kind": "CronJob",
+            "spec": {"jobTemplate": {"spec": job["spec"]}}}  # its template may change
+    assert handled(cron, True, group="batch", resource="cronjobs", operation="UPDATE")
     assert not handled(job, True, group="example.com", resource="jobs")  # same kind, not batch
     assert not handled({"kind": "Pod", "metadata": {"name": "p"}, "spec": "x"}, True)
 
@@ -148,7 +152,7 @@ def test_failures_follow_the_policy() -> None:
     admitted, outcome = _decide(pod([IMAGES[0], failed.image]), resolutions, "ignore")
     assert outcome == "patched" and admitted["response"]["allowed"] is True
     assert "patch" in admitted["response"]  # the images that were checked still apply
-    assert any("--failure-policy ignore" in w for w in admitted["response"]["warnings"])
+    assert any("failure policy: ignore" in w for w in admitted["response"]["warnings"])
 
 
 def test_too_many_images_are_not_checked() -> None:

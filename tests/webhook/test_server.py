@@ -116,8 +116,9 @@ def test_registry_not_allowed_is_never_contacted(start_webhook: StartWebhook,
         answer = server.review(review_for(obj))
         response = answer["response"]
         assert response["allowed"] is True and "patch" not in response
-        assert any(listener.host in w and "not allowed" in w for w in response["warnings"])
-        assert any(registry.host in w and "not allowed" in w for w in response["warnings"])
+        refused = [w for w in response["warnings"] if "not on the webhook's allow-list" in w]
+        assert any(listener.host in w for w in refused)
+        assert any(registry.host in w for w in refused)
         time.sleep(0.2)
         assert listener.accepted == []
         assert server.metrics()['nfd_webhook_calls_total{step="tag"}'] == 0
@@ -143,10 +144,10 @@ def test_slow_registry_answers_within_the_timeout(start_webhook: StartWebhook,
         if policy == "fail":
             assert response["allowed"] is False
             assert response["status"]["code"] == 503
-            assert "--failure-policy fail" in response["status"]["message"]
+            assert "failure policy: fail" in response["status"]["message"]
         else:
             assert response["allowed"] is True
-            assert any("--failure-policy ignore" in w for w in response["warnings"])
+            assert any("failure policy: ignore" in w for w in response["warnings"])
     finally:
         listener.close()
 
@@ -281,7 +282,7 @@ def test_credentials_from_the_mounted_auth_file(start_webhook: StartWebhook,
     empty = tmp_path / "empty"
     empty.mkdir()
     isolated = {"HOME": str(empty), "DOCKER_CONFIG": str(empty), "XDG_RUNTIME_DIR": str(empty)}
-    server = start_webhook(*flags, env={**isolated, "REGISTRY_AUTH_FILE": str(auth)})
+    server = start_webhook(*flags, "--registry-auth-file", str(auth), env=isolated)
     answer = server.review(review_for(pod([image])))
     assert answer["response"]["allowed"] is True and "patch" in answer["response"]
     anonymous = start_webhook(*flags, env=isolated)
@@ -377,3 +378,36 @@ def test_unparsable_image_is_skipped_with_a_warning(start_webhook: StartWebhook,
     response = server.review(review_for(pod(["UPPER/Case:!bad"])))["response"]
     assert response["allowed"] is True
     assert any("invalid image reference" in w for w in response["warnings"])
+
+
+def test_digest_pinned_image_and_a_moved_tag(start_webhook: StartWebhook, registry: Registry,
+                                             layout: Path, tmp_path: Path,
+                                             push_image_with: Any) -> None:
+    from tests.oci._images import push_image
+
+    data = Path(__file__).parent / "data"
+    image = push_image_with(data / "spec-kernel.yaml")
+    listed = json.loads(nfd("compat", "list", "--image", image, "-o", "json").stdout)
+    pinned = f"{image.rsplit(':', 1)[0]}@{listed[0]['subject']}"
+    server = start_webhook(*_allow(registry), "--tag-cache-ttl", "0.5")
+    obj = pod([pinned])
+    result = patched(obj, server.review(review_for(obj)))
+    assert _without_applied(result) == _affinity_patch(pinned, obj, tmp_path)
+    assert server.metrics()['nfd_webhook_calls_total{step="tag"}'] == 0  # nothing to resolve
+
+    def applied() -> dict[str, str]:
+        answer = server.review(review_for(pod([image])))
+        annotations = patched(pod([image]), answer)["metadata"]["annotations"]
+        return json.loads(annotations[APPLIED_ANNOTATION])  # type: ignore[no-any-return]
+
+    first = applied()[image]
+    # The tag moves to another image, which carries another spec.
+    push_image(layout, "arm64", registry, image.split("/", 1)[1])
+    done = nfd("compat", "attach-spec", "--image", image, "--spec",
+               str(data / "spec-weighted.yaml"))
+    assert done.returncode == 0, done.stderr
+    time.sleep(0.6)  # past the tag cache's lifetime
+    second = applied()[image]
+    assert second != first
+    assert second == json.loads(nfd("compat", "list", "--image", image, "-o",
+                                    "json").stdout)[0]["digest"]

@@ -20,11 +20,12 @@ import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import yaml
+from typing import TYPE_CHECKING, Any
 
 from nfd.errors import SpecError
+
+if TYPE_CHECKING:
+    import yaml
 
 MAX_DOCUMENT_BYTES = 1 << 20
 MAX_EXPANDED_NODES = 1_000_000
@@ -33,7 +34,6 @@ MAX_NESTING_DEPTH = 100
 # a count decides whether the (slower) checked parse is needed at all.
 STRICT_JSON_BYTES = 4 << 20
 
-_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _STR = "tag:yaml.org,2002:str"
 _MAP = "tag:yaml.org,2002:map"
 _SEQ = "tag:yaml.org,2002:seq"
@@ -71,6 +71,8 @@ class _Scalars:
     """Implicit resolution and construction of scalars, exactly as PyYAML's safe loader."""
 
     def __init__(self) -> None:
+        import yaml
+
         self._constructor = yaml.constructor.SafeConstructor()
         self._resolvers = yaml.resolver.Resolver.yaml_implicit_resolvers
 
@@ -96,6 +98,8 @@ class _Scalars:
             raise _Fail(f"unsupported tag {tag}", event.start_mark)
         if tag == _MERGE:
             return tag, event.value
+        import yaml
+
         node = yaml.ScalarNode(tag, event.value, None, None, event.style)
         try:
             return tag, self._constructor.construct_object(node, deep=True)
@@ -179,7 +183,9 @@ def _build(text: str, limits: LoadLimits) -> list[Any]:
     max_depth = limits.max_depth
     docs: list[Any] = []
     stack: list[_Frame] = []
-    parser = _Loader(text)
+    import yaml  # only when a YAML text is read: JSON documents never load it
+
+    parser = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)
     get_event = parser.get_event
     scalar_event, map_start, seq_start = yaml.ScalarEvent, yaml.MappingStartEvent, \
         yaml.SequenceStartEvent
@@ -377,6 +383,8 @@ def _decode(data: str | bytes, source: str | None, limits: LoadLimits) -> str:
 
 
 def _parse_yaml(text: str, limits: LoadLimits) -> list[Any]:
+    import yaml
+
     try:
         return _build(text, limits)
     except _Fail as exc:

@@ -53,7 +53,7 @@ COMMANDS: dict[str, dict[str, CommandInfo]] = {
             "emit a NodeFeatureRule and node affinity that honour the spec",
         ),
         "job": CommandInfo(
-            "nfd.cli.compat_job", "emit a Job that runs validate-node on a chosen node"
+            "nfd.cli.compat_job", "emit Jobs that run validate-node on chosen nodes"
         ),
         "webhook": CommandInfo(
             "nfd.cli.compat_webhook",

@@ -5,10 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
+from nfd._timeouts import DEFAULT_REGISTRY_TIMEOUT as DEFAULT_TIMEOUT
 from nfd.errors import UsageError
-from nfd.oci import DEFAULT_TIMEOUT, Platform, Redactor, RegistryOptions, host_platform
+
+if TYPE_CHECKING:  # the registry code loads only when a command talks to a registry
+    from nfd.oci import Platform, Redactor, RegistryOptions
 
 MAX_SECRET_BYTES = 64 * 1024
 
@@ -33,10 +36,14 @@ def add_registry_arguments(parser: argparse.ArgumentParser, *,
                         help="read the registry password from stdin")
     secret.add_argument("--registry-token-stdin", action="store_true",
                         help="read a registry access token from stdin")
-    group.add_argument("--platform", metavar="OS/ARCH[/VARIANT]",
-                       help=platform_help or (
-                           "on a multi-platform image, look for artifacts on the index and on "
-                           f"this platform's manifest (default: this host's, {host_platform()})"))
+    platform = group.add_argument(
+        "--platform", metavar="OS/ARCH[/VARIANT]",
+        help=platform_help or ("on a multi-platform image, look for artifacts on the index and "
+                               "on this platform's manifest (default: this host's, "
+                               "%(host_platform)s)"))
+    # argparse fills %(name)s from the action's attributes when it prints help: the host's
+    # platform is worked out then, not on every run.
+    platform.host_platform = _HostPlatform()  # type: ignore[attr-defined]
     group.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="SECONDS",
                        help="time limit per registry operation, retries and auth included "
                        f"(default {DEFAULT_TIMEOUT:g})")
@@ -46,9 +53,18 @@ def add_registry_arguments(parser: argparse.ArgumentParser, *,
                        "only to the registry's own host)")
 
 
+class _HostPlatform:
+    def __str__(self) -> str:
+        from nfd.oci import host_platform
+
+        return str(host_platform())
+
+
 def command_redactor(args: argparse.Namespace) -> Redactor:
     """The one redactor of this command run: the registry client teaches it every secret
     it holds, and the error printer (``_base.run_command``) cleans with it."""
+    from nfd.oci import Redactor
+
     redactor = getattr(args, "nfd_redactor", None)
     if not isinstance(redactor, Redactor):
         redactor = Redactor()
@@ -71,7 +87,11 @@ def platform_from_args(args: argparse.Namespace) -> Platform | None:
     """The parsed ``--platform``; a malformed one is a usage error (exit 2), raised before
     any registry is contacted."""
     text = getattr(args, "platform", None)
-    return Platform.parse(text) if text is not None else None
+    if text is None:
+        return None
+    from nfd.oci import Platform
+
+    return Platform.parse(text)
 
 
 def digest_argument(value: str) -> str:
@@ -128,6 +148,8 @@ def progress_reporter(stream: TextIO | None = None) -> Callable[[str], None] | N
 
 def registry_options_from_args(args: argparse.Namespace) -> RegistryOptions:
     """Build :class:`RegistryOptions` from parsed flags, reading a stdin secret if asked."""
+    from nfd.oci import RegistryOptions
+
     platform = platform_from_args(args)
     if getattr(args, "registry_password_stdin", False) and getattr(
             args, "registry_token_stdin", False):

@@ -4,7 +4,7 @@ Pods (and, with ``--workloads``, the pod templates of Deployments,
 StatefulSets, DaemonSets, Jobs and CronJobs) get the node affinity
 ``nfd compat affinity --patch`` would give them, for every image whose
 registry is allowed and which carries a compatibility spec. Registry
-credentials come from the auth files (``REGISTRY_AUTH_FILE``, ``DOCKER_CONFIG``).
+credentials come from ``--registry-auth-file``, else the usual auth files.
 """
 
 from __future__ import annotations
@@ -69,6 +69,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--kubeconfig", metavar="FILE",
                         help="with --create-rules: use this kubeconfig, not the service account")
     registry = parser.add_argument_group("registry")
+    registry.add_argument("--registry-auth-file", metavar="FILE",
+                          help="registry credentials: a Docker/Podman auth file (as a "
+                          "kubernetes.io/dockerconfigjson Secret holds); default: the usual "
+                          "search (REGISTRY_AUTH_FILE, DOCKER_CONFIG, ...)")
     registry.add_argument("--ca-file", metavar="FILE",
                           help="also trust the CA certificates in FILE (PEM)")
     registry.add_argument("--plain-http", action="store_true",
@@ -89,6 +93,7 @@ def _resolver(args: argparse.Namespace) -> object:
     if args.kubeconfig and not args.create_rules:
         raise UsageError("--kubeconfig goes with --create-rules")
     registry = RegistryOptions(plain_http=args.plain_http, ca_file=args.ca_file,
+                               auth_file=args.registry_auth_file,
                                platform=Platform.parse(args.platform) if args.platform else None,
                                timeout=args.timeout)
     settings = ResolverSettings(

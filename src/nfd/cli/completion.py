@@ -29,10 +29,17 @@ class Flag:
 
 @dataclass(frozen=True)
 class Command:
+    """A command's words after ``nfd`` (``compat webhook serve``) and what follows them."""
+
     group: str
-    name: str
+    name: str  # one word, or "webhook serve" for a command's own subcommand
     summary: str
     flags: tuple[Flag, ...]
+    subcommands: tuple[str, ...] = ()  # for a command that only dispatches to others
+
+    @property
+    def key(self) -> str:
+        return f"{self.group} {self.name}"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -54,7 +61,18 @@ def _commands() -> Iterator[Command]:
         for name, info in table.items():
             parser = CommandParser(prog=f"nfd {group} {name}")
             importlib.import_module(info.module).add_arguments(parser)
-            yield Command(group, name, info.summary, tuple(_flags(parser)))
+            subs = _subparsers(parser)
+            yield Command(group, name, info.summary, tuple(_flags(parser)), tuple(subs))
+            for sub, child in subs.items():
+                yield Command(group, f"{name} {sub}", child.description or "",
+                              tuple(_flags(child)))
+
+
+def _subparsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return dict(action.choices)
+    return {}
 
 
 def _flags(parser: argparse.ArgumentParser) -> Iterator[Flag]:
@@ -90,22 +108,34 @@ def bash_script(commands: list[Command]) -> str:
         "  if [[ $COMP_CWORD -eq 2 ]]; then",
         '    case "$group" in',
     ]
+    top = [c for c in commands if " " not in c.name]
     for group in groups:
-        names = _words(c.name for c in commands if c.group == group)
+        names = _words(c.name for c in top if c.group == group)
         lines.append(f'      {group}) COMPREPLY=($(compgen -W "{names}" -- "$cur")) ;;')
-    lines += ["    esac", "    return", "  fi", '  case "$group $cmd $prev" in']
+    lines += ["    esac", "    return", "  fi", '  local key="$group $cmd"']
+    parents = [c for c in commands if c.subcommands]
+    if parents:
+        lines.append('  case "$key" in')
+        for c in parents:
+            lines += [f"    {shlex.quote(c.key)})",
+                      "      if [[ $COMP_CWORD -eq 3 ]]; then",
+                      f'        COMPREPLY=($(compgen -W "{_words(c.subcommands)}" -- "$cur"))'
+                      "; return",
+                      "      fi",
+                      '      key="$key ${COMP_WORDS[3]}" ;;']
+        lines.append("  esac")
+    lines.append('  case "$key $prev" in')
     for c in commands:
         for f in c.flags:
             if f.choices:
-                pattern = "|".join(shlex.quote(f"{c.group} {c.name} {n}") for n in f.names)
+                pattern = "|".join(shlex.quote(f"{c.key} {n}") for n in f.names)
                 lines.append(f'    {pattern}) COMPREPLY=($(compgen -W "{_words(f.choices)}" '
                              '-- "$cur")); return ;;')
-    lines += ["  esac", '  case "$group $cmd" in']
+    lines += ["  esac", '  case "$key" in']
     for c in commands:
         names = _words(n for f in c.flags for n in f.names)
         valued = _words(n for f in c.flags if f.takes_value for n in f.names)
-        lines.append(f'    {shlex.quote(c.group + " " + c.name)}) flags="{names}" '
-                     f'valued="{valued}" ;;')
+        lines.append(f'    {shlex.quote(c.key)}) flags="{names}" valued="{valued}" ;;')
     lines += [
         "  esac",
         '  if [[ " $valued " == *" $prev "* ]]; then',
@@ -137,16 +167,21 @@ def fish_script(commands: list[Command]) -> str:
     lines.append("complete -c nfd -n '__fish_seen_subcommand_from completion' "
                  f"-a {shlex.quote(_words(SHELLS))}")
     for group in groups:
-        names = [c.name for c in commands if c.group == group]
+        names = [c.name for c in commands if c.group == group and " " not in c.name]
         condition = (f"__fish_seen_subcommand_from {group}; and not "
                      f"__fish_seen_subcommand_from {_words(names)}")
         for c in commands:
-            if c.group == group:
+            if c.group == group and " " not in c.name:
                 lines.append(f"complete -c nfd -n {shlex.quote(condition)} -a {c.name} "
                              f"-d {shlex.quote(c.summary)}")
     for c in commands:
-        condition = (f"__fish_seen_subcommand_from {c.group}; and "
-                     f"__fish_seen_subcommand_from {c.name}")
+        words = [c.group, *c.name.split()]
+        condition = "; and ".join(f"__fish_seen_subcommand_from {w}" for w in words)
+        if c.subcommands:
+            choose = f"{condition}; and not __fish_seen_subcommand_from {_words(c.subcommands)}"
+            lines.append(f"complete -c nfd -n {shlex.quote(choose)} "
+                         f"-a {shlex.quote(_words(c.subcommands))}")
+            condition = choose
         for f in c.flags:
             lines.append(_fish_flag(condition, f))
     return "\n".join(lines) + "\n"

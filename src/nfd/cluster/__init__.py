@@ -17,8 +17,9 @@ The Kubernetes client library is imported only by :func:`list_node_features` and
 
 from __future__ import annotations
 
-import importlib
 import typing
+
+from nfd._lazy import lazy_getattr as _lazy_getattr
 
 if typing.TYPE_CHECKING:
     from nfd.api import DEFAULT_NFD_NAMESPACE
@@ -122,13 +123,7 @@ _HOME = {
 }
 
 
-def __getattr__(name: str) -> typing.Any:
-    module = _HOME.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = _lazy_getattr(__name__, _HOME)
 
 
 __all__ = [

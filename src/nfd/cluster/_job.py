@@ -123,16 +123,18 @@ class JobOptions:
     skip_mounts: frozenset[str] = frozenset()
 
 
-# Flags the pod cannot honour, or that the Job sets itself.
+# validate-node's flags the pod cannot honour, or that the Job sets itself (a reason naming
+# `registry_auth_secret` is worded as that argument's flag by the CLI).
 REFUSED_ARGS = {
-    "--registry-password-stdin": "the pod has no stdin (use --registry-auth-secret)",
-    "--registry-token-stdin": "the pod has no stdin (use --registry-auth-secret)",
+    "--registry-password-stdin": "the pod has no stdin (use `registry_auth_secret`)",
+    "--registry-token-stdin": "the pod has no stdin (use `registry_auth_secret`)",
     "--image": "the Job sets it",
     "--host-prefix": "the Job sets it",
     "--output-json": "the Job sets it: the pod's log is validate-node's JSON",
     "--output": "the pod's log is validate-node's JSON (--output-json)",
     "-o": "the pod's log is validate-node's JSON (--output-json)",
-    "--registry-username": "the pod has no stdin for the password (use --registry-auth-secret)",
+    "--registry-username": "the pod has no stdin for the password (use "
+                           "`registry_auth_secret`)",
     "--node": "it picks a node of a features file; the pod validates its own node",
 }
 
@@ -142,6 +144,10 @@ def _refusal(arg: str) -> str | None:
     if not name.startswith("--") and len(name) > 2:
         name = name[:2]  # -ojson
     return REFUSED_ARGS.get(name)
+
+
+def _named_in(text: str) -> tuple[str, ...]:
+    return ("registry_auth_secret",) if "`registry_auth_secret`" in text else ()
 
 
 def _check(options: JobOptions) -> None:
@@ -161,9 +167,14 @@ def _check(options: JobOptions) -> None:
         check_node_name(options.node, options.pin)
     if not options.client_image.strip():
         raise UsageError("`client_image` must not be empty", arguments=("client_image",))
-    for secret in (*options.image_pull_secrets, options.registry_auth_secret):
-        if secret is not None and not is_subdomain(secret):
-            raise UsageError(f"secret name {secret!r}: not a Kubernetes object name (RFC 1123)")
+    for secret in options.image_pull_secrets:
+        if not is_subdomain(secret):
+            raise UsageError(f"`image_pull_secret` {secret!r}: not a Kubernetes object name "
+                             "(RFC 1123)", arguments=("image_pull_secret",))
+    auth = options.registry_auth_secret
+    if auth is not None and not is_subdomain(auth):
+        raise UsageError(f"`registry_auth_secret` {auth!r}: not a Kubernetes object name "
+                         "(RFC 1123)", arguments=("registry_auth_secret",))
     unknown = options.skip_mounts - set(HOST_PATH_TYPES)
     if unknown:
         raise UsageError(f"`skip_mount` {sorted(unknown)[0]!r}: not one of "
@@ -171,7 +182,8 @@ def _check(options: JobOptions) -> None:
     for arg in options.extra_args:
         reason = _refusal(arg)
         if reason:
-            raise UsageError(f"validate-node argument {arg!r} is refused: {reason}")
+            raise UsageError(f"validate-node argument {arg!r} is refused: {reason}",
+                             arguments=_named_in(reason))
 
 
 def check_node_name(node: str, pin: str = "nodeName") -> None:

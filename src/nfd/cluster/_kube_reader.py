@@ -36,7 +36,7 @@ class Reader:
         self._redactor = Redactor()
         for secret in access.secrets:
             self._redactor.add(secret)
-        transport = bounded_transport(self._scope, _verify(access), access.proxy)
+        transport = bounded_transport(self._scope, tls_verify(access), access.proxy)
         self._http = httpx.Client(transport=transport,
                                   timeout=httpx.Timeout(timeout), trust_env=False,
                                   follow_redirects=False,
@@ -95,7 +95,7 @@ class Reader:
 
     def _status_error(self, status: int, body: bytes) -> ClusterError:
         what = self.what()
-        detail = self._redactor.clean(_status_message(body))
+        detail = self._redactor.clean(status_message(body))
         if status == 401:
             logs = self.access.logs
             hint = f" (credential plugin: {logs[-1]})" if logs else ""
@@ -109,7 +109,7 @@ class Reader:
         return ClusterError(f"{what}: HTTP {status}: {detail}")
 
 
-def _verify(access: ClusterAccess) -> ssl.SSLContext | bool:
+def tls_verify(access: ClusterAccess) -> ssl.SSLContext | bool:
     if not access.verify:
         return False
     context = ssl.create_default_context(cafile=access.ca_file)
@@ -118,7 +118,7 @@ def _verify(access: ClusterAccess) -> ssl.SSLContext | bool:
     return context
 
 
-def _status_message(body: bytes) -> str:
+def status_message(body: bytes) -> str:
     """The ``message`` of a Kubernetes ``Status`` body, one line, bounded."""
     try:
         obj = json.loads(body.decode("utf-8"))

@@ -14,9 +14,9 @@ re-exported here.
 
 from __future__ import annotations
 
-import importlib
 import typing
 
+from nfd._lazy import lazy_getattr as _lazy_getattr
 from nfd.compat._lint import ERROR, WARNING, Finding, check_spec, lint_spec, lint_spec_bytes
 from nfd.compat._report import nfd_report, rich_report
 from nfd.compat._spec_source import load_compat_spec
@@ -52,13 +52,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> typing.Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = _lazy_getattr(__name__, _LAZY)
 
 
 __all__ = [

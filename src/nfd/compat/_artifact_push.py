@@ -6,8 +6,8 @@ with ``subject``, ``artifactType`` and a creation annotation. A registry that
 indexes the subject says so with ``OCI-Subject``; for any other the referrers
 tag index is updated too (distribution spec, "Pushing Manifests with Subject").
 
-A spec already attached to the same subject (same spec layer digest) is not
-attached again; ``replace`` then removes the subject's other compatibility
+A spec already in effect on the subject (the newest, same spec layer digest) is
+not attached again; ``replace`` then removes the subject's other compatibility
 artifacts, through the checked deletion of :mod:`nfd.compat._artifact_remove`.
 """
 
@@ -20,7 +20,13 @@ from pathlib import PurePath
 
 from nfd.api import ARTIFACT_TYPE, SPEC_MEDIA_TYPE
 from nfd.compat._artifact_remove import delete_artifacts
-from nfd.compat._artifacts import ArtifactInfo, find_artifacts, not_ours, resolve_image
+from nfd.compat._artifacts import (
+    MAX_DESCRIBED,
+    ArtifactInfo,
+    find_artifacts,
+    not_ours,
+    resolve_image,
+)
 from nfd.errors import NotFoundError, SpecError
 from nfd.oci import (
     CREATED_ANNOTATION,
@@ -99,7 +105,8 @@ def attach_compat_spec(
     """Lint ``spec`` and attach it to ``image``; with an explicit platform on a
     multi-platform image, to that platform's manifest, else to what the tag names.
 
-    Nothing is pushed when the same spec is attached there already (``unchanged``).
+    Nothing is pushed when the same spec is the one in effect there, the newest
+    (``unchanged``); an identical older one is attached again, to become the newest.
     With ``replace``, the subject's other compatibility artifacts are removed once
     this one is attached (those that are checked to be ours; see ``replaced``).
     """
@@ -137,8 +144,9 @@ def _already_attached(client: RegistryClient, ref: Reference, existing: list[Art
 
     With ``newest_only``, only the one in effect (the newest that is ours) counts: an identical
     but older spec is attached again, so that it becomes the newest, as the caller asked.
-    (With ``replace`` the others go, so any identical one is the one in effect after.)"""
-    for item in existing:
+    (With ``replace`` the others go, so any identical one is the one in effect after.)
+    Only the newest ``MAX_DESCRIBED`` are looked at: each costs a request."""
+    for item in existing[:MAX_DESCRIBED]:
         try:
             manifest = client.get_manifest(ref, expected=item.descriptor)
         except NotFoundError:

@@ -204,7 +204,7 @@ def fetch_compat_spec(
     Looks on the image (and, for a multi-platform image, on the manifest of
     ``options.platform``, else this host's). Listed artifacts that are not really
     compatibility artifacts of the image are passed over. ``options.timeout``
-    bounds each request and ``options.deadline`` the whole fetch.
+    bounds each registry operation and ``options.deadline`` the whole fetch.
 
     Raises :class:`RegistryError` and its kinds for registry failures,
     :class:`NoArtifactError` when the image carries no (such) compatibility artifact.

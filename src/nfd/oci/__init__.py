@@ -6,8 +6,9 @@ is size-bounded and digest-verified; see :mod:`nfd.errors` for what is raised.
 
 from __future__ import annotations
 
-import importlib
 import typing
+
+from nfd._lazy import lazy_getattr as _lazy_getattr
 
 if typing.TYPE_CHECKING:
     from nfd.oci._client import RegistryClient
@@ -74,13 +75,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> typing.Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = _lazy_getattr(__name__, _LAZY)
 
 
 __all__ = [

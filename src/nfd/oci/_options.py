@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from nfd._timeouts import DEFAULT_REGISTRY_TIMEOUT
 from nfd.oci._platform import Platform
 from nfd.oci._redact import Redactor
 
@@ -15,7 +16,7 @@ MAX_TOKEN_BYTES = 1024 * 1024
 MAX_REFERRER_PAGES = 100
 # All pages of one referrers listing together (a page may be up to MAX_MANIFEST_BYTES).
 MAX_REFERRERS_BYTES = 16 * 1024 * 1024
-DEFAULT_TIMEOUT = 30.0
+DEFAULT_TIMEOUT = DEFAULT_REGISTRY_TIMEOUT
 DEFAULT_RETRIES = 3
 
 # Media types (OCI image-spec v1.1).

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import typing
 
+from nfd._lazy import lazy_getattr as _lazy_getattr
 from nfd.webhook._allow import AllowList
 from nfd.webhook._cache import TTLCache
 from nfd.webhook._manifests import DEFAULT_NAME, DEFAULT_NAMESPACE, ManifestOptions, build_manifests
@@ -38,15 +39,7 @@ _LAZY = {"ServerSettings": "nfd.webhook._server", "serve": "nfd.webhook._server"
          "RuleWriter": "nfd.webhook._rules"}
 
 
-def __getattr__(name: str) -> typing.Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = _lazy_getattr(__name__, _LAZY)
 
 
 __all__ = [

@@ -22,7 +22,7 @@ from typing import Any
 
 from nfd.cluster import DEFAULT_CLIENT_IMAGE
 from nfd.errors import UsageError
-from nfd.webhook._review import SKIP_ANNOTATION, SKIP_VALUE, WORKLOAD_KINDS, FailurePolicy
+from nfd.webhook._review import SKIP_ANNOTATION, SKIP_VALUE, WORKLOAD_OPERATIONS, FailurePolicy
 from nfd.webhook._rules import GROUP, PLURAL
 
 DEFAULT_NAMESPACE = "nfd-webhook"
@@ -97,6 +97,8 @@ def _serve_args(options: ManifestOptions) -> list[str]:
             "--failure-policy", options.failure_policy, "--timeout", f"{options.serve_timeout:g}"]
     for pattern in options.allow_registries:
         args += ["--allow-registry", pattern]
+    if options.registry_auth_secret:
+        args += ["--registry-auth-file", f"{AUTH_DIR}/.dockerconfigjson"]
     if options.create_rules:
         args.append("--create-rules")
     if options.workloads:
@@ -108,10 +110,8 @@ def _container(options: ManifestOptions) -> dict[str, Any]:
     probe = {"httpGet": {"path": "/healthz", "port": "https", "scheme": "HTTPS"},
              "periodSeconds": 10, "timeoutSeconds": 2}
     mounts = [{"name": "tls", "mountPath": TLS_DIR, "readOnly": True}]
-    env = []
     if options.registry_auth_secret:
         mounts.append({"name": "registry-auth", "mountPath": AUTH_DIR, "readOnly": True})
-        env.append({"name": "REGISTRY_AUTH_FILE", "value": f"{AUTH_DIR}/.dockerconfigjson"})
     container: dict[str, Any] = {
         "name": "webhook",
         "image": options.client_image,
@@ -129,8 +129,6 @@ def _container(options: ManifestOptions) -> dict[str, Any]:
                       "limits": {"memory": "384Mi"}},
         "volumeMounts": mounts,
     }
-    if env:
-        container["env"] = env
     return container
 
 
@@ -174,11 +172,14 @@ def _rules(options: ManifestOptions) -> list[dict[str, Any]]:
     rules = [{"operations": ["CREATE"], "apiGroups": [""], "apiVersions": ["v1"],
               "resources": ["pods"], "scope": "Namespaced"}]
     if options.workloads:
-        for group in sorted({g for g, _ in WORKLOAD_KINDS}):
-            rules.append({"operations": ["CREATE", "UPDATE"], "apiGroups": [group],
+        # One rule per (group, operations): Jobs are matched on CREATE only.
+        by_rule: dict[tuple[str, tuple[str, ...]], list[str]] = {}
+        for (group, kind), operations in sorted(WORKLOAD_OPERATIONS.items()):
+            by_rule.setdefault((group, operations), []).append(_PLURALS[kind])
+        for (group, operations), resources in by_rule.items():
+            rules.append({"operations": list(operations), "apiGroups": [group],
                           "apiVersions": ["v1"], "scope": "Namespaced",
-                          "resources": sorted(_PLURALS[k] for g, k in WORKLOAD_KINDS
-                                              if g == group)})
+                          "resources": sorted(resources)})
     return rules
 
 

@@ -163,20 +163,23 @@ class Resolver:
     async def resolve(self, image: str, *, write_rules: bool = True) -> Resolution:
         """The spec of one image (never raises: failures are resolutions too)."""
         try:
-            ref = Reference.parse(image)
-        except UsageError as exc:  # no registry to ask: the kubelet cannot pull it either
-            return Resolution(image, "skipped", f"{exc}; not checked")
-        if not self.settings.allow.allows(ref):
-            return Resolution(image, "skipped", f"image {image}: registry {ref.registry} is not "
-                              "allowed (--allow-registry); its spec was not checked")
-        try:
-            digest = await self._digest(ref)
-            entry = await self._spec(ref, digest)
+            return await self._resolve(image, write_rules)
         except NfdError as exc:
             return Resolution(image, "failed", f"image {image}: {exc}")
         except Exception as exc:  # a bug of ours must not take the answer down with it
             return Resolution(image, "failed", f"image {image}: internal error: "
                               f"{type(exc).__name__}: {exc}")
+
+    async def _resolve(self, image: str, write_rules: bool) -> Resolution:
+        try:
+            ref = Reference.parse(image)
+        except UsageError as exc:  # no registry to ask: the kubelet cannot pull it either
+            return Resolution(image, "skipped", f"{exc}; not checked")
+        if not self.settings.allow.allows(ref):
+            return Resolution(image, "skipped", f"image {image}: registry {ref.registry} is not "
+                              "on the webhook's allow-list; its spec was not checked")
+        digest = await self._digest(ref)
+        entry = await self._spec(ref, digest)
         if entry.error is not None:
             return Resolution(image, "failed", entry.error, digest)
         if entry.spec is None:

@@ -28,10 +28,16 @@ APPLIED_ANNOTATION = "nfd.k8s-sigs.io/image-compatibility-specs"
 # Kubernetes shows warnings to the user and may cut long or many ones (KEP-1693).
 MAX_WARNING_CHARS, MAX_WARNINGS = 256, 16
 
-# (API group, kind) handled; workloads only when asked for.
+# (API group, kind) handled, and on which operations: a pod's affinity and a Job's
+# template are immutable, so those are patched when created only. Workloads only
+# when asked for.
 POD_KIND = ("", "Pod")
-WORKLOAD_KINDS = frozenset({("apps", "Deployment"), ("apps", "StatefulSet"),
-                            ("apps", "DaemonSet"), ("batch", "Job"), ("batch", "CronJob")})
+WORKLOAD_OPERATIONS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("apps", "Deployment"): ("CREATE", "UPDATE"), ("apps", "StatefulSet"): ("CREATE", "UPDATE"),
+    ("apps", "DaemonSet"): ("CREATE", "UPDATE"), ("batch", "Job"): ("CREATE",),
+    ("batch", "CronJob"): ("CREATE", "UPDATE"),
+}
+WORKLOAD_KINDS = frozenset(WORKLOAD_OPERATIONS)
 FailurePolicy = Literal["fail", "ignore"]
 
 
@@ -103,8 +109,7 @@ def target_of(request: ReviewRequest, workloads: bool) -> Target | None:
     if key == POD_KIND:
         wanted = request.operation == "CREATE"
     else:
-        wanted = workloads and key in WORKLOAD_KINDS and request.operation in ("CREATE",
-                                                                              "UPDATE")
+        wanted = workloads and request.operation in WORKLOAD_OPERATIONS.get(key, ())
     if not wanted or not isinstance(request.obj, dict):
         return None
     target = Target(request.kind, request.obj)
@@ -222,11 +227,11 @@ def decide(request: ReviewRequest, target: Target, resolutions: Sequence[Resolut
                                        "warnings)" if len(failed) > 1 else "")
         return response(request.uid, allowed=False, warnings=warnings,
                         message=f"{what}: image compatibility could not be checked "
-                        f"(--failure-policy fail): {reasons}"), "denied"
+                        f"(failure policy: fail): {reasons}"), "denied"
     if failed:
         warnings.append(f"{what}: admitted without the requirements of "
                         f"{len(failed)} image(s) that could not be checked "
-                        "(--failure-policy ignore)")
+                        "(failure policy: ignore)")
     try:
         ops = affinity_ops(target, resolutions)
     except SpecError as exc:

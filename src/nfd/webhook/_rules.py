@@ -14,40 +14,21 @@ from __future__ import annotations
 
 import copy
 import json
-import ssl
 import threading
 from typing import Any
 
 import httpx
 
+from nfd.cluster._kube_reader import status_message, tls_verify
 from nfd.cluster._kubeconfig import ClusterAccess, load_access
 from nfd.errors import ClusterError
-from nfd.oci._redact import Redactor
+from nfd.oci import Redactor
 
 GROUP, VERSION, PLURAL = "nfd.k8s-sigs.io", "v1alpha1", "nodefeaturerules"
 RULES_PATH = f"/apis/{GROUP}/{VERSION}/{PLURAL}"
 MANAGED_BY = "app.kubernetes.io/managed-by"
 MANAGER = "nfd-compat-webhook"
 MAX_REPLY_BYTES = 4 * 1024 * 1024
-
-
-def _verify(access: ClusterAccess) -> ssl.SSLContext | bool:
-    if not access.verify:
-        return False
-    context = ssl.create_default_context(cafile=access.ca_file)
-    if access.cert_file:
-        context.load_cert_chain(access.cert_file, access.key_file)
-    return context
-
-
-def _message(body: bytes) -> str:
-    """The ``message`` of a Kubernetes ``Status`` body, one line, bounded."""
-    try:
-        obj = json.loads(body.decode("utf-8"))
-        text = obj.get("message") if isinstance(obj, dict) else None
-    except (UnicodeDecodeError, ValueError, RecursionError):
-        text = None
-    return " ".join(str(text or "").split())[:300]
 
 
 class RuleWriter:
@@ -66,7 +47,7 @@ class RuleWriter:
         return self._access.server
 
     def _client(self, access: ClusterAccess) -> httpx.Client:
-        return httpx.Client(verify=_verify(access), timeout=httpx.Timeout(self._timeout),
+        return httpx.Client(verify=tls_verify(access), timeout=httpx.Timeout(self._timeout),
                             trust_env=False, follow_redirects=False,
                             headers={"Accept": "application/json",
                                      "Content-Type": "application/json", **access.headers})
@@ -114,7 +95,7 @@ class RuleWriter:
 
     def _fail(self, what: str, status: int, data: bytes) -> ClusterError:
         return ClusterError(f"{self.server}: {what} {PLURAL}.{GROUP}: HTTP {status}: "
-                            f"{_message(data)}")
+                            f"{status_message(data)}")
 
     def __call__(self, rule: dict[str, Any]) -> str:
         """Create or update ``rule``; returns ``created``, ``updated`` or ``unchanged``."""

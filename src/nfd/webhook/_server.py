@@ -96,7 +96,7 @@ class Webhook:
         except web.HTTPRequestEntityTooLarge:
             self.metrics.observe("bad-request", time.perf_counter() - started)
             return web.Response(status=413, text=f"review over {MAX_REVIEW_BYTES} bytes\n")
-        except (ValueError, SpecError) as exc:
+        except (ValueError, RecursionError, SpecError) as exc:
             self.metrics.observe("bad-request", time.perf_counter() - started)
             return web.Response(status=400, text=f"not an AdmissionReview: {exc}\n")
         target = target_of(review, self.settings.workloads)
@@ -108,7 +108,14 @@ class Webhook:
         left = budget - MARGIN_SECONDS - (time.perf_counter() - started)
         resolutions = await self.resolver.resolve_all(images, max(left, 0.01), budget=budget,
                                                       write_rules=not review.dry_run)
-        answer, outcome = decide(review, target, resolutions, self.settings.failure_policy)
+        try:
+            answer, outcome = decide(review, target, resolutions, self.settings.failure_policy)
+        except Exception as exc:  # a bug of ours: answered by the failure policy, and logged
+            message = f"internal error: {type(exc).__name__}: {exc}"
+            allowed = self.settings.failure_policy == "ignore"
+            answer = response(review.uid, allowed=allowed, message=message,
+                              warnings=[f"image compatibility not checked: {message}"])
+            outcome = "failed-open" if allowed else "denied"
         if outcome in ("denied", "failed-open", "invalid"):
             self._log(f"{review.kind} {review.where}: {outcome}: "
                       + "; ".join(answer["response"].get("warnings", [])))

@@ -1,18 +1,20 @@
-"""The one place the webhook reaches the registry and spec-fetching code.
+"""The one place the webhook reaches the registry: the public use-case API only.
 
 Two blocking steps, run in worker threads by the resolver: what digest a tag
-names now, and the compatibility spec attached to a digest. Everything else in
-the webhook speaks to these two functions only, so moving to the public
-``nfd.compat.fetch_compat_spec`` / ``nfd.oci.RegistryOptions`` API is a change
-of this module alone.
+names now, and the compatibility spec attached to a digest
+(:func:`nfd.compat.fetch_compat_spec`). Each step gets its own overall
+deadline (``RegistryOptions.deadline``), so a worker never outlives the
+review's budget by more than that, whatever the registry does.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import time
 from dataclasses import dataclass
 
 from nfd.api import CompatSpec, loads_spec
-from nfd.compat._artifacts import fetch_compat_spec
+from nfd.compat import fetch_compat_spec
 from nfd.errors import NoArtifactError
 from nfd.oci import Reference, RegistryClient, RegistryOptions
 
@@ -25,11 +27,16 @@ class ImageSpec:
     artifact_digest: str
 
 
+def _bounded(options: RegistryOptions) -> RegistryOptions:
+    """``options`` with the whole step due within one ``timeout`` from now."""
+    return dataclasses.replace(options, deadline=time.monotonic() + options.timeout)
+
+
 def resolve_digest(ref: Reference, options: RegistryOptions) -> str:
     """The digest of the manifest (or index) ``ref``'s tag names now."""
     if ref.digest:
         return ref.digest
-    with RegistryClient(options) as client:
+    with RegistryClient(_bounded(options)) as client:
         return client.get_manifest(ref).descriptor.digest
 
 
@@ -41,7 +48,7 @@ def fetch_spec(ref: Reference, digest: str, options: RegistryOptions) -> ImageSp
     """
     pinned = str(ref.with_digest(digest))
     try:
-        fetched = fetch_compat_spec(pinned, options)
+        fetched = fetch_compat_spec(pinned, _bounded(options))
     except NoArtifactError:
         return None
     return ImageSpec(loads_spec(fetched.data, f"{pinned} artifact {fetched.artifact_digest}"),
