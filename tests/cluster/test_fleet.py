@@ -138,3 +138,17 @@ def test_report_bytes_are_the_go_encoders(text: str, capsys: pytest.CaptureFixtu
     expected = capsys.readouterr().out
     _write_json(doc)
     assert capsys.readouterr().out == expected
+
+
+def test_the_command_on_a_dump_loads_no_live_cluster_code(tmp_path: Path) -> None:
+    path = tmp_path / "fleet.json"
+    path.write_text(json.dumps(synthetic_list(30, seed=3)))
+    code = ("import sys, io, contextlib; from nfd.cli import main\n"
+            "with contextlib.redirect_stdout(io.StringIO()):\n"
+            f"    code = main(['compat', 'validate-cluster', '--spec', {str(SPEC_CPU)!r}, "
+            f"'--nodefeatures', {str(path)!r}, '-o', 'json'])\n"
+            "print(code, sorted(m for m in ('nfd.cluster._kube', 'nfd.cluster._kubeconfig', "
+            "'subprocess', 'logging') if m in sys.modules))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=False, cwd=ROOT)
+    assert proc.stdout.split(None, 1) == ["0", "[]\n"], proc.stderr

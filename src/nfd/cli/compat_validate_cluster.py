@@ -27,7 +27,7 @@ _GO_ESCAPED = (b"<", b">", b"&", "\u2028".encode(), "\u2029".encode())
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from nfd.api import DEFAULT_NFD_NAMESPACE
     from nfd.cli._spec_args import add_spec_arguments
-    from nfd.cluster._kube import DEFAULT_PAGE_SIZE, DEFAULT_TIMEOUT
+    from nfd.cluster._kube_defaults import DEFAULT_PAGE_SIZE, DEFAULT_TIMEOUT
 
     add_spec_arguments(parser)
     cluster = parser.add_argument_group("cluster")

@@ -18,14 +18,17 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from nfd.cluster._kubeconfig import DEFAULT_EXEC_TIMEOUT, SERVICE_ACCOUNT_DIR
+from nfd.cluster._kube_defaults import (
+    DEFAULT_EXEC_TIMEOUT,
+    DEFAULT_PAGE_SIZE,
+    DEFAULT_TIMEOUT,
+    SERVICE_ACCOUNT_DIR,
+)
 from nfd.errors import ClusterError, UsageError
 
 if TYPE_CHECKING:
     from nfd.cluster._kube_reader import Reader
 
-DEFAULT_PAGE_SIZE = 500
-DEFAULT_TIMEOUT = 30.0
 # One page of 500 NodeFeatures is a few MiB; 256 MiB is far beyond any real page.
 MAX_PAGE_BYTES = 256 * 1024 * 1024
 MAX_PAGES = 10_000

@@ -20,10 +20,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from nfd.cluster._kube_defaults import DEFAULT_EXEC_TIMEOUT, SERVICE_ACCOUNT_DIR
 from nfd.errors import ClusterError, UsageError
 
-SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
-DEFAULT_EXEC_TIMEOUT = 60.0
 MAX_PLUGIN_OUTPUT = 1024 * 1024
 
 
