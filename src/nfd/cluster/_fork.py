@@ -11,7 +11,6 @@ import os
 import pickle
 import threading
 from collections.abc import Callable
-from types import TracebackType
 from typing import Any
 
 
@@ -61,5 +60,5 @@ class Forked:
         return self
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
-                 trace: TracebackType | None) -> None:
+                 trace: object) -> None:
         self.close()
