@@ -282,17 +282,18 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
-class _TooDeep(Exception):
+class JsonTooDeep(Exception):
     """A JSON text nests deeper than allowed (the YAML parser then says where)."""
 
 
-def _json_shape(docs: list[Any], max_depth: int) -> int:
-    """The number of keys in all mappings; raises :class:`_TooDeep` past ``max_depth``.
+def json_shape(docs: list[Any], max_depth: int, depth: int = 1) -> int:
+    """The number of keys in all mappings of decoded JSON ``docs`` (each at nesting ``depth``);
+    raises :class:`JsonTooDeep` past ``max_depth``.
 
     Iterative: deep documents are what this guards against.
     """
     keys = 0
-    stack = [(doc, 1) for doc in docs]
+    stack = [(doc, depth) for doc in docs]
     pop, push = stack.pop, stack.append
     while stack:
         item, depth = pop()
@@ -304,7 +305,7 @@ def _json_shape(docs: list[Any], max_depth: int) -> int:
         else:
             continue
         if depth > max_depth:
-            raise _TooDeep
+            raise JsonTooDeep
         for child in children:
             if type(child) is dict or type(child) is list:
                 push((child, depth + 1))
@@ -326,7 +327,7 @@ def _loads_json(text: str, limits: LoadLimits) -> list[Any]:
     """A JSON text, duplicate keys refused at every size; ValueError if it is not JSON."""
     if len(text) <= STRICT_JSON_BYTES:
         docs = [json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_not_json)]
-        _json_shape(docs, limits.max_depth)
+        json_shape(docs, limits.max_depth)
         return docs
     # Big machine dumps: a Python call per object would cost half the parse again. Their
     # faults are reported here, not located by re-reading them as YAML (minutes, gigabytes).
@@ -335,8 +336,8 @@ def _loads_json(text: str, limits: LoadLimits) -> list[Any]:
     except RecursionError:
         raise SpecError(f"nesting deeper than {limits.max_depth} levels") from None
     try:
-        keys = _json_shape(docs, limits.max_depth)
-    except _TooDeep:
+        keys = json_shape(docs, limits.max_depth)
+    except JsonTooDeep:
         raise SpecError(f"nesting deeper than {limits.max_depth} levels",
                         path=_deep_path(docs, limits.max_depth)) from None
     if _may_hold_duplicates(text, keys):
@@ -412,7 +413,7 @@ def loads_all(data: str | bytes, *, source: str | None = None,
             # located) goes to the YAML parser.
             try:
                 docs = _loads_json(text, limits)
-            except (ValueError, RecursionError, _TooDeep):
+            except (ValueError, RecursionError, JsonTooDeep):
                 docs = _parse_yaml(text, limits)
         else:
             docs = _parse_yaml(text, limits)

@@ -29,7 +29,7 @@ import msgspec
 
 from nfd.api import DEFAULT_NFD_NAMESPACE, NODE_NAME_LABEL, Features, NodeFeature, merge_order
 from nfd.api._features import InstanceElements
-from nfd.api._yaml import MAX_NESTING_DEPTH
+from nfd.api._yaml import MAX_NESTING_DEPTH, JsonTooDeep, json_shape
 from nfd.cluster._fork import Forked, can_fork
 from nfd.cluster._nodefeatures import ClusterFeatures
 
@@ -97,21 +97,10 @@ class _List(msgspec.Struct, forbid_unknown_fields=True, rename={"api_version": "
 def _keys(value: Any, depth: int) -> int:
     """The keys of the mappings in a generic value; past the depth bound, the general
     reader must say where."""
-    keys = 0
-    stack = [(value, depth)]
-    while stack:
-        item, level = stack.pop()
-        if type(item) is dict:
-            keys += len(item)
-            children: Any = item.values()
-        elif type(item) is list:
-            children = item
-        else:
-            continue
-        if level > MAX_NESTING_DEPTH:
-            raise _General
-        stack.extend((child, level + 1) for child in children)
-    return keys
+    try:
+        return json_shape([value], MAX_NESTING_DEPTH, depth)
+    except JsonTooDeep:
+        raise _General from None
 
 
 @dataclass(frozen=True)
