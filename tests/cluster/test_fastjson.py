@@ -144,7 +144,7 @@ def test_equal_set_texts_are_read_for_each_name_and_kind() -> None:
     # One set text under two names and in all three kinds ('{"elements": null}' suits
     # each), read through one Reader: each keeps its own projection, and each node its
     # own values (a caller may change one node's without touching the other's).
-    flags = {"elements": {"A": {}, "B": {}}}
+    flags: dict[str, Any] = {"elements": {"A": {}, "B": {}}}
     features = {"flags": {"f": flags, "g": flags, "n": {"elements": None}},
                 "attributes": {"n": {"elements": None}}, "instances": {"n": {"elements": None}}}
     items = [{"kind": "NodeFeature", "metadata": {"name": node, "labels": {
