@@ -48,7 +48,7 @@ DATA = HERE / ".data"
 SPEC = FLEET / "bench-spec.yaml"
 GO_DEFAULT = Path("/work/nfd-go-bench/nfd-bench-validate")
 NFD_VERDICTS = {1000: 218, 5000: 1156, 10000: 2289, 20000: 4611}
-OURS = ["-c", "import sys; from nfd.cli import main; sys.exit(main())"]
+OURS = ["-c", "from nfd.cli import console; console()"]  # as the console script runs
 
 
 def fleet(size: int, pools: int = 0) -> Path:
