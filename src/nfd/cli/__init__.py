@@ -134,9 +134,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def console() -> None:
     """The ``nfd`` console script (and ``python -m nfd``): :func:`main`, its output
-    flushed, then out at once (it never returns). The interpreter's teardown would free every object of
-    the run one by one, which changes nothing the user sees and takes a tenth of the
-    run on a big cluster."""
+    flushed, then out at once (it never returns). The interpreter's teardown would
+    free every object of the run one by one, which changes nothing the user sees and
+    takes a tenth of the run on a big cluster."""
     code = main()
     try:
         sys.stdout.flush()
