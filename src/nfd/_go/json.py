@@ -8,7 +8,11 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+
+from nfd._lazy import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from typing import Any
 
 _GO_ESCAPES = {
     "<": "\\u003c",

@@ -9,13 +9,16 @@ value checks for In/NotIn/InRegexp/Gt/... only run when the element exists.
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from nfd._go.regexp import RegexpLimits, Regexps, RegexpSyntaxError
 from nfd._go.strconv import atoi
+from nfd._lazy import TYPE_CHECKING
 from nfd.api import MatchExpression
 from nfd.errors import EvaluationError
 from nfd.match._semver import parse_version
+
+if TYPE_CHECKING:
+    from typing import Any
 
 OPS = (
     "In",

@@ -10,12 +10,14 @@ patterns are remembered as such, and reported only if NFD would evaluate them.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 from nfd._go.regexp import RegexpBudgetError, RegexpLimits
+from nfd._lazy import TYPE_CHECKING
 from nfd.api import CompatSpec, FeatureMatcherTerm, MatchExpression
 from nfd.errors import SpecError
 from nfd.match._ops import RegexCache, go_utf8
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 
 def _term_expressions(terms: tuple[FeatureMatcherTerm, ...], path: str
