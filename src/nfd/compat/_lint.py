@@ -12,7 +12,6 @@ disagree): :func:`check_spec` refuses such a spec up front, whatever the node ha
 
 from __future__ import annotations
 
-from nfd._go.regexp import RegexpBudgetError
 from nfd._go.strconv import quote as go_quote
 from nfd._lazy import TYPE_CHECKING
 from nfd._record import FrozenRecord, set_field
@@ -109,6 +108,8 @@ class _Linter:
                           f"op {op} never matches a flag feature (flags have no values); "
                           "use Exists")
         if op == "InRegexp":
+            from nfd._go.regexp import RegexpBudgetError  # here: most specs have no regexp
+
             for i, pattern in enumerate(values):
                 if self.regex_budget_spent:
                     return
