@@ -49,11 +49,11 @@ class Record:
 
     def __init_subclass__(cls) -> None:
         super().__init_subclass__()
-        init = cls.__dict__.get("__init__")
-        code = getattr(init, "__code__", None)  # a base without fields has none
+        code = getattr(cls.__init__, "__code__", None)  # object's (no fields) has none
         # The fields: the parameters after self.
         cls._fields = () if code is None else code.co_varnames[1:code.co_argcount]
-        if set(cls._fields) != set(cls.__dict__.get("__slots__", ())):
+        slots = {name for klass in cls.__mro__ for name in klass.__dict__.get("__slots__", ())}
+        if set(cls._fields) != slots:
             raise TypeError(f"{cls.__qualname__}: __slots__ must name the __init__ parameters")
         cls.__match_args__ = cls._fields  # type: ignore[attr-defined, misc]
         cls._values = _getter(cls._fields)
