@@ -39,6 +39,23 @@ def _getter(names: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
     return attrgetter(*names)
 
 
+def _equality(values: Callable[[Any], tuple[Any, ...]]) -> Callable[[Any, object], bool]:
+    # A closure per class: no lookups beyond a dataclass's generated method's.
+    def __eq__(self: Any, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return values(self) == values(other)
+
+    return __eq__
+
+
+def _hashing(values: Callable[[Any], tuple[Any, ...]]) -> Callable[[Any], int]:
+    def __hash__(self: Any) -> int:
+        return hash(values(self))
+
+    return __hash__
+
+
 class Record:
     """Base of a mutable value class: ``==`` and ``repr`` by fields, not hashable."""
 
@@ -46,6 +63,7 @@ class Record:
     # Per subclass: its fields, and a function of an instance giving their values.
     _fields: ClassVar[tuple[str, ...]] = ()
     _values: ClassVar[Callable[[Any], tuple[Any, ...]]]
+    _frozen: ClassVar[bool] = False
 
     def __init_subclass__(cls) -> None:
         super().__init_subclass__()
@@ -57,8 +75,14 @@ class Record:
             raise TypeError(f"{cls.__qualname__}: __slots__ must name the __init__ parameters")
         cls.__match_args__ = cls._fields  # type: ignore[attr-defined, misc]
         cls._values = _getter(cls._fields)
+        # A class on a hot path may write its own (attribute reads beat attrgetter).
+        if "__eq__" not in cls.__dict__:
+            cls.__eq__ = _equality(cls._values)  # type: ignore[method-assign]
+        if cls._frozen and "__hash__" not in cls.__dict__:
+            cls.__hash__ = _hashing(cls._values)  # type: ignore[assignment]
 
-    # Defining __eq__ alone leaves __hash__ None (unhashable), as for a mutable dataclass.
+    # Defining __eq__ in the body leaves __hash__ None (unhashable), as for a mutable
+    # dataclass; each subclass gets its own (above).
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
@@ -82,8 +106,9 @@ class FrozenRecord(Record):
     """Base of an immutable value class: also hashable; fields cannot be reassigned."""
 
     __slots__ = ()
+    _frozen = True
 
-    def __hash__(self) -> int:
+    def __hash__(self) -> int:  # each subclass gets its own (see Record.__init_subclass__)
         return hash(type(self)._values(self))
 
     def __setattr__(self, name: str, value: object) -> None:

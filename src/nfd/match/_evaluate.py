@@ -102,6 +102,17 @@ class SetVerdict(FrozenRecord):
         set_field(self, "is_match", is_match)
         set_field(self, "reasons", reasons)
 
+    # Written out: validate-cluster hashes and compares every node's verdicts.
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        assert isinstance(other, SetVerdict)
+        return (self.index == other.index and self.is_match == other.is_match
+                and self.reasons == other.reasons)
+
+    def __hash__(self) -> int:
+        return hash((self.index, self.is_match, self.reasons))
+
     @property
     def reason(self) -> str | None:
         """The reasons in one line, ``None`` when the set matches."""
