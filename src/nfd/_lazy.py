@@ -1,11 +1,23 @@
-"""Names a package exports but loads only on first use (PEP 562), so that ``import nfd.x``
-stays light and a command pays only for the modules it touches."""
+"""Loading only what is used: names a package exports but imports on first use (PEP 562),
+and :data:`TYPE_CHECKING` without ``import typing``.
+
+Issue 12: ``nfd compat validate-node --spec --features`` must start within 3x
+``python3 -c pass``. ``typing`` alone is a tenth of that budget, and modules need it
+only for annotations (which ``from __future__ import annotations`` never evaluates),
+so they write ``from nfd._lazy import TYPE_CHECKING`` (packages: ``if
+_lazy.TYPE_CHECKING:``) and import typing's names under it. Type checkers treat any
+name ``TYPE_CHECKING`` as true.
+"""
 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Mapping
-from typing import Any
+
+TYPE_CHECKING = False
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+    from typing import Any
 
 
 def lazy_getattr(package: str, homes: Mapping[str, str]) -> Callable[[str], Any]:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 # Longest timeout we accept: beyond a day is a typo, and sockets refuse huge values
 # (``1e308`` does not fit a C timeval; ``inf`` and ``nan`` are not durations).
 MAX_TIMEOUT = 86400.0
@@ -13,6 +11,8 @@ DEFAULT_REGISTRY_TIMEOUT = 30.0
 
 def check_timeout(seconds: float) -> float:
     """``seconds`` if it is a usable timeout (finite, positive, at most a day), else ValueError."""
+    import math  # here: flags import this module on every run, only --image checks
+
     if not isinstance(seconds, (int, float)) or isinstance(seconds, bool) \
             or not math.isfinite(seconds) or not 0 < seconds <= MAX_TIMEOUT:
         raise ValueError(f"a timeout must be a number of seconds in (0, {MAX_TIMEOUT:g}], "

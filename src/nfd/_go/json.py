@@ -6,9 +6,14 @@ non-ASCII raw, and keeps map keys sorted (callers sort; struct order is kept).
 
 from __future__ import annotations
 
+import functools
 import json
 import re
-from typing import Any
+
+from nfd._lazy import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from typing import Any
 
 _GO_ESCAPES = {
     "<": "\\u003c",
@@ -18,7 +23,6 @@ _GO_ESCAPES = {
     "\u2029": "\\u2029",
 }
 _NEEDS_ESCAPE = frozenset(_GO_ESCAPES)
-_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _go_escape(text: str) -> str:
@@ -30,7 +34,12 @@ def _go_escape(text: str) -> str:
 def _valid_unicode(text: str) -> str:
     """Lone surrogates (reachable only through escapes in the input) become U+FFFD,
     as Go writes invalid UTF-8."""
-    return _SURROGATE.sub("\ufffd", text)
+    return text if text.isascii() else _surrogates().sub("\ufffd", text)
+
+
+@functools.cache
+def _surrogates() -> re.Pattern[str]:
+    return re.compile("[\ud800-\udfff]")  # compiled on first need (cold start, issue 12)
 
 
 def dumps(obj: Any, *, indent: int | None = None) -> str:

@@ -17,10 +17,13 @@ invalid escape in Go.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Any
 
+from nfd._lazy import TYPE_CHECKING
+from nfd._record import FrozenRecord, set_field
 from nfd.errors import EvaluationError
+
+if TYPE_CHECKING:
+    from typing import Any
 
 REGEX_MAX_MEM = 8 << 20  # RE2's own default per pattern
 MAX_PROGRAM_SIZE = 1 << 20  # instructions, all patterns of one budget together
@@ -31,13 +34,20 @@ _ANY_BYTE = re.compile(r"(?<!\\)(?:\\\\)*\\C")
 _TOO_LARGE = "pattern too large"
 
 
-@dataclass(frozen=True)
-class RegexpLimits:
+class RegexpLimits(FrozenRecord):
     """The budget shared by the patterns of one spec (or one template execution)."""
 
-    max_mem_per_pattern: int = REGEX_MAX_MEM
-    max_program_size: int = MAX_PROGRAM_SIZE
-    max_memory: int = MAX_REGEX_MEMORY
+    __slots__ = ("max_mem_per_pattern", "max_memory", "max_program_size")
+    max_mem_per_pattern: int
+    max_program_size: int
+    max_memory: int
+
+    def __init__(self, max_mem_per_pattern: int = REGEX_MAX_MEM,
+                 max_program_size: int = MAX_PROGRAM_SIZE,
+                 max_memory: int = MAX_REGEX_MEMORY) -> None:
+        set_field(self, "max_mem_per_pattern", max_mem_per_pattern)
+        set_field(self, "max_program_size", max_program_size)
+        set_field(self, "max_memory", max_memory)
 
 
 class RegexpSyntaxError(ValueError):
@@ -52,13 +62,18 @@ class RegexpBudgetError(EvaluationError):
         self.pattern = pattern
 
 
-@dataclass(frozen=True)
-class _Failure:
+class _Failure(FrozenRecord):
     """A remembered compile failure."""
 
+    __slots__ = ("budget", "message", "pattern")
     budget: bool
     message: str
     pattern: str
+
+    def __init__(self, budget: bool, message: str, pattern: str) -> None:
+        set_field(self, "budget", budget)
+        set_field(self, "message", message)
+        set_field(self, "pattern", pattern)
 
     def error(self) -> Exception:
         if self.budget:

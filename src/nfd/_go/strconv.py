@@ -10,8 +10,6 @@ it as the U+FFFD Go would have, which is printable and written as it is
 
 from __future__ import annotations
 
-import re
-
 _SHORT = {
     "\a": "\\a",
     "\b": "\\b",
@@ -23,7 +21,6 @@ _SHORT = {
     "\\": "\\\\",
     '"': '\\"',
 }
-_INT = re.compile(r"[+-]?[0-9]+")
 INT64_MIN, INT64_MAX = -(1 << 63), (1 << 63) - 1
 
 
@@ -60,10 +57,16 @@ def quote(text: str, ascii_only: bool = False) -> str:
     return '"' + "".join(_escape(ch, ascii_only) for ch in text) + '"'
 
 
+def _is_int(text: str) -> bool:
+    """``[+-]?[0-9]+`` (string tests, not a regexp: nothing to compile at a cold start)."""
+    digits = text[1:] if text[:1] in ("+", "-") else text
+    return digits.isascii() and digits.isdigit()
+
+
 def atoi(text: str) -> int | None:
     """``strconv.Atoi`` on 64-bit: optional sign, ASCII decimal digits, int64 range; ``None``
     where Go returns an error."""
-    if not _INT.fullmatch(text):
+    if not _is_int(text):
         return None
     number = int(text)
     return number if INT64_MIN <= number <= INT64_MAX else None
@@ -72,6 +75,6 @@ def atoi(text: str) -> int | None:
 def atoi_value(text: str) -> int:
     """The number ``strconv.Atoi`` returns even with its error (what sprig's ``atoi`` keeps):
     0 for a syntax error, the nearest int64 bound when out of range."""
-    if not _INT.fullmatch(text):
+    if not _is_int(text):
         return 0
     return max(INT64_MIN, min(INT64_MAX, int(text)))

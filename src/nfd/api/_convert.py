@@ -7,12 +7,13 @@ boolean into a string where the Go field is a string (``family: 6`` is
 
 from __future__ import annotations
 
-import math
-from collections.abc import Iterable
-from typing import Any
-
 from nfd._go.strconv import quote as go_quote
+from nfd._lazy import TYPE_CHECKING
 from nfd.errors import SpecError
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from typing import Any
 
 
 def join_path(base: str, key: str | int) -> str:
@@ -40,6 +41,8 @@ def type_name(value: Any) -> str:
 
 
 def _float_text(value: float) -> str:
+    import math  # here: floats are rare in specs, and a cold start counts every import
+
     if math.isinf(value):
         return "+Inf" if value > 0 else "-Inf"
     if math.isnan(value):

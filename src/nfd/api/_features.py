@@ -8,10 +8,8 @@ skipped, an empty one takes part), so ``None`` is kept apart from ``{}``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field
-from typing import Any
-
+from nfd._lazy import TYPE_CHECKING
+from nfd._record import Record
 from nfd.api._convert import (
     check_keys,
     join_path,
@@ -23,6 +21,10 @@ from nfd.api._convert import (
 )
 from nfd.errors import SpecError
 
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from typing import Any
+
 FlagElements = set[str]
 AttributeElements = dict[str, str]
 Instance = dict[str, str]
@@ -33,16 +35,23 @@ NFD_API_VERSION = "nfd.k8s-sigs.io/v1alpha1"
 DEFAULT_NFD_NAMESPACE = "node-feature-discovery"
 
 
-@dataclass(slots=True)
-class Features:
+class Features(Record):
     """Discovered features: ``flags``, ``attributes`` and ``instances`` by full name.
 
-    An element value of ``None`` is Go's nil (``"elements": null`` or missing).
+    An element value of ``None`` is Go's nil (``"elements": null`` or missing). Each map
+    defaults to a new empty one.
     """
 
-    flags: dict[str, FlagElements | None] = field(default_factory=dict)
-    attributes: dict[str, AttributeElements | None] = field(default_factory=dict)
-    instances: dict[str, InstanceElements | None] = field(default_factory=dict)
+    __slots__ = ("attributes", "flags", "instances")
+
+    def __init__(self, flags: dict[str, FlagElements | None] | None = None,
+                 attributes: dict[str, AttributeElements | None] | None = None,
+                 instances: dict[str, InstanceElements | None] | None = None) -> None:
+        self.flags: dict[str, FlagElements | None] = {} if flags is None else flags
+        self.attributes: dict[str, AttributeElements | None] = ({} if attributes is None
+                                                                else attributes)
+        self.instances: dict[str, InstanceElements | None] = ({} if instances is None
+                                                              else instances)
 
     def copy(self) -> Features:
         """A copy whose maps can be changed without touching this one."""
@@ -176,15 +185,19 @@ def features_from_obj(obj: Any, path: str = "") -> Features:
     )
 
 
-@dataclass(slots=True)
-class NodeFeature:
-    """A ``NodeFeature`` custom resource: one publisher's features for one node."""
+class NodeFeature(Record):
+    """A ``NodeFeature`` custom resource: one publisher's features for one node
+    (``labels`` defaults to a new empty mapping)."""
 
-    name: str
-    namespace: str
-    node_name: str
-    features: Features
-    labels: dict[str, str] = field(default_factory=dict)
+    __slots__ = ("features", "labels", "name", "namespace", "node_name")
+
+    def __init__(self, name: str, namespace: str, node_name: str, features: Features,
+                 labels: dict[str, str] | None = None) -> None:
+        self.name = name
+        self.namespace = namespace
+        self.node_name = node_name
+        self.features = features
+        self.labels: dict[str, str] = {} if labels is None else labels
 
 
 def node_feature_from_obj(obj: Any, path: str = "") -> NodeFeature:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
+from nfd._lazy import TYPE_CHECKING
 from nfd.api._features import Features, load_features_document
 from nfd.api._yaml import LoadLimits, load_file
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 # A features file may be a whole cluster's NodeFeature list: larger than a spec.
 MAX_FEATURES_BYTES = 256 << 20

@@ -10,10 +10,8 @@ model keeps what was written, so verdicts match NFD's exactly.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
-
+from nfd._lazy import TYPE_CHECKING
+from nfd._record import FrozenRecord, set_field
 from nfd.api._convert import (
     check_keys,
     integer,
@@ -27,18 +25,27 @@ from nfd.api._convert import (
 from nfd.api._yaml import LoadLimits, load_file, loads
 from nfd.errors import SpecError
 
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Any
+
 SPEC_VERSION = "v1alpha1"
 ARTIFACT_TYPE = "application/vnd.nfd.image-compatibility.v1alpha1"
 SPEC_MEDIA_TYPE = "application/vnd.nfd.image-compatibility.spec.v1alpha1+yaml"
 
 
-@dataclass(frozen=True, slots=True)
-class MatchExpression:
+class MatchExpression(FrozenRecord):
     """One ``{op, value, type}`` expression; ``op`` is kept verbatim (checked at match time)."""
 
+    __slots__ = ("op", "type", "value")
     op: str
-    value: tuple[str, ...] = ()
-    type: str = ""
+    value: tuple[str, ...]
+    type: str
+
+    def __init__(self, op: str, value: tuple[str, ...] = (), type: str = "") -> None:
+        set_field(self, "op", op)
+        set_field(self, "value", value)
+        set_field(self, "type", type)
 
     def __str__(self) -> str:
         """NFD's ``MatchExpression.String()``, as shown in its report table."""
@@ -59,13 +66,19 @@ class MatchExpression:
         return obj
 
 
-@dataclass(frozen=True, slots=True)
-class FeatureMatcherTerm:
+class FeatureMatcherTerm(FrozenRecord):
     """A ``matchFeatures`` term. ``None`` for a matcher means Go's nil pointer (not written)."""
 
+    __slots__ = ("feature", "match_expressions", "match_name")
     feature: str
-    match_expressions: dict[str, MatchExpression] | None = None
-    match_name: MatchExpression | None = None
+    match_expressions: dict[str, MatchExpression] | None
+    match_name: MatchExpression | None
+
+    def __init__(self, feature: str, match_expressions: dict[str, MatchExpression] | None = None,
+                 match_name: MatchExpression | None = None) -> None:
+        set_field(self, "feature", feature)
+        set_field(self, "match_expressions", match_expressions)
+        set_field(self, "match_name", match_name)
 
     def to_obj(self) -> dict[str, Any]:
         """The term as a document (nil matchers left out, an empty ``{}`` kept)."""
@@ -77,41 +90,69 @@ class FeatureMatcherTerm:
         return obj
 
 
-@dataclass(frozen=True, slots=True)
-class MatchAnyElem:
+class MatchAnyElem(FrozenRecord):
     """One alternative of ``matchAny``."""
 
-    match_features: tuple[FeatureMatcherTerm, ...] = ()
+    __slots__ = ("match_features",)
+    match_features: tuple[FeatureMatcherTerm, ...]
+
+    def __init__(self, match_features: tuple[FeatureMatcherTerm, ...] = ()) -> None:
+        set_field(self, "match_features", match_features)
 
 
-@dataclass(frozen=True, slots=True)
-class GroupRule:
-    """NFD's GroupRule: the rule type of NodeFeatureGroup and of compatibility sets."""
+class GroupRule(FrozenRecord):
+    """NFD's GroupRule: the rule type of NodeFeatureGroup and of compatibility sets.
 
-    name: str = ""
-    vars: dict[str, str] = field(default_factory=dict)
-    vars_template: str = ""
-    match_features: tuple[FeatureMatcherTerm, ...] = ()
-    match_any: tuple[MatchAnyElem, ...] = ()
+    ``vars`` defaults to a new empty mapping.
+    """
+
+    __slots__ = ("match_any", "match_features", "name", "vars", "vars_template")
+    name: str
+    vars: dict[str, str]
+    vars_template: str
+    match_features: tuple[FeatureMatcherTerm, ...]
+    match_any: tuple[MatchAnyElem, ...]
+
+    def __init__(self, name: str = "", vars: dict[str, str] | None = None,
+                 vars_template: str = "", match_features: tuple[FeatureMatcherTerm, ...] = (),
+                 match_any: tuple[MatchAnyElem, ...] = ()) -> None:
+        set_field(self, "name", name)
+        set_field(self, "vars", {} if vars is None else vars)
+        set_field(self, "vars_template", vars_template)
+        set_field(self, "match_features", match_features)
+        set_field(self, "match_any", match_any)
 
 
-@dataclass(frozen=True, slots=True)
-class Compatibility:
+class Compatibility(FrozenRecord):
     """One compatibility set: rules that must all match, with weight, tag and description."""
 
-    rules: tuple[GroupRule, ...] = ()
-    weight: int = 0
-    tag: str = ""
-    description: str = ""
+    __slots__ = ("description", "rules", "tag", "weight")
+    rules: tuple[GroupRule, ...]
+    weight: int
+    tag: str
+    description: str
+
+    def __init__(self, rules: tuple[GroupRule, ...] = (), weight: int = 0, tag: str = "",
+                 description: str = "") -> None:
+        set_field(self, "rules", rules)
+        set_field(self, "weight", weight)
+        set_field(self, "tag", tag)
+        set_field(self, "description", description)
 
 
-@dataclass(frozen=True, slots=True)
-class CompatSpec:
+class CompatSpec(FrozenRecord):
     """A whole compatibility spec document."""
 
+    __slots__ = ("compatibilities", "source", "version")
     version: str
     compatibilities: tuple[Compatibility, ...]
-    source: str | None = None
+    source: str | None
+
+    def __init__(self, version: str, compatibilities: tuple[Compatibility, ...],
+                 source: str | None = None) -> None:
+        set_field(self, "version", version)
+        set_field(self, "compatibilities", compatibilities)
+        set_field(self, "source", source)
 
 
 def _expression(value: Any, path: str) -> MatchExpression:

@@ -18,13 +18,15 @@ from __future__ import annotations
 import json
 import re
 import sys
-from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
+from nfd._lazy import TYPE_CHECKING
+from nfd._record import FrozenRecord, set_field
 from nfd.errors import SpecError
 
 if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Any
+
     import yaml
 
 MAX_DOCUMENT_BYTES = 1 << 20
@@ -44,8 +46,7 @@ _SCALAR_TAGS = frozenset(
 )
 
 
-@dataclass(frozen=True)
-class LoadLimits:
+class LoadLimits(FrozenRecord):
     """Bounds applied to every document read.
 
     ``max_nodes`` bounds the nodes that aliases add (each ``*alias`` counts the
@@ -53,9 +54,16 @@ class LoadLimits:
     (consumers walk documents recursively).
     """
 
-    max_bytes: int = MAX_DOCUMENT_BYTES
-    max_nodes: int = MAX_EXPANDED_NODES
-    max_depth: int = MAX_NESTING_DEPTH
+    __slots__ = ("max_bytes", "max_depth", "max_nodes")
+    max_bytes: int
+    max_nodes: int
+    max_depth: int
+
+    def __init__(self, max_bytes: int = MAX_DOCUMENT_BYTES, max_nodes: int = MAX_EXPANDED_NODES,
+                 max_depth: int = MAX_NESTING_DEPTH) -> None:
+        set_field(self, "max_bytes", max_bytes)
+        set_field(self, "max_nodes", max_nodes)
+        set_field(self, "max_depth", max_depth)
 
 
 DEFAULT_LIMITS = LoadLimits()

@@ -10,18 +10,25 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-from collections.abc import Sequence
-from dataclasses import dataclass
 
+from nfd._lazy import TYPE_CHECKING
+from nfd._record import FrozenRecord, set_field
 from nfd.cli._base import EXIT_OK, EXIT_USAGE, CommandParser, run_command
 
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
-@dataclass(frozen=True)
-class CommandInfo:
+
+class CommandInfo(FrozenRecord):
     """Where a subcommand lives and what it does, without importing it."""
 
+    __slots__ = ("module", "summary")
     module: str
     summary: str
+
+    def __init__(self, module: str, summary: str) -> None:
+        set_field(self, "module", module)
+        set_field(self, "summary", summary)
 
 
 COMMANDS: dict[str, dict[str, CommandInfo]] = {

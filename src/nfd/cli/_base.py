@@ -11,9 +11,9 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import typing
-from collections.abc import Callable, Sequence
 
+from nfd._lazy import TYPE_CHECKING
+from nfd.cli._output import terminal_columns
 from nfd.errors import (
     AuthError,
     ClusterError,
@@ -24,6 +24,10 @@ from nfd.errors import (
     SpecError,
     UsageError,
 )
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+    from typing import NoReturn
 
 EXIT_OK = 0
 EXIT_NOT_COMPATIBLE = 1
@@ -43,7 +47,13 @@ _FLAG_FOR_ARGUMENT = {
 class CommandParser(argparse.ArgumentParser):
     """argparse with one-line usage errors that suggest the flag that was meant."""
 
-    def error(self, message: str) -> typing.NoReturn:
+    def _get_formatter(self) -> argparse.HelpFormatter:
+        # argparse's own asks shutil for the width, and add_argument makes one per flag:
+        # importing shutil would cost every run 5 ms (issue 12). The width is the same.
+        return self.formatter_class(prog=self.prog,  # type: ignore[call-arg]  # they all take it
+                                    width=terminal_columns() - 2)
+
+    def error(self, message: str) -> NoReturn:
         prefix = "unrecognized arguments: "
         if message.startswith(prefix):
             words = message[len(prefix):].split()

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
-from typing import TYPE_CHECKING, TextIO
 
+from nfd._lazy import TYPE_CHECKING
 from nfd._timeouts import DEFAULT_REGISTRY_TIMEOUT as DEFAULT_TIMEOUT
 from nfd.errors import UsageError
 
 if TYPE_CHECKING:  # the registry code loads only when a command talks to a registry
+    from collections.abc import Callable
+    from typing import TextIO
+
     from nfd.oci import Platform, Redactor, RegistryOptions
 
 MAX_SECRET_BYTES = 64 * 1024

@@ -7,10 +7,12 @@ StringSlice semantics, as NFD's client), and the registry flags.
 from __future__ import annotations
 
 import argparse
-import csv
-from typing import Any
 
+from nfd._lazy import TYPE_CHECKING
 from nfd.errors import UsageError
+
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def add_spec_arguments(parser: argparse.ArgumentParser, *, tags: bool = True) -> None:
@@ -56,6 +58,8 @@ def parse_tags(values: list[str]) -> list[str]:
     for value in values:
         if not value:
             continue
+        import csv  # here: most runs give no --tags
+
         try:
             fields = next(csv.reader([value], strict=True))
         except csv.Error as exc:

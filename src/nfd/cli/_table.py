@@ -9,9 +9,7 @@ terminal: the widest text columns wrap inside their cells.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TextIO
-
+from nfd._lazy import TYPE_CHECKING
 from nfd._text import printable_line
 from nfd.api import CompatSpec, GroupRule, MatchExpression
 from nfd.match import (
@@ -24,6 +22,10 @@ from nfd.match import (
     hides_instance_failure,
     node_text,
 )
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import TextIO
 
 # Columns that may wrap when the terminal is narrow (feature, expression, matcher type,
 # node has), and the narrowest each may become.

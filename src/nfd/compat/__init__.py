@@ -14,8 +14,7 @@ re-exported here.
 
 from __future__ import annotations
 
-import typing
-
+from nfd import _lazy
 from nfd._lazy import lazy_getattr as _lazy_getattr
 from nfd.compat._lint import ERROR, WARNING, Finding, check_spec, lint_spec, lint_spec_bytes
 from nfd.compat._report import nfd_report, rich_report
@@ -30,7 +29,7 @@ from nfd.match import (
     validate_features,
 )
 
-if typing.TYPE_CHECKING:
+if _lazy.TYPE_CHECKING:
     from nfd.compat._artifact_push import AttachResult, attach_compat_spec
     from nfd.compat._artifact_remove import Removal, remove_compat_specs
     from nfd.compat._artifacts import (

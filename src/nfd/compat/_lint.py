@@ -12,12 +12,9 @@ disagree): :func:`check_spec` refuses such a spec up front, whatever the node ha
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
-from typing import Any
-
-from nfd._go.regexp import RegexpBudgetError
 from nfd._go.strconv import quote as go_quote
+from nfd._lazy import TYPE_CHECKING
+from nfd._record import FrozenRecord, set_field
 from nfd.api import (
     CompatSpec,
     FeatureMatcherTerm,
@@ -29,6 +26,10 @@ from nfd.api._convert import join_path
 from nfd.errors import EvaluationError, SpecError
 from nfd.match import OPS, RegexCache, evaluate, go_atoi, parse_version
 
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import Any
+
 ERROR = "error"
 WARNING = "warning"
 
@@ -37,14 +38,21 @@ _NO_VALUE = frozenset({"", "Exists", "DoesNotExist", "IsTrue", "IsFalse"})
 _COMPARE = {"Gt": 1, "Ge": 1, "Lt": 1, "Le": 1, "GtLt": 2, "GeLe": 2}
 
 
-@dataclass(frozen=True, slots=True)
-class Finding:
-    """One lint finding, located by JSON path."""
+class Finding(FrozenRecord):
+    """One lint finding, located by JSON path; ``invalid``: NFD's engine rejects it on any
+    node (see :func:`check_spec`)."""
 
+    __slots__ = ("invalid", "message", "path", "severity")
     severity: str
     path: str
     message: str
-    invalid: bool = False  # NFD's engine rejects it on any node (see check_spec)
+    invalid: bool
+
+    def __init__(self, severity: str, path: str, message: str, invalid: bool = False) -> None:
+        set_field(self, "severity", severity)
+        set_field(self, "path", path)
+        set_field(self, "message", message)
+        set_field(self, "invalid", invalid)
 
     def as_error(self, source: str | None) -> SpecError:
         return SpecError(self.message, source=source, path=self.path)
@@ -78,8 +86,8 @@ class _Linter:
         found = self.findings[before:]
         if not any(f.severity == ERROR for f in found):
             found.append(Finding(ERROR, path, rejection))  # a rule lint lacks: still located
-        self.findings[before:] = [replace(f, invalid=True) if f.severity == ERROR else f
-                                  for f in found]
+        self.findings[before:] = [Finding(f.severity, f.path, f.message, invalid=True)
+                                  if f.severity == ERROR else f for f in found]
 
     def expression_checks(self, expr: MatchExpression, path: str, flag_feature: bool) -> None:
         op, values = expr.op, expr.value
@@ -100,6 +108,8 @@ class _Linter:
                           f"op {op} never matches a flag feature (flags have no values); "
                           "use Exists")
         if op == "InRegexp":
+            from nfd._go.regexp import RegexpBudgetError  # here: most specs have no regexp
+
             for i, pattern in enumerate(values):
                 if self.regex_budget_spent:
                     return

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+from nfd._lazy import TYPE_CHECKING
 from nfd.match import CompatibilityStatus, ExpressionStatus, RuleStatus, ValidationResult
+
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def _nfd_expressions(items: tuple[ExpressionStatus, ...]) -> list[dict[str, Any]] | None:

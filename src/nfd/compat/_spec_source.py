@@ -7,12 +7,13 @@ context returned names the origin in reports.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
+from nfd._lazy import TYPE_CHECKING
 from nfd.api import CompatSpec, load_spec, loads_spec
 from nfd.errors import UsageError
 
 if TYPE_CHECKING:
+    from typing import Any
+
     from nfd.oci import RegistryOptions
 
 

@@ -9,8 +9,7 @@ threading) on one node or, remembering outcomes by projection, on many.
 
 from __future__ import annotations
 
-import typing
-
+from nfd import _lazy
 from nfd.match._evaluate import (
     RULE_MATCHED,
     CompatibilityStatus,
@@ -47,14 +46,16 @@ from nfd.match._status import (
     rule_status,
 )
 
-if typing.TYPE_CHECKING:
+if _lazy.TYPE_CHECKING:
+    from typing import Any
+
     from nfd.api import Features, GroupRule
     from nfd.match._template import compile_template, expand_vars_template
 
 _LAZY = {"compile_template", "expand_vars_template"}
 
 
-def __getattr__(name: str) -> typing.Any:
+def __getattr__(name: str) -> Any:
     # The template engine loads on first use (PEP 562): most specs have no template.
     if name not in _LAZY:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -18,12 +18,11 @@ full evaluation of every node.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from operator import itemgetter
-from typing import Any
 
-from nfd.api import Compatibility, CompatSpec, Features, GroupRule
+from nfd._lazy import TYPE_CHECKING
+from nfd._record import FrozenRecord, Record, set_field
+from nfd.api import Features
 from nfd.errors import EvaluationError, UsageError
 from nfd.match._explain import rule_failures
 from nfd.match._ops import RegexCache
@@ -31,23 +30,37 @@ from nfd.match._regex_budget import spec_regexes
 from nfd.match._rule import RuleResult, execute_group_rule
 from nfd.match._status import RuleLayout, RuleStatus, rule_status
 
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+    from typing import Any
+
+    from nfd.api import Compatibility, CompatSpec, GroupRule
+
 RULE_MATCHED = "rule.matched"
 # Distinct projections remembered per rule; past it rules are simply evaluated again.
 MAX_REMEMBERED = 1 << 16
 
 
-@dataclass(frozen=True, slots=True)
-class CompatibilityStatus:
+class CompatibilityStatus(FrozenRecord):
     """NFD's ``CompatibilityStatus``: one set's rules with their statuses.
 
     ``index`` is the set's position in the spec (0-based), whatever the tags select.
     """
 
+    __slots__ = ("description", "index", "rules", "tag", "weight")
     index: int
     rules: list[RuleStatus]
     description: str
     weight: int
     tag: str
+
+    def __init__(self, index: int, rules: list[RuleStatus], description: str, weight: int,
+                 tag: str) -> None:
+        set_field(self, "index", index)
+        set_field(self, "rules", rules)
+        set_field(self, "description", description)
+        set_field(self, "weight", weight)
+        set_field(self, "tag", tag)
 
     @property
     def is_match(self) -> bool:
@@ -60,11 +73,14 @@ class CompatibilityStatus:
         return self.index + 1
 
 
-@dataclass(frozen=True, slots=True)
-class ValidationResult:
+class ValidationResult(FrozenRecord):
     """The statuses of the selected sets and the verdict."""
 
+    __slots__ = ("statuses",)
     statuses: list[CompatibilityStatus]
+
+    def __init__(self, statuses: list[CompatibilityStatus]) -> None:
+        set_field(self, "statuses", statuses)
 
     @property
     def compatible(self) -> bool:
@@ -72,14 +88,30 @@ class ValidationResult:
         return any(s.is_match for s in self.statuses)
 
 
-@dataclass(frozen=True, slots=True)
-class SetVerdict:
+class SetVerdict(FrozenRecord):
     """One set on one node: matched, or every reason it fails (each failing expression of
     each failing rule, worded without instance counts so that like nodes read alike)."""
 
+    __slots__ = ("index", "is_match", "reasons")
     index: int
     is_match: bool
-    reasons: tuple[str, ...] = ()
+    reasons: tuple[str, ...]
+
+    def __init__(self, index: int, is_match: bool, reasons: tuple[str, ...] = ()) -> None:
+        set_field(self, "index", index)
+        set_field(self, "is_match", is_match)
+        set_field(self, "reasons", reasons)
+
+    # Written out: validate-cluster hashes and compares every node's verdicts.
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        assert isinstance(other, SetVerdict)
+        return (self.index == other.index and self.is_match == other.is_match
+                and self.reasons == other.reasons)
+
+    def __hash__(self) -> int:
+        return hash((self.index, self.is_match, self.reasons))
 
     @property
     def reason(self) -> str | None:
@@ -127,10 +159,10 @@ class _Absent:
 # from a feature that is there (NFD treats them differently).
 _ABSENT: Any = _Absent("feature")
 _NO_ELEMENT: Any = _Absent("element")
-Projection = tuple[Any, ...]
 
-
-Reads = dict[str, "frozenset[str] | None"]
+if TYPE_CHECKING:  # annotations only: never evaluated
+    Projection = tuple[Any, ...]
+    Reads = dict[str, frozenset[str] | None]
 
 
 def _rule_reads(rule: GroupRule) -> Reads:
@@ -201,21 +233,26 @@ def _project(features: Features, feature: str, names: tuple[str, ...] | None,
     return flags, attrs, insts
 
 
-@dataclass(slots=True)
-class _Outcome:
-    result: RuleResult
-    reasons: tuple[str, ...] | None = None
+class _Outcome(Record):
+    __slots__ = ("reasons", "result")
+
+    def __init__(self, result: RuleResult, reasons: tuple[str, ...] | None = None) -> None:
+        self.result = result
+        self.reasons = reasons
 
 
-@dataclass(slots=True)
-class _RulePlan:
+class _RulePlan(Record):
     """One rule, compiled: where it is, its report layout, what it reads, what it gave."""
 
-    rule: GroupRule
-    path: str
-    layout: RuleLayout
-    reads: Reads
-    outcomes: dict[Projection, _Outcome] = field(default_factory=dict)
+    __slots__ = ("layout", "outcomes", "path", "reads", "rule")
+
+    def __init__(self, rule: GroupRule, path: str, layout: RuleLayout, reads: Reads,
+                 outcomes: dict[Projection, _Outcome] | None = None) -> None:
+        self.rule = rule
+        self.path = path
+        self.layout = layout
+        self.reads = reads
+        self.outcomes: dict[Projection, _Outcome] = {} if outcomes is None else outcomes
 
 
 def _working_copy(features: Features) -> Features:

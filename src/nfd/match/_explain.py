@@ -6,10 +6,18 @@ reasons word failures identically.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Protocol
+from nfd._lazy import TYPE_CHECKING
+from nfd.match._status import MATCH_NAME
 
-from nfd.match._status import MATCH_NAME, ExpressionStatus, MatcherStatus, RuleStatus
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import Protocol
+
+    from nfd.match._status import ExpressionStatus, MatcherStatus, RuleStatus
+
+    class _HasRules(Protocol):
+        @property
+        def rules(self) -> Sequence[RuleStatus]: ...
 
 NO_SINGLE_INSTANCE = "no single instance matches them all"
 
@@ -111,11 +119,6 @@ def rule_failure(rule: RuleStatus) -> str | None:
     """A one-line reason a rule fails (its first failing expression), or None if it matches."""
     reasons = rule_failures(rule)
     return reasons[0] if reasons else None
-
-
-class _HasRules(Protocol):
-    @property
-    def rules(self) -> Sequence[RuleStatus]: ...
 
 
 def set_failures(status: _HasRules, counts: bool = True) -> tuple[str, ...]:

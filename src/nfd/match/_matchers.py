@@ -14,25 +14,31 @@ derives each expression's status).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from nfd.api import MatchExpression
-from nfd.api._features import AttributeElements, FlagElements, InstanceElements
+from nfd._lazy import TYPE_CHECKING
+from nfd._record import Record
 from nfd.errors import EvaluationError
-from nfd.match._ops import RegexCache, evaluate
+from nfd.match._ops import evaluate
+
+if TYPE_CHECKING:
+    from nfd.api import MatchExpression
+    from nfd.api._features import AttributeElements, FlagElements, InstanceElements
+    from nfd.match._ops import RegexCache
 
 MatchedElement = dict[str, str]
 MATCHED_NAME = "Name"
 MATCHED_VALUE = "Value"
 
 
-@dataclass(slots=True)
-class TermMatch:
+class TermMatch(Record):
     """What one matcher found: verdict, matched elements, expressions that matched."""
 
-    is_match: bool
-    elements: list[MatchedElement]
-    expressions: dict[str, MatchExpression]
+    __slots__ = ("elements", "expressions", "is_match")
+
+    def __init__(self, is_match: bool, elements: list[MatchedElement],
+                 expressions: dict[str, MatchExpression]) -> None:
+        self.is_match = is_match
+        self.elements = elements
+        self.expressions = expressions
 
 
 def _sort_by_name(elements: list[MatchedElement]) -> None:

@@ -8,14 +8,19 @@ value checks for In/NotIn/InRegexp/Gt/... only run when the element exists.
 
 from __future__ import annotations
 
+import functools
 import re
-from typing import Any
 
-from nfd._go.regexp import RegexpLimits, Regexps, RegexpSyntaxError
 from nfd._go.strconv import atoi
+from nfd._lazy import TYPE_CHECKING
 from nfd.api import MatchExpression
 from nfd.errors import EvaluationError
 from nfd.match._semver import parse_version
+
+if TYPE_CHECKING:
+    from typing import Any
+
+    from nfd._go.regexp import RegexpLimits, Regexps
 
 OPS = (
     "In",
@@ -35,7 +40,6 @@ OPS = (
 _VALID_OPS = frozenset((*OPS, ""))  # "" is MatchAny
 _NO_VALUE_OPS = frozenset(("", "Exists", "DoesNotExist", "IsTrue", "IsFalse"))
 go_atoi = atoi  # strconv.Atoi, part of nfd.match's API
-_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def go_values(values: tuple[str, ...]) -> str:
@@ -53,14 +57,24 @@ class RegexCache:
     (:class:`nfd._go.regexp.RegexpLimits`; past it, :class:`RegexpBudgetError`)."""
 
     def __init__(self, limits: RegexpLimits | None = None) -> None:
-        self._regexps = Regexps(limits)
+        self._limits = limits
+        self._regexps: Regexps | None = None  # made on first use: most specs have no regexp
 
     def compile(self, pattern: str) -> Any | None:
         """The compiled pattern, or ``None`` if RE2 (Go's regexp syntax) rejects it."""
+        regexps = self._regexps
+        if regexps is None:
+            from nfd._go.regexp import Regexps
+
+            regexps = self._regexps = Regexps(self._limits)
         try:
-            return self._regexps.compile(pattern)
-        except RegexpSyntaxError:
-            return None
+            return regexps.compile(pattern)
+        except Exception as exc:  # imported only now: a compiled pattern is the usual case
+            from nfd._go.regexp import RegexpSyntaxError
+
+            if isinstance(exc, RegexpSyntaxError):
+                return None
+            raise
 
 
 def check_op(expr: MatchExpression) -> None:
@@ -131,7 +145,12 @@ def evaluate(expr: MatchExpression, valid: bool, value: str | None, regexes: Reg
 
 def go_utf8(text: str) -> str:
     """Lone surrogates (from JSON ``\\ud800`` escapes) read as U+FFFD, as Go decodes them."""
-    return _SURROGATE.sub("\ufffd", text)
+    return text if text.isascii() else _surrogates().sub("\ufffd", text)
+
+
+@functools.cache
+def _surrogates() -> re.Pattern[str]:
+    return re.compile("[\ud800-\udfff]")  # compiled on first need (cold start, issue 12)
 
 
 def _in_regexp(expr: MatchExpression, value: str, regexes: RegexCache) -> bool:

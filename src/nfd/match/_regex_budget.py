@@ -10,12 +10,15 @@ patterns are remembered as such, and reported only if NFD would evaluate them.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-from nfd._go.regexp import RegexpBudgetError, RegexpLimits
-from nfd.api import CompatSpec, FeatureMatcherTerm, MatchExpression
+from nfd._lazy import TYPE_CHECKING
 from nfd.errors import SpecError
 from nfd.match._ops import RegexCache, go_utf8
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from nfd._go.regexp import RegexpLimits
+    from nfd.api import CompatSpec, FeatureMatcherTerm, MatchExpression
 
 
 def _term_expressions(terms: tuple[FeatureMatcherTerm, ...], path: str
@@ -46,6 +49,8 @@ def spec_regexes(spec: CompatSpec, limits: RegexpLimits | None = None) -> RegexC
     for path, expr in spec_expressions(spec):
         if expr.op != "InRegexp":
             continue
+        from nfd._go.regexp import RegexpBudgetError  # a spec with a regexp: RE2 is loaded
+
         for i, pattern in enumerate(expr.value):
             try:
                 regexes.compile(go_utf8(pattern))

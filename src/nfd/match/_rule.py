@@ -7,45 +7,62 @@ the per-expression statuses NFD's node validator reports.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
-from nfd.api import FeatureMatcherTerm, Features, GroupRule, MatchExpression
+from nfd._lazy import TYPE_CHECKING
+from nfd._record import FrozenRecord, Record, set_field
 from nfd.errors import EvaluationError
-from nfd.match._matchers import MatchedElement, TermMatch, match_multi, match_names_multi
-from nfd.match._ops import RegexCache
+from nfd.match._matchers import MatchedElement, match_multi, match_names_multi
+
+if TYPE_CHECKING:
+    from nfd.api import FeatureMatcherTerm, Features, GroupRule, MatchExpression
+    from nfd.match._matchers import TermMatch
+    from nfd.match._ops import RegexCache
 
 MatchedFeatures = dict[str, dict[str, list[MatchedElement]]]
 
 
-@dataclass(frozen=True, slots=True)
-class MatchedTerm:
+class MatchedTerm(FrozenRecord):
     """NFD's ``FeatureMatcherTerm`` in ``MatchedFeaturesTerms``: what matched of a term.
 
     ``feature`` is lower-cased, as NFD stores it.
     """
 
+    __slots__ = ("expressions", "feature", "name")
     feature: str
     expressions: dict[str, MatchExpression] | None
     name: MatchExpression | None
 
-
-@dataclass(slots=True)
-class FeatureMatcherStatus:
-    """NFD's ``MatchFeatureStatus`` of one feature matcher (matchFeatures or a matchAny item)."""
-
-    is_match: bool
-    matched_features: MatchedFeatures = field(default_factory=dict)
-    matched_terms: list[MatchedTerm] = field(default_factory=list)
+    def __init__(self, feature: str, expressions: dict[str, MatchExpression] | None,
+                 name: MatchExpression | None) -> None:
+        set_field(self, "feature", feature)
+        set_field(self, "expressions", expressions)
+        set_field(self, "name", name)
 
 
-@dataclass(slots=True)
-class RuleResult:
+class FeatureMatcherStatus(Record):
+    """NFD's ``MatchFeatureStatus`` of one feature matcher (matchFeatures or a matchAny item);
+    the two collections default to new empty ones."""
+
+    __slots__ = ("is_match", "matched_features", "matched_terms")
+
+    def __init__(self, is_match: bool, matched_features: MatchedFeatures | None = None,
+                 matched_terms: list[MatchedTerm] | None = None) -> None:
+        self.is_match = is_match
+        self.matched_features: MatchedFeatures = ({} if matched_features is None
+                                                  else matched_features)
+        self.matched_terms: list[MatchedTerm] = [] if matched_terms is None else matched_terms
+
+
+class RuleResult(Record):
     """Outcome of one group rule: verdict, statuses, and the vars it sets."""
 
-    is_match: bool
-    match_features: FeatureMatcherStatus | None
-    match_any: list[FeatureMatcherStatus]
-    vars: dict[str, str]
+    __slots__ = ("is_match", "match_any", "match_features", "vars")
+
+    def __init__(self, is_match: bool, match_features: FeatureMatcherStatus | None,
+                 match_any: list[FeatureMatcherStatus], vars: dict[str, str]) -> None:
+        self.is_match = is_match
+        self.match_features = match_features
+        self.match_any = match_any
+        self.vars = vars
 
 
 def evaluate_feature_matcher(

@@ -9,20 +9,28 @@ prerelease part may not start with 0).
 
 from __future__ import annotations
 
+import functools
 import re
 
-_LOOSE = re.compile(
-    r"v?([0-9]+)(\.[0-9]+)?(\.[0-9]+)?"
-    r"(-([0-9A-Za-z\-]+(\.[0-9A-Za-z\-]+)*))?"
-    r"(\+([0-9A-Za-z\-]+(\.[0-9A-Za-z\-]+)*))?"
-)
-_ALLOWED = re.compile(r"[0-9A-Za-z\-]+")
 _UINT64_MAX = (1 << 64) - 1
 
 
+@functools.cache
+def _patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """The loose version grammar and a prerelease part, compiled on first need (most specs
+    compare no versions, and a cold start counts: issue 12)."""
+    loose = re.compile(
+        r"v?([0-9]+)(\.[0-9]+)?(\.[0-9]+)?"
+        r"(-([0-9A-Za-z\-]+(\.[0-9A-Za-z\-]+)*))?"
+        r"(\+([0-9A-Za-z\-]+(\.[0-9A-Za-z\-]+)*))?"
+    )
+    return loose, re.compile(r"[0-9A-Za-z\-]+")
+
+
 def _valid_prerelease(pre: str) -> bool:
+    allowed = _patterns()[1]
     for part in pre.split("."):
-        if not part or not _ALLOWED.fullmatch(part):
+        if not part or not allowed.fullmatch(part):
             return False
         if part.isdigit() and len(part) > 1 and part[0] == "0":
             return False
@@ -31,7 +39,7 @@ def _valid_prerelease(pre: str) -> bool:
 
 def parse_version(text: str) -> tuple[int, int, int] | None:
     """``(major, minor, patch)`` as NFD compares them, or ``None`` when NFD rejects ``text``."""
-    m = _LOOSE.fullmatch(text)
+    m = _patterns()[0].fullmatch(text)
     if m is None:
         return None
     parts = [int(m.group(1)), int((m.group(2) or ".0")[1:]), int((m.group(3) or ".0")[1:])]

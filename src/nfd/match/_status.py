@@ -15,19 +15,21 @@ depends on the spec alone, so it is computed once per matcher
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from nfd._lazy import TYPE_CHECKING
+from nfd._record import FrozenRecord, set_field
 
-from nfd.api import FeatureMatcherTerm, Features, GroupRule, MatchExpression
-from nfd.match._rule import MatchedTerm, RuleResult
+if TYPE_CHECKING:
+    from typing import Any
+
+    from nfd.api import FeatureMatcherTerm, Features, GroupRule, MatchExpression
+    from nfd.match._rule import MatchedTerm, RuleResult
 
 MATCH_EXPRESSION = "matchExpression"
 MATCH_NAME = "matchName"
 _MAX_SHOWN = 16
 
 
-@dataclass(frozen=True, slots=True)
-class NodeValue:
+class NodeValue(FrozenRecord):
     """What the node has for one expression's feature (and element).
 
     ``available`` is whether the feature exists at all. For a ``matchExpressions``
@@ -38,13 +40,25 @@ class NodeValue:
     names) and ``total``.
     """
 
+    __slots__ = ("available", "instances", "names", "present", "total", "value", "values")
     available: bool
-    present: bool | None = None
-    value: str | None = None
-    instances: int | None = None
-    values: tuple[str, ...] = ()
-    names: tuple[str, ...] | None = None
-    total: int = 0
+    present: bool | None
+    value: str | None
+    instances: int | None
+    values: tuple[str, ...]
+    names: tuple[str, ...] | None
+    total: int
+
+    def __init__(self, available: bool, present: bool | None = None, value: str | None = None,
+                 instances: int | None = None, values: tuple[str, ...] = (),
+                 names: tuple[str, ...] | None = None, total: int = 0) -> None:
+        set_field(self, "available", available)
+        set_field(self, "present", present)
+        set_field(self, "value", value)
+        set_field(self, "instances", instances)
+        set_field(self, "values", values)
+        set_field(self, "names", names)
+        set_field(self, "total", total)
 
     def to_obj(self) -> dict[str, Any]:
         """The ``node`` object of ``--output json|yaml`` (keys only where they apply)."""
@@ -68,10 +82,10 @@ class NodeValue:
 NOT_AVAILABLE = NodeValue(available=False)
 
 
-@dataclass(frozen=True, slots=True)
-class ExpressionStatus:
+class ExpressionStatus(FrozenRecord):
     """One line of NFD's report: an expression, whether it matched, and the node's side."""
 
+    __slots__ = ("expression", "feature", "is_match", "matcher_type", "name", "node")
     feature: str
     name: str
     expression: MatchExpression
@@ -79,9 +93,17 @@ class ExpressionStatus:
     is_match: bool
     node: NodeValue
 
+    def __init__(self, feature: str, name: str, expression: MatchExpression,
+                 matcher_type: str, is_match: bool, node: NodeValue) -> None:
+        set_field(self, "feature", feature)
+        set_field(self, "name", name)
+        set_field(self, "expression", expression)
+        set_field(self, "matcher_type", matcher_type)
+        set_field(self, "is_match", is_match)
+        set_field(self, "node", node)
 
-@dataclass(frozen=True, slots=True)
-class MatcherStatus:
+
+class MatcherStatus(FrozenRecord):
     """A feature matcher (``matchFeatures``, or one ``matchAny`` alternative): its verdict
     and its lines.
 
@@ -89,35 +111,54 @@ class MatcherStatus:
     matched in any instance, even if no single instance matched them all.
     """
 
+    __slots__ = ("expressions", "is_match")
     is_match: bool
     expressions: tuple[ExpressionStatus, ...]
+
+    def __init__(self, is_match: bool, expressions: tuple[ExpressionStatus, ...]) -> None:
+        set_field(self, "is_match", is_match)
+        set_field(self, "expressions", expressions)
 
 
 EMPTY_MATCHER = MatcherStatus(True, ())
 
 
-@dataclass(frozen=True, slots=True)
-class RuleStatus:
+class RuleStatus(FrozenRecord):
     """NFD's ``ProcessedRuleStatus`` of one rule.
 
     ``match_features`` is an empty matching :class:`MatcherStatus` when the rule has
     no ``matchFeatures``; ``match_any`` has one entry per alternative.
     """
 
+    __slots__ = ("is_match", "match_any", "match_features", "name")
     name: str
     is_match: bool
     match_features: MatcherStatus
     match_any: tuple[MatcherStatus, ...]
 
+    def __init__(self, name: str, is_match: bool, match_features: MatcherStatus,
+                 match_any: tuple[MatcherStatus, ...]) -> None:
+        set_field(self, "name", name)
+        set_field(self, "is_match", is_match)
+        set_field(self, "match_features", match_features)
+        set_field(self, "match_any", match_any)
 
-@dataclass(frozen=True, slots=True)
-class Line:
+
+class Line(FrozenRecord):
     """A line of a matcher's report, before any node is seen: (term, element name)."""
 
+    __slots__ = ("expression", "feature", "matcher_type", "name")
     feature: str
     name: str
     expression: MatchExpression
     matcher_type: str
+
+    def __init__(self, feature: str, name: str, expression: MatchExpression,
+                 matcher_type: str) -> None:
+        set_field(self, "feature", feature)
+        set_field(self, "name", name)
+        set_field(self, "expression", expression)
+        set_field(self, "matcher_type", matcher_type)
 
 
 def matcher_layout(terms: tuple[FeatureMatcherTerm, ...]) -> tuple[Line, ...]:
@@ -200,12 +241,17 @@ def matcher_status(layout: tuple[Line, ...], is_match: bool, processed: list[Mat
     return MatcherStatus(is_match, tuple(out))
 
 
-@dataclass(frozen=True, slots=True)
-class RuleLayout:
+class RuleLayout(FrozenRecord):
     """The report lines of a rule's matchers, computed once from the spec."""
 
+    __slots__ = ("match_any", "match_features")
     match_features: tuple[Line, ...]
     match_any: tuple[tuple[Line, ...], ...]
+
+    def __init__(self, match_features: tuple[Line, ...],
+                 match_any: tuple[tuple[Line, ...], ...]) -> None:
+        set_field(self, "match_features", match_features)
+        set_field(self, "match_any", match_any)
 
     @classmethod
     def of(cls, rule: GroupRule) -> RuleLayout:
