@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Sequence
-from dataclasses import dataclass
 
+from nfd._record import FrozenRecord, set_field
 from nfd.api import CompatSpec, Features
 from nfd.cluster._fork import Forked, can_fork
 from nfd.cluster._nodefeatures import ClusterFeatures
@@ -23,14 +23,20 @@ from nfd.match import SetVerdict, SpecEvaluator
 PARALLEL_NODES = 2000
 
 
-@dataclass(frozen=True)
-class SetInfo:
+class SetInfo(FrozenRecord):
     """A selected compatibility set, as shown in column headers and reports."""
 
+    __slots__ = ("description", "index", "tag", "weight")
     index: int
     tag: str
     weight: int
     description: str
+
+    def __init__(self, index: int, tag: str, weight: int, description: str) -> None:
+        set_field(self, "index", index)
+        set_field(self, "tag", tag)
+        set_field(self, "weight", weight)
+        set_field(self, "description", description)
 
     @property
     def title(self) -> str:
@@ -38,13 +44,19 @@ class SetInfo:
         return f"#{self.index + 1}" + (f" {self.tag}" if self.tag else "")
 
 
-@dataclass(frozen=True)
-class NodeVerdict:
+class NodeVerdict(FrozenRecord):
     """One node: its verdict per selected set and the NodeFeature objects it came from."""
 
+    __slots__ = ("node", "objects", "sets")
     node: str
     sets: tuple[SetVerdict, ...]
     objects: tuple[str, ...]
+
+    def __init__(self, node: str, sets: tuple[SetVerdict, ...], objects: tuple[str, ...]
+                 ) -> None:
+        set_field(self, "node", node)
+        set_field(self, "sets", sets)
+        set_field(self, "objects", objects)
 
     @property
     def compatible(self) -> bool:
@@ -52,13 +64,19 @@ class NodeVerdict:
         return any(s.is_match for s in self.sets)
 
 
-@dataclass(frozen=True)
-class ClusterResult:
+class ClusterResult(FrozenRecord):
     """Verdicts for every node, in node-name order."""
 
+    __slots__ = ("ignored", "nodes", "sets")
     sets: tuple[SetInfo, ...]
     nodes: tuple[NodeVerdict, ...]
-    ignored: tuple[str, ...] = ()
+    ignored: tuple[str, ...]
+
+    def __init__(self, sets: tuple[SetInfo, ...], nodes: tuple[NodeVerdict, ...],
+                 ignored: tuple[str, ...] = ()) -> None:
+        set_field(self, "sets", sets)
+        set_field(self, "nodes", nodes)
+        set_field(self, "ignored", ignored)
 
     @property
     def compatible_nodes(self) -> list[str]:

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import msgspec
@@ -312,13 +311,15 @@ def _decode_in_two(reader: Reader, items: Sequence[msgspec.Raw], default_kind: b
     return used + more_used, ignored + more_ignored
 
 
-@dataclass(frozen=True)
 class ItemList:
     """A JSON List split into its items, not yet decoded."""
 
-    items: list[msgspec.Raw]
-    default_kind: bool  # a NodeFeatureList: items may leave out their kind
-    keys: int  # the keys of the List itself
+    __slots__ = ("default_kind", "items", "keys")
+
+    def __init__(self, items: list[msgspec.Raw], default_kind: bool, keys: int) -> None:
+        self.items = items
+        self.default_kind = default_kind  # a NodeFeatureList: items may leave out their kind
+        self.keys = keys  # the keys of the List itself
 
 
 DECODE_ERRORS = (msgspec.DecodeError, msgspec.ValidationError, RecursionError, _General)

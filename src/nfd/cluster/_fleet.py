@@ -16,7 +16,6 @@ and the caller takes the serial path, which words the error as always.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 
 from nfd.api import DEFAULT_NFD_NAMESPACE, CompatSpec, NodeFeature
 from nfd.api._yaml import read_bounded
@@ -37,17 +36,22 @@ from nfd.errors import EvaluationError
 from nfd.match import SetVerdict, SpecEvaluator
 
 
-@dataclass
 class _Half:
     """What one process found in its items: per node, the verdicts on what it saw, its
-    objects (in merge order) and their item positions."""
+    objects (in merge order) and their item positions; the keys it decoded and the
+    colons of its part of the text."""
 
-    verdicts: dict[str, tuple[SetVerdict, ...]] = field(default_factory=dict)
-    objects: dict[str, list[str]] = field(default_factory=dict)
-    positions: dict[str, list[int]] = field(default_factory=dict)
-    ignored: list[str] = field(default_factory=list)
-    keys: int = 0
-    colons: int = 0
+    __slots__ = ("colons", "ignored", "keys", "objects", "positions", "verdicts")
+
+    def __init__(self, verdicts: dict[str, tuple[SetVerdict, ...]] | None = None,
+                 objects: dict[str, list[str]] | None = None,
+                 ignored: list[str] | None = None, keys: int = 0, colons: int = 0) -> None:
+        self.verdicts: dict[str, tuple[SetVerdict, ...]] = verdicts or {}
+        self.objects: dict[str, list[str]] = objects or {}
+        self.positions: dict[str, list[int]] = {}
+        self.ignored: list[str] = ignored or []
+        self.keys = keys
+        self.colons = colons
 
 
 def _evaluate_half(data: bytes, span: tuple[int, int | None], listing: ItemList, start: int,

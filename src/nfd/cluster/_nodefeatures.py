@@ -10,9 +10,9 @@ win key by key, instance lists are appended).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
+from nfd._record import Record
 from nfd.api import (
     DEFAULT_NFD_NAMESPACE,
     NODE_NAME_LABEL,
@@ -28,13 +28,18 @@ from nfd.errors import SpecError
 _LIST_KINDS = ("NodeFeatureList", "List")
 
 
-@dataclass
-class ClusterFeatures:
-    """Merged features by node name, where each came from, and the objects left out."""
+class ClusterFeatures(Record):
+    """Merged features by node name, where each came from, and the objects left out
+    (each defaults to a new empty one)."""
 
-    nodes: dict[str, Features] = field(default_factory=dict)
-    objects: dict[str, list[str]] = field(default_factory=dict)
-    ignored: list[str] = field(default_factory=list)
+    __slots__ = ("ignored", "nodes", "objects")
+
+    def __init__(self, nodes: dict[str, Features] | None = None,
+                 objects: dict[str, list[str]] | None = None,
+                 ignored: list[str] | None = None) -> None:
+        self.nodes: dict[str, Features] = {} if nodes is None else nodes
+        self.objects: dict[str, list[str]] = {} if objects is None else objects
+        self.ignored: list[str] = [] if ignored is None else ignored
 
 
 def _node_label(obj: dict[str, Any]) -> str | None:
