@@ -73,7 +73,7 @@ def _is_entry(line: str, col: int) -> bool:
 
 
 def _skip_spaces(line: str, pos: int) -> int:
-    while line[pos] == " ":
+    while line[pos] == " ":  # short runs: a loop beats slicing and lstrip
         pos += 1
     return pos
 
@@ -194,8 +194,9 @@ class _Reader:
             _end_of_line(line, end)
             return value, i + 1
         value, end = _block_scalar(line, col)
-        if _key_colon(line, end) >= 0:
-            return self.mapping(i, col, depth)
+        colon = _key_colon(line, end)
+        if colon >= 0:
+            return self.mapping(i, col, depth, value, colon)
         _end_of_line(line, end)
         return value, i + 1
 
@@ -210,18 +211,18 @@ class _Reader:
                 return self.sequence(i, indent, depth)
         return None, i
 
-    def mapping(self, i: int, indent: int, depth: int) -> tuple[dict[Any, Any], int]:
-        """A block mapping whose keys stand at column ``indent`` (the first on line ``i``)."""
+    def mapping(self, i: int, indent: int, depth: int, key: Any,
+                colon: int) -> tuple[dict[Any, Any], int]:
+        """A block mapping whose keys stand at column ``indent``, the first (``key``, its
+        ``:`` at ``colon``) on line ``i``."""
         if depth > self.max_depth:
             raise _Decline
         out: dict[Any, Any] = {}
         lines, count = self.lines, len(self.lines)
+        line = lines[i]
         while True:
-            line = lines[i]
-            key, end = _block_scalar(line, indent)
-            colon = _key_colon(line, end)
-            if colon < 0 or colon - indent > _MAX_KEY_CHARS or key in out:
-                raise _Decline  # not a key, too long for one, or a duplicate
+            if colon - indent > _MAX_KEY_CHARS or key in out:
+                raise _Decline  # too long for a key, or a duplicate
             pos = _skip_spaces(line, colon + 1)
             if line[pos] in "#\n":
                 value, i = self.nested(i + 1, indent, depth + 1, True)
@@ -233,8 +234,13 @@ class _Reader:
                 return out, i
             if self.indents[i] > indent:
                 raise _Decline  # a continuation line, or a stray indent
-            if _is_entry(lines[i], indent):
+            line = lines[i]
+            if _is_entry(line, indent):
                 return out, i
+            key, end = _block_scalar(line, indent)
+            colon = _key_colon(line, end)
+            if colon < 0:
+                raise _Decline  # not a key
 
     def sequence(self, i: int, indent: int, depth: int) -> tuple[list[Any], int]:
         """A block sequence whose ``-`` stand at column ``indent`` (the first on line ``i``)."""
