@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from nfd.api._yaml import DEFAULT_LIMITS, LoadLimits, _parse_yaml, loads_all
-from nfd.api._yaml_subset import read_subset
+from nfd.api._yaml_subset import MAX_TEXT_CHARS, read_subset
 from nfd.errors import SpecError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -164,6 +164,12 @@ def test_depth_bound_is_the_full_loaders(text: str) -> None:
             assert subset is None
         else:
             assert subset is not None
+
+
+def test_texts_bigger_than_a_spec_are_left_to_the_full_loader() -> None:
+    line = "- item\n"
+    assert read_subset(line * (MAX_TEXT_CHARS // len(line)), 100) is not None
+    assert read_subset(line * (MAX_TEXT_CHARS // len(line) + 1), 100) is None
 
 
 def test_deep_documents_are_left_to_the_full_loader() -> None:

@@ -31,6 +31,9 @@ if TYPE_CHECKING:
 
 # Deeper documents are left to the event-driven loader (this reader recurses per level).
 MAX_DEPTH = 100
+# Bigger texts are machine dumps (cluster-sized): libyaml reads them as fast, and one that
+# declined near its end would be read twice.
+MAX_TEXT_CHARS = 1 << 20
 # PyYAML and libyaml take a key as a key only if it is shorter than 1024 characters.
 _MAX_KEY_CHARS = 1000
 # Integers beyond this many characters go the usual way (Python caps int() input length).
@@ -61,6 +64,8 @@ class _Decline(Exception):
 def read_subset(text: str, max_depth: int) -> list[Any] | None:
     """The documents in ``text`` as PyYAML's safe loader reads them, or ``None`` when
     ``text`` is outside the subset (or nests deeper than ``max_depth``)."""
+    if len(text) > MAX_TEXT_CHARS:
+        return None
     try:
         return _Reader(text, min(max_depth, MAX_DEPTH)).documents()
     except (_Decline, RecursionError):
