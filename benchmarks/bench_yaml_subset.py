@@ -40,24 +40,29 @@ def _median_us(fn: Callable[[], object], rounds: int) -> float:
     return statistics.median(times) * 1e6
 
 
-def _child_ms(code: str, rounds: int) -> float:
-    times = []
+def _children_ms(codes: list[str], rounds: int) -> list[float]:
+    """Median wall time of a fresh interpreter running each of ``codes``; the codes take
+    turns within each round, so that drift on a shared machine hits all of them alike."""
+    times: list[list[float]] = [[] for _ in codes]
     for _ in range(rounds):
-        start = time.perf_counter()
-        subprocess.run([sys.executable, "-c", code], check=False, capture_output=True)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1000
+        for code, spent in zip(codes, times, strict=True):
+            start = time.perf_counter()
+            subprocess.run([sys.executable, "-c", code], check=False, capture_output=True)
+            spent.append(time.perf_counter() - start)
+    return [statistics.median(spent) * 1000 for spent in times]
 
 
-def _import_us(code: str, module: str) -> int:
-    """The cumulative import time of ``module`` when a child runs ``code``."""
-    err = subprocess.run([sys.executable, "-X", "importtime", "-c", code], check=False,
-                         capture_output=True, text=True).stderr
-    for line in err.splitlines():
-        parts = [p.strip() for p in line.removeprefix("import time:").split("|")]
-        if len(parts) == 3 and parts[2] == module:
-            return int(parts[1])
-    return 0
+def _import_us(code: str, module: str, rounds: int) -> float:
+    """The median cumulative import time of ``module`` when a child runs ``code``."""
+    found = []
+    for _ in range(rounds):
+        err = subprocess.run([sys.executable, "-X", "importtime", "-c", code], check=False,
+                             capture_output=True, text=True).stderr
+        for line in err.splitlines():
+            parts = [p.strip() for p in line.removeprefix("import time:").split("|")]
+            if len(parts) == 3 and parts[2] == module:
+                found.append(int(parts[1]))
+    return statistics.median(found) if found else 0.0
 
 
 def _reads(rounds: int) -> None:
@@ -78,18 +83,19 @@ def _start_up(rounds: int) -> None:
     command = ("import sys; from nfd.cli import main; "
                f"main(['compat', 'validate-node', '--spec', {str(EXAMPLE)!r}, "
                f"'--features', {str(FEATURES)!r}, '--output-json'])")
-    base = _child_ms("pass", rounds)
+    cases = (("load_spec(example)", load), ("validate-node --spec --features", command))
+    medians = _children_ms(["pass"] + [c for _, code in cases for c in (code, NO_SUBSET + code)],
+                           rounds)
+    base = medians[0]
     print(f"python -c pass: {base:5.1f} ms")
-    for name, code in (("load_spec(example)", load), ("validate-node --spec --features", command)):
-        subset = _child_ms(code, rounds)
-        full = _child_ms(NO_SUBSET + code, rounds)
+    for (name, _), subset, full in zip(cases, medians[1::2], medians[2::2], strict=True):
         print(f"{name}: subset {subset:5.1f} ms ({subset / base:.2f}x pass), PyYAML path "
               f"{full:5.1f} ms ({full / base:.2f}x pass); PyYAML path / subset "
               f"{full / subset:.2f}")
-    subset_import = _import_us(load, "nfd.api._yaml_subset")
-    yaml_import = _import_us(NO_SUBSET + load, "yaml")
-    print(f"import: nfd.api._yaml_subset {subset_import} us, yaml (on the PyYAML path) "
-          f"{yaml_import} us (ratio {yaml_import / max(subset_import, 1):.1f})")
+    subset_import = _import_us(load, "nfd.api._yaml_subset", rounds)
+    yaml_import = _import_us(NO_SUBSET + load, "yaml", rounds)
+    print(f"import: nfd.api._yaml_subset {subset_import:.0f} us, yaml (on the PyYAML path) "
+          f"{yaml_import:.0f} us (ratio {yaml_import / max(subset_import, 1):.1f})")
 
 
 def main() -> None:
