@@ -1,5 +1,5 @@
 """``python -m nfd``: the same as the ``nfd`` console script."""
 
-from nfd.cli import main
+from nfd.cli import console
 
-raise SystemExit(main())
+console()

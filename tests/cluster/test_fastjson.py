@@ -116,7 +116,7 @@ def test_anything_read_differently_goes_to_the_general_reader(path: str, value: 
     b'{"kind": "List", "items": [{"kind": "NodeFeature", "spec": {"features": {"instances": '
     b'{"f": {"elements": [{"attributes": {"a": "1", "a": "2"}}]}}}}}]}',
     b'{"kind": "List", "items": [], "metadata": ' + b'[' * 120 + b']' * 120 + b'}',
-    b'{"kind" : "List", "items": []}',
+    b'{"kind" : "List", "items": [], "metadata": {"t": "1:2"}}',
     b'{"kind": "List", "items": [], "metadata": {"a": 1, "a"\n: 2}}',
     b'{"kind": "List", "items": [], "metadata": {"t": "10:00", "a": 1, "a" : 2}}',
     b'{"kind": "List", "items": [{"kind": "NodeFeature", "metadata": {"name": "\\ud800"}}]}',
@@ -138,6 +138,40 @@ def test_keys_counted_exactly_on_a_clean_text() -> None:
     cluster = fast_cluster_features(text)
     assert cluster is not None and list(cluster.nodes) == ["a"]
     assert cluster.nodes["a"].instances == {"i": [{"a": "1"}, {}, {}]}
+
+
+def test_equal_set_texts_are_read_for_each_name_and_kind() -> None:
+    # One set text under two names and in all three kinds ('{"elements": null}' suits
+    # each), read through one Reader: each keeps its own projection, and each node its
+    # own values (a caller may change one node's without touching the other's).
+    flags: dict[str, Any] = {"elements": {"A": {}, "B": {}}}
+    features = {"flags": {"f": flags, "g": flags, "n": {"elements": None}},
+                "attributes": {"n": {"elements": None}}, "instances": {"n": {"elements": None}}}
+    items = [{"kind": "NodeFeature", "metadata": {"name": node, "labels": {
+        "nfd.node.kubernetes.io/node-name": node}}, "spec": {"features": features}}
+             for node in ("a", "b")]
+    cluster = _fast({"kind": "List", "items": items}, {"f": frozenset({"A"}), "g": None,
+                                                       "n": None})
+    assert cluster is not None
+    for node in ("a", "b"):
+        assert cluster.nodes[node] == Features(flags={"f": {"A"}, "g": {"A", "B"}, "n": None},
+                                               attributes={"n": None}, instances={"n": None})
+    flag_set = cluster.nodes["a"].flags["g"]
+    assert flag_set is not None
+    flag_set.add("C")
+    assert cluster.nodes["b"].flags["g"] == {"A", "B"}
+
+
+def test_a_set_nested_past_any_bound_gets_the_general_readers_error(tmp_path: Path) -> None:
+    doc = synthetic_list(2000, seed=2)
+    deep = "[" * 50_000 + "]" * 50_000
+    text = json.dumps(doc).replace('"cpu.cpuid": ', f'"x": {deep}, "cpu.cpuid": ', 1)
+    assert fast_cluster_features(text.encode()) is None
+    path = tmp_path / "nf.json"
+    path.write_text(text)
+    proc = nfd("compat", "validate-cluster", "--spec", str(SPEC_CPU), "--nodefeatures",
+               str(path))
+    assert proc.returncode == 2 and "nesting deeper than 100 levels" in proc.stderr, proc.stderr
 
 
 def test_a_big_dump_with_a_duplicate_key_is_refused(tmp_path: Path) -> None:

@@ -17,8 +17,9 @@ import pytest
 from tests.cluster._synthetic import node_feature, synthetic_list
 
 from nfd.api import Features, load_spec, parse_spec
+from nfd.api._yaml import json_shape
 from nfd.cluster import load_cluster_dump, validate_cluster
-from nfd.cluster._fastjson import PARALLEL_ITEMS, Colons, open_list
+from nfd.cluster._fastjson import PARALLEL_ITEMS, no_key_dropped, open_list
 from nfd.cluster._fleet import validate_cluster_dump, validate_listing_in_two
 from nfd.cluster._fork import can_fork
 from nfd.errors import EvaluationError
@@ -62,7 +63,7 @@ def _serial(spec: Any, path: Path) -> Any:
 
 def _two(spec: Any, doc: Any) -> Any:
     data = json.dumps(doc).encode()
-    listing = open_list(data, count=False)
+    listing = open_list(data)
     assert listing is not None
     return validate_listing_in_two(data, listing, SpecEvaluator(spec), NS)
 
@@ -97,7 +98,7 @@ def check_refusals_take_the_serial_path(tmp: str) -> None:
     late = text.rindex('"vendor_id": ')  # a duplicate key in the child's half
     for duplicate in ('"vendor_id": "x", ', '"vendor_id" : "x", '):
         data = (text[:late] + duplicate + text[late:]).encode()
-        listing = open_list(data, count=False)
+        listing = open_list(data)
         assert listing is not None
         assert validate_listing_in_two(data, listing, SpecEvaluator(spec), NS) is None
 
@@ -119,12 +120,23 @@ def check_engine_errors_name_the_first_node(tmp: str) -> None:
         validate_cluster_dump(bad, str(path), SpecEvaluator(bad), NS, workers=2)
 
 
-def test_colons_counted_in_two_parts_add_up_wherever_the_cut() -> None:
-    text = b'{"a": {"b":1, "c" :"x:y"}, "d":[":", "\\":"]}'
-    whole = Colons.count(text)
-    assert whole == Colons(5, 7)
-    for cut in range(1, len(text)):
-        assert Colons.count(text, 0, cut) + Colons.count(text, cut) == whole, cut
+@pytest.mark.parametrize(("text", "whole"), [
+    (b'{"a": {"b":1, "c":[2]}, "d":[{}]}', True),
+    (b'{"a": 1, "b": {"a": 2}}', True),  # equal keys in different mappings
+    (b'{"a": 1, "a": 2}', False),
+    (b'{"a": 1, "b": {"c": 2, "c": 3}}', False),
+    (b'{"t": "10:00", "a": 1}', True),  # colons in strings: '":' decides
+    (b'{"t": "10:00", "a": 1, "a": 2}', False),
+    (b'{"t": "10:00", "a": 1, "a" : 2}', False),  # a blank before the colon
+    (b'{"t": "10:00", "a"\n: 1}', False),  # cannot be ruled out: read in full
+    (b'{"a\\":": 1, "a": 2}', False),  # a colon inside a key: not ruled out
+])
+def test_no_key_dropped_only_when_the_counts_rule_it_out(text: bytes, whole: bool) -> None:
+    keys = json_shape([json.loads(text)], 100)
+    assert no_key_dropped(text, keys) is whole
+    for cut in range(len(text)):  # counted in two parts, as on two cores
+        colons = text.count(b":", 0, cut) + text.count(b":", cut)
+        assert no_key_dropped(text, keys, colons) is whole
 
 
 @pytest.mark.parametrize("text", ["plain", "a<b", "x&y", "line\u2028sep", "para\u2029", "é\u00a0"])

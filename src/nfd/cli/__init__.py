@@ -8,11 +8,12 @@ one place (:mod:`nfd.cli._base`) that turns errors into messages and exit codes.
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from nfd.cli._base import EXIT_USAGE, CommandParser, run_command
+from nfd.cli._base import EXIT_OK, EXIT_USAGE, CommandParser, run_command
 
 
 @dataclass(frozen=True)
@@ -129,6 +130,22 @@ def main(argv: Sequence[str] | None = None) -> int:
               file=sys.stderr)
         return EXIT_USAGE
     return _run(commands[name], f"nfd {group} {name}", args[2:])
+
+
+def console() -> None:
+    """The ``nfd`` console script (and ``python -m nfd``): :func:`main`, its output
+    flushed, then out at once (it never returns). The interpreter's teardown would
+    free every object of the run one by one, which changes nothing the user sees and
+    takes a tenth of the run on a big cluster."""
+    code = main()
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:  # the reader went away (`| head`), as main() treats it
+        code = EXIT_OK
+    try:
+        sys.stderr.flush()
+    finally:
+        os._exit(code)
 
 
 def _run(info: CommandInfo, prog: str, argv: Sequence[str]) -> int:

@@ -70,9 +70,12 @@ class _InstanceSet(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class _Features(msgspec.Struct, forbid_unknown_fields=True):
-    flags: dict[str, _FlagSet | None] | Unset | None = UNSET
-    attributes: dict[str, _AttributeSet | None] | Unset | None = UNSET
-    instances: dict[str, _InstanceSet | None] | Unset | None = UNSET
+    # Each set stays text until the Reader decodes it: sets repeat across nodes (a
+    # pool shares its kernel config, CPU and devices), and each distinct text is
+    # decoded once.
+    flags: dict[str, msgspec.Raw] | Unset | None = UNSET
+    attributes: dict[str, msgspec.Raw] | Unset | None = UNSET
+    instances: dict[str, msgspec.Raw] | Unset | None = UNSET
 
 
 class _Spec(msgspec.Struct, forbid_unknown_fields=True):
@@ -103,41 +106,57 @@ def _keys(value: Any, depth: int) -> int:
         raise _General from None
 
 
-@dataclass(frozen=True)
-class Colons:
-    """The ``":`` and the ``:`` of (a part of) a text. Every key of a JSON text ends in
-    ``":`` unless blanks come before its colon: when the decoded keys add up to the
-    first, and no blank-then-colon exists, no key was dropped as a duplicate."""
+def no_key_dropped(data: bytes, keys: int, colons: int | None = None) -> bool:
+    """Whether the ``keys`` that the decoded mappings of the JSON text ``data`` hold are
+    every key written there (none dropped as a duplicate). ``colons``: the ``:`` of
+    ``data``, when counted already (in parts, on both cores).
 
-    quoted: int
-    all: int
-
-    @staticmethod
-    def count(data: bytes, start: int = 0, stop: int | None = None) -> Colons:
-        """Those of ``data[start:stop]``, plus the ``":`` that ``start`` cuts in two."""
-        cut = start > 0 and data[start - 1:start + 1] == b'":'
-        return Colons(data.count(b'":', start, stop) + cut, data.count(b":", start, stop))
-
-    def __add__(self, other: Colons) -> Colons:
-        return Colons(self.quoted + other.quoted, self.all + other.all)
-
-    def spaced(self, data: bytes) -> bool:
-        """Whether some ``"`` of ``data`` (the whole text counted) is followed by blanks
-        and a ``:``. When every ``:`` follows a ``"`` none can follow a blank, and the
-        counts (memchr-fast) spare the regex's slow scan of a text full of blanks."""
-        return self.all != self.quoted and _SPACED_COLON.search(data) is not None
+    Each key written is followed by one colon outside any string, so a text holds at
+    least as many colons as keys written, and those at least as many as the decoded
+    mappings hold: equal counts leave no room for a dropped key (a memchr-fast count).
+    Where strings hold colons too (timestamps), ``":`` stands in: every key ends in it
+    unless blanks come before its colon (``"a" : 1``), which a search rules out."""
+    if (data.count(b":") if colons is None else colons) == keys:
+        return True
+    return data.count(b'":') == keys and _SPACED_COLON.search(data) is None
 
 
 def _present(*values: Any) -> int:
     return sum(v is not UNSET for v in values)
 
 
-class Reader:
-    """Converts decoded items to NodeFeature objects, counting the keys they held."""
+_FLAGS, _ATTRIBUTES, _INSTANCES = 0, 1, 2
+# The set texts a Reader remembers, in bytes (beyond, sets are decoded every time).
+MAX_REMEMBERED_SET_BYTES = 64 << 20
 
-    def __init__(self, only: Only) -> None:
+
+def _copy_set(kind: int, value: Any) -> Any:
+    if value is None:
+        return None
+    if kind == _FLAGS:
+        return set(value)
+    if kind == _ATTRIBUTES:
+        return dict(value)
+    return [dict(instance) for instance in value]
+
+
+class Reader:
+    """Converts decoded items to NodeFeature objects, counting the keys they held.
+
+    A set's value is decoded and projected once per distinct text. With ``shared``,
+    nodes whose set texts are equal get one value: only for callers that change no
+    value (merging and evaluation copy what they write to); otherwise each node gets
+    its own copy."""
+
+    def __init__(self, only: Only, shared: bool = False) -> None:
         self.only = only
+        self._shared = shared
         self.keys = 0
+        self._sets: dict[tuple[int, str, bytes], tuple[Any, int, bool]] = {}
+        self._room = MAX_REMEMBERED_SET_BYTES
+        self._flag_sets = msgspec.json.Decoder(_FlagSet | None)
+        self._attribute_sets = msgspec.json.Decoder(_AttributeSet | None)
+        self._instance_sets = msgspec.json.Decoder(_InstanceSet | None)
 
     def _names(self, name: str) -> tuple[bool, frozenset[str] | None]:
         if self.only is None:
@@ -146,75 +165,85 @@ class Reader:
             return False, None
         return True, self.only[name]
 
-    def flags(self, sets: dict[str, _FlagSet | None]) -> dict[str, set[str] | None]:
-        out: dict[str, set[str] | None] = {}
+    def _sets_of(self, kind: int, sets: dict[str, msgspec.Raw]) -> dict[str, Any]:
+        """The kept sets of one kind, from their texts (remembered by text)."""
+        out: dict[str, Any] = {}
         self.keys += len(sets)
-        for name, fs in sets.items():
-            elements = None if fs is None or fs.elements is UNSET else fs.elements
-            self.keys += (fs is not None and fs.elements is not UNSET) + len(elements or ())
-            keep, names = self._names(name)
-            if not keep:
-                continue
-            if elements is None:
-                out[name] = None
-            elif names is None:
-                out[name] = set(elements)
-            else:
-                out[name] = {n for n in names if n in elements}
+        remembered = self._sets
+        for name, raw in sets.items():
+            text = bytes(raw)
+            known = remembered.get((kind, name, text))
+            if known is None:
+                known = self._decode_set(kind, name, text)
+                if self._room >= len(text):
+                    self._room -= len(text)
+                    remembered[(kind, name, text)] = known
+            value, keys, keep = known
+            self.keys += keys
+            if keep:
+                out[name] = value if self._shared else _copy_set(kind, value)
         return out
 
-    def attributes(self, sets: dict[str, _AttributeSet | None]
-                   ) -> dict[str, dict[str, str] | None]:
-        out: dict[str, dict[str, str] | None] = {}
-        self.keys += len(sets)
-        for name, fs in sets.items():
-            elements = None if fs is None or fs.elements is UNSET else fs.elements
-            self.keys += (fs is not None and fs.elements is not UNSET) + len(elements or ())
-            keep, names = self._names(name)
-            if not keep:
-                continue
-            if elements is None or names is None:
-                out[name] = elements
-            else:
-                out[name] = {n: elements[n] for n in names if n in elements}
-        return out
+    def _decode_set(self, kind: int, name: str, text: bytes) -> tuple[Any, int, bool]:
+        """A set's kept value (projected), its keys, and whether it is kept."""
+        if kind == _FLAGS:
+            return self._flag_set(name, self._flag_sets.decode(text))
+        if kind == _ATTRIBUTES:
+            return self._attribute_set(name, self._attribute_sets.decode(text))
+        return self._instance_set(name, self._instance_sets.decode(text))
 
-    def instance(self, instance: _Instance | None, names: frozenset[str] | None
-                 ) -> dict[str, str]:
+    def _flag_set(self, name: str, fs: _FlagSet | None) -> tuple[set[str] | None, int, bool]:
+        elements = None if fs is None or fs.elements is UNSET else fs.elements
+        keys = (fs is not None and fs.elements is not UNSET) + len(elements or ())
+        keep, names = self._names(name)
+        if not keep or elements is None:
+            return None, keys, keep
+        return set(elements) if names is None else {n for n in names if n in elements}, keys, keep
+
+    def _attribute_set(self, name: str, fs: _AttributeSet | None
+                       ) -> tuple[dict[str, str] | None, int, bool]:
+        elements = None if fs is None or fs.elements is UNSET else fs.elements
+        keys = (fs is not None and fs.elements is not UNSET) + len(elements or ())
+        keep, names = self._names(name)
+        if not keep or elements is None or names is None:
+            return elements, keys, keep
+        return {n: elements[n] for n in names if n in elements}, keys, keep
+
+    @staticmethod
+    def _instance(instance: _Instance | None, names: frozenset[str] | None
+                  ) -> tuple[dict[str, str], int]:
         if instance is None or instance.attributes is UNSET:
-            return {}
+            return {}, 0
         attributes = instance.attributes
-        self.keys += 1 + len(attributes or ())
+        keys = 1 + len(attributes or ())
         if attributes is None:
-            return {}
+            return {}, keys
         if names is None:
-            return attributes
+            return attributes, keys
         # Key order matters only where every element is read (names is None).
-        return {n: attributes[n] for n in names if n in attributes}
+        return {n: attributes[n] for n in names if n in attributes}, keys
 
-    def instances(self, sets: dict[str, _InstanceSet | None]
-                  ) -> dict[str, InstanceElements | None]:
-        out: dict[str, InstanceElements | None] = {}
-        self.keys += len(sets)
-        for name, fs in sets.items():
-            elements = None if fs is None or fs.elements is UNSET else fs.elements
-            self.keys += fs is not None and fs.elements is not UNSET
-            keep, names = self._names(name)
-            if not keep:
-                # Still counted: a duplicate key anywhere must reach the general reader.
-                for instance in elements or ():
-                    self.instance(instance, None)
-                continue
-            out[name] = (None if elements is None else
-                         [self.instance(i, names) for i in elements])
-        return out
+    def _instance_set(self, name: str, fs: _InstanceSet | None
+                      ) -> tuple[InstanceElements | None, int, bool]:
+        elements = None if fs is None or fs.elements is UNSET else fs.elements
+        keys = int(fs is not None and fs.elements is not UNSET)
+        keep, names = self._names(name)
+        out: InstanceElements = []
+        for instance in elements or ():
+            # Counted even when not kept: a duplicate key anywhere must reach the
+            # general reader.
+            value, instance_keys = self._instance(instance, names)
+            keys += instance_keys
+            out.append(value)
+        return (None if elements is None else out), keys, keep
 
     def features(self, raw: _Features | Unset | None) -> Features:
         if raw is None or raw is UNSET:
             return Features()
         self.keys += _present(raw.flags, raw.attributes, raw.instances)
-        return Features(self.flags(raw.flags or {}), self.attributes(raw.attributes or {}),
-                        self.instances(raw.instances or {}))
+        return Features(self._sets_of(_FLAGS, raw.flags or {}),
+                        self._sets_of(_ATTRIBUTES, raw.attributes or {}),
+                        self._sets_of(_INSTANCES, raw.instances or {}))
 
     def node_feature(self, item: _Item) -> NodeFeature:
         self.keys += _present(item.api_version, item.kind, item.metadata, item.spec)
@@ -290,19 +319,15 @@ class ItemList:
     items: list[msgspec.Raw]
     default_kind: bool  # a NodeFeatureList: items may leave out their kind
     keys: int  # the keys of the List itself
-    colons: Colons | None  # the text's (None: not counted yet)
 
 
-DECODE_ERRORS = (msgspec.DecodeError, msgspec.ValidationError, _General)
+DECODE_ERRORS = (msgspec.DecodeError, msgspec.ValidationError, RecursionError, _General)
 """What the fast path raises where the general reader must read the document."""
 
 
-def open_list(data: bytes, count: bool = True) -> ItemList | None:
-    """``data`` split into its items, or ``None`` to read it the general way. Without
-    ``count`` the caller counts the :class:`Colons` (and checks them) itself."""
-    colons = Colons.count(data) if count else None
-    if colons is not None and colons.spaced(data):
-        return None  # the key count needs every key to end in '":'
+def open_list(data: bytes) -> ItemList | None:
+    """``data`` split into its items, or ``None`` to read it the general way. The caller
+    checks the keys with :func:`no_key_dropped` once the items are decoded."""
     try:
         top: Any = msgspec.json.decode(data, type=_List)
         if not isinstance(top.kind, str) or top.kind not in _LIST_KINDS:
@@ -311,7 +336,7 @@ def open_list(data: bytes, count: bool = True) -> ItemList | None:
         keys += _keys(top.api_version, 2) + _keys(top.metadata, 2)
     except DECODE_ERRORS:
         return None
-    return ItemList(top.items or [], top.kind == "NodeFeatureList", keys, colons)
+    return ItemList(top.items or [], top.kind == "NodeFeatureList", keys)
 
 
 def fast_cluster_features(data: bytes, nfd_namespace: str = DEFAULT_NFD_NAMESPACE,
@@ -322,7 +347,7 @@ def fast_cluster_features(data: bytes, nfd_namespace: str = DEFAULT_NFD_NAMESPAC
     unchanged. ``workers=2`` decodes half of a big List in a forked process (only where
     ``fork`` is safe: a single-threaded caller)."""
     listing = open_list(data)
-    if listing is None or listing.colons is None:
+    if listing is None:
         return None
     reader = Reader(only)
     reader.keys = listing.keys
@@ -333,8 +358,8 @@ def fast_cluster_features(data: bytes, nfd_namespace: str = DEFAULT_NFD_NAMESPAC
         objects, ignored = decode(reader, items, listing.default_kind)
     except DECODE_ERRORS:
         return None
-    if listing.colons.quoted != reader.keys:
-        return None  # a duplicate key was dropped (or a value holds '":'): read it in full
+    if not no_key_dropped(data, reader.keys):
+        return None  # a duplicate key was dropped (or cannot be ruled out): read it in full
     return merge_objects(objects, nfd_namespace, ignored)
 
 

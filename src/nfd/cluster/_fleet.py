@@ -25,11 +25,11 @@ from nfd.cluster._evaluate import ClusterResult, NodeVerdict, SetInfo, validate_
 from nfd.cluster._fastjson import (
     DECODE_ERRORS,
     PARALLEL_ITEMS,
-    Colons,
     ItemList,
     Reader,
     decode_items,
     merge_objects,
+    no_key_dropped,
     open_list,
 )
 from nfd.cluster._fork import Forked, can_fork
@@ -47,7 +47,7 @@ class _Half:
     positions: dict[str, list[int]] = field(default_factory=dict)
     ignored: list[str] = field(default_factory=list)
     keys: int = 0
-    colons: Colons = field(default_factory=lambda: Colons(0, 0))
+    colons: int = 0
 
 
 def _evaluate_half(data: bytes, span: tuple[int, int | None], listing: ItemList, start: int,
@@ -55,8 +55,8 @@ def _evaluate_half(data: bytes, span: tuple[int, int | None], listing: ItemList,
                    ) -> tuple[_Half, list[NodeFeature]]:
     """Decode items ``start:stop`` and evaluate every node they hold (raises on anything
     the serial path must do instead); count the colons of ``data`` in ``span``."""
-    colons = Colons.count(data, *span)
-    reader = Reader(evaluator.reads)
+    colons = data.count(b":", *span)
+    reader = Reader(evaluator.reads, shared=True)
     kept: list[int] = []
     used, ignored = decode_items(reader, listing.items[start:stop], listing.default_kind,
                                  start, kept)
@@ -78,7 +78,7 @@ def _shared(listing: ItemList, evaluator: SpecEvaluator, nfd_namespace: str,
     (their keys were counted where first decoded)."""
     wanted = set(nodes)
     objects = [nf for nf in mine if nf.node_name in wanted]
-    reader = Reader(evaluator.reads)
+    reader = Reader(evaluator.reads, shared=True)
     for node in nodes:
         for position in theirs.positions[node]:
             objects += decode_items(reader, [listing.items[position]], listing.default_kind)[0]
@@ -109,9 +109,9 @@ def validate_listing_in_two(data: bytes, listing: ItemList, evaluator: SpecEvalu
         theirs = child.result()
     if theirs is None:
         return None  # the child could not do its half
-    colons = mine.colons + theirs.colons
-    if colons.quoted != listing.keys + mine.keys + theirs.keys or colons.spaced(data):
-        return None  # a duplicate key was dropped
+    if not no_key_dropped(data, listing.keys + mine.keys + theirs.keys,
+                          mine.colons + theirs.colons):
+        return None  # a duplicate key was dropped (or cannot be ruled out)
     both = sorted(mine.verdicts.keys() & theirs.verdicts.keys())
     try:
         shared = _shared(listing, evaluator, nfd_namespace, both, used, theirs)
@@ -133,7 +133,7 @@ def validate_cluster_dump(spec: CompatSpec, path: str, evaluator: SpecEvaluator,
     where ``workers=2`` allows forking (a single-threaded caller, such as the CLI)."""
     data = read_bounded(path, MAX_DUMP_BYTES)
     if is_big_json(data) and can_fork(workers):
-        listing = open_list(data, count=False)
+        listing = open_list(data)
         if listing is not None and len(listing.items) >= PARALLEL_ITEMS:
             result = validate_listing_in_two(data, listing, evaluator, nfd_namespace)
             if result is not None:
