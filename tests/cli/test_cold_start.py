@@ -66,11 +66,12 @@ print(code, *sorted(set(sys.modules) - started), file=sys.stderr)
 """
 
 
-def _loaded(tmp_path: Path, spec_doc: dict[str, object], *flags: str
+def _loaded(tmp_path: Path, spec_doc: dict[str, object] | str, *flags: str
             ) -> tuple[int, set[str], str]:
-    """Exit code, modules loaded, and standard output of one cold validate-node run."""
-    spec = tmp_path / "spec.json"
-    spec.write_text(json.dumps(spec_doc))
+    """Exit code, modules loaded, and standard output of one cold validate-node run (a
+    spec as a document, written as JSON, or as YAML text)."""
+    spec = tmp_path / ("spec.yaml" if isinstance(spec_doc, str) else "spec.json")
+    spec.write_text(spec_doc if isinstance(spec_doc, str) else json.dumps(spec_doc))
     features = tmp_path / "features.json"
     features.write_text(json.dumps(FEATURES))
     # Third-party packages stay importable (without their .pth files being run).
@@ -105,3 +106,28 @@ def test_a_regexp_loads_re2_so_the_check_can_fail(tmp_path: Path) -> None:
     code, modules, _ = _loaded(tmp_path, _spec(regexp), "--output-json")
     assert code == 0
     assert {"nfd._go.regexp", "re2"} <= set(_not_needed(modules))
+
+
+YAML_SPEC = """\
+version: v1alpha1
+compatibilities:
+- description: needs vfio  # as image authors write them
+  rules:
+  - name: kernel
+    matchFeatures:
+    - feature: kernel.loadedmodule
+      matchExpressions:
+        vfio_pci: {op: Exists}
+    - feature: cpu.model
+      matchExpressions:
+        vendor_id: {op: In, value: ["Intel", "AMD"]}
+"""
+
+
+def test_a_yaml_spec_as_authors_write_it_loads_no_yaml_library(tmp_path: Path) -> None:
+    code, modules, _ = _loaded(tmp_path, YAML_SPEC)
+    assert code == 0 and "nfd.api._yaml_subset" in modules
+    assert not _not_needed(modules)
+    # A text beyond the subset (an anchor) is PyYAML's, as before.
+    code, modules, _ = _loaded(tmp_path, YAML_SPEC.replace("- description", "- &a description"))
+    assert code == 0 and "yaml" in _not_needed(modules)

@@ -21,6 +21,7 @@ import sys
 
 from nfd._lazy import TYPE_CHECKING
 from nfd._record import FrozenRecord, set_field
+from nfd.api._yaml_subset import read_subset
 from nfd.errors import SpecError
 
 if TYPE_CHECKING:
@@ -424,7 +425,10 @@ def loads_all(data: str | bytes, *, source: str | None = None,
             except (ValueError, RecursionError, JsonTooDeep):
                 docs = _parse_yaml(text, limits)
         else:
-            docs = _parse_yaml(text, limits)
+            # Most specs lie in a subset read without importing PyYAML (start-up time);
+            # anything else, errors included, is read and worded by the full parser.
+            subset = read_subset(text, limits.max_depth)
+            docs = _parse_yaml(text, limits) if subset is None else subset
         docs = [d for d in docs if d is not None]
     except SpecError as exc:
         raise exc.located(source) if source else exc from None
