@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +15,7 @@ from tests.cluster._synthetic import node_feature, synthetic_list
 
 from nfd.api import Features, load_spec
 from nfd.cli import main
-from nfd.cluster import cluster_features_from_document, validate_cluster
+from nfd.cluster import cluster_features_from_document, cluster_report, validate_cluster
 from nfd.compat import validate_features
 
 DATA = Path(__file__).parent / "data"
@@ -74,6 +76,16 @@ def test_every_node_matches_the_engine(dump: dict[str, Any]) -> None:
     # The synthetic population is mixed, so the check above is not vacuous.
     flat = [v for vs in verdicts.values() for v in vs]
     assert True in flat and False in flat
+
+
+def test_a_report_with_shared_descriptions_is_the_same_document(dump: dict[str, Any]) -> None:
+    result = validate_cluster(load_spec(SPEC_CPU), cluster_features_from_document(dump))
+    shared = cluster_report(result, {"nodeFeatures": "x"}, shared=True)
+    alone = cluster_report(result, {"nodeFeatures": "x"})
+    assert json.dumps(shared) == json.dumps(alone)
+    entries = [n["compatibilities"] for n in shared["nodes"]]
+    assert len({id(e) for e in entries}) < len(entries)  # like nodes did share
+    assert len({id(n["compatibilities"]) for n in alone["nodes"]}) == len(entries)
 
 
 def test_table_groups_reasons_and_counts(dump: dict[str, Any], tmp_path: Path,
@@ -284,3 +296,26 @@ def test_no_report_says_node_has_absent(tmp_path: Path,
     table = capsys.readouterr().out
     assert node == 1 and "absent" not in table and "ON THE NODE" in table
     assert "missing in all 1 instances" in table
+
+
+def test_the_spec_is_read_first_and_the_dump_as_if_read_after(
+        dump: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # The dump is read on another thread while the spec loads: its errors still come
+    # after the spec's, worded as ever.
+    bad_spec = tmp_path / "bad.yaml"
+    bad_spec.write_text("version: v9\n")
+    missing = tmp_path / "missing.json"
+    code, _, err = run(capsys, "--spec", str(bad_spec), "--nodefeatures", str(missing))
+    assert code == 2 and "bad.yaml" in err and "missing.json" not in err, err
+    code, _, err = run(capsys, "--spec", str(SPEC_CPU), "--nodefeatures", str(missing))
+    assert code == 2 and "missing.json: cannot read" in err, err
+    # A pipe (as `<(kubectl get nodefeatures -A -o json)` gives) is read to its end.
+    fifo = tmp_path / "dump.fifo"
+    os.mkfifo(fifo)
+    writer = threading.Thread(target=fifo.write_text, args=(json.dumps(dump),))
+    writer.start()
+    code, out, _ = run(capsys, "--spec", str(SPEC_CPU), "--nodefeatures", str(fifo), "-o",
+                       "json")
+    writer.join(timeout=30)
+    nodes = len(cluster_features_from_document(dump).nodes)
+    assert code in (0, 1) and json.loads(out)["summary"]["nodes"] == nodes

@@ -20,8 +20,11 @@ from nfd.cli._base import EXIT_NOT_COMPATIBLE, EXIT_OK
 from nfd.cli._output import OUTPUT_FORMATS, use_colour, write_document
 
 # What Go's encoding/json escapes beyond the json module (see nfd._go.json), each
-# searched for on its own (a memchr; a regex class scans many times slower).
-_GO_ESCAPED = (b"<", b">", b"&", "\u2028".encode(), "\u2029".encode())
+# searched for on its own (a memchr; a regex class scans many times slower). Line and
+# paragraph separators are looked for only where their first byte occurs.
+_GO_ESCAPED = (b"<", b">", b"&")
+_SEPARATORS_LEAD = "\u2028".encode()[:1]
+_SEPARATORS = ("\u2028".encode(), "\u2029".encode())
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -65,15 +68,48 @@ def _cluster(args: argparse.Namespace, only: Mapping[str, frozenset[str] | None]
     return features, {"cluster": server}
 
 
-def _from_dump(args: argparse.Namespace, spec: Any, evaluator: Any
-               ) -> tuple[Any, dict[str, Any]]:
+class _Prefetch:
+    """The dump file read on another thread while the spec is read and compiled and the
+    fast path's modules load (the read waits on the kernel's copy, with the GIL free).
+    What went wrong is raised where the bytes are asked for, as if read then."""
+
+    def __init__(self, path: str) -> None:
+        import threading
+
+        from nfd.api._yaml import read_bounded
+        from nfd.cluster._documents import MAX_DUMP_BYTES
+
+        self._data: bytes | None = None
+        self._error: BaseException | None = None
+
+        def read() -> None:
+            try:
+                self._data = read_bounded(path, MAX_DUMP_BYTES)
+            except BaseException as exc:  # raised again, in the caller, by data()
+                self._error = exc
+
+        # A daemon: a run that ends early (a bad spec) does not wait for a slow file.
+        self._thread = threading.Thread(target=read, name="nfd-read-dump", daemon=True)
+        self._thread.start()
+
+    def data(self) -> bytes:
+        self._thread.join()  # done before any fork (which wants one thread)
+        if self._error is not None:
+            raise self._error
+        assert self._data is not None
+        return self._data
+
+
+def _from_dump(args: argparse.Namespace, spec: Any, evaluator: Any,
+               prefetched: _Prefetch | None) -> tuple[Any, dict[str, Any]]:
     from nfd.cluster._fleet import validate_cluster_dump
     from nfd.errors import UsageError
 
     if args.context:
         raise UsageError("--context goes with a live cluster, not --nodefeatures")
+    data = prefetched.data() if prefetched is not None else None
     result = validate_cluster_dump(spec, args.nodefeatures, evaluator, args.nfd_namespace,
-                                   workers=_workers())
+                                   workers=_workers(), data=data)
     return result, {"nodeFeatures": args.nodefeatures}
 
 
@@ -110,7 +146,8 @@ def _write_json(doc: dict[str, Any]) -> None:
         text = orjson.dumps(doc, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
     except (ImportError, TypeError):
         text = b""
-    if not text or any(escaped in text for escaped in _GO_ESCAPED):
+    if not text or any(escaped in text for escaped in _GO_ESCAPED) or (
+            _SEPARATORS_LEAD in text and any(sep in text for sep in _SEPARATORS)):
         write_document(doc, "json")
         return
     out = getattr(sys.stdout, "buffer", None)
@@ -126,12 +163,15 @@ def run(args: argparse.Namespace) -> int:
     from nfd.cluster import cluster_report, render_cluster_table, validate_cluster
     from nfd.match import SpecEvaluator
 
+    # Standard input is read where it always was: after the spec (which may be '-' too).
+    regular = args.nodefeatures not in (None, "-") and args.spec != args.nodefeatures
+    prefetched = _Prefetch(args.nodefeatures) if regular else None
     spec, context = spec_from_args(args)
     # Tags are checked, and the spec compiled, before the cluster is read.
     evaluator = SpecEvaluator(spec, parse_tags(args.tags))
     with _bulk():
         if args.nodefeatures is not None:
-            result, origin = _from_dump(args, spec, evaluator)
+            result, origin = _from_dump(args, spec, evaluator, prefetched)
         else:
             cluster, origin = _cluster(args, evaluator.reads)
             result = validate_cluster(spec, cluster, evaluator=evaluator, workers=_workers())
@@ -139,7 +179,7 @@ def run(args: argparse.Namespace) -> int:
     if args.output == "table":
         sys.stdout.write(render_cluster_table(result, use_colour(sys.stdout)))
     elif args.output == "json":
-        _write_json(cluster_report(result, {**context, **origin}))
+        _write_json(cluster_report(result, {**context, **origin}, shared=True))
     else:
         write_document(cluster_report(result, {**context, **origin}), args.output)
     sys.stdout.flush()

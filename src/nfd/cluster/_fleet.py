@@ -130,12 +130,14 @@ def validate_listing_in_two(data: bytes, listing: ItemList, evaluator: SpecEvalu
 
 
 def validate_cluster_dump(spec: CompatSpec, path: str, evaluator: SpecEvaluator,
-                          nfd_namespace: str = DEFAULT_NFD_NAMESPACE, workers: int = 1
-                          ) -> ClusterResult:
+                          nfd_namespace: str = DEFAULT_NFD_NAMESPACE, workers: int = 1,
+                          data: bytes | None = None) -> ClusterResult:
     """:func:`validate_cluster` of :func:`load_cluster_dump` (``evaluator`` made for
     ``spec``), with a big JSON List decoded and evaluated in two processes from the start
-    where ``workers=2`` allows forking (a single-threaded caller, such as the CLI)."""
-    data = read_bounded(path, MAX_DUMP_BYTES)
+    where ``workers=2`` allows forking (a single-threaded caller, such as the CLI).
+    ``data``: the bytes of ``path``, when the caller has read them already."""
+    if data is None:
+        data = read_bounded(path, MAX_DUMP_BYTES)
     if is_big_json(data) and can_fork(workers):
         listing = open_list(data)
         if listing is not None and len(listing.items) >= PARALLEL_ITEMS:
