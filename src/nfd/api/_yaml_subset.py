@@ -129,22 +129,13 @@ def _quoted(line: str, pos: int) -> tuple[str, int]:
         start = close + 2
 
 
-def _block_scalar(line: str, pos: int) -> tuple[Any, int]:
-    """A scalar in block context: its value and where it ends."""
+def _scalar(line: str, pos: int, plain_end: re.Pattern[str] = _BLOCK_PLAIN_END
+            ) -> tuple[Any, int]:
+    """A scalar (in block context, or in a flow one with ``_FLOW_PLAIN_END``): its value
+    and where it ends."""
     if line[pos] in "'\"":
         return _quoted(line, pos)
-    match = _BLOCK_PLAIN_END.search(line, pos)
-    end = match.start() if match else len(line) - 1
-    text = line[pos:end].rstrip(" ")
-    if not text:
-        raise _Decline
-    return _plain(text), pos + len(text)
-
-
-def _flow_scalar(line: str, pos: int) -> tuple[Any, int]:
-    if line[pos] in "'\"":
-        return _quoted(line, pos)
-    match = _FLOW_PLAIN_END.search(line, pos)
+    match = plain_end.search(line, pos)
     end = match.start() if match else len(line) - 1
     text = line[pos:end].rstrip(" ")
     if not text:
@@ -199,7 +190,7 @@ class _Reader:
             value, end = self.flow(line, col, depth)
             _end_of_line(line, end)
             return value, i + 1
-        value, end = _block_scalar(line, col)
+        value, end = _scalar(line, col)
         colon = _key_colon(line, end)
         if colon >= 0:
             return self.mapping(i, col, depth, value, colon)
@@ -243,7 +234,7 @@ class _Reader:
             line = lines[i]
             if _is_entry(line, indent):
                 return out, i
-            key, end = _block_scalar(line, indent)
+            key, end = _scalar(line, indent)
             colon = _key_colon(line, end)
             if colon < 0:
                 raise _Decline  # not a key
@@ -276,7 +267,7 @@ class _Reader:
         elif _is_entry(line, pos):
             raise _Decline  # "key: - x" is an error to YAML
         else:
-            value, end = _block_scalar(line, pos)
+            value, end = _scalar(line, pos)
         _end_of_line(line, end)
         return value
 
@@ -291,7 +282,7 @@ class _Reader:
     def flow_item(self, line: str, pos: int, depth: int) -> tuple[Any, int]:
         if line[pos] in "[{":
             return self.flow(line, pos, depth)
-        return _flow_scalar(line, pos)
+        return _scalar(line, pos, _FLOW_PLAIN_END)
 
     def flow_sequence(self, line: str, pos: int, depth: int) -> tuple[list[Any], int]:
         out: list[Any] = []
@@ -318,7 +309,7 @@ class _Reader:
         while True:
             if line[pos] in "[{":
                 raise _Decline  # a collection as a key
-            key, end = _flow_scalar(line, pos)
+            key, end = _scalar(line, pos, _FLOW_PLAIN_END)
             colon = _skip_spaces(line, end)
             if line[colon] != ":" or line[colon + 1] != " " or colon - pos > _MAX_KEY_CHARS \
                     or key in out:
