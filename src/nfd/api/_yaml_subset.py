@@ -143,6 +143,20 @@ def _scalar(line: str, pos: int, plain_end: re.Pattern[str] = _BLOCK_PLAIN_END
     return _plain(text), pos + len(text)
 
 
+def _after_flow_item(line: str, pos: int, close: str) -> tuple[bool, int]:
+    """After an item of a flow collection: whether ``close`` ends it, and the position
+    past it or of the next item (a trailing comma declines)."""
+    pos = _skip_spaces(line, pos)
+    if line[pos] == close:
+        return True, pos + 1
+    if line[pos] != ",":
+        raise _Decline
+    pos = _skip_spaces(line, pos + 1)
+    if line[pos] == close:
+        raise _Decline  # a trailing comma
+    return False, pos
+
+
 def _key_colon(line: str, end: int) -> int:
     """Where the ``:`` after a key ending at ``end`` is, or -1 when none follows."""
     colon = _skip_spaces(line, end)
@@ -292,14 +306,9 @@ class _Reader:
         while True:
             value, pos = self.flow_item(line, pos, depth + 1)
             out.append(value)
-            pos = _skip_spaces(line, pos)
-            if line[pos] == "]":
-                return out, pos + 1
-            if line[pos] != ",":
-                raise _Decline
-            pos = _skip_spaces(line, pos + 1)
-            if line[pos] == "]":
-                raise _Decline  # a trailing comma
+            closed, pos = _after_flow_item(line, pos, "]")
+            if closed:
+                return out, pos
 
     def flow_mapping(self, line: str, pos: int, depth: int) -> tuple[dict[Any, Any], int]:
         out: dict[Any, Any] = {}
@@ -316,11 +325,6 @@ class _Reader:
                 raise _Decline
             value, pos = self.flow_item(line, _skip_spaces(line, colon + 1), depth + 1)
             out[key] = value
-            pos = _skip_spaces(line, pos)
-            if line[pos] == "}":
-                return out, pos + 1
-            if line[pos] != ",":
-                raise _Decline
-            pos = _skip_spaces(line, pos + 1)
-            if line[pos] == "}":
-                raise _Decline
+            closed, pos = _after_flow_item(line, pos, "}")
+            if closed:
+                return out, pos

@@ -164,8 +164,8 @@ def run(args: argparse.Namespace) -> int:
     from nfd.match import SpecEvaluator
 
     # Standard input is read where it always was: after the spec (which may be '-' too).
-    regular = args.nodefeatures not in (None, "-") and args.spec != args.nodefeatures
-    prefetched = _Prefetch(args.nodefeatures) if regular else None
+    from_file = args.nodefeatures not in (None, "-")
+    prefetched = _Prefetch(args.nodefeatures) if from_file else None
     spec, context = spec_from_args(args)
     # Tags are checked, and the spec compiled, before the cluster is read.
     evaluator = SpecEvaluator(spec, parse_tags(args.tags))
