@@ -16,10 +16,10 @@ from typing import Any
 import pytest
 from tests.cluster._synthetic import node_feature, synthetic_list
 
+from nfd._jsondoc import json_shape, no_key_dropped
 from nfd.api import Features, load_spec, parse_spec
-from nfd.api._yaml import json_shape
 from nfd.cluster import load_cluster_dump, validate_cluster
-from nfd.cluster._fastjson import PARALLEL_ITEMS, no_key_dropped, open_list
+from nfd.cluster._fastjson import PARALLEL_ITEMS, open_list
 from nfd.cluster._fleet import validate_cluster_dump, validate_listing_in_two
 from nfd.cluster._fork import can_fork
 from nfd.errors import EvaluationError

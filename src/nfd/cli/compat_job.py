@@ -82,13 +82,10 @@ def check_pass_through(image: str, extra: list[str]) -> None:
 
 
 def read_nodes(source: str) -> list[str]:
+    from nfd._io import read_bounded
     from nfd.cluster import parse_node_list
 
-    if source == "-":
-        data = sys.stdin.buffer.read(MAX_NODES_FILE_BYTES + 1)
-    else:
-        with open(source, "rb") as fh:
-            data = fh.read(MAX_NODES_FILE_BYTES + 1)
+    data = read_bounded(source, MAX_NODES_FILE_BYTES)
     if len(data) > MAX_NODES_FILE_BYTES:
         raise UsageError(f"--nodes {source}: more than {MAX_NODES_FILE_BYTES} bytes")
     return parse_node_list(data.decode("utf-8", errors="replace"), source)

@@ -76,7 +76,7 @@ class _Prefetch:
     def __init__(self, path: str) -> None:
         import threading
 
-        from nfd.api._yaml import read_bounded
+        from nfd._io import read_document
         from nfd.cluster._documents import MAX_DUMP_BYTES
 
         self._data: bytes | None = None
@@ -84,7 +84,7 @@ class _Prefetch:
 
         def read() -> None:
             try:
-                self._data = read_bounded(path, MAX_DUMP_BYTES)
+                self._data = read_document(path, MAX_DUMP_BYTES)
             except BaseException as exc:  # raised again, in the caller, by data()
                 self._error = exc
 

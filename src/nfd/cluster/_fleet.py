@@ -17,8 +17,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from nfd._io import read_document
+from nfd._jsondoc import no_key_dropped
 from nfd.api import DEFAULT_NFD_NAMESPACE, CompatSpec, NodeFeature
-from nfd.api._yaml import read_bounded
 from nfd.cluster._documents import MAX_DUMP_BYTES, cluster_dump_from_bytes, is_big_json
 from nfd.cluster._evaluate import ClusterResult, NodeVerdict, SetInfo, validate_cluster
 from nfd.cluster._fastjson import (
@@ -28,7 +29,6 @@ from nfd.cluster._fastjson import (
     Reader,
     decode_items,
     merge_objects,
-    no_key_dropped,
     open_list,
 )
 from nfd.cluster._fork import Forked, can_fork
@@ -137,7 +137,7 @@ def validate_cluster_dump(spec: CompatSpec, path: str, evaluator: SpecEvaluator,
     where ``workers=2`` allows forking (a single-threaded caller, such as the CLI).
     ``data``: the bytes of ``path``, when the caller has read them already."""
     if data is None:
-        data = read_bounded(path, MAX_DUMP_BYTES)
+        data = read_document(path, MAX_DUMP_BYTES)
     if is_big_json(data) and can_fork(workers):
         listing = open_list(data)
         if listing is not None and len(listing.items) >= PARALLEL_ITEMS:

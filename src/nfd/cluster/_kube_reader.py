@@ -10,9 +10,9 @@ from typing import Any
 import httpx
 
 from nfd._budget import Budget, BudgetExceeded, BudgetScope, bounded_transport
+from nfd._redact import Redactor
 from nfd.cluster._kubeconfig import ClusterAccess
 from nfd.errors import ClusterError
-from nfd.oci._redact import Redactor
 
 GROUP, VERSION, PLURAL = "nfd.k8s-sigs.io", "v1alpha1", "nodefeatures"
 LIST_PATH = f"/apis/{GROUP}/{VERSION}/{PLURAL}"

@@ -13,6 +13,7 @@ disagree): :func:`check_spec` refuses such a spec up front, whatever the node ha
 from __future__ import annotations
 
 from nfd._go.strconv import quote as go_quote
+from nfd._jsondoc import join_path
 from nfd._lazy import TYPE_CHECKING
 from nfd._record import FrozenRecord, set_field
 from nfd.api import (
@@ -22,7 +23,6 @@ from nfd.api import (
     MatchExpression,
     loads_spec,
 )
-from nfd.api._convert import join_path
 from nfd.errors import EvaluationError, SpecError
 from nfd.match import OPS, RegexCache, evaluate, go_atoi, parse_version
 

@@ -11,6 +11,7 @@ import typing
 from nfd._lazy import lazy_getattr as _lazy_getattr
 
 if typing.TYPE_CHECKING:
+    from nfd._redact import Redactor
     from nfd.oci._client import RegistryClient
     from nfd.oci._content import Descriptor, Manifest, canonical_json, digest_of, verify_digest
     from nfd.oci._credentials import Credential, auth_file_candidates, find_credential
@@ -28,7 +29,6 @@ if typing.TYPE_CHECKING:
         RegistryOptions,
     )
     from nfd.oci._platform import Platform, host_platform, select_platform
-    from nfd.oci._redact import Redactor
     from nfd.oci._reference import Reference, is_valid_digest
     from nfd.oci._referrers import (
         fallback_tag,
@@ -55,7 +55,7 @@ _LAZY = {
     "OCI_INDEX": "nfd.oci._options",
     "OCI_MANIFEST": "nfd.oci._options",
     "Platform": "nfd.oci._platform",
-    "Redactor": "nfd.oci._redact",
+    "Redactor": "nfd._redact",
     "Reference": "nfd.oci._reference",
     "RegistryClient": "nfd.oci._client",
     "RegistryOptions": "nfd.oci._options",

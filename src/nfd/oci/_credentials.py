@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from nfd._io import read_bounded
 from nfd.errors import AuthError
 from nfd.oci._reference import DOCKER_HUB
 
@@ -84,8 +85,7 @@ def find_credential(
 
 def _read_auth_file(path: Path) -> dict[str, Any] | None:
     try:
-        with path.open("rb") as handle:
-            raw = handle.read(MAX_AUTH_FILE_BYTES + 1)
+        raw = read_bounded(path, MAX_AUTH_FILE_BYTES)
     except FileNotFoundError:
         return None
     except OSError as exc:

@@ -26,11 +26,11 @@ from dataclasses import dataclass
 import httpx
 
 from nfd._budget import Budget, BudgetExceeded, BudgetScope, Clock, bounded_transport
+from nfd._redact import Redactor
 from nfd.errors import AuthError, NotFoundError, RegistryError, TooLargeError, UsageError
 from nfd.oci._auth import SCOPE_EXTENSION, RegistryAuth, TokenHosts, origin_of
 from nfd.oci._credentials import Credential
 from nfd.oci._options import MAX_TOKEN_BYTES, RegistryOptions
-from nfd.oci._redact import Redactor
 from nfd.oci._token_cache import TokenCache
 
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})

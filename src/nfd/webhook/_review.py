@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from nfd.api._convert import join_path
+from nfd._jsondoc import join_path
 from nfd.cluster import POD_SPEC_PATHS, merge_node_affinity
 from nfd.errors import SpecError
 from nfd.webhook._resolver import Resolution
