@@ -9,7 +9,10 @@ from nfd.api._features import (
     DEFAULT_NFD_NAMESPACE,
     NFD_API_VERSION,
     NODE_NAME_LABEL,
+    AttributeElements,
     Features,
+    FlagElements,
+    InstanceElements,
     NodeFeature,
     features_from_obj,
     features_to_obj,
@@ -34,7 +37,7 @@ from nfd.api._spec import (
     parse_spec,
     spec_to_obj,
 )
-from nfd.api._yaml import LoadLimits, load_file, loads
+from nfd.api._yaml import STRICT_JSON_BYTES, LoadLimits, load_file, load_file_all, loads, loads_all
 
 __all__ = [
     "ARTIFACT_TYPE",
@@ -44,11 +47,15 @@ __all__ = [
     "NODE_NAME_LABEL",
     "SPEC_MEDIA_TYPE",
     "SPEC_VERSION",
+    "STRICT_JSON_BYTES",
+    "AttributeElements",
     "CompatSpec",
     "Compatibility",
     "FeatureMatcherTerm",
     "Features",
+    "FlagElements",
     "GroupRule",
+    "InstanceElements",
     "LoadLimits",
     "MatchAnyElem",
     "MatchExpression",
@@ -58,8 +65,10 @@ __all__ = [
     "load_features",
     "load_features_document",
     "load_file",
+    "load_file_all",
     "load_spec",
     "loads",
+    "loads_all",
     "loads_spec",
     "merge_node_features",
     "merge_order",

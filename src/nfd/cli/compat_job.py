@@ -19,8 +19,7 @@ MAX_NODES_FILE_BYTES = 1 << 20
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from nfd.cluster import DEFAULT_CLIENT_IMAGE
-    from nfd.cluster._job import HOST_PATH_TYPES
+    from nfd.cluster import DEFAULT_CLIENT_IMAGE, HOST_PATH_TYPES
 
     parser.add_argument("--image", metavar="REF", required=True, help="image to validate")
     where = parser.add_mutually_exclusive_group()

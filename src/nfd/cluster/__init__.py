@@ -11,6 +11,10 @@
 * :func:`build_job` writes a Job that runs ``validate-node`` on one node,
   :func:`build_jobs` one per node of a list (:func:`parse_node_list`), in a List.
 
+:func:`load_access` reads a kubeconfig (or the service account) into a
+:class:`ClusterAccess`; :func:`tls_verify` and :func:`status_message` are the API
+client's TLS set-up and error wording, shared with the webhook's NodeFeatureRule writer.
+
 The Kubernetes client library is imported only by :func:`list_node_features` and
 :func:`iter_pages`; each name's module loads on first use.
 """
@@ -32,6 +36,7 @@ if typing.TYPE_CHECKING:
         patchable,
     )
     from nfd.cluster._documents import (
+        MAX_DUMP_BYTES,
         load_cluster_dump,
         load_documents,
         load_dump,
@@ -43,9 +48,16 @@ if typing.TYPE_CHECKING:
         SetInfo,
         validate_cluster,
     )
+    from nfd.cluster._fleet import (
+        PrefetchedDump,
+        prefetch_dump,
+        validate_fleet_dump,
+        validate_live_cluster,
+    )
     from nfd.cluster._job import (
         DEFAULT_CLIENT_IMAGE,
         HOST_MOUNTS,
+        HOST_PATH_TYPES,
         JobOptions,
         Toleration,
         build_job,
@@ -53,6 +65,9 @@ if typing.TYPE_CHECKING:
         parse_node_list,
     )
     from nfd.cluster._kube import KubeOptions, Listing, Page, iter_pages, list_node_features
+    from nfd.cluster._kube_defaults import DEFAULT_PAGE_SIZE, DEFAULT_REQUEST_TIMEOUT
+    from nfd.cluster._kube_reader import status_message, tls_verify
+    from nfd.cluster._kubeconfig import ClusterAccess, load_access
     from nfd.cluster._labels import (
         DEFAULT_LABEL_PREFIX,
         LabelScheme,
@@ -90,12 +105,24 @@ _HOME = {
     "SetInfo": "nfd.cluster._evaluate",
     "validate_cluster": "nfd.cluster._evaluate",
     "DEFAULT_CLIENT_IMAGE": "nfd.cluster._job",
+    "HOST_PATH_TYPES": "nfd.cluster._job",
+    "DEFAULT_PAGE_SIZE": "nfd.cluster._kube_defaults",
+    "DEFAULT_REQUEST_TIMEOUT": "nfd.cluster._kube_defaults",
+    "PrefetchedDump": "nfd.cluster._fleet",
+    "prefetch_dump": "nfd.cluster._fleet",
+    "validate_fleet_dump": "nfd.cluster._fleet",
+    "validate_live_cluster": "nfd.cluster._fleet",
+    "MAX_DUMP_BYTES": "nfd.cluster._documents",
     "HOST_MOUNTS": "nfd.cluster._job",
     "JobOptions": "nfd.cluster._job",
     "Toleration": "nfd.cluster._job",
     "build_job": "nfd.cluster._job",
     "build_jobs": "nfd.cluster._job",
     "parse_node_list": "nfd.cluster._job",
+    "ClusterAccess": "nfd.cluster._kubeconfig",
+    "load_access": "nfd.cluster._kubeconfig",
+    "status_message": "nfd.cluster._kube_reader",
+    "tls_verify": "nfd.cluster._kube_reader",
     "KubeOptions": "nfd.cluster._kube",
     "Listing": "nfd.cluster._kube",
     "Page": "nfd.cluster._kube",
@@ -130,9 +157,14 @@ __all__ = [
     "DEFAULT_CLIENT_IMAGE",
     "DEFAULT_LABEL_PREFIX",
     "DEFAULT_NFD_NAMESPACE",
+    "DEFAULT_PAGE_SIZE",
+    "DEFAULT_REQUEST_TIMEOUT",
     "HOST_MOUNTS",
+    "HOST_PATH_TYPES",
+    "MAX_DUMP_BYTES",
     "POD_SPEC_PATHS",
     "Affinity",
+    "ClusterAccess",
     "ClusterFeatures",
     "ClusterResult",
     "JobOptions",
@@ -141,6 +173,7 @@ __all__ = [
     "Listing",
     "NodeVerdict",
     "Page",
+    "PrefetchedDump",
     "RulePlan",
     "SelectedSet",
     "SetInfo",
@@ -157,6 +190,7 @@ __all__ = [
     "image_label_base",
     "iter_pages",
     "list_node_features",
+    "load_access",
     "load_cluster_dump",
     "load_documents",
     "load_dump",
@@ -167,10 +201,15 @@ __all__ = [
     "parse_node_list",
     "patch_workload",
     "patchable",
+    "prefetch_dump",
     "prefetched",
     "project_features",
     "render_cluster_table",
     "sanitize_name",
     "select_sets",
+    "status_message",
+    "tls_verify",
     "validate_cluster",
+    "validate_fleet_dump",
+    "validate_live_cluster",
 ]

@@ -14,8 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from nfd._io import read_document
-from nfd.api import DEFAULT_NFD_NAMESPACE, LoadLimits
-from nfd.api._yaml import STRICT_JSON_BYTES, load_file_all, loads_all
+from nfd.api import DEFAULT_NFD_NAMESPACE, STRICT_JSON_BYTES, LoadLimits, load_file_all, loads_all
 from nfd.cluster._nodefeatures import ClusterFeatures, cluster_features_from_document
 from nfd.errors import SpecError
 

@@ -26,8 +26,14 @@ from typing import Any
 import msgspec
 
 from nfd._jsondoc import MAX_NESTING_DEPTH, JsonTooDeep, json_shape, no_key_dropped
-from nfd.api import DEFAULT_NFD_NAMESPACE, NODE_NAME_LABEL, Features, NodeFeature, merge_order
-from nfd.api._features import InstanceElements
+from nfd.api import (
+    DEFAULT_NFD_NAMESPACE,
+    NODE_NAME_LABEL,
+    Features,
+    InstanceElements,
+    NodeFeature,
+    merge_order,
+)
 from nfd.cluster._fork import Forked, can_fork
 from nfd.cluster._nodefeatures import ClusterFeatures
 

@@ -35,11 +35,11 @@ from nfd.oci import (
     Reference,
     RegistryClient,
     RegistryOptions,
+    describe_platforms,
     host_platform,
     list_referrers,
     select_platform,
 )
-from nfd.oci._platform import describe_platforms
 
 _FRACTION = re.compile(r"(\.\d{6})\d+")
 # Listing reads each artifact (two requests, up to a spec's size): a referrers index

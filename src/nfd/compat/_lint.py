@@ -224,7 +224,7 @@ class _Linter:
             for i, term in enumerate(elem.match_features):
                 self.term(term, join_path(join_path(epath, "matchFeatures"), i), defined_vars)
         if rule.vars_template:
-            from nfd.match._template import compile_template
+            from nfd.match import compile_template
 
             try:
                 compile_template(rule.vars_template)

@@ -28,7 +28,7 @@ if typing.TYPE_CHECKING:
         OCI_MANIFEST,
         RegistryOptions,
     )
-    from nfd.oci._platform import Platform, host_platform, select_platform
+    from nfd.oci._platform import Platform, describe_platforms, host_platform, select_platform
     from nfd.oci._reference import Reference, is_valid_digest
     from nfd.oci._referrers import (
         fallback_tag,
@@ -55,6 +55,7 @@ _LAZY = {
     "OCI_INDEX": "nfd.oci._options",
     "OCI_MANIFEST": "nfd.oci._options",
     "Platform": "nfd.oci._platform",
+    "describe_platforms": "nfd.oci._platform",
     "Redactor": "nfd._redact",
     "Reference": "nfd.oci._reference",
     "RegistryClient": "nfd.oci._client",
@@ -100,6 +101,7 @@ __all__ = [
     "TokenCache",
     "auth_file_candidates",
     "canonical_json",
+    "describe_platforms",
     "digest_of",
     "fallback_tag",
     "find_credential",

@@ -19,8 +19,7 @@ from typing import Any
 
 import httpx
 
-from nfd.cluster._kube_reader import status_message, tls_verify
-from nfd.cluster._kubeconfig import ClusterAccess, load_access
+from nfd.cluster import ClusterAccess, load_access, status_message, tls_verify
 from nfd.errors import ClusterError
 from nfd.oci import Redactor
 
