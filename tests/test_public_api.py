@@ -23,10 +23,11 @@ USE_CASES: dict[str, dict[str, tuple[list[str], list[str]]]] = {
     "nfd.api": {"load_spec": (["path"], []), "load_features": (["path"], ["node"])},
     "nfd.compat": {
         "validate_features": (["spec", "features"], ["tags"]),
-        "attach_compat_spec": (["image", "spec"], ["options"]),
-        "list_compat_artifacts": (["image"], ["options"]),
-        "fetch_compat_spec": (["image"], ["options", "digest"]),
-        "remove_compat_specs": (["image"], ["options", "digests", "all"]),
+        "attach_compat_spec": (["image", "spec_bytes"], ["options", "client"]),
+        "list_compat_artifacts": (["image"], ["options", "client"]),
+        "fetch_compat_spec": (["image"], ["options", "digest", "client"]),
+        "fetch_compat_spec_bytes": (["image"], ["options", "digest", "client"]),
+        "remove_compat_specs": (["image"], ["options", "digests", "every", "client"]),
     },
     "nfd.oci": {"RegistryOptions": ([], [])},
 }

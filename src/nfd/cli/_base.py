@@ -41,6 +41,7 @@ EXIT_INTERRUPTED = 130
 _FLAG_FOR_ARGUMENT = {
     "digest": "--artifact-digest",
     "digests": "--digest",
+    "every": "--all",
     "spec_path": "--spec",
 }
 

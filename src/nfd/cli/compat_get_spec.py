@@ -19,17 +19,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from nfd.cli._registry_options import registry_options_from_args
-    from nfd.compat import fetch_compat_spec
+    from nfd.compat import fetch_compat_spec_bytes
 
-    fetched = fetch_compat_spec(args.image, registry_options_from_args(args),
+    fetched = fetch_compat_spec_bytes(args.image, registry_options_from_args(args),
                                 digest=args.artifact_digest)
     if sys.stdout.isatty():
         from nfd._text import printable
 
         # A terminal gets the text without controls; a file or pipe gets the stored bytes.
-        sys.stdout.write(printable(fetched.data.decode(errors="replace")))
+        sys.stdout.write(printable(fetched.spec_bytes.decode(errors="replace")))
         sys.stdout.flush()
         return EXIT_OK
-    sys.stdout.buffer.write(fetched.data)
+    sys.stdout.buffer.write(fetched.spec_bytes)
     sys.stdout.buffer.flush()
     return EXIT_OK

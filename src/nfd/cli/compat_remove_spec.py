@@ -33,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
     from nfd.compat import remove_compat_specs
 
     removal = remove_compat_specs(args.image, registry_options_from_args(args),
-                                  digests=args.digest, all=args.all)
+                                  digests=args.digest, every=args.all)
     for item in removal.removed:
         print(f"removed {item.digest}")
     for item, reason in removal.refused:

@@ -6,8 +6,10 @@ compatibility artifacts of images in registries (attach, list, fetch, remove).
 >>> result = validate_features(load_spec("spec.yaml"), load_features("features.json"))
 >>> result.compatible  # doctest: +SKIP
 
-The registry use cases take a :class:`nfd.oci.RegistryOptions`; they load on
-first use (PEP 562), so validating files never imports the registry client.
+The registry use cases take a :class:`nfd.oci.RegistryOptions`, or a
+:class:`nfd.oci.RegistryClient` (``client=``) so that one session reuses its tokens and
+connections across calls; they load on first use (PEP 562), so validating files never
+imports the registry client.
 Evaluation itself is :mod:`nfd.match`'s spec evaluator; its results are
 re-exported here.
 """
@@ -34,18 +36,22 @@ if _lazy.TYPE_CHECKING:
     from nfd.compat._artifact_remove import Removal, remove_compat_specs
     from nfd.compat._artifacts import (
         ArtifactInfo,
+        AttachedSpec,
         FetchedSpec,
         fetch_compat_spec,
+        fetch_compat_spec_bytes,
         list_compat_artifacts,
     )
 
 _LAZY = {
     "ArtifactInfo": "nfd.compat._artifacts",
     "AttachResult": "nfd.compat._artifact_push",
+    "AttachedSpec": "nfd.compat._artifacts",
     "FetchedSpec": "nfd.compat._artifacts",
     "Removal": "nfd.compat._artifact_remove",
     "attach_compat_spec": "nfd.compat._artifact_push",
     "fetch_compat_spec": "nfd.compat._artifacts",
+    "fetch_compat_spec_bytes": "nfd.compat._artifacts",
     "list_compat_artifacts": "nfd.compat._artifacts",
     "remove_compat_specs": "nfd.compat._artifact_remove",
 }
@@ -60,6 +66,7 @@ __all__ = [
     "WARNING",
     "ArtifactInfo",
     "AttachResult",
+    "AttachedSpec",
     "CompatibilityStatus",
     "FetchedSpec",
     "Finding",
@@ -69,6 +76,7 @@ __all__ = [
     "check_spec",
     "explain_expression",
     "fetch_compat_spec",
+    "fetch_compat_spec_bytes",
     "first_failure",
     "lint_spec",
     "lint_spec_bytes",

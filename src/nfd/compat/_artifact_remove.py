@@ -14,7 +14,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from nfd.compat._artifacts import ArtifactInfo, find_artifacts, not_ours, resolve_image
+from nfd.compat._artifacts import (
+    ArtifactInfo,
+    find_artifacts,
+    not_ours,
+    registry_session,
+    resolve_image,
+)
 from nfd.errors import NoArtifactError, NotFoundError, UsageError
 from nfd.oci import Reference, RegistryClient, RegistryOptions, update_fallback_index
 
@@ -31,25 +37,28 @@ def remove_compat_specs(
     image: str,
     options: RegistryOptions | None = None,
     digests: Iterable[str] | None = None,
-    all: bool = False,  # shadows the builtin on purpose: the public API names it so
+    every: bool = False,
+    *,
+    client: RegistryClient | None = None,
 ) -> Removal:
     """Delete compatibility artifacts from ``image`` and mend the referrers tag.
 
-    ``digests`` names the artifacts; ``all`` takes every one listed; with neither,
+    ``digests`` names the artifacts; ``every`` takes every one listed; with neither,
     only a lone artifact is removed (with several the caller must say which, so
     nothing is deleted by surprise). A named artifact that is not a compatibility
-    artifact of the image is an error and nothing is deleted; under ``all`` such
-    entries are refused (see :class:`Removal`) and the rest removed.
+    artifact of the image is an error and nothing is deleted; under ``every`` such
+    entries are refused (see :class:`Removal`) and the rest removed. ``client``: a
+    session to reuse (its options apply).
     """
     if isinstance(digests, str):  # one digest given as such, not its characters
         digests = [digests]
     wanted = list(dict.fromkeys(digests or ()))
-    if wanted and all:
-        raise UsageError("`digests` and `all` exclude each other", arguments=("digests", "all"))
-    options = options or RegistryOptions()
+    if wanted and every:
+        raise UsageError("`digests` and `every` exclude each other",
+                         arguments=("digests", "every"))
     ref = Reference.parse(image)
-    with RegistryClient(options) as client:
-        artifacts = find_artifacts(client, resolve_image(client, ref, options.platform))
+    with registry_session(client, options) as client:
+        artifacts = find_artifacts(client, resolve_image(client, ref, client.options.platform))
         if not artifacts:
             raise NoArtifactError(f"{ref}: no compatibility artifact is attached to the image")
         if wanted:
@@ -59,12 +68,12 @@ def remove_compat_specs(
                 raise NoArtifactError(f"{ref}: no compatibility artifact {missing[0]} is "
                                       f"attached (found {len(artifacts)})")
             targets = [listed[d] for d in wanted]
-        elif all or len(artifacts) == 1:
+        elif every or len(artifacts) == 1:
             targets = artifacts
         else:
             raise UsageError(f"{ref} has {len(artifacts)} compatibility artifacts; choose "
-                             "them with `digests` or remove them all with `all`",
-                             arguments=("digests", "all"))
+                             "them with `digests` or remove them all with `every`",
+                             arguments=("digests", "every"))
         removal = delete_artifacts(client, ref, targets, strict_targets=bool(wanted))
     if not removal.removed:
         item, reason = removal.refused[0]

@@ -15,16 +15,19 @@ must itself be a compatibility artifact whose subject is the image
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 
-from nfd.api import ARTIFACT_TYPE, SPEC_MEDIA_TYPE, loads_spec
+from nfd.api import ARTIFACT_TYPE, SPEC_MEDIA_TYPE, CompatSpec, loads_spec
 from nfd.errors import (
     DigestMismatchError,
     NoArtifactError,
     NotFoundError,
     SpecError,
     TooLargeError,
+    UsageError,
 )
 from nfd.oci import (
     CREATED_ANNOTATION,
@@ -49,13 +52,46 @@ MAX_DESCRIBED = 100
 
 @dataclass(frozen=True)
 class FetchedSpec:
-    """The spec layer of an image's compatibility artifact and where it came from."""
+    """The spec layer of an image's compatibility artifact, as bytes, and where it came
+    from: the manifest (or index) it is attached to, and the artifact's manifest."""
 
-    data: bytes
+    spec_bytes: bytes
     image: str
     image_digest: str
     artifact_digest: str
     created: str | None
+
+    @property
+    def data(self) -> bytes:
+        """:attr:`spec_bytes`, by the name it had before."""
+        return self.spec_bytes
+
+
+@dataclass(frozen=True)
+class AttachedSpec:
+    """The compatibility spec attached to an image, parsed, and where it came from."""
+
+    spec: CompatSpec
+    image: str
+    image_digest: str
+    artifact_digest: str
+    created: str | None
+    spec_bytes: bytes
+
+
+@contextmanager
+def registry_session(client: RegistryClient | None, options: RegistryOptions | None
+                     ) -> Iterator[RegistryClient]:
+    """``client`` (the caller's session: its tokens and connections are reused, and it is
+    left open), else a client of its own for ``options``, closed after."""
+    if client is None:
+        with RegistryClient(options or RegistryOptions()) as own:
+            yield own
+        return
+    if options is not None and options is not client.options:
+        raise UsageError("give `options` or `client`, not both: a client has its options",
+                         arguments=("options", "client"))
+    yield client
 
 
 @dataclass(frozen=True)
@@ -197,35 +233,52 @@ def _newest_first(items: list[ArtifactInfo]) -> list[ArtifactInfo]:
 
 
 def fetch_compat_spec(
-    image: str, options: RegistryOptions | None = None, digest: str | None = None
+    image: str, options: RegistryOptions | None = None, digest: str | None = None, *,
+    client: RegistryClient | None = None,
+) -> AttachedSpec:
+    """The parsed spec of ``image``'s newest compatibility artifact (or of artifact
+    ``digest``), with the digests it was found under; see :func:`fetch_compat_spec_bytes`.
+
+    Raises :class:`SpecError` (naming ``image@artifact``) when the spec does not load.
+    """
+    fetched = fetch_compat_spec_bytes(image, options, digest, client=client)
+    spec = loads_spec(fetched.spec_bytes, f"{fetched.image}@{fetched.artifact_digest}")
+    return AttachedSpec(spec, fetched.image, fetched.image_digest, fetched.artifact_digest,
+                        fetched.created, fetched.spec_bytes)
+
+
+def fetch_compat_spec_bytes(
+    image: str, options: RegistryOptions | None = None, digest: str | None = None, *,
+    client: RegistryClient | None = None,
 ) -> FetchedSpec:
-    """The spec of ``image``'s newest compatibility artifact (or of artifact ``digest``).
+    """The spec layer of ``image``'s newest compatibility artifact (or of artifact
+    ``digest``), as the registry holds it (verified against its digest, not parsed).
 
     Looks on the image (and, for a multi-platform image, on the manifest of
     ``options.platform``, else this host's). Listed artifacts that are not really
     compatibility artifacts of the image are passed over. ``options.timeout``
     bounds each registry operation and ``options.deadline`` the whole fetch.
 
-    Raises :class:`RegistryError` and its kinds for registry failures,
-    :class:`NoArtifactError` when the image carries no (such) compatibility artifact.
+    ``client``: a session to reuse (its options apply). Raises :class:`RegistryError`
+    and its kinds for registry failures, :class:`NoArtifactError` when the image
+    carries no (such) compatibility artifact.
     """
-    options = options or RegistryOptions()
     ref = Reference.parse(image)
-    with RegistryClient(options) as client:
-        resolved = resolve_image(client, ref, options.platform)
-        artifacts = find_artifacts(client, resolved)
+    with registry_session(client, options) as session:
+        resolved = resolve_image(session, ref, session.options.platform)
+        artifacts = find_artifacts(session, resolved)
         if digest is not None:
             artifacts = [a for a in artifacts if a.digest == digest]
             if not artifacts:
                 raise NoArtifactError(f"{ref}: no compatibility artifact {digest} is attached")
         for chosen in artifacts:
-            found = _usable(client, ref, chosen)
+            found = _usable(session, ref, chosen)
             if isinstance(found, Manifest):
-                return _read_spec(client, ref, chosen, found)
+                return _read_spec(session, ref, chosen, found)
             if digest is not None:
                 raise NoArtifactError(f"{ref}: {digest} is not a compatibility artifact of "
                                       f"the image: {found}")
-            options.report(f"passing over {chosen.digest}: {found}")
+            session.options.report(f"passing over {chosen.digest}: {found}")
         raise NoArtifactError(f"{ref}: no compatibility artifact is attached to the image")
 
 
@@ -263,16 +316,16 @@ def _spec_layer(manifest: Manifest, ref: Reference) -> Descriptor:
     return layers[0]
 
 
-def list_compat_artifacts(image: str, options: RegistryOptions | None = None
-                          ) -> list[ArtifactInfo]:
+def list_compat_artifacts(image: str, options: RegistryOptions | None = None, *,
+                          client: RegistryClient | None = None) -> list[ArtifactInfo]:
     """The compatibility artifacts attached to ``image`` (and to its platform's manifest),
-    newest first, each read for its spec's size, descriptions and tags; empty when none."""
-    options = options or RegistryOptions()
+    newest first, each read for its spec's size, descriptions and tags; empty when none.
+    ``client``: a session to reuse (its options apply)."""
     ref = Reference.parse(image)
-    with RegistryClient(options) as client:
-        found = find_artifacts(client, resolve_image(client, ref, options.platform))
+    with registry_session(client, options) as session:
+        found = find_artifacts(session, resolve_image(session, ref, session.options.platform))
         unread = f"not read: only the newest {MAX_DESCRIBED} artifacts are"
-        return [describe_artifact(client, ref, item) if i < MAX_DESCRIBED
+        return [describe_artifact(session, ref, item) if i < MAX_DESCRIBED
                 else replace(item, problem=unread) for i, item in enumerate(found)]
 
 
@@ -288,9 +341,9 @@ def describe_artifact(client: RegistryClient, ref: Reference, item: ArtifactInfo
         fetched = _read_spec(client, ref, item, manifest)
     except (NotFoundError, DigestMismatchError, TooLargeError, NoArtifactError) as exc:
         return replace(item, problem=str(exc))
-    described = replace(item, created=fetched.created, spec_size=len(fetched.data))
+    described = replace(item, created=fetched.created, spec_size=len(fetched.spec_bytes))
     try:
-        spec = loads_spec(fetched.data, f"{ref}@{item.digest}")
+        spec = loads_spec(fetched.spec_bytes, f"{ref}@{item.digest}")
     except SpecError as exc:
         return replace(described, problem=f"the spec does not load: {exc.message}")
     return replace(described,
