@@ -56,6 +56,32 @@ def test_use_cases_are_public(module_name: str, function: str, required: list[st
     assert all(params[p].default in (None, False) for p in optional)
 
 
+def test_the_front_door_gives_the_subpackages_own_objects() -> None:
+    import nfd
+
+    homes = {"nfd.api": ("CompatSpec", "Features", "load_features", "load_spec"),
+             "nfd.compat": ("AttachedSpec", "ValidationResult", "attach_compat_spec",
+                            "fetch_compat_spec", "fetch_compat_spec_bytes",
+                            "list_compat_artifacts", "remove_compat_specs",
+                            "validate_features"),
+             "nfd.oci": ("RegistryClient", "RegistryOptions"),
+             "nfd.sources": ("HostPaths", "discover")}
+    for home, names in homes.items():
+        module = importlib.import_module(home)
+        for name in names:
+            assert getattr(nfd, name) is getattr(module, name), name
+    assert set(nfd.__all__) >= {n for names in homes.values() for n in names}
+    with pytest.raises(AttributeError, match="no attribute 'fetch_spec'"):
+        nfd.fetch_spec  # noqa: B018
+
+
+def test_importing_nfd_loads_no_subpackage_until_a_name_is_used() -> None:
+    code = ("import sys, nfd; print(sorted(m for m in sys.modules if m.startswith('nfd.'))); "
+            "nfd.load_spec; print('nfd.api' in sys.modules, 'nfd.oci' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.splitlines() == ["['nfd._lazy', 'nfd.errors']", "True False"]
+
+
 def test_importing_nfd_stays_light() -> None:
     code = ("import sys, nfd; "
             "print(sorted(m for m in ('httpx','yaml','re2','kubernetes') if m in sys.modules))")

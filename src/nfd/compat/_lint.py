@@ -12,6 +12,7 @@ disagree): :func:`check_spec` refuses such a spec up front, whatever the node ha
 
 from __future__ import annotations
 
+from nfd._go.strconv import atoi as go_atoi
 from nfd._go.strconv import quote as go_quote
 from nfd._jsondoc import join_path
 from nfd._lazy import TYPE_CHECKING
@@ -24,7 +25,7 @@ from nfd.api import (
     loads_spec,
 )
 from nfd.errors import EvaluationError, SpecError
-from nfd.match import OPS, RegexCache, evaluate, go_atoi, parse_version
+from nfd.match import OPS, RegexCache, evaluate, parse_version
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

@@ -39,7 +39,6 @@ OPS = (
 )
 _VALID_OPS = frozenset((*OPS, ""))  # "" is MatchAny
 _NO_VALUE_OPS = frozenset(("", "Exists", "DoesNotExist", "IsTrue", "IsFalse"))
-go_atoi = atoi  # strconv.Atoi, part of nfd.match's API
 
 
 def go_values(values: tuple[str, ...]) -> str:
@@ -181,7 +180,7 @@ def _parse_pair(expr: MatchExpression, value: str, bounds: tuple[str, ...]
         parse: Any = parse_version
         kind = "a version"
     elif expr.type == "":
-        parse = go_atoi
+        parse = atoi
         kind = "a number"
     else:
         raise _bad_type(expr)
