@@ -12,6 +12,7 @@ from tests.oci.conftest import PASSWORD, USER, PushImage
 
 from nfd.compat import (
     attach_compat_spec,
+    fetch_compat_spec,
     fetch_compat_spec_bytes,
     list_compat_artifacts,
     remove_compat_specs,
@@ -164,6 +165,35 @@ def test_token_auth_scopes(token_registry: Registry, push: PushImage) -> None:
     assert all(user == "" for user, _ in server.issued[before:])
     with pytest.raises(AuthError):
         attach_compat_spec(image, spec_text("anon"), ANON)  # anonymous push refused
+
+
+def test_one_client_session_reuses_its_tokens_across_use_cases(
+        token_registry: Registry, push: PushImage) -> None:
+    image = push(token_registry)
+    server = token_registry.token_server
+    assert server is not None
+    creds = RegistryOptions(username=USER, password=PASSWORD, use_auth_files=False)
+    attach_compat_spec(image, spec_text("session"), creds)
+
+    def tokens_for(calls: int, client: RegistryClient | None) -> int:
+        before = len(server.issued)
+        for _ in range(calls):
+            if client is None:
+                fetched = fetch_compat_spec(image, creds)
+            else:
+                fetched = fetch_compat_spec(image, client=client)
+            assert fetched.spec_bytes == spec_text("session")
+            assert [c.description for c in fetched.spec.compatibilities] == [
+                "registry test session"]
+        return len(server.issued) - before
+
+    alone = tokens_for(3, None)
+    with RegistryClient(creds) as client:
+        shared = tokens_for(3, client)
+        assert len(list_compat_artifacts(image, client=client)) == 1
+        with pytest.raises(UsageError, match="`options` or `client`"):
+            fetch_compat_spec(image, ANON, client=client)
+    assert alone == 3 * shared and shared >= 1  # a token per call, against one per session
 
 
 def test_secrets_not_in_repr() -> None:
