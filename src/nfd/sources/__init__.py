@@ -20,10 +20,15 @@ from __future__ import annotations
 from nfd.sources._cpu import discover_cpu
 from nfd.sources._cpu_facts import CpuFacts, cpu_facts
 from nfd.sources._discover import SOURCES, Discovery, discover, uses_live_cpuid
+from nfd.sources._feature_labels import (
+    FEATURE_LABEL_NS,
+    LabelResult,
+    custom_rule_files,
+    feature_labels,
+)
 from nfd.sources._hostfs import HostLimits
 from nfd.sources._hostpaths import HostPaths
 from nfd.sources._kernel import discover_kernel, parse_kconfig, parse_kernel_version
-from nfd.sources._labels import FEATURE_LABEL_NS, LabelResult, custom_rule_files, feature_labels
 from nfd.sources._local import discover_local, parse_feature_file
 from nfd.sources._memory import discover_memory
 from nfd.sources._network import discover_network
