@@ -29,9 +29,9 @@ from nfd.match._explain import (
     rule_failures,
     set_failures,
 )
+from nfd.match._group_rule import execute_group_rule
 from nfd.match._ops import OPS, RegexCache, evaluate
 from nfd.match._regex_budget import spec_regexes
-from nfd.match._rule import execute_group_rule
 from nfd.match._semver import parse_version
 from nfd.match._status import (
     MATCH_EXPRESSION,

@@ -25,9 +25,9 @@ from nfd._record import FrozenRecord, Record, set_field
 from nfd.api import Features
 from nfd.errors import EvaluationError, UsageError
 from nfd.match._explain import rule_failures
+from nfd.match._group_rule import RuleResult, execute_group_rule
 from nfd.match._ops import RegexCache
 from nfd.match._regex_budget import spec_regexes
-from nfd.match._rule import RuleResult, execute_group_rule
 from nfd.match._status import (
     Failure,
     RuleLayout,

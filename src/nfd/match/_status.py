@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from nfd.api import FeatureMatcherTerm, Features, GroupRule, MatchExpression
-    from nfd.match._rule import MatchedTerm, RuleResult
+    from nfd.match._group_rule import MatchedTerm, RuleResult
 
 MATCH_EXPRESSION = "matchExpression"
 MATCH_NAME = "matchName"
