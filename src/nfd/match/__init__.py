@@ -10,16 +10,6 @@ threading) on one node or, remembering outcomes by projection, on many.
 from __future__ import annotations
 
 from nfd import _lazy
-from nfd.match._evaluate import (
-    RULE_MATCHED,
-    CompatibilityStatus,
-    SetVerdict,
-    SpecEvaluator,
-    UnknownTagError,
-    ValidationResult,
-    select_sets,
-    validate_features,
-)
 from nfd.match._explain import (
     NO_SINGLE_INSTANCE,
     explain_expression,
@@ -33,6 +23,16 @@ from nfd.match._group_rule import execute_group_rule
 from nfd.match._ops import OPS, RegexCache, evaluate
 from nfd.match._regex_budget import spec_regexes
 from nfd.match._semver import parse_version
+from nfd.match._spec_evaluator import (
+    RULE_MATCHED,
+    CompatibilityStatus,
+    SetVerdict,
+    SpecEvaluator,
+    UnknownTagError,
+    ValidationResult,
+    select_sets,
+    validate_features,
+)
 from nfd.match._status import (
     MATCH_EXPRESSION,
     MATCH_NAME,
