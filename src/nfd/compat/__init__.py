@@ -19,7 +19,7 @@ from __future__ import annotations
 from nfd import _lazy
 from nfd._lazy import lazy_getattr as _lazy_getattr
 from nfd.compat._lint import ERROR, WARNING, Finding, check_spec, lint_spec, lint_spec_bytes
-from nfd.compat._report import nfd_report, rich_report
+from nfd.compat._node_report import nfd_report, rich_report
 from nfd.compat._spec_source import load_compat_spec
 from nfd.match import (
     RULE_MATCHED,
