@@ -16,7 +16,6 @@ from typing import Any
 import pytest
 from tests.cluster._synthetic import node_feature, synthetic_list
 
-from nfd._jsondoc import json_shape, no_key_dropped
 from nfd.api import Features, load_spec, parse_spec
 from nfd.cluster import load_cluster_dump, validate_cluster
 from nfd.cluster._fastjson import PARALLEL_ITEMS, open_list
@@ -118,25 +117,6 @@ def check_engine_errors_name_the_first_node(tmp: str) -> None:
     assert _two(bad, doc) is None
     with pytest.raises(EvaluationError, match=f"on node '{late}'"):
         validate_cluster_dump(bad, str(path), SpecEvaluator(bad), NS, workers=2)
-
-
-@pytest.mark.parametrize(("text", "whole"), [
-    (b'{"a": {"b":1, "c":[2]}, "d":[{}]}', True),
-    (b'{"a": 1, "b": {"a": 2}}', True),  # equal keys in different mappings
-    (b'{"a": 1, "a": 2}', False),
-    (b'{"a": 1, "b": {"c": 2, "c": 3}}', False),
-    (b'{"t": "10:00", "a": 1}', True),  # colons in strings: '":' decides
-    (b'{"t": "10:00", "a": 1, "a": 2}', False),
-    (b'{"t": "10:00", "a": 1, "a" : 2}', False),  # a blank before the colon
-    (b'{"t": "10:00", "a"\n: 1}', False),  # cannot be ruled out: read in full
-    (b'{"a\\":": 1, "a": 2}', False),  # a colon inside a key: not ruled out
-])
-def test_no_key_dropped_only_when_the_counts_rule_it_out(text: bytes, whole: bool) -> None:
-    keys = json_shape([json.loads(text)], 100)
-    assert no_key_dropped(text, keys) is whole
-    for cut in range(len(text)):  # counted in two parts, as on two cores
-        colons = text.count(b":", 0, cut) + text.count(b":", cut)
-        assert no_key_dropped(text, keys, colons) is whole
 
 
 @pytest.mark.parametrize("text", ["plain", "a<b", "x&y", "line\u2028sep", "para\u2029", "é\u00a0"])
