@@ -16,16 +16,17 @@ verdicts against NFD's (218 of 1,000; 1,156 of 5,000; 2,289 of 10,000; 4,611 of 
 Then a ``--pools 20`` fleet (about 20 distinct configurations): evaluation in process,
 remembering outcomes by projection against evaluating every node afresh.
 
-NFD's Go engine is not part of this repository. Build it outside, e.g. in
-``/work/nfd-go-bench``: take a checkout of kubernetes-sigs/node-feature-discovery and
-add ``cmd/nfd-bench-validate/main.go``, a ~60-line main that reads the spec with
+NFD's Go engine is not part of this repository. Build it outside the tree: take a
+checkout of kubernetes-sigs/node-feature-discovery and add
+``cmd/nfd-bench-validate/main.go``, a ~60-line main that reads the spec with
 ``sigs.k8s.io/yaml`` into ``api/image-compatibility/v1alpha1.Spec``, decodes the dump
 with ``encoding/json`` into ``struct{ Items []nfdv1alpha1.NodeFeature }``, and for each
 item runs ``nodefeaturerule.ExecuteGroupRule(&rule, &item.Spec.Features, false)`` for
 every rule of every set, inserting the vars with ``InsertAttributeFeatures("rule",
 "matched", out.Vars)`` as node-validator.go does, and prints ``"<compatible> of <n>"``.
-``go build -o /work/nfd-go-bench/nfd-bench-validate ./cmd/nfd-bench-validate``. The
-benchmark uses ``$NFD_GO_BENCH`` or that path when the binary exists.
+The benchmark runs ``--go BINARY``, else ``$NFD_GO_BENCH``, else
+``$NFD_PEERS_DIR/bin/nfd-bench-validate`` (beside the other peers that
+``scripts/install-peers`` builds), when the file exists.
 
     python benchmarks/bench_fleet.py [--sizes 1000,5000,20000] [--repeat 1]
 """
@@ -46,7 +47,7 @@ HERE = Path(__file__).resolve().parent
 FLEET = HERE / "fleet"
 DATA = HERE / ".data"
 SPEC = FLEET / "bench-spec.yaml"
-GO_DEFAULT = Path("/work/nfd-go-bench/nfd-bench-validate")
+GO_PEER = "bin/nfd-bench-validate"  # under $NFD_PEERS_DIR
 NFD_VERDICTS = {1000: 218, 5000: 1156, 10000: 2289, 20000: 4611}
 OURS = ["-c", "from nfd.cli import console; console()"]  # as the console script runs
 
@@ -85,7 +86,11 @@ def _run(cmd: list[str]) -> tuple[float, int, bytes]:
 
 
 def go_binary(arg: str | None) -> Path | None:
-    path = Path(arg or os.environ.get("NFD_GO_BENCH") or GO_DEFAULT)
+    named = arg or os.environ.get("NFD_GO_BENCH")
+    peers = os.environ.get("NFD_PEERS_DIR")
+    if named is None and peers is None:
+        return None
+    path = Path(named) if named is not None else Path(str(peers)) / GO_PEER
     return path if path.is_file() and os.access(path, os.X_OK) else None
 
 

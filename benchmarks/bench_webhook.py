@@ -11,7 +11,7 @@ requests (loopback only, a bounded count and time per level):
   review resolves the tag and fetches the spec; images are rotated, and
   concurrent reviews of one image still share a fetch, as in production.
 
-Goal (issue 14): a cached decision at most ~3x ``/healthz`` at p99 under 8 clients.
+Goal: a cached decision at most ~3x ``/healthz`` at p99 under 8 clients.
 Run: ``python benchmarks/bench_webhook.py [requests-per-level]``.
 """
 

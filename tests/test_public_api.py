@@ -17,7 +17,7 @@ SUBPACKAGES = ("nfd", "nfd.api", "nfd.match", "nfd.compat", "nfd.cluster", "nfd.
                "nfd.sources", "nfd.webhook")
 SRC = Path(__file__).resolve().parents[1] / "src" / "nfd"
 
-# Issue 11: the use cases, by module: (required parameters, optional ones defaulting to
+# The use cases, by module: (required parameters, optional ones defaulting to
 # None or False), in this order at the front of the signature.
 USE_CASES: dict[str, dict[str, tuple[list[str], list[str]]]] = {
     "nfd.api": {"load_spec": (["path"], []), "load_features": (["path"], ["node"])},
@@ -171,7 +171,8 @@ def test_webhook_server_framework_loads_only_for_serving() -> None:
 
 
 def test_local_validation_loads_neither_yaml_nor_registry_code(tmp_path: Path) -> None:
-    # Issue 12: YAML only when a YAML file is read, registry code only for --image.
+    # A cold start pays only for what it uses: YAML only when a YAML file is read,
+    # registry code only for --image.
     spec = tmp_path / "spec.json"
     spec.write_text('{"version": "v1alpha1", "compatibilities": [{"rules": [{"name": "r", '
                     '"matchFeatures": [{"feature": "kernel.loadedmodule", "matchExpressions": '

@@ -22,7 +22,7 @@ _INVISIBLE = "[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]"
 
 @functools.cache
 def _unprintable() -> re.Pattern[str]:
-    # Compiled on first need: most text is printable, and a cold start counts (issue 12).
+    # Compiled on first need: most text is printable, and a cold start counts.
     return re.compile(f"{_CONTROLS}|{_INVISIBLE}")
 
 

@@ -1,4 +1,4 @@
-"""Issue 12: ``validate-node --spec JSON --features JSON`` imports only what it needs.
+"""The cold start: ``validate-node --spec JSON --features JSON`` imports only what it needs.
 
 Start-up time is measured in ``benchmarks/bench_validate.py``; here the test is what the
 command imports, which is what a cold start regresses by. The command runs in a fresh

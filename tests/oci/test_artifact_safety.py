@@ -1,6 +1,7 @@
 """remove-spec deletes only what is checked to be ours; a forged referrers index cannot make
-it delete another image (issue 8, "Data safety"). Against a real registry (distribution 2.8,
-whose referrers live in the ``sha256-<hex>`` tag index that anyone with push access writes).
+it delete another image (SECURITY.md: we delete only what is ours). Against a real registry
+(distribution 2.8, whose referrers live in the ``sha256-<hex>`` tag index that anyone with
+push access writes).
 """
 
 from __future__ import annotations

@@ -149,7 +149,7 @@ def go_utf8(text: str) -> str:
 
 @functools.cache
 def _surrogates() -> re.Pattern[str]:
-    return re.compile("[\ud800-\udfff]")  # compiled on first need (cold start, issue 12)
+    return re.compile("[\ud800-\udfff]")  # compiled on first need: a cold start counts
 
 
 def _in_regexp(expr: MatchExpression, value: str, regexes: RegexCache) -> bool:
