@@ -5,6 +5,9 @@
   (:func:`list_node_features`, or page by page with :func:`iter_pages`, every request
   bounded in time and size; :func:`cluster_features_from_pages` evaluates as pages
   come), merging each node's objects as NFD's master does.
+  :func:`validate_fleet_dump` and :func:`validate_live_cluster` do it as fast as
+  ``nfd compat validate-cluster`` does: a dump read ahead (:func:`prefetch_dump`),
+  garbage collection paused, both cores where the process may fork.
 * :func:`build_rule_plan` translates a spec into a NodeFeatureRule labelling
   the nodes of each compatibility set; :func:`build_affinity` turns those labels
   into pod node affinity, and :func:`patch_workload` merges it into a manifest.

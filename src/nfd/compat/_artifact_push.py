@@ -167,12 +167,12 @@ def _already_attached(client: RegistryClient, ref: Reference, existing: list[Art
     return None
 
 
-def _push_artifact(client: RegistryClient, ref: Reference, spec: bytes, subject: Descriptor,
+def _push_artifact(client: RegistryClient, ref: Reference, spec_bytes: bytes, subject: Descriptor,
                    stamp: str, title: str) -> AttachResult:
     options = client.options
     options.report(f"uploading the spec to {ref.registry}/{ref.repository}")
     client.push_blob(ref, EMPTY_DATA, EMPTY_MEDIA_TYPE)
-    layer = dataclasses.replace(client.push_blob(ref, spec, SPEC_MEDIA_TYPE),
+    layer = dataclasses.replace(client.push_blob(ref, spec_bytes, SPEC_MEDIA_TYPE),
                                 annotations={TITLE_ANNOTATION: title})
     body = build_artifact_manifest(layer, subject, stamp)
     options.report(f"pushing the artifact manifest for {subject.digest}")
