@@ -42,6 +42,13 @@ if _lazy.TYPE_CHECKING:
         fetch_compat_spec_bytes,
         list_compat_artifacts,
     )
+    from nfd.compat._generate import ImageConfig, read_image_config
+    from nfd.compat._nvidia_require import (
+        MAX_CONFIG_BYTES,
+        Translation,
+        env_from_config,
+        spec_from_env,
+    )
 
 _LAZY = {
     "ArtifactInfo": "nfd.compat._artifacts",
@@ -54,6 +61,12 @@ _LAZY = {
     "fetch_compat_spec_bytes": "nfd.compat._artifacts",
     "list_compat_artifacts": "nfd.compat._artifacts",
     "remove_compat_specs": "nfd.compat._artifact_remove",
+    "ImageConfig": "nfd.compat._generate",
+    "read_image_config": "nfd.compat._generate",
+    "MAX_CONFIG_BYTES": "nfd.compat._nvidia_require",
+    "Translation": "nfd.compat._nvidia_require",
+    "env_from_config": "nfd.compat._nvidia_require",
+    "spec_from_env": "nfd.compat._nvidia_require",
 }
 
 
@@ -62,6 +75,7 @@ __getattr__ = _lazy_getattr(__name__, _LAZY)
 
 __all__ = [
     "ERROR",
+    "MAX_CONFIG_BYTES",
     "RULE_MATCHED",
     "WARNING",
     "ArtifactInfo",
@@ -70,10 +84,13 @@ __all__ = [
     "CompatibilityStatus",
     "FetchedSpec",
     "Finding",
+    "ImageConfig",
     "Removal",
+    "Translation",
     "ValidationResult",
     "attach_compat_spec",
     "check_spec",
+    "env_from_config",
     "explain_expression",
     "fetch_compat_spec",
     "fetch_compat_spec_bytes",
@@ -84,7 +101,9 @@ __all__ = [
     "load_compat_spec",
     "nfd_report",
     "node_text",
+    "read_image_config",
     "remove_compat_specs",
     "rich_report",
+    "spec_from_env",
     "validate_features",
 ]
