@@ -44,7 +44,7 @@ def _spec_file_source(path: str) -> SpecSource:
         full = str(base / spec_path)
         if full not in loaded:
             loaded[full] = load_spec(full)
-        return SpecLookup(loaded[full], artifact=spec_path)
+        return SpecLookup(loaded[full], artifact=spec_path, same_as=full)
 
     return lookup
 
@@ -58,6 +58,8 @@ def _repository(reference: Any, image: str) -> str:
 
 
 def _registry_source(args: argparse.Namespace) -> SpecSource:
+    import hashlib
+
     from nfd.api import loads_spec
     from nfd.cli._registry_options import registry_options_from_args
     from nfd.compat import fetch_compat_spec
@@ -71,7 +73,8 @@ def _registry_source(args: argparse.Namespace) -> SpecSource:
         except NoArtifactError:
             return SpecLookup(None)
         spec = loads_spec(fetched.data, source=f"{image} artifact {fetched.artifact_digest}")
-        return SpecLookup(spec, artifact=fetched.artifact_digest)
+        content = hashlib.sha256(fetched.data).hexdigest()
+        return SpecLookup(spec, artifact=fetched.artifact_digest, same_as=content)
 
     return lookup
 

@@ -88,7 +88,7 @@ def render_audit(result: Any, out: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from nfd.cli._audit_args import load_nodes, load_pods, spec_lookups
-    from nfd.cli._output import write_document
+    from nfd.cli._output import write_big_json, write_document
     from nfd.cluster._audit import Evaluations, audit, reads_of
 
     pods = load_pods(args.pods, args.workloads)
@@ -98,6 +98,8 @@ def run(args: argparse.Namespace) -> int:
     result = audit(pods, cluster, lookups, evaluations)
     if args.output == "table":
         render_audit(result, sys.stdout)
+    elif args.output == "json":
+        write_big_json(audit_report(result))
     else:
         write_document(audit_report(result), args.output)
     return EXIT_NOT_COMPATIBLE if result.has_drift else EXIT_OK

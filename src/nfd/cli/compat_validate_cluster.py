@@ -17,14 +17,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from nfd.cli._base import EXIT_NOT_COMPATIBLE, EXIT_OK
-from nfd.cli._output import OUTPUT_FORMATS, use_colour, write_document
-
-# What Go's encoding/json escapes beyond the json module (see nfd._go.json), each
-# searched for on its own (a memchr; a regex class scans many times slower). Line and
-# paragraph separators are looked for only where their first byte occurs.
-_GO_ESCAPED = (b"<", b">", b"&")
-_SEPARATORS_LEAD = "\u2028".encode()[:1]
-_SEPARATORS = ("\u2028".encode(), "\u2029".encode())
+from nfd.cli._output import OUTPUT_FORMATS, use_colour, write_big_json, write_document
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -134,30 +127,6 @@ def _bulk() -> Iterator[None]:
             gc.enable()
 
 
-def _write_json(doc: dict[str, Any]) -> None:
-    """``write_document(doc, "json")``, written by orjson's encoder where the text is the
-    same (the report holds only strings, integers, booleans, lists and mappings): none of
-    the characters Go's encoder escapes, no lone surrogates. The json module's indenting
-    encoder is pure Python and takes a big cluster's report longer than its evaluation;
-    the bytes go out as they are (decoding and encoding them again cost as much)."""
-    try:
-        import orjson
-
-        text = orjson.dumps(doc, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
-    except (ImportError, TypeError):
-        text = b""
-    if not text or any(escaped in text for escaped in _GO_ESCAPED) or (
-            _SEPARATORS_LEAD in text and any(sep in text for sep in _SEPARATORS)):
-        write_document(doc, "json")
-        return
-    out = getattr(sys.stdout, "buffer", None)
-    if out is None:
-        sys.stdout.write(text.decode())
-        return
-    sys.stdout.flush()
-    out.write(text)
-
-
 def run(args: argparse.Namespace) -> int:
     from nfd.cli._spec_args import parse_tags, spec_from_args
     from nfd.cluster import cluster_report, render_cluster_table, validate_cluster
@@ -179,7 +148,7 @@ def run(args: argparse.Namespace) -> int:
     if args.output == "table":
         sys.stdout.write(render_cluster_table(result, use_colour(sys.stdout)))
     elif args.output == "json":
-        _write_json(cluster_report(result, {**context, **origin}, shared=True))
+        write_big_json(cluster_report(result, {**context, **origin}, shared=True))
     else:
         write_document(cluster_report(result, {**context, **origin}), args.output)
     sys.stdout.flush()

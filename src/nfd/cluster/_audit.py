@@ -24,7 +24,7 @@ from nfd.api import CompatSpec, Features
 from nfd.api._convert import join_path, mapping, sequence
 from nfd.cluster._nodefeatures import ClusterFeatures
 from nfd.errors import NfdError, SpecError
-from nfd.match import SetVerdict, SpecEvaluator
+from nfd.match import SetVerdict, SharedOutcomes, SpecEvaluator
 
 # Phases of a pod whose containers run, or will, on its node.
 _ACTIVE_PHASES = frozenset({"Running", "Pending", "Unknown"})
@@ -64,14 +64,20 @@ class PodImages(Record):
 
 
 class SpecLookup(Record):
-    """What an image's lookup gave: a spec (and its artifact digest), none, or an error."""
+    """What an image's lookup gave: a spec (and its artifact digest), none, or an error.
 
-    __slots__ = ("artifact", "error", "spec")
+    ``same_as`` names the spec's content (its layer digest, a file's path): images whose
+    specs have the same content share one compiled evaluator and its remembered outcomes.
+    """
 
-    def __init__(self, spec: CompatSpec | None, artifact: str = "", error: str = "") -> None:
+    __slots__ = ("artifact", "error", "same_as", "spec")
+
+    def __init__(self, spec: CompatSpec | None, artifact: str = "", error: str = "",
+                 same_as: str = "") -> None:
         self.spec = spec
         self.artifact = artifact
         self.error = error
+        self.same_as = same_as
 
 
 SpecSource = Callable[[str], SpecLookup]
@@ -207,12 +213,13 @@ class Evaluations:
 
     def __init__(self, lookups: Mapping[str, SpecLookup]) -> None:
         self._by_image: dict[str, SpecEvaluator] = {}
-        by_spec: dict[int, SpecEvaluator] = {}
+        by_spec: dict[object, SpecEvaluator] = {}
+        shared = SharedOutcomes()  # a rule several specs share is evaluated once per node kind
         for image, lookup in lookups.items():
             if lookup.spec is not None:
-                key = id(lookup.spec)
+                key = lookup.same_as or id(lookup.spec)
                 if key not in by_spec:
-                    by_spec[key] = SpecEvaluator(lookup.spec)
+                    by_spec[key] = SpecEvaluator(lookup.spec, shared=shared)
                 self._by_image[image] = by_spec[key]
         self._verdicts: dict[tuple[int, str], tuple[SetVerdict, ...]] = {}
 
