@@ -5,10 +5,11 @@ from __future__ import annotations
 import itertools
 from pathlib import Path
 
+from tests.match._cases import load_cases
+
 from nfd.api import load_features_document, parse_spec
 from nfd.errors import SpecError
 from nfd.match import SharedOutcomes, SpecEvaluator, UnknownTagError
-from tests.match._cases import load_cases
 
 CASES = load_cases(Path(__file__).parent / "cases")
 
