@@ -86,11 +86,15 @@ def spec_source(args: argparse.Namespace) -> SpecSource:
 
 def load_pods(path: str, workloads: bool) -> list[Any]:
     from nfd.cluster._audit import pods_from_document
-    from nfd.cluster._documents import load_dump
+    from nfd.cluster._documents import MAX_DUMP_BYTES, load_documents
     from nfd.errors import SpecError
 
+    docs = load_documents(path, MAX_DUMP_BYTES)
+    if len(docs) != 1:
+        raise SpecError(f"expected one document (a 'kubectl get pods -A' list), found "
+                        f"{len(docs)}", source=path)
     try:
-        return pods_from_document(load_dump(path), workloads=workloads)
+        return pods_from_document(docs[0], workloads=workloads)
     except SpecError as exc:
         if exc.source is None:
             raise SpecError(exc.message, source=path, path=exc.path) from None
