@@ -8,7 +8,9 @@ With ``--patch FILE`` the affinity is merged into the workloads of FILE (Pod,
 Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob, or a List),
 keeping their own affinity; the result goes to stdout, FILE is never written.
 
-YAML output is a ``---`` stream. JSON output is one object: the rule alone
+YAML output is a ``---`` stream of objects (``kubectl apply -f -`` takes it): with
+``--emit all`` the affinity fragment follows the rule as a comment; ``--emit
+affinity`` prints it bare. JSON output is one object: the rule alone
 (``--emit rule``), a ``v1`` List (with ``--patch``), else
 ``{nodeFeatureRule, affinity, labels}``.
 """
@@ -89,14 +91,26 @@ def _warn(message: str) -> None:
 
 
 def _write_yaml(docs: list[Any], fragment: bool) -> None:
+    """A ``---`` stream ``kubectl apply -f -`` takes: objects only. The pod spec fragment,
+    which is no object, is printed bare only alone (``--emit affinity``); after the rule it
+    is a comment, for the reader."""
     from nfd.cli._yaml_emit import dump_yaml
 
-    for i, doc in enumerate(docs):
+    objects = docs[:-1] if fragment else docs
+    for i, doc in enumerate(objects):
         if i:
             sys.stdout.write("---\n")
-        if fragment and i == len(docs) - 1:
-            sys.stdout.write("# Pod spec fragment: merge into the pod template's spec.\n")
         sys.stdout.write(dump_yaml(doc))
+    if not fragment:
+        return
+    text = dump_yaml(docs[-1])
+    if objects:
+        sys.stdout.write("# Pod spec fragment for the pod template's spec (--emit affinity "
+                         "prints it alone):\n")
+        sys.stdout.write("".join(f"#   {line}\n" for line in text.splitlines()))
+    else:
+        sys.stdout.write("# Pod spec fragment: merge into the pod template's spec.\n")
+        sys.stdout.write(text)
 
 
 def run(args: argparse.Namespace) -> int:
