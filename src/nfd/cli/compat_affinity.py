@@ -42,6 +42,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="what to print (default: all)")
     parser.add_argument("--output", "-o", choices=("yaml", "json"), default="yaml",
                         help="format (default: yaml)")
+    parser.add_argument("--nfd-version", metavar="VERSION",
+                        help="the cluster's NFD release (e.g. v0.17.3): the rule uses only "
+                        "the ops it accepts, rewritten where exact (Ge 5 as Gt 4), else "
+                        "refused (default: NFD's ops as the spec writes them)")
 
 
 def _label_base(args: argparse.Namespace) -> str:
@@ -119,7 +123,12 @@ def run(args: argparse.Namespace) -> int:
 
     scheme = LabelScheme(check_label_prefix(args.label_prefix), _label_base(args))
     spec, _ = spec_from_args(args)
-    plan = build_rule_plan(spec, scheme, parse_tags(args.tags))
+    nfd = None
+    if args.nfd_version is not None:
+        from nfd.cluster import NfdSupport, parse_nfd_version
+
+        nfd = NfdSupport.of_release(parse_nfd_version(args.nfd_version))
+    plan = build_rule_plan(spec, scheme, parse_tags(args.tags), nfd)
     affinity = build_affinity(plan.sets, spec.source)
     for message in affinity.warnings:
         _warn(message)
