@@ -167,3 +167,21 @@ def test_bad_versions_are_usage_errors() -> None:
         with pytest.raises(UsageError, match="expected an NFD release"):
             parse_nfd_version(text)
     assert parse_nfd_version("0.17") == (0, 17, 0)
+
+
+def test_validate_cluster_warns_about_what_the_cluster_lacks(tmp_path: Path) -> None:
+    spec_file, dump = tmp_path / "spec.yaml", tmp_path / "nodefeatures.json"
+    spec_file.write_text(VERSIONED)
+    node = {"apiVersion": "nfd.k8s-sigs.io/v1alpha1", "kind": "NodeFeature",
+            "metadata": {"name": "n1", "namespace": "node-feature-discovery",
+                         "labels": {"nfd.node.kubernetes.io/node-name": "n1"}},
+            "spec": {"features": {"attributes": {"kernel.version": {"elements": {
+                "major": "6", "minor": "1", "revision": "5", "full": "6.1.5"}}}}}}
+    dump.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": [node]}))
+    args = ("compat", "validate-cluster", "--spec", str(spec_file), "--nodefeatures", str(dump))
+    warned = nfd(*args, "--nfd-version", "v0.17")
+    assert warned.returncode in (0, 1), warned.stderr
+    lines = [ln for ln in warned.stderr.splitlines() if "warning" in ln]
+    assert len(lines) == 4 and "op Ge with type: version needs NFD v0.18.0" in lines[0]
+    quiet = nfd(*args, "--nfd-version", "v0.19.0")
+    assert quiet.stdout == warned.stdout and "needs NFD" not in quiet.stderr
