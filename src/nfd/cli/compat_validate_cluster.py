@@ -41,6 +41,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                          f"(default {DEFAULT_NFD_NAMESPACE})")
     cluster.add_argument("--page-size", type=int, default=DEFAULT_PAGE_SIZE, metavar="N",
                          help=f"objects per API list request (default {DEFAULT_PAGE_SIZE})")
+    cluster.add_argument("--nfd-version", metavar="VERSION",
+                         help="the cluster's NFD release (e.g. v0.17.3): warn about what in "
+                         "the spec it lacks")
     cluster.add_argument("--request-timeout", type=float, default=DEFAULT_TIMEOUT,
                          metavar="SECONDS", help="time limit per API request "
                          f"(default {DEFAULT_TIMEOUT:g})")
@@ -127,17 +130,34 @@ def _bulk() -> Iterator[None]:
             gc.enable()
 
 
+def _warn_release(spec: Any, release: tuple[int, int, int]) -> None:
+    """What the cluster's NFD lacks: its master would refuse a NodeFeatureRule saying it."""
+    from nfd._text import printable_line
+    from nfd.cluster import nfd_requirements
+
+    for error in nfd_requirements(spec, release):
+        print(f"nfd compat validate-cluster: warning: {printable_line(str(error))}",
+              file=sys.stderr)
+
+
 def run(args: argparse.Namespace) -> int:
     from nfd.cli._spec_args import parse_tags, spec_from_args
     from nfd.cluster import cluster_report, render_cluster_table, validate_cluster
     from nfd.match import SpecEvaluator
 
+    release = None
+    if args.nfd_version is not None:
+        from nfd.cluster import parse_nfd_version
+
+        release = parse_nfd_version(args.nfd_version)
     # Standard input is read where it always was: after the spec (which may be '-' too).
     from_file = args.nodefeatures not in (None, "-")
     prefetched = _Prefetch(args.nodefeatures) if from_file else None
     spec, context = spec_from_args(args)
     # Tags are checked, and the spec compiled, before the cluster is read.
     evaluator = SpecEvaluator(spec, parse_tags(args.tags))
+    if release is not None:
+        _warn_release(spec, release)
     with _bulk():
         if args.nodefeatures is not None:
             result, origin = _from_dump(args, spec, evaluator, prefetched)
