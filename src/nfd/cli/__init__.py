@@ -13,7 +13,7 @@ import sys
 
 from nfd._lazy import TYPE_CHECKING
 from nfd._record import FrozenRecord, set_field
-from nfd.cli._base import EXIT_OK, EXIT_USAGE, CommandParser, run_command
+from nfd.cli._base import EXIT_OK, EXIT_USAGE, CommandParser, help_epilog, run_command
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -97,10 +97,9 @@ def _usage() -> str:
 
 
 def _suggest(word: str, choices: Sequence[str]) -> str:
-    import difflib
+    from nfd._suggest import did_you_mean
 
-    close = difflib.get_close_matches(word, choices, n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
+    return did_you_mean(word, choices, quote="'")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -157,6 +156,7 @@ def console() -> None:
 
 def _run(info: CommandInfo, prog: str, argv: Sequence[str]) -> int:
     module = importlib.import_module(info.module)
-    parser = CommandParser(prog=prog, description=info.summary)
+    parser = CommandParser(prog=prog, description=getattr(module, "DESCRIPTION", info.summary),
+                           epilog=help_epilog(module.EXAMPLES))
     module.add_arguments(parser)
     return run_command(parser, module.run, argv)

@@ -14,6 +14,14 @@ from typing import TYPE_CHECKING, Any
 
 from nfd.cli._base import EXIT_OK
 
+EXAMPLES = (
+    ("the artifacts attached to an image, newest first",
+     "nfd compat list --image registry.example.com/app:1.0"),
+    ("every field, full digests included, as JSON",
+     "nfd compat list --image registry.example.com/app:1.0 -o json"),
+)
+
+
 if TYPE_CHECKING:
     from nfd.compat import ArtifactInfo
 

@@ -22,6 +22,18 @@ from nfd.cli._output import OUTPUT_FORMATS, use_colour, write_document
 # What Go's encoding/json escapes beyond the json module (see nfd._go.json), each
 # searched for on its own (a memchr; a regex class scans many times slower). Line and
 # paragraph separators are looked for only where their first byte occurs.
+EXAMPLES = (
+    ("which nodes of a 'kubectl get nodefeatures -A -o json' dump can run the spec",
+     "nfd compat validate-cluster --spec examples/image-compatibility.yaml "
+     "--nodefeatures examples/nodefeatures.json"),
+    ("the same, as a JSON report",
+     "nfd compat validate-cluster --spec examples/image-compatibility.yaml "
+     "--nodefeatures examples/nodefeatures.json -o json"),
+    ("the live cluster of a kubeconfig context, against an image's attached spec",
+     "nfd compat validate-cluster --image registry.example.com/app:1.0 --context prod"),
+)
+
+
 _GO_ESCAPED = (b"<", b">", b"&")
 _SEPARATORS_LEAD = "\u2028".encode()[:1]
 _SEPARATORS = ("\u2028".encode(), "\u2029".encode())

@@ -14,6 +14,17 @@ from nfd.cli._base import EXIT_NOT_COMPATIBLE, EXIT_OK
 from nfd.cli._output import OUTPUT_FORMATS, terminal_width, use_colour, write_document
 from nfd.errors import UsageError
 
+EXAMPLES = (
+    ("validate a features file (from 'nfd export features') against a spec file",
+     "nfd compat validate-node --spec examples/image-compatibility.yaml "
+     "--features examples/features-h100.json"),
+    ("validate this host against the spec attached to an image, as JSON",
+     "nfd compat validate-node --image registry.example.com/app:1.0 -o json"),
+    ("a captured host tree, only the compatibility sets tagged gpu",
+     "nfd compat validate-node --image registry.example.com/app:1.0 --host-root /mnt/node --tags gpu"),
+)
+
+
 if TYPE_CHECKING:
     from typing import Any
 

@@ -13,6 +13,13 @@ import argparse
 import sys
 
 
+EXAMPLES = (
+    ("serve on :8443 with the certificate cert-manager mounted",
+     "nfd compat webhook serve --tls-cert-file /tls/tls.crt --tls-key-file /tls/tls.key "
+     "--allow-registry registry.example.com"),
+)
+
+
 def _listen(value: str) -> tuple[str, int]:
     host, sep, port = value.rpartition(":")
     if not sep or not port.isdigit() or not 0 <= int(port) <= 65535:

@@ -14,6 +14,12 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+EXAMPLES = (
+    ("bash completion for this shell", "nfd completion bash"),
+    ("zsh completion", "nfd completion zsh"),
+)
+
+
 SHELLS = ("bash", "zsh", "fish")
 
 

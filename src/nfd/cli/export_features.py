@@ -16,7 +16,18 @@ from typing import TYPE_CHECKING
 
 from nfd.cli._write import check_target, write_atomically
 
+EXAMPLES = (
+    ("this host's features, as NFD's 'nfd export features' prints them",
+     "nfd export features"),
+    ("a captured host tree, with each source's status on stderr",
+     "nfd export features --host-root /mnt/node --metadata"),
+    ("into a file for 'validate-node --features'", "nfd export features -p features.json"),
+)
+
+
 if TYPE_CHECKING:
+    from typing import Any
+
     from nfd.sources import Discovery
 
 
@@ -33,7 +44,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                        help="NFD's container convention: read /sys, /etc, /boot, /lib, /usr "
                             "and /proc/swaps at P+name (e.g. /host-)")
     parser.add_argument("--metadata", action="store_true",
-                        help="print how features were discovered (JSON) on stderr")
+                        help="print how features were discovered, with each source's status "
+                        "(JSON), on stderr")
+    parser.add_argument("--output", "-o", choices=("json", "yaml"), default="json",
+                        help="json: exactly NFD's text (default); yaml: the same document")
 
 
 def print_discovery_notes(args: argparse.Namespace, result: Discovery) -> None:
@@ -53,9 +67,20 @@ def print_discovery_notes(args: argparse.Namespace, result: Discovery) -> None:
         print(json.dumps(result.metadata, sort_keys=True), file=sys.stderr)
 
 
+def render(obj: Any, fmt: str) -> str:
+    """NFD's text (Go ``MarshalIndent``, 4 spaces), or the same document as YAML; no
+    trailing newline (``--path`` writes it as is, stdout adds one)."""
+    if fmt == "yaml":
+        from nfd.cli._yaml_emit import dump_yaml
+
+        return dump_yaml(obj).rstrip("\n")
+    from nfd._go.json import dumps
+
+    return dumps(obj, indent=4)
+
+
 def run(args: argparse.Namespace) -> int:
     """Discover, render, write; errors propagate to the CLI base as typed errors."""
-    from nfd._go.json import dumps
     from nfd.api import features_to_obj
     from nfd.sources import HostPaths, discover
 
@@ -63,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
     if args.path:
         check_target("--path", args.path)  # before discovery: refuse early, write late
     result = discover(host)
-    text = dumps(features_to_obj(result.features), indent=4)
+    text = render(features_to_obj(result.features), args.output)
     print_discovery_notes(args, result)
     if args.path:
         write_atomically("--path", args.path, text)
