@@ -21,7 +21,8 @@ EXAMPLES = (
     ("validate this host against the spec attached to an image, as JSON",
      "nfd compat validate-node --image registry.example.com/app:1.0 -o json"),
     ("a captured host tree, only the compatibility sets tagged gpu",
-     "nfd compat validate-node --image registry.example.com/app:1.0 --host-root /mnt/node --tags gpu"),
+     "nfd compat validate-node --image registry.example.com/app:1.0 --host-root /mnt/node "
+     "--tags gpu"),
 )
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-
 EXAMPLES = (
     ("serve on :8443 with the certificate cert-manager mounted",
      "nfd compat webhook serve --tls-cert-file /tls/tls.crt --tls-key-file /tls/tls.key "
