@@ -52,6 +52,10 @@ COMMANDS: dict[str, dict[str, CommandInfo]] = {
         "remove-spec": CommandInfo(
             "nfd.cli.compat_remove_spec", "remove compatibility artifacts from an image"
         ),
+        "explain": CommandInfo(
+            "nfd.cli.compat_explain",
+            "list the ops, features and attributes a spec can use, and a NodeFeature's shape",
+        ),
         "validate-cluster": CommandInfo(
             "nfd.cli.compat_validate_cluster",
             "tell which nodes of a cluster can run an image",
@@ -82,6 +86,8 @@ COMMANDS: dict[str, dict[str, CommandInfo]] = {
 # Commands without a group: ``nfd completion bash``.
 TOP_COMMANDS: dict[str, CommandInfo] = {
     "completion": CommandInfo("nfd.cli.completion", "print a bash, zsh or fish completion script"),
+    "version": CommandInfo("nfd.cli.version",
+                           "print the client version, the NFD release it follows, and Python's"),
 }
 
 

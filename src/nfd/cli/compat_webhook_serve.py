@@ -118,15 +118,9 @@ def _resolver(args: argparse.Namespace) -> object:
 
 def _require_server() -> None:
     """A clear error instead of an ImportError when the server framework is missing."""
-    import importlib
+    from nfd._extras import require_extra
 
-    from nfd.errors import UsageError
-
-    try:
-        importlib.import_module("aiohttp")
-    except ImportError:
-        raise UsageError("the webhook server needs the 'aiohttp' package "
-                         "(pip install 'nfd-client[webhook]')") from None
+    require_extra("aiohttp", "webhook", "the webhook server")
 
 
 def run(args: argparse.Namespace) -> int:

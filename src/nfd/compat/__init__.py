@@ -32,6 +32,7 @@ from nfd.match import (
 if _lazy.TYPE_CHECKING:
     from nfd.compat._artifact_push import AttachResult, attach_compat_spec
     from nfd.compat._artifact_remove import Removal, remove_compat_specs
+    from nfd.compat._explain import explain_vocabulary
     from nfd.compat._artifacts import (
         ArtifactInfo,
         FetchedSpec,
@@ -45,6 +46,7 @@ _LAZY = {
     "FetchedSpec": "nfd.compat._artifacts",
     "Removal": "nfd.compat._artifact_remove",
     "attach_compat_spec": "nfd.compat._artifact_push",
+    "explain_vocabulary": "nfd.compat._explain",
     "fetch_compat_spec": "nfd.compat._artifacts",
     "list_compat_artifacts": "nfd.compat._artifacts",
     "remove_compat_specs": "nfd.compat._artifact_remove",
@@ -68,6 +70,7 @@ __all__ = [
     "attach_compat_spec",
     "check_spec",
     "explain_expression",
+    "explain_vocabulary",
     "fetch_compat_spec",
     "first_failure",
     "lint_spec",

@@ -36,8 +36,11 @@ ERROR = "error"
 WARNING = "warning"
 
 FLAG_FEATURES = frozenset({"kernel.enabledmodule", "kernel.loadedmodule"})
-_NO_VALUE = frozenset({"", "Exists", "DoesNotExist", "IsTrue", "IsFalse"})
-_COMPARE = {"Gt": 1, "Ge": 1, "Lt": 1, "Le": 1, "GtLt": 2, "GeLe": 2}
+# Ops that take no value, and comparisons with their value count (NFD's expression.go);
+# `nfd compat explain` prints them from here.
+NO_VALUE_OPS = frozenset({"", "Exists", "DoesNotExist", "IsTrue", "IsFalse"})
+COMPARE_OPS = {"Gt": 1, "Ge": 1, "Lt": 1, "Le": 1, "GtLt": 2, "GeLe": 2}
+
 
 
 class Finding(FrozenRecord):
@@ -99,7 +102,7 @@ class _Linter:
             return
         if op == "":
             self.warn(join_path(path, "op"), "no op: the expression matches anything")
-        if op in _NO_VALUE:
+        if op in NO_VALUE_OPS:
             if values:
                 self.error(join_path(path, "value"), f"must be empty for op {op or '(none)'}")
         elif op in ("In", "NotIn", "InRegexp"):
@@ -125,13 +128,13 @@ class _Linter:
                     self.error(join_path(join_path(path, "value"), i),
                                f"invalid regular expression {go_quote(pattern)}"
                                f"{_regexp_reason(pattern)}")
-        if op in _COMPARE:
+        if op in COMPARE_OPS:
             self.comparison(expr, path)
         elif expr.type:
             self.warn(join_path(path, "type"), f"type is ignored for op {op}")
 
     def comparison(self, expr: MatchExpression, path: str) -> None:
-        want = _COMPARE[expr.op]
+        want = COMPARE_OPS[expr.op]
         if len(expr.value) != want:
             count = "one value" if want == 1 else "two values"
             self.error(join_path(path, "value"), f"op {expr.op} takes exactly {count}, "
@@ -331,7 +334,7 @@ def check_spec(spec: CompatSpec) -> CompatSpec:
 
 def _probe_value(expr: MatchExpression) -> str:
     """A node value every op can parse, so only the expression itself can be at fault."""
-    if expr.op in _COMPARE:
+    if expr.op in COMPARE_OPS:
         return "1.0.0" if expr.type == "version" else "0"
     return "x"
 

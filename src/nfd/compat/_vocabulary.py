@@ -55,6 +55,12 @@ CLOSED_ELEMENTS: dict[str, frozenset[str] | None] = {
     "usb.device": frozenset({"class", "vendor", "device", "serial"}),
 }
 KNOWN_FEATURES = frozenset(CLOSED_ELEMENTS)
+# How each feature is stored in a NodeFeature (feature-sources.md §1.1); the rest are
+# attribute sets. cpu.cpuid is both a flag set and, on x86-64, an attribute set.
+FLAG_SET_FEATURES = frozenset({"cpu.cpuid", "kernel.enabledmodule", "kernel.loadedmodule",
+                               "local.feature"})
+INSTANCE_FEATURES = frozenset({"memory.nv", "network.device", "network.virtual", "pci.device",
+                               "storage.block", "usb.device"})
 MODULE_FEATURES = frozenset({"kernel.enabledmodule", "kernel.loadedmodule"})
 
 # os-release(5) fields plus the two NFD derives from VERSION_ID; distributions add their own
