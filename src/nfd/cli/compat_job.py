@@ -18,7 +18,7 @@ from nfd.errors import UsageError
 EXAMPLES = (
     ("a Job that validates node worker-1 against an image's spec",
      "nfd compat job --image registry.example.com/app:1.0 --node worker-1"),
-    ("one Job per node listed in a file, with a registry Secret, in namespace nfd-check",
+    ("one Job per node of a file, with a registry Secret, in namespace nfd-check",
      "nfd compat job --image registry.example.com/app:1.0 --nodes nodes.txt "
      "--registry-auth-secret regcred -n nfd-check"),
 )

@@ -32,13 +32,13 @@ from nfd.match import (
 if _lazy.TYPE_CHECKING:
     from nfd.compat._artifact_push import AttachResult, attach_compat_spec
     from nfd.compat._artifact_remove import Removal, remove_compat_specs
-    from nfd.compat._explain import explain_vocabulary
     from nfd.compat._artifacts import (
         ArtifactInfo,
         FetchedSpec,
         fetch_compat_spec,
         list_compat_artifacts,
     )
+    from nfd.compat._explain import explain_vocabulary
 
 _LAZY = {
     "ArtifactInfo": "nfd.compat._artifacts",
