@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from nfd.cli._base import EXIT_NOT_COMPATIBLE, EXIT_OK
-from nfd.cli._output import OUTPUT_FORMATS, use_colour, write_document
+from nfd.cli._output import OUTPUT_FORMATS, terminal_width, use_colour, write_document
 
 # What Go's encoding/json escapes beyond the json module (see nfd._go.json), each
 # searched for on its own (a memchr; a regex class scans many times slower). Line and
@@ -171,8 +171,9 @@ def _write_json(doc: dict[str, Any]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from nfd.cli._cluster_table import render_cluster_table
     from nfd.cli._spec_args import parse_tags, spec_from_args
-    from nfd.cluster import cluster_report, render_cluster_table, validate_cluster
+    from nfd.cluster import cluster_report, validate_cluster
     from nfd.match import SpecEvaluator
 
     # Standard input is read where it always was: after the spec (which may be '-' too).
@@ -189,7 +190,8 @@ def run(args: argparse.Namespace) -> int:
             result = validate_cluster(spec, cluster, evaluator=evaluator, workers=_workers())
             del cluster
     if args.output == "table":
-        sys.stdout.write(render_cluster_table(result, use_colour(sys.stdout)))
+        sys.stdout.write(render_cluster_table(result, use_colour(sys.stdout),
+                                              terminal_width(sys.stdout)))
     elif args.output == "json":
         _write_json(cluster_report(result, {**context, **origin}, shared=True))
     else:

@@ -243,8 +243,7 @@ def pick_artifact(ref: Reference, artifacts: list[ArtifactInfo], digest: str) ->
                  and (algorithm is None or a.digest.startswith(algorithm + ":"))]
     if len(found) > 1:
         raise UsageError(f"{ref}: {digest} is the start of {len(found)} artifacts' digests "
-                         f"({', '.join(a.digest for a in found[:3])}): give more of it",
-                         arguments=("digest",))
+                         f"({', '.join(a.digest for a in found[:3])}): give more of it")
     if not found:
         raise NoArtifactError(f"{ref}: no compatibility artifact {digest} is attached "
                               f"(found {len(artifacts)})")
