@@ -4,7 +4,8 @@ Each row gives the artifact, its creation time, the spec's size, the subject it 
 attached to (the image, or its platform's manifest) and the spec's tags and
 descriptions. Digests are shortened to 12 hex digits, as docker shortens image IDs
 (``--artifact-digest`` takes them back while unique; ``-o json`` has them whole), and
-on a terminal the descriptions are cut to its width, so a row fits 80 columns. An image with nothing attached gives an empty list (exit 0); only
+on a terminal the descriptions are cut to its width, so a row fits 80 columns.
+An image with nothing attached gives an empty list (exit 0); only
 fetching a spec (``get-spec``, ``validate-node``) treats that as "no artifact" (exit 4).
 """
 
