@@ -24,7 +24,7 @@ from nfd.match import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
     from typing import TextIO
 
 # Columns that may wrap when the terminal is narrow (feature, expression, node has), and
@@ -157,25 +157,35 @@ def _spec_order(rule: GroupRule | None, items: tuple[ExpressionStatus, ...],
     return tuple(sorted(items, key=key))
 
 
-def _rows(items: tuple[ExpressionStatus, ...], start: int, matched: bool
-          ) -> list[list[str] | None]:
+def _on_the_node(e: ExpressionStatus, unread: Mapping[str, str]) -> str:
+    """What the node has; for a feature whose file could not be read, which and why
+    (not on this node and not read are different answers)."""
+    if e.is_match:
+        return ""
+    if not e.node.available and e.feature in unread:
+        return f"could not be read: {unread[e.feature]}"
+    return node_text(e)
+
+
+def _rows(items: tuple[ExpressionStatus, ...], start: int, matched: bool,
+          unread: Mapping[str, str]) -> list[list[str] | None]:
     rows: list[list[str] | None] = []
     for n, e in enumerate(items, start):
         feature = f"{e.feature}.{e.name}" if e.name else e.feature
         status = "OK" if e.is_match else "FAIL"
         rows.append([str(n), feature, e.expression.text_with_type(), e.matcher_type, status,
-                     "" if e.is_match else node_text(e)])
+                     _on_the_node(e, unread)])
     if hides_instance_failure(items, matched):
         rows.append(["", "(all of the above)", "", "", "FAIL", NO_SINGLE_INSTANCE])
     return rows
 
 
 def _rule_table(rule: RuleStatus, spec_rule: GroupRule | None, paint: Paint,
-                max_width: int | None) -> list[str]:
+                max_width: int | None, unread: Mapping[str, str]) -> list[str]:
     plain_verdict = "OK" if rule.is_match else "FAIL"
     verdict = paint(plain_verdict, GREEN if rule.is_match else RED, BOLD)
     features = _spec_order(spec_rule, rule.match_features.expressions, -1)
-    rows = _rows(features, 1, rule.match_features.is_match)
+    rows = _rows(features, 1, rule.match_features.is_match, unread)
     count = len(features)
     for a, alternative in enumerate(rule.match_any):
         if rows:
@@ -184,7 +194,7 @@ def _rule_table(rule: RuleStatus, spec_rule: GroupRule | None, paint: Paint,
         rows.append(["", f"matchAny alternative {a + 1}", "", "", _STATUSES[
             not alternative.is_match], ""])
         rows.extend(_rows(_spec_order(spec_rule, alternative.expressions, a), count + 1,
-                          alternative.is_match))
+                          alternative.is_match, unread))
         count += len(alternative.expressions)
     title = f"RULE: {rule.name.upper()} - {plain_verdict}"
     lines = _box(title, ["", "FEATURE", "EXPRESSION", "MATCHER TYPE", "STATUS", "ON THE NODE"],
@@ -201,17 +211,20 @@ def _spec_rule(spec: CompatSpec | None, status: CompatibilityStatus, r: int) -> 
 
 
 def render_report(result: ValidationResult, stream: TextIO, colour: bool,
-                  spec: CompatSpec | None = None, max_width: int | None = None) -> None:
+                  spec: CompatSpec | None = None, max_width: int | None = None, *,
+                  unread: Mapping[str, str] | None = None) -> None:
     """Write the whole table report, then a one-line verdict.
 
-    With ``spec``, rows follow the spec's order; ``max_width`` is the terminal's width.
+    With ``spec``, rows follow the spec's order; ``max_width`` is the terminal's width;
+    ``unread``: features discovery could not read, with where and why.
     """
     paint = Paint(colour)
     for status in result.statuses:
         # Numbered by position in the spec, as everywhere, whatever --tags selects.
         stream.write(_heading(status.number, status, paint))
         for r, rule in enumerate(status.rules):
-            lines = _rule_table(rule, _spec_rule(spec, status, r), paint, max_width)
+            lines = _rule_table(rule, _spec_rule(spec, status, r), paint, max_width,
+                                unread or {})
             stream.write("\n".join(lines) + "\n")
         stream.write("\n")
     if not result.statuses:

@@ -29,6 +29,8 @@ EXAMPLES = (
 if TYPE_CHECKING:
     from typing import Any
 
+PROG = "nfd compat validate-node"
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from nfd.cli._spec_args import add_spec_arguments
@@ -56,10 +58,13 @@ def _load_features(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
         return load_features(args.features, node=args.node), {"features": args.features}
     if args.node:
         raise UsageError("--node goes with --features")
+    from nfd.cli.export_features import discovery_notes
     from nfd.sources import HostPaths, discover
 
     found = discover(HostPaths.from_options(args.host_root, args.host_prefix))
-    return found.features, {"discovery": dict(found.metadata)}
+    for note in discovery_notes(found, args.host_root):
+        print(f"{PROG}: {note}", file=sys.stderr)
+    return found.features, {"discovery": dict(found.metadata), "unread": dict(found.unread)}
 
 
 def run(args: argparse.Namespace) -> int:
@@ -83,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
         from nfd.cli._table import render_report
 
         render_report(result, sys.stdout, use_colour(sys.stdout), spec,
-                      terminal_width(sys.stdout))
+                      terminal_width(sys.stdout), unread=origin.get("unread"))
     else:
         write_document(rich_report(result, {**context, **origin}), args.output)
     sys.stdout.flush()

@@ -50,21 +50,37 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="json: exactly NFD's text (default); yaml: the same document")
 
 
-def print_discovery_notes(args: argparse.Namespace, result: Discovery) -> None:
-    """On stderr: where cpuid came from when not from the CPUID instruction; ``--metadata``."""
+def discovery_notes(result: Discovery, origin: str | None) -> list[str]:
+    """The notes every command that discovers prints on stderr: where cpuid came from when
+    not from the CPUID instruction, the features whose file could not be read, and what
+    went over the bounds. ``origin``: the --host-root, if any."""
+    from nfd._text import printable_line
     from nfd.sources import uses_live_cpuid
 
+    notes = []
     if not uses_live_cpuid(result):
-        origin = args.host_root or "this host"
-        print(f"note: cpu.cpuid and cpu.model come from {origin}'s /proc/cpuinfo "
-              f"({result.metadata.get('cpuid')}), not the CPUID instruction; flags Linux "
-              "hides are missing", file=sys.stderr)
+        notes.append(f"note: cpu.cpuid and cpu.model come from {origin or 'this host'}'s "
+                     f"/proc/cpuinfo ({result.metadata.get('cpuid')}), not the CPUID "
+                     "instruction; flags Linux hides are missing")
+    for feature, why in result.unread.items():
+        notes.append(f"note: {feature} could not be read: {printable_line(why)}")
     over = result.metadata.get("overLimitCount")
     if over:
-        print(f"note: {over} host file(s) or listing(s) over nfd-client's bounds were left out, "
-              f"e.g. {result.metadata.get('overLimitFirst', '')!a}", file=sys.stderr)
+        notes.append(f"note: {over} host file(s) or listing(s) over nfd-client's bounds were "
+                     f"left out, e.g. {result.metadata.get('overLimitFirst', '')!a}")
+    return notes
+
+
+def print_discovery_notes(args: argparse.Namespace, result: Discovery) -> None:
+    """On stderr: :func:`discovery_notes`; with ``--metadata`` the metadata as JSON, with
+    each source's status (``ok``, or what it could not read)."""
+    from nfd.sources import source_status
+
+    for note in discovery_notes(result, args.host_root):
+        print(note, file=sys.stderr)
     if args.metadata:
-        print(json.dumps(result.metadata, sort_keys=True), file=sys.stderr)
+        print(json.dumps({**result.metadata, "sources": source_status(result)},
+                         sort_keys=True), file=sys.stderr)
 
 
 def render(obj: Any, fmt: str) -> str:
