@@ -46,6 +46,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--metadata", action="store_true",
                         help="print how features were discovered, with each source's status "
                         "(JSON), on stderr")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="with --path: discover and check the target, write nothing")
     parser.add_argument("--output", "-o", choices=("json", "yaml"), default="json",
                         help="json: exactly NFD's text (default); yaml: the same document")
 
@@ -95,6 +97,15 @@ def render(obj: Any, fmt: str) -> str:
     return dumps(obj, indent=4)
 
 
+def write_path(args: argparse.Namespace, text: str) -> None:
+    """``--path``: the text written atomically, or with ``--dry-run`` only said."""
+    if args.dry_run:
+        print(f"would write {len(text.encode())} bytes to {args.path} (dry run: nothing "
+              "written)", file=sys.stderr)
+        return
+    write_atomically("--path", args.path, text)
+
+
 def run(args: argparse.Namespace) -> int:
     """Discover, render, write; errors propagate to the CLI base as typed errors."""
     from nfd.api import features_to_obj
@@ -107,7 +118,7 @@ def run(args: argparse.Namespace) -> int:
     text = render(features_to_obj(result.features), args.output)
     print_discovery_notes(args, result)
     if args.path:
-        write_atomically("--path", args.path, text)
+        write_path(args, text)
     else:
         sys.stdout.write(text + "\n")
     return 0

@@ -11,9 +11,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from nfd.cli._write import check_target, write_atomically
+from nfd.cli._write import check_target
 from nfd.cli.export_features import add_arguments as add_export_arguments
-from nfd.cli.export_features import print_discovery_notes, render
+from nfd.cli.export_features import print_discovery_notes, render, write_path
 
 EXAMPLES = (
     ("the labels nfd-worker would publish for this host", "nfd export labels"),
@@ -57,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
               f"add their labels), e.g. {host.display(rule_files[0])!a}", file=sys.stderr)
     text = render(dict(sorted(result.labels.items())), args.output)
     if args.path:
-        write_atomically("--path", args.path, text)
+        write_path(args, text)
     else:
         sys.stdout.write(text + "\n")
     return 0
