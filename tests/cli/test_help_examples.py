@@ -90,7 +90,7 @@ def test_every_help_page_has_examples_and_exit_codes(
 # What an example needs that a test machine has not: a registry, a cluster, a host tree,
 # a server socket, or a file of the user's.
 _NEEDS_OUTSIDE = ("registry.example.com", "--context", "/mnt/", "serve", "nodes.txt",
-                  "deployment.yaml", "ca.crt", "-p ")
+                  "deployment.yaml", "ca.crt", "-p ", "config.json", "--path /etc/")
 _OFFLINE_WITH_IMAGE = (("compat", "job"), ("compat", "webhook"))
 
 

@@ -14,6 +14,7 @@ import json
 import sys
 from typing import TYPE_CHECKING
 
+from nfd.cli._discovery_args import add_driver_facts_argument, driver_facts_note
 from nfd.cli._write import check_target, write_atomically
 
 EXAMPLES = (
@@ -50,12 +51,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="with --path: discover and check the target, write nothing")
     parser.add_argument("--output", "-o", choices=("json", "yaml"), default="json",
                         help="json: exactly NFD's text (default); yaml: the same document")
+    add_driver_facts_argument(parser)
 
 
 def discovery_notes(result: Discovery, origin: str | None) -> list[str]:
     """The notes every command that discovers prints on stderr: where cpuid came from when
     not from the CPUID instruction, the features whose file could not be read, and what
-    went over the bounds. ``origin``: the --host-root, if any."""
+    went over the bounds, and which features --driver-facts added. ``origin``: the
+    --host-root, if any."""
     from nfd._text import printable_line
     from nfd.sources import uses_live_cpuid
 
@@ -70,6 +73,9 @@ def discovery_notes(result: Discovery, origin: str | None) -> list[str]:
     if over:
         notes.append(f"note: {over} host file(s) or listing(s) over nfd-client's bounds were "
                      f"left out, e.g. {result.metadata.get('overLimitFirst', '')!a}")
+    facts = driver_facts_note(result)
+    if facts:
+        notes.append(facts)
     return notes
 
 
@@ -114,7 +120,7 @@ def run(args: argparse.Namespace) -> int:
     host = HostPaths.from_options(args.host_root, args.host_prefix)
     if args.path:
         check_target("--path", args.path)  # before discovery: refuse early, write late
-    result = discover(host)
+    result = discover(host, driver_facts=args.driver_facts)
     text = render(features_to_obj(result.features), args.output)
     print_discovery_notes(args, result)
     if args.path:

@@ -62,6 +62,8 @@ FLAG_SET_FEATURES = frozenset({"cpu.cpuid", "kernel.enabledmodule", "kernel.load
 INSTANCE_FEATURES = frozenset({"memory.nv", "network.device", "network.virtual", "pci.device",
                                "storage.block", "usb.device"})
 MODULE_FEATURES = frozenset({"kernel.enabledmodule", "kernel.loadedmodule"})
+LOCAL_FEATURES = frozenset({"local.label", "local.feature"})
+_ORDERED_OPS = frozenset({"Gt", "Ge", "Lt", "Le", "GtLt", "GeLe"})
 
 # os-release(5) fields plus the two NFD derives from VERSION_ID; distributions add their own
 # upper-case keys, so unknown upper-case keys are accepted.
@@ -209,6 +211,8 @@ def unknown_element(feature: str, name: str) -> NameProblem | None:
             True)
     if feature == "system.osrelease":
         return _os_release_key(name)
+    if feature in LOCAL_FEATURES:
+        return _local_name(name)
     if feature == "kernel.config" and name.startswith("CONFIG_"):
         # NFD's kconfig source strips the prefix (source/kernel/kconfig.go).
         return NameProblem(f"kernel.config names drop the CONFIG_ prefix (did you mean "
@@ -218,6 +222,37 @@ def unknown_element(feature: str, name: str) -> NameProblem | None:
         return None
     return NameProblem(f"{feature} has no element {_q(name)}{did_you_mean(name, names)}; "
                        f"NFD writes only {', '.join(sorted(names))}", True)
+
+
+def _local_name(name: str) -> NameProblem | None:
+    """``local.*`` keys are free-form, except the names GFD and our driver facts write
+    (a features.d file of someone else's may still write others: never certain)."""
+    if name.startswith("nvidia.com/"):
+        from nfd.sources import GFD_NAMES
+
+        if name in GFD_NAMES:
+            return None
+        return NameProblem(f"GPU Feature Discovery writes no label {_q(name)}"
+                           f"{did_you_mean(name, GFD_NAMES)}", False)
+    if name.startswith("kmod.nfd-client.io/") and not name.endswith(".version"):
+        return NameProblem(f"driver facts name kernel module versions "
+                           f"kmod.nfd-client.io/<module>.version (got {_q(name)})", False)
+    return None
+
+
+def comparison_problem(feature: str, name: str, op: str, value_type: str
+                       ) -> NameProblem | None:
+    """Why an integer comparison of a version-valued element can never hold (NFD's engine
+    fails to parse the node's value as an integer, so the expression never matches)."""
+    if feature not in LOCAL_FEATURES or value_type == "version" or op not in _ORDERED_OPS:
+        return None
+    from nfd.sources import GFD_VERSION_NAMES
+
+    if name in GFD_VERSION_NAMES or (name.startswith("kmod.nfd-client.io/")
+                                     and name.endswith(".version")):
+        return NameProblem(f"{_q(name)} holds a version such as 580.159.04, never an "
+                           f"integer: op {op} needs type: version", True)
+    return None
 
 
 def _module_name(feature: str, name: str) -> NameProblem | None:
