@@ -135,3 +135,18 @@ def test_explain_prints_the_vocabulary_lint_checks_against() -> None:
     text = nfd("compat", "explain").stdout
     assert "NODEFEATURE" in text and "GeLe" in text and "type: version" in text
     assert max(len(line) for line in text.splitlines()) <= 80
+
+
+def test_every_writer_has_a_dry_run(tmp_path: Path) -> None:
+    config = ROOT / "tests" / "fixtures" / "cuda-images" / "cuda-12.1.1-ubuntu22.04.json"
+    spec = tmp_path / "spec.yaml"
+    proc = nfd("compat", "generate", "--from-config", str(config), "--path", str(spec),
+               "--dry-run")
+    assert proc.returncode == 0, proc.stderr
+    assert not spec.exists() and proc.stdout.startswith("version: v1alpha1")
+    as_json = nfd("compat", "generate", "--from-config", str(config), "-o", "json")
+    assert json.loads(as_json.stdout)["version"] == "v1alpha1"
+    facts = tmp_path / "facts"
+    proc = nfd("export", "features-d", "--path", str(facts), "--dry-run")
+    assert proc.returncode == 0 and not facts.exists()
+    assert "dry run: nothing written" in proc.stderr
