@@ -151,6 +151,17 @@ def test_abbreviations_are_refused_with_the_flag_meant(
     assert checked or not flags
 
 
+def test_the_top_level_help_has_examples(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--help"]) == 0
+    examples = _examples(capsys.readouterr().out.replace("\n\nRun 'nfd", "\nExit codes:"))
+    assert examples and all(e.startswith("nfd ") for e in examples)
+    for example in examples:  # each runs offline, from the repository's root
+        proc = subprocess.run([sys.executable, "-m", "nfd", *shlex.split(example)[1:]],
+                              capture_output=True, text=True, cwd=ROOT, timeout=60,
+                              check=False)
+        assert proc.returncode in (0, 1) and proc.stdout, proc.stderr
+
+
 def test_the_reported_near_miss(capsys: pytest.CaptureFixture[str]) -> None:
     code = main(["compat", "validate-cluster", "--spec", "s.yaml", "--nodefeatures", "f.json",
                  "--node", "epyc-1"])

@@ -168,6 +168,10 @@ def test_colour_marks_results_not_headings() -> None:
     assert "\033[91mFAIL" in text and "\033[92mOK" in text
     heading = next(line for line in text.splitlines() if "STATUS" in line)
     assert "\033[" not in heading
+    # headings are bold at most: red and green mean FAIL and OK only
+    set_heading = next(line for line in text.splitlines() if "COMPATIBILITY SET" in line)
+    assert "\033[91m" not in set_heading and "\033[92m" not in set_heading
+    assert "\033[36m" not in text
 
 
 def test_the_type_is_shown_in_the_table_the_notes_and_the_reasons(tmp_path: Path) -> None:

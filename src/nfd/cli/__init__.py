@@ -54,7 +54,7 @@ COMMANDS: dict[str, dict[str, CommandInfo]] = {
         ),
         "explain": CommandInfo(
             "nfd.cli.compat_explain",
-            "list the ops, features and attributes a spec can use, and a NodeFeature's shape",
+            "what a spec can say: ops, features, NodeFeature",
         ),
         "validate-cluster": CommandInfo(
             "nfd.cli.compat_validate_cluster",
@@ -94,8 +94,7 @@ COMMANDS: dict[str, dict[str, CommandInfo]] = {
 # Commands without a group: ``nfd completion bash``.
 TOP_COMMANDS: dict[str, CommandInfo] = {
     "completion": CommandInfo("nfd.cli.completion", "print a bash, zsh or fish completion script"),
-    "version": CommandInfo("nfd.cli.version",
-                           "print the client version, the NFD release it follows, and Python's"),
+    "version": CommandInfo("nfd.cli.version", "print the versions of nfd-client, NFD and Python"),
 }
 
 
@@ -106,7 +105,11 @@ def _usage() -> str:
             lines.append(f"  {group} {name:<18} {info.summary}")
     for name, info in TOP_COMMANDS.items():
         lines.append(f"  {name:<25} {info.summary}")
-    lines += ["", "Run 'nfd <group> <command> --help' for a command's options."]
+    lines += ["", "Examples:",
+              "  nfd compat validate-node --spec examples/image-compatibility.yaml \\",
+              "      --features examples/features-h100.json",
+              "  nfd compat explain pci.device",
+              "", "Run 'nfd <group> <command> --help' for a command's options and examples."]
     return "\n".join(lines)
 
 

@@ -35,7 +35,8 @@ _MIN_WRAP_WIDTH = 8
 _STATUSES = ("OK", "FAIL")
 
 # The one palette of the CLI's reports: colour marks a result, nothing else.
-RED, GREEN, CYAN, BOLD, RESET = "\033[91m", "\033[92m", "\033[36m", "\033[1m", "\033[0m"
+# Headings are bold, never coloured.
+RED, GREEN, BOLD, RESET = "\033[91m", "\033[92m", "\033[1m", "\033[0m"
 
 
 class Paint:
@@ -240,7 +241,7 @@ def render_report(result: ValidationResult, stream: TextIO, colour: bool,
 
 
 def _heading(number: int, status: CompatibilityStatus, paint: Paint) -> str:
-    head = paint(f"COMPATIBILITY SET #{number} ", CYAN, BOLD)
+    head = paint(f"COMPATIBILITY SET #{number} ", BOLD)
     tail = f"Weight: {status.weight}" + (f"; Tag: {printable_line(status.tag)}"
                                          if status.tag else "")
-    return f"{head}{paint(tail, CYAN)}\nDescription: {printable_line(status.description)}\n"
+    return f"{head}{tail}\nDescription: {printable_line(status.description)}\n"
