@@ -67,6 +67,14 @@ COMMANDS: dict[str, dict[str, CommandInfo]] = {
         "job": CommandInfo(
             "nfd.cli.compat_job", "emit Jobs that run validate-node on chosen nodes"
         ),
+        "audit": CommandInfo(
+            "nfd.cli.compat_audit",
+            "find running pods whose node no longer satisfies their image (drift)",
+        ),
+        "what-if": CommandInfo(
+            "nfd.cli.compat_what_if",
+            "tell which images would not run on planned node profiles, and why",
+        ),
         "generate": CommandInfo(
             "nfd.cli.compat_generate",
             "generate a compatibility spec from an image's NVIDIA_REQUIRE_* environment",

@@ -57,8 +57,19 @@ def help_epilog(examples: Sequence[tuple[str, str]]) -> str:
     parses every example and runs those that need no network."""
     lines = ["Examples:"]
     for what, command in examples:
-        lines += [f"  # {what}", *_continued(command), ""]
+        lines += [*_comment(what), *_continued(command), ""]
     return "\n".join([*lines, EXIT_CODES_HELP])
+
+
+def _comment(text: str) -> list[str]:
+    """``  # text`` in lines of at most 78 columns, broken at spaces."""
+    lines, current = [], "  #"
+    for word in text.split(" "):
+        if len(current) + 1 + len(word) > _HELP_WIDTH and current != "  #":
+            lines.append(current)
+            current = "  #"
+        current += " " + word
+    return [*lines, current]
 
 
 def _continued(command: str) -> list[str]:

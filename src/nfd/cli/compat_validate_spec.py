@@ -43,6 +43,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--output", "-o", choices=OUTPUT_FORMATS, default="table",
                         help="table: findings on stderr and a verdict line (default); "
                         "json|yaml: one document on stdout")
+    parser.add_argument("--nfd-version", metavar="VERSION",
+                        help="warn about what this NFD release (e.g. v0.17.3) lacks")
     add_registry_arguments(parser)
 
 
@@ -54,6 +56,11 @@ def run(args: argparse.Namespace) -> int:
     path = args.file if args.file is not None else args.spec
     if (path is None) == (args.image is None):
         raise UsageError("give a spec FILE (or --spec FILE) or --image REF (one of them)")
+    release = None
+    if args.nfd_version is not None:
+        from nfd.cluster import parse_nfd_version
+
+        release = parse_nfd_version(args.nfd_version)  # checked before any registry request
     options = None
     if args.image is not None:
         from nfd.cli._registry_options import registry_options_from_args
@@ -62,6 +69,12 @@ def run(args: argparse.Namespace) -> int:
     spec, _ = load_compat_spec(path, args.image, options, args.artifact_digest)
     source = spec.source
     findings = lint_spec(spec)
+    if release is not None and not any(f.severity == ERROR for f in findings):
+        from nfd.cluster import nfd_requirements
+        from nfd.compat import WARNING, Finding
+
+        findings += [Finding(WARNING, e.path or "", e.message)
+                     for e in nfd_requirements(spec, release)]
     failed = any(f.severity == ERROR or args.strict for f in findings)
     sets = len(spec.compatibilities)
     rules = sum(len(c.rules) for c in spec.compatibilities)

@@ -9,10 +9,6 @@ from __future__ import annotations
 import argparse
 import platform
 
-# The NFD release whose client, engine and rules this one reproduces (its `nfd` binary
-# is the reference of the tests, and NodeFeatureRules we emit are of its API).
-NFD_REFERENCE_VERSION = "v0.19.0"
-
 EXAMPLES = (
     ("the versions, one a line", "nfd version"),
     ("the same as JSON", "nfd version -o json"),
@@ -26,8 +22,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def versions() -> dict[str, str]:
     from nfd import __version__
+    from nfd.cluster import REFERENCE_NFD_VERSION
 
-    return {"clientVersion": __version__, "nfdReferenceVersion": NFD_REFERENCE_VERSION,
+    return {"clientVersion": __version__, "nfdReferenceVersion": REFERENCE_NFD_VERSION,
             "pythonVersion": platform.python_version()}
 
 
