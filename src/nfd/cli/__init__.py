@@ -182,6 +182,6 @@ def console() -> None:
 def _run(info: CommandInfo, prog: str, argv: Sequence[str]) -> int:
     module = importlib.import_module(info.module)
     parser = CommandParser(prog=prog, description=getattr(module, "DESCRIPTION", info.summary),
-                           epilog=help_epilog(module.EXAMPLES))
+                           epilog=help_epilog(getattr(module, "EXAMPLES", ())))
     module.add_arguments(parser)
     return run_command(parser, module.run, argv)

@@ -55,7 +55,7 @@ def help_epilog(examples: Sequence[tuple[str, str]]) -> str:
     """The ``--help`` tail: each example (what it does, then the command, continued with
     backslashes to fit 80 columns), then the exit codes. tests/cli/test_help_examples.py
     parses every example and runs those that need no network."""
-    lines = ["Examples:"]
+    lines = ["Examples:"] if examples else []  # a command without any: the test says so
     for what, command in examples:
         lines += [*_comment(what), *_continued(command), ""]
     return "\n".join([*lines, EXIT_CODES_HELP])

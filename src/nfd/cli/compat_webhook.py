@@ -36,7 +36,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         loaded = importlib.import_module(module)
         child = sub.add_parser(name, help=summary, description=summary,
                                prog=f"nfd compat webhook {name}",
-                               epilog=help_epilog(loaded.EXAMPLES))
+                               epilog=help_epilog(getattr(loaded, "EXAMPLES", ())))
         loaded.add_arguments(child)
 
 
