@@ -13,6 +13,12 @@ import argparse
 import sys
 from typing import Any
 
+EXAMPLES = (
+    ("serve on :8443 with the certificate cert-manager mounted",
+     "nfd compat webhook serve --tls-cert-file /tls/tls.crt --tls-key-file /tls/tls.key "
+     "--allow-registry registry.example.com"),
+)
+
 
 def _listen(value: str) -> tuple[str, int]:
     host, sep, port = value.rpartition(":")
@@ -136,15 +142,9 @@ def _nfd_support(args: argparse.Namespace, writer: Any) -> Any:
 
 def _require_server() -> None:
     """A clear error instead of an ImportError when the server framework is missing."""
-    import importlib
+    from nfd._extras import require_extra
 
-    from nfd.errors import UsageError
-
-    try:
-        importlib.import_module("aiohttp")
-    except ImportError:
-        raise UsageError("the webhook server needs the 'aiohttp' package "
-                         "(pip install 'nfd-client[webhook]')") from None
+    require_extra("aiohttp", "webhook", "the webhook server")
 
 
 def run(args: argparse.Namespace) -> int:

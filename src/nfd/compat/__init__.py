@@ -42,6 +42,7 @@ if _lazy.TYPE_CHECKING:
         fetch_compat_spec_bytes,
         list_compat_artifacts,
     )
+    from nfd.compat._explain import explain_vocabulary
     from nfd.compat._generate import ImageConfig, read_image_config
     from nfd.compat._nvidia_require import (
         MAX_CONFIG_BYTES,
@@ -57,6 +58,7 @@ _LAZY = {
     "FetchedSpec": "nfd.compat._artifacts",
     "Removal": "nfd.compat._artifact_remove",
     "attach_compat_spec": "nfd.compat._artifact_push",
+    "explain_vocabulary": "nfd.compat._explain",
     "fetch_compat_spec": "nfd.compat._artifacts",
     "fetch_compat_spec_bytes": "nfd.compat._artifacts",
     "list_compat_artifacts": "nfd.compat._artifacts",
@@ -92,6 +94,7 @@ __all__ = [
     "check_spec",
     "env_from_config",
     "explain_expression",
+    "explain_vocabulary",
     "fetch_compat_spec",
     "fetch_compat_spec_bytes",
     "first_failure",

@@ -42,6 +42,7 @@ from nfd.oci import (
     host_platform,
     list_referrers,
     select_platform,
+    split_digest_prefix,
 )
 
 _FRACTION = re.compile(r"(\.\d{6})\d+")
@@ -268,9 +269,8 @@ def fetch_compat_spec_bytes(
         resolved = resolve_image(session, ref, session.options.platform)
         artifacts = find_artifacts(session, resolved)
         if digest is not None:
-            artifacts = [a for a in artifacts if a.digest == digest]
-            if not artifacts:
-                raise NoArtifactError(f"{ref}: no compatibility artifact {digest} is attached")
+            artifacts = [pick_artifact(ref, artifacts, digest)]
+            digest = artifacts[0].digest
         for chosen in artifacts:
             found = _usable(session, ref, chosen)
             if isinstance(found, Manifest):
@@ -280,6 +280,26 @@ def fetch_compat_spec_bytes(
                                       f"the image: {found}")
             session.options.report(f"passing over {chosen.digest}: {found}")
         raise NoArtifactError(f"{ref}: no compatibility artifact is attached to the image")
+
+
+def pick_artifact(ref: Reference, artifacts: list[ArtifactInfo], digest: str) -> ArtifactInfo:
+    """The artifact ``digest`` names: the full digest, or a prefix that only one has."""
+    exact = [a for a in artifacts if a.digest == digest]
+    if exact:
+        return exact[0]
+    short = split_digest_prefix(digest)
+    found = []
+    if short is not None:
+        algorithm, hexdigits = short
+        found = [a for a in artifacts if a.digest.partition(":")[2].startswith(hexdigits)
+                 and (algorithm is None or a.digest.startswith(algorithm + ":"))]
+    if len(found) > 1:
+        raise UsageError(f"{ref}: {digest} is the start of {len(found)} artifacts' digests "
+                         f"({', '.join(a.digest for a in found[:3])}): give more of it")
+    if not found:
+        raise NoArtifactError(f"{ref}: no compatibility artifact {digest} is attached "
+                              f"(found {len(artifacts)})")
+    return found[0]
 
 
 def _usable(client: RegistryClient, ref: Reference, item: ArtifactInfo) -> Manifest | str:

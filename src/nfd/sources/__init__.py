@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from nfd.sources._cpu import discover_cpu
 from nfd.sources._cpu_facts import CpuFacts, cpu_facts
-from nfd.sources._discover import SOURCES, Discovery, discover, uses_live_cpuid
+from nfd.sources._discover import SOURCES, Discovery, discover, source_status, uses_live_cpuid
 from nfd.sources._drivers import (
     GFD_NAMES,
     GFD_VERSION_NAMES,
@@ -76,5 +76,6 @@ __all__ = [
     "parse_kconfig",
     "parse_kernel_version",
     "parse_os_release",
+    "source_status",
     "uses_live_cpuid",
 ]
