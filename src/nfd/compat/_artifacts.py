@@ -8,8 +8,9 @@ the platform's manifest, so both are searched. The newest one (by its
 
 A referrers listing is only a claim: before a spec is read (or, in
 :mod:`nfd.compat._artifact_remove`, before an artifact is deleted) its manifest
-must itself be a compatibility artifact whose subject is the image
-(:func:`not_ours`); listed entries that are not are passed over.
+must itself be a compatibility artifact whose subject is exactly the manifest
+we resolved, with exactly one spec layer (:func:`not_ours`); listed entries
+that are not are passed over with a warning, never used.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from nfd.errors import (
 from nfd.oci import (
     CREATED_ANNOTATION,
     CREATED_ANNOTATION_ALT,
+    MAX_SPEC_BYTES,
     Descriptor,
     Manifest,
     Platform,
@@ -163,25 +165,46 @@ def _info(desc: Descriptor, subject: str) -> ArtifactInfo:
                         subject, desc.media_type)
 
 
-def not_ours(manifest: Manifest, subject: str, *, strict: bool = False) -> str | None:
+def not_ours(manifest: Manifest, subject: str, max_spec_bytes: int = MAX_SPEC_BYTES
+             ) -> str | None:
     """Why ``manifest`` is not an nfd compatibility artifact of ``subject``; ``None`` if it is.
 
-    A referrers listing (above all the fallback index, which anyone who can push
-    a tag can write) only claims this; the manifest itself must agree before we
-    read its spec, and ``strict`` (before deleting it) also wants the spec layer
-    in its media type.
+    A referrers listing (above all the fallback index, which anyone who can push a tag
+    can write, but also an API answer: the registry is not the author) only claims
+    this; the manifest itself must agree before its spec is read or it is deleted. It
+    must be an artifact manifest (not an index) of our artifact type whose ``subject``
+    is exactly the manifest we resolved (image-spec manifest.md "subject"), carrying
+    exactly one layer, the spec, in the spec media type and within the spec bound
+    (:func:`spec_layer`); the layer's digest is checked when it is read.
     """
     if manifest.is_index:
         return "it is an image index, not an artifact manifest"
     if manifest.artifact_type != ARTIFACT_TYPE:
-        return f"its artifact type is {manifest.artifact_type!r}, not {ARTIFACT_TYPE}"
+        return f"its artifact type is {_clip(manifest.artifact_type)}, not {ARTIFACT_TYPE}"
     declared = manifest.subject
     if declared is None or declared.digest != subject:
         named = declared.digest if declared else "missing"
         return f"its subject is {named}, not {subject}"
-    if strict and SPEC_MEDIA_TYPE not in {d.media_type for d in manifest.descriptors("layers")}:
-        return f"it has no {SPEC_MEDIA_TYPE} layer"
+    layers = manifest.descriptors("layers")
+    if len(layers) != 1:
+        return f"it has {len(layers)} layers, not exactly one spec layer"
+    layer = layers[0]
+    if layer.media_type != SPEC_MEDIA_TYPE:
+        return f"its layer is of type {_clip(layer.media_type)}, not {SPEC_MEDIA_TYPE}"
+    if layer.size > max_spec_bytes:
+        return f"its spec layer is {layer.size} bytes, over the {max_spec_bytes}-byte limit"
     return None
+
+
+def spec_layer(manifest: Manifest) -> Descriptor:
+    """The spec layer of a manifest that :func:`not_ours` accepted (its only layer)."""
+    return manifest.descriptors("layers")[0]
+
+
+def _clip(value: str | None, limit: int = 80) -> str:
+    """A registry-supplied name for a message: quoted, cut to ``limit`` characters."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 def _newest_first(items: list[ArtifactInfo]) -> list[ArtifactInfo]:
@@ -225,7 +248,8 @@ def fetch_compat_spec(
             if digest is not None:
                 raise NoArtifactError(f"{ref}: {digest} is not a compatibility artifact of "
                                       f"the image: {found}")
-            options.report(f"passing over {chosen.digest}: {found}")
+            options.warn(f"passing over compatibility artifact {chosen.digest} listed for "
+                         f"{chosen.subject}: {found}")
         raise NoArtifactError(f"{ref}: no compatibility artifact is attached to the image")
 
 
@@ -236,31 +260,18 @@ def _usable(client: RegistryClient, ref: Reference, item: ArtifactInfo) -> Manif
         manifest = client.get_manifest(ref, expected=item.descriptor)
     except NotFoundError:
         return "it is listed, but the registry does not have it"
-    return not_ours(manifest, item.subject) or manifest
+    return not_ours(manifest, item.subject, client.options.max_spec_bytes) or manifest
 
 
 def _read_spec(client: RegistryClient, ref: Reference, chosen: ArtifactInfo,
                manifest: Manifest) -> FetchedSpec:
-    layer = _spec_layer(manifest, ref)
-    data = client.get_blob(ref, layer, limit=client.options.max_spec_bytes)
+    """The spec of an artifact :func:`not_ours` accepted: its one layer, size- and
+    digest-verified as it is read."""
+    data = client.get_blob(ref, spec_layer(manifest), limit=client.options.max_spec_bytes)
     annotations = manifest.annotations
     created = annotations.get(CREATED_ANNOTATION) or annotations.get(
         CREATED_ANNOTATION_ALT) or chosen.created
     return FetchedSpec(data, str(ref), chosen.subject, chosen.digest, created)
-
-
-def _spec_layer(manifest: Manifest, ref: Reference) -> Descriptor:
-    """The spec layer: the one of the spec media type, else the first (as NFD reads it)."""
-    if manifest.is_index:
-        raise NoArtifactError(f"{ref}: artifact {manifest.descriptor.digest} is an index, "
-                              "not a manifest with a spec layer")
-    layers = manifest.descriptors("layers")
-    for layer in layers:
-        if layer.media_type == SPEC_MEDIA_TYPE:
-            return layer
-    if not layers:
-        raise NoArtifactError(f"{ref}: artifact {manifest.descriptor.digest} has no spec layer")
-    return layers[0]
 
 
 def list_compat_artifacts(image: str, options: RegistryOptions | None = None
@@ -282,7 +293,7 @@ def describe_artifact(client: RegistryClient, ref: Reference, item: ArtifactInfo
     client.options.report(f"reading compatibility artifact {item.digest}")
     try:
         manifest = client.get_manifest(ref, expected=item.descriptor)
-        problem = not_ours(manifest, item.subject)
+        problem = not_ours(manifest, item.subject, client.options.max_spec_bytes)
         if problem is not None:
             return replace(item, problem=f"not a compatibility artifact of this image: {problem}")
         fetched = _read_spec(client, ref, item, manifest)
