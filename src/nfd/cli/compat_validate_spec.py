@@ -19,6 +19,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="with --image: this artifact (default: the newest)")
     parser.add_argument("--strict", action="store_true", help="treat warnings as errors")
     add_registry_arguments(parser)
+    from nfd.cli._verify_args import add_verify_arguments
+
+    add_verify_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -26,12 +29,17 @@ def run(args: argparse.Namespace) -> int:
 
     if (args.file is None) == (args.image is None):
         raise UsageError("give a spec FILE or --image REF (one of them)")
-    options = None
+    from nfd.cli._verify_args import verifier_from_args
+
+    options = verifier = None
     if args.image is not None:
         from nfd.cli._registry_options import registry_options_from_args
 
+        verifier = verifier_from_args(args)
         options = registry_options_from_args(args)
-    spec, _ = load_compat_spec(args.file, args.image, options, args.artifact_digest)
+    elif args.verify:
+        raise UsageError("--verify goes with --image: a spec file carries no signature")
+    spec, _ = load_compat_spec(args.file, args.image, options, args.artifact_digest, verifier)
     source = spec.source
     findings = lint_spec(spec)
     for finding in findings:

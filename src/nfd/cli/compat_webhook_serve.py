@@ -12,6 +12,11 @@ from __future__ import annotations
 import argparse
 import sys
 
+from nfd._lazy import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from nfd.trust import Verifier
+
 
 def _listen(value: str) -> tuple[str, int]:
     host, sep, port = value.rpartition(":")
@@ -77,6 +82,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                           help="also trust the CA certificates in FILE (PEM)")
     registry.add_argument("--plain-http", action="store_true",
                           help="use plain HTTP for all registries")
+    registry.add_argument("--verify-registry", action="append", default=[],
+                          metavar="PATTERN=notation[:POLICY]|cosign:KEY[,KEY]",
+                          help="images of registries matching PATTERN (as --allow-registry) "
+                          "need a trusted Notation or cosign signature on their compatibility "
+                          "artifact; else the failure policy applies (repeatable; first match)")
     registry.add_argument("--platform", metavar="OS/ARCH[/VARIANT]",
                           help="platform of multi-platform images (default: this host's, as "
                           "nfd compat affinity)")
@@ -100,7 +110,7 @@ def _resolver(args: argparse.Namespace) -> object:
         registry=registry, allow=AllowList.parse(args.allow_registry),
         label_prefix=check_label_prefix(args.label_prefix), spec_ttl=args.cache_ttl,
         negative_ttl=min(args.negative_cache_ttl, args.cache_ttl), tag_ttl=args.tag_cache_ttl,
-        max_entries=args.cache_size)
+        max_entries=args.cache_size, verifiers=_verifiers(args.verify_registry))
     writer = None
     if args.create_rules:
         from nfd.webhook import RuleWriter
@@ -108,6 +118,28 @@ def _resolver(args: argparse.Namespace) -> object:
         writer = RuleWriter(kubeconfig=args.kubeconfig, in_cluster=args.kubeconfig is None,
                             timeout=args.timeout)
     return Resolver(settings, writer)
+
+
+def _verifiers(values: list[str]) -> tuple[tuple[str, Verifier], ...]:
+    """``PATTERN=notation[:POLICY]`` or ``PATTERN=cosign:KEY[,KEY]`` for each flag, read now
+    (a bad policy is exit 2 before serving)."""
+    from nfd.errors import UsageError
+    from nfd.trust import CosignVerifier, NotationVerifier
+    from nfd.webhook import AllowList
+
+    found: list[tuple[str, Verifier]] = []
+    for value in values:
+        pattern, _, how = value.partition("=")
+        scheme, _, files = how.partition(":")
+        AllowList.parse([pattern])
+        if scheme == "notation":
+            found.append((pattern, NotationVerifier(files or None)))
+        elif scheme == "cosign" and files:
+            found.append((pattern, CosignVerifier([f for f in files.split(",") if f])))
+        else:
+            raise UsageError(f"--verify-registry {value!r}: expected PATTERN=notation[:POLICY] "
+                             "or PATTERN=cosign:KEY[,KEY]")
+    return tuple(found)
 
 
 def _require_server() -> None:

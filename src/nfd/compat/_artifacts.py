@@ -26,6 +26,7 @@ from nfd.errors import (
     NotFoundError,
     SpecError,
     TooLargeError,
+    VerificationError,
 )
 from nfd.oci import (
     CREATED_ANNOTATION,
@@ -42,11 +43,15 @@ from nfd.oci import (
     select_platform,
 )
 from nfd.oci._platform import describe_platforms
+from nfd.trust import Verifier, verify_artifact
 
 _FRACTION = re.compile(r"(\.\d{6})\d+")
 # Listing reads each artifact (two requests, up to a spec's size): a referrers index
 # naming thousands must not turn one `list` into thousands of downloads.
 MAX_DESCRIBED = 100
+# Artifacts whose signatures are checked before giving up (each costs a referrers listing
+# and up to MAX_SIGNATURES envelope reads): newer unsigned ones cannot make a fetch unbounded.
+MAX_UNVERIFIED = 8
 
 
 @dataclass(frozen=True)
@@ -58,6 +63,7 @@ class FetchedSpec:
     image_digest: str
     artifact_digest: str
     created: str | None
+    signer: str | None = None
 
 
 @dataclass(frozen=True)
@@ -79,6 +85,7 @@ class ArtifactInfo:
     descriptions: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
     problem: str | None = None
+    signer: str | None = None
 
     @property
     def descriptor(self) -> Descriptor:
@@ -220,7 +227,8 @@ def _newest_first(items: list[ArtifactInfo]) -> list[ArtifactInfo]:
 
 
 def fetch_compat_spec(
-    image: str, options: RegistryOptions | None = None, digest: str | None = None
+    image: str, options: RegistryOptions | None = None, digest: str | None = None,
+    verifier: Verifier | None = None,
 ) -> FetchedSpec:
     """The spec of ``image``'s newest compatibility artifact (or of artifact ``digest``).
 
@@ -229,8 +237,12 @@ def fetch_compat_spec(
     compatibility artifacts of the image are passed over. ``options.timeout``
     bounds each registry operation and ``options.deadline`` the whole fetch.
 
+    With a ``verifier`` (:mod:`nfd.trust`), only an artifact signed as its policy requires
+    is used: the newest such one, newer unsigned ones passed over with a warning.
+
     Raises :class:`RegistryError` and its kinds for registry failures,
-    :class:`NoArtifactError` when the image carries no (such) compatibility artifact.
+    :class:`NoArtifactError` when the image carries no (such) compatibility artifact,
+    :class:`VerificationError` when none carries a trusted signature.
     """
     options = options or RegistryOptions()
     ref = Reference.parse(image)
@@ -241,15 +253,30 @@ def fetch_compat_spec(
             artifacts = [a for a in artifacts if a.digest == digest]
             if not artifacts:
                 raise NoArtifactError(f"{ref}: no compatibility artifact {digest} is attached")
+        unverified: list[VerificationError] = []
         for chosen in artifacts:
             found = _usable(client, ref, chosen)
-            if isinstance(found, Manifest):
+            if not isinstance(found, Manifest):
+                if digest is not None:
+                    raise NoArtifactError(f"{ref}: {digest} is not a compatibility artifact of "
+                                          f"the image: {found}")
+                options.warn(f"passing over compatibility artifact {chosen.digest} listed for "
+                             f"{chosen.subject}: {found}")
+                continue
+            if verifier is None:
                 return _read_spec(client, ref, chosen, found)
-            if digest is not None:
-                raise NoArtifactError(f"{ref}: {digest} is not a compatibility artifact of "
-                                      f"the image: {found}")
-            options.warn(f"passing over compatibility artifact {chosen.digest} listed for "
-                         f"{chosen.subject}: {found}")
+            try:
+                signer = verify_artifact(client, ref, found.descriptor, verifier).signer
+            except VerificationError as exc:
+                if digest is not None or len(unverified) + 1 >= MAX_UNVERIFIED:
+                    raise (unverified[0] if unverified else exc) from None
+                unverified.append(exc)
+                options.warn(f"passing over compatibility artifact {chosen.digest}: "
+                             f"not trusted: {exc}")
+                continue
+            return replace(_read_spec(client, ref, chosen, found), signer=signer)
+        if unverified:
+            raise unverified[0]
         raise NoArtifactError(f"{ref}: no compatibility artifact is attached to the image")
 
 
@@ -274,21 +301,23 @@ def _read_spec(client: RegistryClient, ref: Reference, chosen: ArtifactInfo,
     return FetchedSpec(data, str(ref), chosen.subject, chosen.digest, created)
 
 
-def list_compat_artifacts(image: str, options: RegistryOptions | None = None
-                          ) -> list[ArtifactInfo]:
+def list_compat_artifacts(image: str, options: RegistryOptions | None = None,
+                          verifier: Verifier | None = None) -> list[ArtifactInfo]:
     """The compatibility artifacts attached to ``image`` (and to its platform's manifest),
-    newest first, each read for its spec's size, descriptions and tags; empty when none."""
+    newest first, each read for its spec's size, descriptions and tags; empty when none.
+    With a ``verifier``, each also says who signed it (``signer``) or why it is not
+    trusted (``problem``)."""
     options = options or RegistryOptions()
     ref = Reference.parse(image)
     with RegistryClient(options) as client:
         found = find_artifacts(client, resolve_image(client, ref, options.platform))
         unread = f"not read: only the newest {MAX_DESCRIBED} artifacts are"
-        return [describe_artifact(client, ref, item) if i < MAX_DESCRIBED
+        return [describe_artifact(client, ref, item, verifier) if i < MAX_DESCRIBED
                 else replace(item, problem=unread) for i, item in enumerate(found)]
 
 
-def describe_artifact(client: RegistryClient, ref: Reference, item: ArtifactInfo
-                      ) -> ArtifactInfo:
+def describe_artifact(client: RegistryClient, ref: Reference, item: ArtifactInfo,
+                      verifier: Verifier | None = None) -> ArtifactInfo:
     """``item`` with what its manifest and spec say (or the ``problem`` found reading them)."""
     client.options.report(f"reading compatibility artifact {item.digest}")
     try:
@@ -300,6 +329,12 @@ def describe_artifact(client: RegistryClient, ref: Reference, item: ArtifactInfo
     except (NotFoundError, DigestMismatchError, TooLargeError, NoArtifactError) as exc:
         return replace(item, problem=str(exc))
     described = replace(item, created=fetched.created, spec_size=len(fetched.data))
+    if verifier is not None:
+        try:
+            described = replace(described, signer=verify_artifact(
+                client, ref, manifest.descriptor, verifier).signer)
+        except VerificationError as exc:
+            return replace(described, problem=f"not trusted: {exc}")
     try:
         spec = loads_spec(fetched.data, f"{ref}@{item.digest}")
     except SpecError as exc:

@@ -22,8 +22,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
-from nfd.errors import NfdError, SpecError, UsageError
+from nfd.errors import NfdError, SpecError, UsageError, VerificationError
 from nfd.oci import Reference, RegistryOptions
+from nfd.trust import Verifier
 from nfd.webhook._allow import AllowList
 from nfd.webhook._cache import TTLCache
 from nfd.webhook._plan import ImagePlan, plan_image
@@ -50,6 +51,15 @@ class ResolverSettings:
     workers: int = 16
     # Calls at once per registry: a hung one holds a few workers, never the whole pool.
     per_registry: int = 4
+    # (registry pattern, verifier): images of a matching registry need a trusted signature
+    # on their artifact; the first matching pattern wins (patterns as in AllowList).
+    verifiers: tuple[tuple[str, Verifier], ...] = ()
+
+    def verifier_for(self, ref: Reference) -> Verifier | None:
+        for pattern, verifier in self.verifiers:
+            if AllowList((pattern,)).allows(ref):
+                return verifier
+        return None
 
 
 @dataclass(frozen=True)
@@ -213,10 +223,16 @@ class Resolver:
             return cached
         try:
             found: ImageSpec | None = await self._flight(
-                ("spec", key), ref.registry, fetch_spec, ref, digest, self.settings.registry)
+                ("spec", key), ref.registry, fetch_spec, ref, digest, self.settings.registry,
+                self.settings.verifier_for(ref))
         except SpecError as exc:  # an invalid spec stays invalid: remember it for a while
             entry = _SpecEntry(None, f"image {ref.with_digest(digest)}: invalid compatibility "
                                f"spec: {exc}")
+            self.specs.put(key, entry, self.settings.negative_ttl)
+            return entry
+        except VerificationError as exc:  # as invalid, until a signature may have come
+            entry = _SpecEntry(None, f"image {ref.with_digest(digest)}: compatibility spec "
+                               f"not trusted: {exc}")
             self.specs.put(key, entry, self.settings.negative_ttl)
             return entry
         entry = _SpecEntry(found)

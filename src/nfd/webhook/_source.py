@@ -17,6 +17,7 @@ from nfd.api import CompatSpec, loads_spec
 from nfd.compat import fetch_compat_spec
 from nfd.errors import NoArtifactError
 from nfd.oci import Reference, RegistryClient, RegistryOptions
+from nfd.trust import Verifier
 
 
 @dataclass(frozen=True)
@@ -40,15 +41,18 @@ def resolve_digest(ref: Reference, options: RegistryOptions) -> str:
         return client.get_manifest(ref).descriptor.digest
 
 
-def fetch_spec(ref: Reference, digest: str, options: RegistryOptions) -> ImageSpec | None:
-    """The newest compatibility spec attached to ``ref`` at ``digest``; ``None`` when none is.
+def fetch_spec(ref: Reference, digest: str, options: RegistryOptions,
+               verifier: Verifier | None = None) -> ImageSpec | None:
+    """The newest compatibility spec attached to ``ref`` at ``digest`` (with ``verifier``:
+    the newest signed as its policy requires); ``None`` when none is.
 
-    Raises :class:`~nfd.errors.RegistryError` kinds when the registry fails, and
-    :class:`~nfd.errors.SpecError` when the attached spec is invalid.
+    Raises :class:`~nfd.errors.RegistryError` kinds when the registry fails,
+    :class:`~nfd.errors.SpecError` when the attached spec is invalid, and
+    :class:`~nfd.errors.VerificationError` when no artifact is signed as required.
     """
     pinned = str(ref.with_digest(digest))
     try:
-        fetched = fetch_compat_spec(pinned, _bounded(options))
+        fetched = fetch_compat_spec(pinned, _bounded(options), verifier=verifier)
     except NoArtifactError:
         return None
     return ImageSpec(loads_spec(fetched.data, f"{pinned} artifact {fetched.artifact_digest}"),
