@@ -268,16 +268,22 @@ def fetch_compat_spec(
             try:
                 signer = verify_artifact(client, ref, found.descriptor, verifier).signer
             except VerificationError as exc:
-                if digest is not None or len(unverified) + 1 >= MAX_UNVERIFIED:
-                    raise (unverified[0] if unverified else exc) from None
                 unverified.append(exc)
-                options.warn(f"passing over compatibility artifact {chosen.digest}: "
-                             f"not trusted: {exc}")
+                if digest is not None or len(unverified) >= MAX_UNVERIFIED:
+                    break
                 continue
+            _warn_untrusted(options, unverified)
             return replace(_read_spec(client, ref, chosen, found), signer=signer)
-        if unverified:
+        if unverified:  # the newest one's reason is the error; the others are warnings
+            _warn_untrusted(options, unverified[1:])
             raise unverified[0]
         raise NoArtifactError(f"{ref}: no compatibility artifact is attached to the image")
+
+
+def _warn_untrusted(options: RegistryOptions, passed_over: list[VerificationError]) -> None:
+    for exc in passed_over:
+        options.warn(f"passing over compatibility artifact {exc.artifact}: not trusted: "
+                     f"{exc.reason}: {exc.detail}")
 
 
 def _usable(client: RegistryClient, ref: Reference, item: ArtifactInfo) -> Manifest | str:

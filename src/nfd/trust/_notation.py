@@ -22,6 +22,7 @@ import hashlib
 import json
 import os
 import stat
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -364,29 +365,32 @@ def _parse_cose(data: bytes, where: str) -> Envelope:
         message = cbor2.loads(data)
     except (ValueError, RecursionError, EOFError, cbor2.CBORDecodeError):
         raise _invalid(where, "the COSE envelope is not CBOR (truncated?)") from None
+    # cbor2 gives a tag's array as a tuple and its maps as read-only mappings.
     if not isinstance(message, cbor2.CBORTag) or message.tag != 18 \
-            or not isinstance(message.value, list) or len(message.value) != 4:
+            or not isinstance(message.value, (list, tuple)) or len(message.value) != 4:
         raise _invalid(where, "the COSE envelope is not a tagged COSE_Sign1")
     protected_bytes, unprotected, payload, signature = message.value
     if not all(isinstance(b, bytes) for b in (protected_bytes, payload, signature)) \
-            or not isinstance(unprotected, dict):
+            or not isinstance(unprotected, Mapping):
         raise _invalid(where, "the COSE_Sign1 fields have the wrong types")
     try:
         protected = cbor2.loads(protected_bytes)
     except (ValueError, RecursionError, EOFError, cbor2.CBORDecodeError):
         raise _invalid(where, "the COSE protected header is not CBOR") from None
-    if not isinstance(protected, dict):
+    if not isinstance(protected, Mapping):
         raise _invalid(where, "the COSE protected header is not a map")
     chain = unprotected.get(_COSE_X5CHAIN)
     chain = [chain] if isinstance(chain, bytes) else chain
-    if not isinstance(chain, list) or not all(isinstance(c, bytes) for c in chain):
+    if not isinstance(chain, (list, tuple)) or not all(isinstance(c, bytes) for c in chain):
         raise _invalid(where, "the COSE header has no x5chain certificate chain")
-    headers = {("alg" if k == 1 else "crit" if k == 2 else "cty" if k == 3 else k): v
-               for k, v in protected.items()}
+    headers: dict[Any, Any] = {
+        ("alg" if k == 1 else "crit" if k == 2 else "cty" if k == 3 else k):
+        (list(v) if isinstance(v, tuple) else v) for k, v in protected.items()}
     alg = headers.get("alg")
-    headers["alg"] = _COSE_ALGORITHMS.get(alg, str(alg)) if isinstance(alg, int) else str(alg)
+    algorithm = _COSE_ALGORITHMS.get(alg, str(alg)) if isinstance(alg, int) else str(alg)
+    headers["alg"] = algorithm
     to_be_signed = cbor2.dumps(["Signature1", protected_bytes, b"", payload])
-    return Envelope(headers["alg"], to_be_signed, signature, payload, headers, chain)
+    return Envelope(algorithm, to_be_signed, signature, payload, headers, list(chain))
 
 
 def _time(value: Any, where: str, what: str) -> datetime | None:
