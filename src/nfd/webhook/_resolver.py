@@ -231,8 +231,9 @@ class Resolver:
             self.specs.put(key, entry, self.settings.negative_ttl)
             return entry
         except VerificationError as exc:  # as invalid, until a signature may have come
-            entry = _SpecEntry(None, f"image {ref.with_digest(digest)}: compatibility spec "
-                               f"not trusted: {exc}")
+            # The reason first: warnings are cut at 256 characters (KEP-1693).
+            entry = _SpecEntry(None, f"image {ref}: compatibility spec not trusted: "
+                               f"{exc.reason}: artifact {exc.artifact}: {exc.detail}")
             self.specs.put(key, entry, self.settings.negative_ttl)
             return entry
         entry = _SpecEntry(found)
