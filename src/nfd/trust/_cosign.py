@@ -23,7 +23,13 @@ from typing import Any
 
 from nfd.errors import NotFoundError, RegistryError, UsageError, VerificationError
 from nfd.oci import Descriptor, Manifest, Reference, RegistryClient
-from nfd.trust._verify import MAX_ENVELOPE_BYTES, MAX_SIGNATURES, Verified, Verifier
+from nfd.trust._verify import (
+    MAX_ENVELOPE_BYTES,
+    MAX_SIGNATURES,
+    Verified,
+    Verifier,
+    require_libraries,
+)
 
 BUNDLE_MEDIA_TYPE = "application/vnd.dev.sigstore.bundle.v0.3+json"
 IN_TOTO_PAYLOAD_TYPE = "application/vnd.in-toto+json"
@@ -40,6 +46,7 @@ class CosignVerifier(Verifier):
     artifact_types = (BUNDLE_MEDIA_TYPE,)
 
     def __init__(self, key_files: list[str | os.PathLike[str]]) -> None:
+        require_libraries("cryptography")
         from cryptography.hazmat.primitives import serialization
 
         if not key_files:

@@ -30,7 +30,7 @@ from typing import Any
 
 from nfd.errors import UsageError, VerificationError
 from nfd.oci import Descriptor, Manifest, Reference, RegistryClient
-from nfd.trust._verify import Verified, Verifier
+from nfd.trust._verify import Verified, Verifier, require_libraries
 
 SIGNATURE_ARTIFACT_TYPE = "application/vnd.cncf.notary.signature"
 JWS_MEDIA_TYPE = "application/jose+json"
@@ -85,6 +85,7 @@ class NotationVerifier(Verifier):
     artifact_types = (SIGNATURE_ARTIFACT_TYPE,)
 
     def __init__(self, policy_file: str | os.PathLike[str] | None = None) -> None:
+        require_libraries("cryptography", "cbor2")
         path = Path(policy_file) if policy_file else _find_policy(default_config_dir())
         raw = _read_regular(path, MAX_POLICY_BYTES, "trust policy")
         self.source = str(path)

@@ -16,7 +16,7 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from nfd.errors import NotFoundError, RegistryError, VerificationError
+from nfd.errors import NotFoundError, RegistryError, UsageError, VerificationError
 from nfd.oci import Descriptor, Manifest, Reference, RegistryClient, list_referrers
 
 # Signatures examined per artifact (newest first). Notation's own verifier examines every
@@ -79,6 +79,18 @@ class Verifier:
         """Check signatures stored elsewhere than as referrers (cosign's ``.sig`` tags),
         adding each failure to ``failures``; none by default."""
         return None
+
+
+def require_libraries(*names: str) -> None:
+    """A clear usage error, not an ImportError, when the ``[verify]`` extra is missing."""
+    import importlib
+
+    for name in names:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            raise UsageError(f"signature verification needs the {name!r} package "
+                             "(pip install 'nfd-client[verify]')") from None
 
 
 class _Cache:
