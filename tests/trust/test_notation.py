@@ -112,9 +112,15 @@ def test_the_commands_verify_and_fail_with_exit_5(plain_registry: Registry, push
     assert validated.returncode == 0, validated.stderr
     assert '"signer": "x509.subject: C=US, ST=WA, O=nfd-test, CN=compat-signer"' in \
         validated.stdout
-    for command in (["validate-spec"], ["affinity"]):
+    dump = tmp_path / "nodefeatures.json"
+    dump.write_text('{"apiVersion": "v1", "kind": "List", "items": []}')
+    for command in (["validate-spec"], ["affinity"], ["validate-cluster", "--nodefeatures",
+                                                      str(dump)]):
         done = nfd("compat", *command, "--image", target.image, *flags)
-        assert done.returncode == 0, done.stderr
+        assert done.returncode in (0, 1), done.stderr
+        other = attach(plain_registry, push, "unsigned")  # nothing signed there: exit 5
+        refused = nfd("compat", *command, "--image", other.image, *flags)
+        assert_one_line_error(refused, 5, "no signature")
     # Notation's own default location: $XDG_CONFIG_HOME/notation/trustpolicy.json.
     default = nfd("compat", "get-spec", "--image", target.image, "--verify", "notation",
                   env=notation.env)
