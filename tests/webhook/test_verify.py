@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests._cli import nfd
 from tests.oci._registry import Registry
 from tests.trust._signers import CosignSigner
 from tests.webhook._webhook import pod, review_for
@@ -57,3 +58,22 @@ def test_a_bad_verify_flag_is_a_usage_error(start_webhook: StartWebhook,
                                             registry: Registry) -> None:
     with pytest.raises(RuntimeError, match="PATTERN=notation"):
         start_webhook("--allow-registry", registry.host, "--verify-registry", "x=gpg:key")
+
+
+def test_a_newer_unsigned_spec_is_passed_over_with_a_warning(
+        start_webhook: StartWebhook, registry: Registry, push_image_with: PushImage,
+        signer: CosignSigner) -> None:
+    data = Path(__file__).parent / "data"
+    image = push_image_with(data / "spec-kernel.yaml")
+    _sign(image, signer)
+    time.sleep(1.1)  # creation times have second resolution: the next one is newer
+    newer = nfd("compat", "attach-spec", "--image", image, "--spec",
+                str(data / "spec-weighted.yaml"))
+    assert newer.returncode == 0, newer.stderr
+    plain = start_webhook("--allow-registry", registry.host)
+    verified = start_webhook("--allow-registry", registry.host, "--verify-registry",
+                             f"{registry.host}=cosign:{signer.public_key}")
+    unchecked = plain.review(review_for(pod([image])))["response"]
+    answer = verified.review(review_for(pod([image])))["response"]
+    assert answer["allowed"] is True and answer["patch"] != unchecked["patch"]
+    assert any("passing over" in w and "no signature" in w for w in answer["warnings"]), answer

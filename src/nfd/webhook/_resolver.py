@@ -16,6 +16,7 @@ answered at once (the failure policy decides).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -245,6 +246,9 @@ class Resolver:
         plan = self.plans.get(key)
         if plan is None:
             plan = plan_image(image, spec.spec, self.settings.label_prefix)
+            if spec.warnings:
+                plan = dataclasses.replace(plan, warnings=(
+                    *plan.warnings, *(f"image {image}: {w}" for w in spec.warnings)))
             self.plans.put(key, plan)
         return plan
 

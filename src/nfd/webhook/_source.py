@@ -13,6 +13,7 @@ import dataclasses
 import time
 from dataclasses import dataclass
 
+from nfd._text import printable_line
 from nfd.api import CompatSpec, loads_spec
 from nfd.compat import fetch_compat_spec
 from nfd.errors import NoArtifactError
@@ -26,6 +27,8 @@ class ImageSpec:
 
     spec: CompatSpec
     artifact_digest: str
+    # What was passed over to find it (a forged listing entry, a newer unsigned artifact).
+    warnings: tuple[str, ...] = ()
 
 
 def _bounded(options: RegistryOptions) -> RegistryOptions:
@@ -51,9 +54,11 @@ def fetch_spec(ref: Reference, digest: str, options: RegistryOptions,
     :class:`~nfd.errors.VerificationError` when no artifact is signed as required.
     """
     pinned = str(ref.with_digest(digest))
+    warnings: list[str] = []
+    bounded = dataclasses.replace(_bounded(options), warning=warnings.append)
     try:
-        fetched = fetch_compat_spec(pinned, _bounded(options), verifier=verifier)
+        fetched = fetch_compat_spec(pinned, bounded, verifier=verifier)
     except NoArtifactError:
         return None
     return ImageSpec(loads_spec(fetched.data, f"{pinned} artifact {fetched.artifact_digest}"),
-                     fetched.artifact_digest)
+                     fetched.artifact_digest, tuple(printable_line(w) for w in warnings))
