@@ -12,7 +12,14 @@ from nfd._lazy import lazy_getattr as _lazy_getattr
 
 if typing.TYPE_CHECKING:
     from nfd.oci._client import RegistryClient
-    from nfd.oci._content import Descriptor, Manifest, canonical_json, digest_of, verify_digest
+    from nfd.oci._content import (
+        Descriptor,
+        Manifest,
+        canonical_json,
+        descriptor_from_obj,
+        digest_of,
+        verify_digest,
+    )
     from nfd.oci._credentials import Credential, auth_file_candidates, find_credential
     from nfd.oci._options import (
         CREATED_ANNOTATION,
@@ -62,6 +69,7 @@ _LAZY = {
     "TokenCache": "nfd.oci._token_cache",
     "auth_file_candidates": "nfd.oci._credentials",
     "canonical_json": "nfd.oci._content",
+    "descriptor_from_obj": "nfd.oci._content",
     "digest_of": "nfd.oci._content",
     "fallback_tag": "nfd.oci._referrers",
     "find_credential": "nfd.oci._credentials",
@@ -100,6 +108,7 @@ __all__ = [
     "TokenCache",
     "auth_file_candidates",
     "canonical_json",
+    "descriptor_from_obj",
     "digest_of",
     "fallback_tag",
     "find_credential",

@@ -23,6 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
+from nfd.cluster import NfdSupport
 from nfd.errors import NfdError, SpecError, UsageError, VerificationError
 from nfd.oci import Reference, RegistryOptions
 from nfd.trust import Verifier
@@ -52,6 +53,8 @@ class ResolverSettings:
     workers: int = 16
     # Calls at once per registry: a hung one holds a few workers, never the whole pool.
     per_registry: int = 4
+    # What the cluster's NFD accepts in a NodeFeatureRule (None: the spec's ops as written).
+    nfd: NfdSupport | None = None
     # (registry pattern, verifier): images of a matching registry need a trusted signature
     # on their artifact; the first matching pattern wins (patterns as in AllowList).
     verifiers: tuple[tuple[str, Verifier], ...] = ()
@@ -245,7 +248,7 @@ class Resolver:
         key = (image, spec.artifact_digest)
         plan = self.plans.get(key)
         if plan is None:
-            plan = plan_image(image, spec.spec, self.settings.label_prefix)
+            plan = plan_image(image, spec.spec, self.settings.label_prefix, self.settings.nfd)
             if spec.warnings:
                 plan = dataclasses.replace(plan, warnings=(
                     *plan.warnings, *(f"image {image}: {w}" for w in spec.warnings)))
