@@ -11,8 +11,9 @@
 * :func:`build_job` writes a Job that runs ``validate-node`` on one node,
   :func:`build_jobs` one per node of a list (:func:`parse_node_list`), in a List.
 
-The Kubernetes client library is imported only by :func:`list_node_features` and
-:func:`iter_pages`; each name's module loads on first use.
+The Kubernetes API is reached through one client, :class:`KubeClient` (reads and
+writes, each call within its deadline and byte budget, the kubeconfig's proxy and TLS);
+each name's module loads on first use.
 """
 
 from __future__ import annotations
@@ -53,6 +54,9 @@ if typing.TYPE_CHECKING:
         parse_node_list,
     )
     from nfd.cluster._kube import KubeOptions, Listing, Page, iter_pages, list_node_features
+    from nfd.cluster._kube_client import KubeClient
+    from nfd.cluster._kube_reader import status_message
+    from nfd.cluster._kubeconfig import ClusterAccess, load_access
     from nfd.cluster._labels import (
         DEFAULT_LABEL_PREFIX,
         LabelScheme,
@@ -104,6 +108,10 @@ _HOME = {
     "build_jobs": "nfd.cluster._job",
     "parse_node_list": "nfd.cluster._job",
     "KubeOptions": "nfd.cluster._kube",
+    "KubeClient": "nfd.cluster._kube_client",
+    "status_message": "nfd.cluster._kube_reader",
+    "ClusterAccess": "nfd.cluster._kubeconfig",
+    "load_access": "nfd.cluster._kubeconfig",
     "Manifest": "nfd.cluster._manifest",
     "check_json": "nfd.cluster._manifest",
     "parse_manifest": "nfd.cluster._manifest",
@@ -145,9 +153,11 @@ __all__ = [
     "HOST_MOUNTS",
     "POD_SPEC_PATHS",
     "Affinity",
+    "ClusterAccess",
     "ClusterFeatures",
     "ClusterResult",
     "JobOptions",
+    "KubeClient",
     "KubeOptions",
     "LabelScheme",
     "Listing",
@@ -171,6 +181,7 @@ __all__ = [
     "image_label_base",
     "iter_pages",
     "list_node_features",
+    "load_access",
     "load_cluster_dump",
     "load_documents",
     "load_dump",
@@ -188,6 +199,7 @@ __all__ = [
     "render_cluster_table",
     "sanitize_name",
     "select_sets",
+    "status_message",
     "validate_cluster",
     "write_changes",
 ]
