@@ -6,8 +6,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from nfd.api import LoadLimits, check_json_containers
 from nfd.cluster._kube_client import KubeClient
-from nfd.errors import ClusterError
+from nfd.errors import ClusterError, SpecError
 
 GROUP, VERSION, PLURAL = "nfd.k8s-sigs.io", "v1alpha1", "nodefeatures"
 LIST_PATH = f"/apis/{GROUP}/{VERSION}/{PLURAL}"
@@ -40,7 +41,12 @@ class Reader:
             raise Expired()
         if status != 200:
             raise self._status_error(status, body)
-        return _decode_page(body, self.what())
+        page = _decode_page(body, self.what())
+        items = page.get("items") or []
+        if len(items) > self._page_size:  # the API server returns at most `limit` objects
+            raise ClusterError(f"{self.what()}: {len(items)} objects in a page of at most "
+                               f"{self._page_size}")
+        return page
 
     def what(self) -> str:
         return f"{self.access.server}: listing {PLURAL}.{GROUP}/{VERSION}"
@@ -72,6 +78,10 @@ def status_message(body: bytes) -> str:
 
 
 def _decode_page(body: bytes, what: str) -> dict[str, Any]:
+    try:  # nothing is built for a page of empty objects: a memory bound
+        check_json_containers(body, LoadLimits().containers(len(body)))
+    except SpecError as exc:
+        raise ClusterError(f"{what}: {exc}") from None
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -42,8 +42,9 @@ from nfd.errors import SpecError
 
 MAX_MANIFEST_BYTES = 4 << 20
 # Nodes (scalars, mappings, sequences) in one manifest file, counted before the text
-# tree (about 1 KiB per node) is built; and in the value kubectl sees, aliases expanded.
-MAX_MANIFEST_NODES = 100_000
+# tree (about 1.6 KiB per node in ruamel.yaml) is built; and in the value kubectl sees,
+# aliases expanded.
+MAX_MANIFEST_NODES = 50_000
 MAX_EXPANDED_NODES = 1_000_000
 MAX_DEPTH = 100
 
