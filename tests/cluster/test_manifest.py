@@ -106,6 +106,16 @@ def test_json_output_is_what_kubectl_reads(tmp_path: Path,
                                                     "single", True, 31]
 
 
+def test_explicit_tags_keep_their_text_and_print_nothing(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    manifest = POD.replace("image: nginx", "image: nginx\n    s: !!str 123\n    nn: !!null ''")
+    code, out, err = _affinity(tmp_path, manifest, capsys=capsys)
+    assert code == 0 and err == "" and "s: !!str 123\n" in out
+    code, out, err = _affinity(tmp_path, manifest, "-o", "json", capsys=capsys)
+    container = json.loads(out)["items"][0]["spec"]["containers"][0]
+    assert code == 0 and err == "" and container["s"] == "123" and container["nn"] is None
+
+
 @pytest.mark.parametrize("value", [".nan", ".inf", "-.Inf", "!!float .nan"])
 def test_nan_and_infinity_are_not_json(value: str, tmp_path: Path,
                                        capsys: pytest.CaptureFixture[str]) -> None:
@@ -120,7 +130,7 @@ def test_nan_and_infinity_are_not_json(value: str, tmp_path: Path,
 @pytest.mark.parametrize(("text", "needle"), [
     ("a: !!binary '%%%'\nkind: Pod\n", "invalid base64"),
     ("a: !!int abc\nkind: Pod\n", "cannot decode 'abc' as a !!int"),
-    ("? [a]\n: 1\nkind: Pod\n", ""),
+    ("? [a]\n: 1\nkind: Pod\n", "a mapping or list as a mapping key"),
     ("~: 1\nkind: Pod\n", "null mapping key"),
     ("1: a\n0x1: b\nkind: Pod\n", "duplicate key '1'"),
     ("a: &x [*x]\n", "names no anchor"),

@@ -184,6 +184,9 @@ class _Converter:
                 _check_collection_tag(node, _CORE + "map", path)
                 out = {}
                 for key, item in node.items():
+                    if isinstance(key, (CommentedMap, CommentedSeq, tuple, frozenset)):
+                        raise SpecError("a mapping or list as a mapping key: kubectl cannot "
+                                        "read it (JSON keys are strings)", path=path)
                     name = json_key(self.value(key, path), path)
                     where = join_path(path, name)
                     if name in out:
@@ -325,7 +328,11 @@ def _round_trip() -> Any:
     class TextConstructor(RoundTripConstructor):
         def construct_yaml_str(self, node: Any) -> Any:
             if getattr(node.ctag, "handle", None) is not None:  # an explicit !!str
-                return next(iter(self.construct_unknown(node)))
+                steps = self.construct_unknown(node)
+                tagged = next(steps)
+                for _ in steps:  # run it to its end (it sets the anchor)
+                    pass
+                return tagged
             return super().construct_yaml_str(node)
 
     for short in ("int", "float", "bool", "null", "timestamp", "binary"):
