@@ -73,6 +73,8 @@ kind: Pod
 metadata:
   name: p   # trailing comment
   annotations: {when: 2024-01-02T03:04:05Z, day: 2024-01-02, time: 1:30, bin: !!binary aGVsbG8=}
+  labels:
+    12:30: x
 spec:
   containers:
   - name: c
@@ -102,6 +104,7 @@ def test_json_output_is_what_kubectl_reads(tmp_path: Path,
     assert pod["metadata"]["annotations"] == {"when": "2024-01-02T03:04:05Z",
                                               "day": "2024-01-02", "time": "1:30",
                                               "bin": "hello"}
+    assert pod["metadata"]["labels"] == {"12:30": "x"}  # not YAML 1.1's base-60 750
     assert pod["spec"]["containers"][0]["args"] == ["1:30", "2024-01-02T03:04:05Z", "quoted",
                                                     "single", True, 31]
 
