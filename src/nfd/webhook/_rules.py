@@ -16,11 +16,13 @@ import copy
 import json
 from typing import Any
 
-from nfd.cluster import KubeClient, load_access, status_message
+from nfd.cluster import KubeClient, NfdSupport, load_access, status_message
 from nfd.errors import ClusterError
 
 GROUP, VERSION, PLURAL = "nfd.k8s-sigs.io", "v1alpha1", "nodefeaturerules"
 RULES_PATH = f"/apis/{GROUP}/{VERSION}/{PLURAL}"
+CRD_NAME = f"{PLURAL}.{GROUP}"
+CRD_PATH = f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{CRD_NAME}"
 MANAGED_BY = "app.kubernetes.io/managed-by"
 MANAGER = "nfd-compat-webhook"
 MAX_REPLY_BYTES = 4 * 1024 * 1024
@@ -48,6 +50,20 @@ class RuleWriter:
     def _fail(self, what: str, status: int, data: bytes) -> ClusterError:
         return ClusterError(f"{self.server}: {what} {PLURAL}.{GROUP}: HTTP {status}: "
                             f"{self._client.redact(status_message(data))}")
+
+    def nfd_support(self) -> NfdSupport:
+        """What the cluster's NFD accepts in a rule, read from its NodeFeatureRule CRD (the
+        API server enforces that schema, whatever NFD release installed it)."""
+        status, data = self._call("GET", CRD_PATH)
+        if status != 200:
+            raise ClusterError(f"{self.server}: reading customresourcedefinitions/{CRD_NAME}: "
+                               f"HTTP {status}: {self._client.redact(status_message(data))}")
+        try:
+            crd = json.loads(data)
+        except (ValueError, RecursionError):
+            raise ClusterError(f"{self.server}: customresourcedefinitions/{CRD_NAME}: not "
+                               "JSON") from None
+        return NfdSupport.from_crd(crd)
 
     def __call__(self, rule: dict[str, Any]) -> str:
         """Create or update ``rule``; returns ``created``, ``updated`` or ``unchanged``."""
