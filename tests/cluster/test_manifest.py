@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from tests._kubectl import Kubectl, kubectl_reader
 
 from nfd.cli import main
-from nfd.cluster import parse_manifest
+from nfd.cluster import check_json, parse_manifest
 from nfd.cluster._manifest import resolve_plain
 from nfd.errors import SpecError
 
@@ -272,3 +272,29 @@ def _numbers_as_json(value: Any) -> Any:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return float(value)
     return value
+
+
+_PIECES = st.sampled_from([*"ab:-[]{},&*!|>'\"#?%@` \n\t.0129xe~<=", "!!binary ", "!!int ",
+                           "!!str ", "<<: ", "&a ", "*a", "---\n", "...\n", "yes", ".nan", "0x1",
+                           "1:30", "- ", "\n  ", "!!set ", "!!omap ", "%YAML 1.1\n", "!foo "])
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_PIECES, max_size=30).map("".join))
+def test_any_text_is_read_or_refused_in_one_line(text: str) -> None:
+    """Whatever the reader accepts is written back and, unless it holds NaN or an
+    infinity (refused by name), made JSON: never an exception of another kind."""
+    from nfd._go.json import dumps
+
+    try:
+        manifest = parse_manifest(text.encode(), "m.yaml")
+    except SpecError as exc:
+        assert "\n" not in str(exc)
+        return
+    manifest.dump(manifest.trees)
+    for value in manifest.values:
+        try:
+            check_json(value)
+        except SpecError:
+            continue
+        dumps(value)

@@ -335,7 +335,10 @@ def _round_trip() -> Any:
                 return tagged
             return super().construct_yaml_str(node)
 
-    for short in ("int", "float", "bool", "null", "timestamp", "binary"):
+    # Every core tag but str, map and seq keeps its tag and text; those kubectl cannot
+    # read (set, omap, pairs...) are refused by name when the value is worked out.
+    for short in ("int", "float", "bool", "null", "timestamp", "binary", "set", "omap", "pairs",
+                  "value", "yaml"):
         TextConstructor.add_constructor(_CORE + short, RoundTripConstructor.construct_unknown)
     TextConstructor.add_constructor(_CORE + "str", TextConstructor.construct_yaml_str)
     rt = YAML(typ="rt")
@@ -381,6 +384,10 @@ def parse_manifest(data: bytes, source: str, max_nodes: int = MAX_MANIFEST_NODES
 
     try:
         trees = [d for d in _round_trip().load_all(text) if d is not None]
+    except (AttributeError, TypeError, AssertionError, IndexError, KeyError,
+            RecursionError) as exc:  # ruamel.yaml's own faults on odd input
+        raise SpecError(f"cannot read this YAML ({type(exc).__name__} in ruamel.yaml)",
+                        source=source) from None
     except YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
