@@ -96,6 +96,29 @@ def test_the_issue_examples_keep_their_text(tmp_path: Path,
     assert code == 0 and again == out  # patching twice changes nothing
 
 
+INDENTED = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+    name: web
+spec:
+    template:
+        spec:
+            containers:
+              - name: c   # four spaces a level, lists indented by two
+                image: nginx
+                args:
+                  - a
+"""
+
+
+def test_the_file_s_indentation_is_kept(tmp_path: Path,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = _affinity(tmp_path, INDENTED, capsys=capsys)
+    assert code == 0 and out.startswith(INDENTED), out
+    assert "            affinity:\n                nodeAffinity:\n" in out
+
+
 def test_json_output_is_what_kubectl_reads(tmp_path: Path,
                                            capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = _affinity(tmp_path, POD, "-o", "json", capsys=capsys)

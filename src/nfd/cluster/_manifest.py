@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import itertools
 import math
 import re
 import struct
@@ -349,20 +350,49 @@ def _round_trip() -> Any:
     return rt
 
 
+_KEY_OPENS_BLOCK = re.compile(r"( *)[^\s#-][^#]*:[ \t]*(#.*)?$")
+_INDENTED = re.compile(r"( *)(- )?\S")
+
+
+def guess_indent(text: str) -> tuple[int, int]:
+    """(mapping indent, offset of a list's dash under its key) as the text is written:
+    from the first key that opens a nested mapping and the first that opens a list."""
+    mapping = offset = None
+    lines = text.splitlines()
+    for line, following in itertools.pairwise(lines):
+        opener, nested = _KEY_OPENS_BLOCK.fullmatch(line), _INDENTED.match(following)
+        if opener is None or nested is None:
+            continue
+        step = len(nested.group(1)) - len(opener.group(1))
+        if nested.group(2) and offset is None and step >= 0:
+            offset = step
+        elif not nested.group(2) and mapping is None and step > 0:
+            mapping = step
+        if mapping is not None and offset is not None:
+            break
+    return mapping or 2, offset if offset is not None else 0
+
+
 class Manifest:
     """The documents of a manifest file: their text trees and the values kubectl sees."""
 
-    def __init__(self, trees: list[Any], values: list[Any], source: str) -> None:
+    def __init__(self, trees: list[Any], values: list[Any], source: str,
+                 indent: tuple[int, int] = (2, 0)) -> None:
         self.trees = trees
         self.values = values
         self.source = source
+        self.indent = indent
 
     def dump(self, documents: list[Any]) -> str:
-        """``documents`` (trees of this manifest, or plain values) as one YAML stream."""
+        """``documents`` (trees of this manifest, or plain values) as one YAML stream,
+        indented as the manifest was."""
         import io
 
         out = io.StringIO()
-        _round_trip().dump_all([d if _is_tree(d) else to_tree(d) for d in documents], out)
+        writer = _round_trip()
+        mapping, offset = self.indent
+        writer.indent(mapping=mapping, sequence=offset + 2, offset=offset)
+        writer.dump_all([d if _is_tree(d) else to_tree(d) for d in documents], out)
         return out.getvalue()
 
 
@@ -404,7 +434,7 @@ def parse_manifest(data: bytes, source: str, max_nodes: int = MAX_MANIFEST_NODES
             values.append(converter.value(tree, f"documents[{i}]" if len(trees) > 1 else ""))
         except SpecError as exc:
             raise exc.located(source) from None
-    return Manifest(trees, values, source)
+    return Manifest(trees, values, source, guess_indent(text))
 
 
 def read_manifest(path: str, max_bytes: int = MAX_MANIFEST_BYTES) -> Manifest:
