@@ -71,7 +71,8 @@ def test_rule_and_patched_workloads(cluster: ControlPlane, tmp_path: Path) -> No
 
 def test_jobs(cluster: ControlPlane, tmp_path: Path) -> None:
     image = "registry.example.com/app:v1"
-    one = _ok("compat", "job", "--image", image, "--node", NODE_NAME, "-n", "default")
+    one = _ok("compat", "job", "--image", image, "--node", NODE_NAME, "-n", "default",
+              "--job-name", "validate-one")
     nodes = tmp_path / "nodes.txt"
     nodes.write_text(f"node/{NODE_NAME}\nnode/other-node\n")
     listed = _ok("compat", "job", "--image", image, "--nodes", str(nodes), "-n", "default",
