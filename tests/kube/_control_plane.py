@@ -240,16 +240,17 @@ class ControlPlane:
 
     def _start_scheduler(self) -> None:
         scheduler = self._identity("system:kube-scheduler")
+        serving_cert, serving_key = issue_cert(self.ca).write(self.workdir, "scheduler")
         port = free_port()
         component = self._spawn("kube-scheduler", [
             f"--kubeconfig={scheduler.kubeconfig}", "--leader-elect=false",
             "--bind-address=127.0.0.1", f"--secure-port={port}",
-            f"--cert-dir={self.workdir / 'scheduler-certs'}"])
+            f"--tls-cert-file={serving_cert}", f"--tls-private-key-file={serving_key}"])
+        verify = ssl.create_default_context(cafile=str(self.ca_file))
 
         def healthy() -> bool:
-            try:
-                # Its serving certificate is self-signed in memory; /healthz is public.
-                reply = httpx.get(f"https://127.0.0.1:{port}/healthz", verify=False,
+            try:  # /healthz needs no credentials (--authorization-always-allow-paths)
+                reply = httpx.get(f"https://127.0.0.1:{port}/healthz", verify=verify,
                                   timeout=2)
             except httpx.HTTPError:
                 return False

@@ -31,12 +31,13 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ControlPlane]:
     of this machine and a running nfd-master; stopped by PID at the end of the session."""
     kubectl()
     bin_dir = peers_bin()
-    missing = [name for name in CONTROL_PLANE_BINARIES if not os.access(bin_dir / name, os.X_OK)]
+    missing = [str(bin_dir / name) for name in CONTROL_PLANE_BINARIES
+               if not os.access(bin_dir / name, os.X_OK)]
     if not nfd_crds_file(bin_dir).is_file():
-        missing.append(nfd_crds_file(bin_dir).name)
+        missing.append(str(nfd_crds_file(bin_dir)))
     if missing:
-        pytest.skip(f"needs the real control plane and NFD ({', '.join(missing)} not in "
-                    f"{bin_dir}): {INSTALL_HINT}")
+        pytest.skip(f"needs the real control plane and NFD (missing: {', '.join(missing)}): "
+                    f"{INSTALL_HINT}")
     plane = ControlPlane(bin_dir, tmp_path_factory.mktemp("kube"))
     try:
         plane.start()
