@@ -69,6 +69,14 @@ def test_rule_and_patched_workloads(cluster: ControlPlane, tmp_path: Path) -> No
         _subset(doc, _get(cluster, doc, NAMESPACE), doc["kind"])
 
 
+def test_emit_all_is_a_stream_kubectl_applies(cluster: ControlPlane) -> None:
+    out = _ok("compat", "affinity", "--spec", str(DATA / "spec-fails.yaml"), "--name",
+              "emitted-all", "--emit", "all", "-o", "yaml")
+    applied = cluster.kubectl("apply", "-f", "-", stdin=out)
+    assert applied.stdout.strip() == ("nodefeaturerule.nfd.k8s-sigs.io/"
+                                      "image-compat-emitted-all created")
+
+
 def test_jobs(cluster: ControlPlane, tmp_path: Path) -> None:
     image = "registry.example.com/app:v1"
     one = _ok("compat", "job", "--image", image, "--node", NODE_NAME, "-n", "default",

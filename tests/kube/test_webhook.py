@@ -172,6 +172,10 @@ def test_the_emitted_rbac_allows_rules_and_nothing_else(cluster: ControlPlane,
                                check=False)
         return done.stdout.strip() == "yes"
 
+    # At start the server read what the cluster's NFD accepts from its CRD, with no warning.
+    assert can("get", "customresourcedefinitions.apiextensions.k8s.io/"
+               "nodefeaturerules.nfd.k8s-sigs.io")
+    assert not [line for line in webhook.log if "warning" in line], webhook.log
     assert can("create", "nodefeaturerules.nfd.k8s-sigs.io")
     assert can("update", "nodefeaturerules.nfd.k8s-sigs.io")
     assert not can("delete", "nodefeaturerules.nfd.k8s-sigs.io")
