@@ -10,13 +10,14 @@ import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "nfd"
 
-# README.md, "Architecture": cli -> compat/cluster/webhook -> oci/sources -> match -> api.
+# README.md, "Architecture": cli -> compat/cluster/webhook -> trust -> oci/sources -> match
+# -> api.
 # Top-level modules (nfd/_text.py, nfd/errors.py, ...) and nfd/_go/ are shared by all;
 # the front door (``nfd`` itself, lazily) and ``python -m nfd`` stand above everything.
-LAYERS = {"cli": 4, "compat": 3, "cluster": 3, "webhook": 3, "oci": 2, "sources": 2,
-          "match": 1, "api": 0}
+LAYERS = {"cli": 5, "compat": 4, "cluster": 4, "webhook": 4, "trust": 3, "oci": 2,
+          "sources": 2, "match": 1, "api": 0}
 SHARED = -1
-FRONT = {"nfd": 5, "nfd.__main__": 5}
+FRONT = {"nfd": 6, "nfd.__main__": 6}
 
 
 def _package(module: str) -> str | None:
@@ -70,6 +71,11 @@ def _private_reach(importer: str, imported: str) -> bool:
 def _all_imports() -> list[tuple[str, int, str]]:
     return [(_module_name(path), line, name) for path in sorted(SRC.rglob("*.py"))
             for line, name in _imports(path)]
+
+
+def test_every_package_has_its_layer() -> None:
+    packages = {p.name for p in SRC.iterdir() if (p / "__init__.py").is_file()}
+    assert packages - {"_go"} == set(LAYERS)
 
 
 def test_the_scan_sees_the_imports() -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 SUBPACKAGES = ("nfd", "nfd.api", "nfd.match", "nfd.compat", "nfd.cluster", "nfd.oci",
-               "nfd.sources", "nfd.webhook")
+               "nfd.sources", "nfd.webhook", "nfd.trust")
 SRC = Path(__file__).resolve().parents[1] / "src" / "nfd"
 
 # The use cases, by module: (required parameters, optional ones defaulting to
@@ -24,9 +24,9 @@ USE_CASES: dict[str, dict[str, tuple[list[str], list[str]]]] = {
     "nfd.compat": {
         "validate_features": (["spec", "features"], ["tags"]),
         "attach_compat_spec": (["image", "spec_bytes"], ["options", "client"]),
-        "list_compat_artifacts": (["image"], ["options", "client"]),
-        "fetch_compat_spec": (["image"], ["options", "digest", "client"]),
-        "fetch_compat_spec_bytes": (["image"], ["options", "digest", "client"]),
+        "list_compat_artifacts": (["image"], ["options", "verifier", "client"]),
+        "fetch_compat_spec": (["image"], ["options", "digest", "verifier", "client"]),
+        "fetch_compat_spec_bytes": (["image"], ["options", "digest", "verifier", "client"]),
         "remove_compat_specs": (["image"], ["options", "digests", "every", "client"]),
     },
     "nfd.oci": {"RegistryOptions": ([], [])},

@@ -37,7 +37,15 @@ from nfd.api._spec import (
     parse_spec,
     spec_to_obj,
 )
-from nfd.api._yaml import STRICT_JSON_BYTES, LoadLimits, load_file, load_file_all, loads, loads_all
+from nfd.api._yaml import (
+    STRICT_JSON_BYTES,
+    LoadLimits,
+    check_json_containers,
+    load_file,
+    load_file_all,
+    loads,
+    loads_all,
+)
 
 __all__ = [
     "ARTIFACT_TYPE",
@@ -60,6 +68,7 @@ __all__ = [
     "MatchAnyElem",
     "MatchExpression",
     "NodeFeature",
+    "check_json_containers",
     "features_from_obj",
     "features_to_obj",
     "load_features",

@@ -30,21 +30,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--output", "-o", choices=("raw", "yaml", "json"), default="raw",
                         help="raw: the stored bytes (default); yaml|json: the parsed spec")
     add_registry_arguments(parser)
+    from nfd.cli._verify_args import add_verify_arguments
+
+    add_verify_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     from nfd.cli._registry_options import registry_options_from_args
+    from nfd.cli._verify_args import verifier_from_args
     from nfd.compat import fetch_compat_spec_bytes
 
+    verifier = verifier_from_args(args)
     fetched = fetch_compat_spec_bytes(args.image, registry_options_from_args(args),
-                                digest=args.artifact_digest)
+                                      digest=args.artifact_digest, verifier=verifier)
     if args.output != "raw":
         from nfd.api import loads, loads_spec
         from nfd.cli._output import write_document
 
         source = f"{fetched.image}@{fetched.artifact_digest}"
-        loads_spec(fetched.data, source)  # a spec we could not read is not re-emitted
-        write_document(loads(fetched.data, source=source), args.output)
+        loads_spec(fetched.spec_bytes, source)  # a spec we could not read is not re-emitted
+        write_document(loads(fetched.spec_bytes, source=source), args.output)
         return EXIT_OK
     if sys.stdout.isatty():
         from nfd._text import printable

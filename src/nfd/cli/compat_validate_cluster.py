@@ -66,13 +66,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _live_cluster(args: argparse.Namespace, spec: Any, evaluator: Any
                   ) -> tuple[Any, dict[str, Any]]:
-    from nfd.cli._registry_options import checked_seconds
+    from nfd.cli._registry_options import checked_seconds, command_redactor
     from nfd.cluster import KubeOptions, validate_live_cluster
 
     timeout = checked_seconds("--request-timeout", args.request_timeout)
     options = KubeOptions(kubeconfig=args.kubeconfig, context=args.context,
                           in_cluster=args.in_cluster, page_size=args.page_size,
-                          timeout=timeout)
+                          timeout=timeout, redactor=command_redactor(args))
     result, server = validate_live_cluster(spec, options, evaluator=evaluator,
                                            nfd_namespace=args.nfd_namespace)
     return result, {"cluster": server}

@@ -14,12 +14,9 @@
 * :func:`build_job` writes a Job that runs ``validate-node`` on one node,
   :func:`build_jobs` one per node of a list (:func:`parse_node_list`), in a List.
 
-:func:`load_access` reads a kubeconfig (or the service account) into a
-:class:`ClusterAccess`; :func:`tls_verify` and :func:`status_message` are the API
-client's TLS set-up and error wording, shared with the webhook's NodeFeatureRule writer.
-
-The Kubernetes client library is imported only by :func:`list_node_features` and
-:func:`iter_pages`; each name's module loads on first use.
+The Kubernetes API is reached through one client, :class:`KubeClient` (reads and
+writes, each call within its deadline and byte budget, the kubeconfig's proxy and TLS);
+each name's module loads on first use.
 """
 
 from __future__ import annotations
@@ -79,8 +76,9 @@ if typing.TYPE_CHECKING:
         parse_node_list,
     )
     from nfd.cluster._kube import KubeOptions, Listing, Page, iter_pages, list_node_features
+    from nfd.cluster._kube_client import KubeClient
     from nfd.cluster._kube_defaults import DEFAULT_PAGE_SIZE, DEFAULT_REQUEST_TIMEOUT
-    from nfd.cluster._kube_reader import status_message, tls_verify
+    from nfd.cluster._kube_reader import status_message
     from nfd.cluster._kubeconfig import ClusterAccess, load_access
     from nfd.cluster._labels import (
         DEFAULT_LABEL_PREFIX,
@@ -88,6 +86,13 @@ if typing.TYPE_CHECKING:
         check_label_prefix,
         image_label_base,
         sanitize_name,
+    )
+    from nfd.cluster._manifest import (
+        Manifest,
+        check_json,
+        parse_manifest,
+        read_manifest,
+        write_changes,
     )
     from nfd.cluster._nfd_releases import (
         REFERENCE_NFD_VERSION,
@@ -140,11 +145,16 @@ _HOME = {
     "build_job": "nfd.cluster._job",
     "build_jobs": "nfd.cluster._job",
     "parse_node_list": "nfd.cluster._job",
+    "KubeOptions": "nfd.cluster._kube",
+    "KubeClient": "nfd.cluster._kube_client",
+    "status_message": "nfd.cluster._kube_reader",
     "ClusterAccess": "nfd.cluster._kubeconfig",
     "load_access": "nfd.cluster._kubeconfig",
-    "status_message": "nfd.cluster._kube_reader",
-    "tls_verify": "nfd.cluster._kube_reader",
-    "KubeOptions": "nfd.cluster._kube",
+    "Manifest": "nfd.cluster._manifest",
+    "check_json": "nfd.cluster._manifest",
+    "parse_manifest": "nfd.cluster._manifest",
+    "read_manifest": "nfd.cluster._manifest",
+    "write_changes": "nfd.cluster._manifest",
     "Listing": "nfd.cluster._kube",
     "Page": "nfd.cluster._kube",
     "iter_pages": "nfd.cluster._kube",
@@ -204,9 +214,11 @@ __all__ = [
     "ClusterResult",
     "Evaluations",
     "JobOptions",
+    "KubeClient",
     "KubeOptions",
     "LabelScheme",
     "Listing",
+    "Manifest",
     "NfdSupport",
     "NodeVerdict",
     "Page",
@@ -223,6 +235,7 @@ __all__ = [
     "build_job",
     "build_jobs",
     "build_rule_plan",
+    "check_json",
     "check_label_prefix",
     "cluster_features_from_document",
     "cluster_features_from_pages",
@@ -241,6 +254,7 @@ __all__ = [
     "merge_node_affinity",
     "nfd_requirements",
     "parse_documents",
+    "parse_manifest",
     "parse_nfd_version",
     "parse_node_features",
     "parse_node_list",
@@ -250,13 +264,14 @@ __all__ = [
     "prefetch_dump",
     "prefetched",
     "project_features",
+    "read_manifest",
     "reads_of",
     "sanitize_name",
     "select_sets",
     "status_message",
-    "tls_verify",
     "validate_cluster",
     "validate_fleet_dump",
     "validate_live_cluster",
     "what_if",
+    "write_changes",
 ]

@@ -30,7 +30,12 @@ from typing import TYPE_CHECKING
 from nfd._io import read_document
 from nfd._jsondoc import no_key_dropped
 from nfd.api import DEFAULT_NFD_NAMESPACE, CompatSpec, NodeFeature
-from nfd.cluster._documents import MAX_DUMP_BYTES, cluster_dump_from_bytes, is_big_json
+from nfd.cluster._documents import (
+    MAX_DUMP_BYTES,
+    check_dump_containers,
+    cluster_dump_from_bytes,
+    is_big_json,
+)
 from nfd.cluster._evaluate import ClusterResult, NodeVerdict, SetInfo, validate_cluster
 from nfd.cluster._fastjson import (
     DECODE_ERRORS,
@@ -151,6 +156,8 @@ def validate_cluster_dump(spec: CompatSpec, path: str, evaluator: SpecEvaluator,
     ``data``: the bytes of ``path``, when the caller has read them already."""
     if data is None:
         data = read_document(path, MAX_DUMP_BYTES)
+    if is_big_json(data):
+        check_dump_containers(data, path)
     if is_big_json(data) and can_fork(workers):
         listing = open_list(data)
         if listing is not None and len(listing.items) >= PARALLEL_ITEMS:
