@@ -122,7 +122,13 @@ def attach_config_typed(image: str) -> None:
     artifact is found by both clients there (ours also reads ``artifactType`` manifests).
     """
     from nfd.api import ARTIFACT_TYPE, SPEC_MEDIA_TYPE
-    from nfd.oci import CREATED_ANNOTATION, Reference, RegistryClient, RegistryOptions, canonical_json
+    from nfd.oci import (
+        CREATED_ANNOTATION,
+        Reference,
+        RegistryClient,
+        RegistryOptions,
+        canonical_json,
+    )
 
     ref = Reference.parse(image)
     with RegistryClient(RegistryOptions(plain_http=True)) as client:

@@ -9,7 +9,8 @@ from typing import Any
 
 import httpx
 
-from nfd._budget import Budget, BudgetExceeded, BudgetScope, bounded_transport
+from nfd._budget import Budget, BudgetExceeded, BudgetScope
+from nfd._budget_httpx import bounded_transport
 from nfd.cluster._kubeconfig import ClusterAccess
 from nfd.errors import ClusterError
 from nfd.oci._redact import Redactor

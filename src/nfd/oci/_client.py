@@ -2,8 +2,8 @@
 
 Endpoints follow the OCI distribution spec v1.1 ("Pulling manifests", "Pulling
 blobs", "Pushing blobs" POST-then-PUT, "Pushing manifests", "Deleting
-manifests"). One ``httpx.Client`` and one :class:`TokenCache` serve every host,
-so keep-alive and tokens are shared across calls.
+manifests"). One connection pool (:mod:`nfd._http1`) and one :class:`TokenCache`
+serve every host, so keep-alive and tokens are shared across calls.
 """
 
 from __future__ import annotations
@@ -13,9 +13,8 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
-import httpx
-
-from nfd._budget import BudgetScope, Clock
+from nfd._budget import Clock
+from nfd._http1 import URL, BadURL
 from nfd.errors import DigestMismatchError, RegistryError, TooLargeError, UsageError
 from nfd.oci._content import Descriptor, Manifest, digest_of, parse_manifest, verify_digest
 from nfd.oci._credentials import ANONYMOUS, Credential, find_credential
@@ -39,7 +38,7 @@ def delete_scope(ref: Reference) -> tuple[str, ...]:
 
 
 class RegistryClient:
-    """Talks to OCI registries; use as a context manager (it owns an ``httpx.Client``).
+    """Talks to OCI registries; use as a context manager (it owns a connection pool).
 
     >>> with RegistryClient(RegistryOptions(plain_http=True)) as client:  # doctest: +SKIP
     ...     manifest = client.get_manifest(Reference.parse("localhost:5000/app:v1"))
@@ -55,14 +54,11 @@ class RegistryClient:
         sleep: Sleep = time.sleep,
     ) -> None:
         self.options = options or RegistryOptions()
-        scope = BudgetScope()
-        self._http = make_http_client(self.options, scope)
-        self._requests = 0
-        self._http.event_hooks["request"].append(self._count)
+        self._http = make_http_client(self.options)
         self._redactor = self.options.redactor or Redactor()
         self._redactor.add(self.options.password, username=self.options.username)
         self._redactor.add(self.options.token)
-        self._shared = SessionContext(self._http, scope, tokens or TokenCache(clock),
+        self._shared = SessionContext(self._http, tokens or TokenCache(clock),
                                       self._redactor, frozenset(self.options.token_hosts),
                                       clock, sleep)
         self._env = env
@@ -80,13 +76,10 @@ class RegistryClient:
     def close(self) -> None:
         self._http.close()
 
-    def _count(self, request: httpx.Request) -> None:
-        self._requests += 1
-
     @property
     def requests_sent(self) -> int:
         """HTTP requests sent so far (token and auth round trips included), for benchmarks."""
-        return self._requests
+        return self._http.sent
 
     @property
     def redactor(self) -> Redactor:
@@ -225,8 +218,8 @@ class RegistryClient:
             raise RegistryError(f"{what}: registry gave no upload location",
                                 registry=ref.registry, repository=ref.repository)
         try:
-            url = httpx.URL(started.url).join(location).copy_merge_params({"digest": digest})
-        except httpx.InvalidURL:
+            url = URL.parse(started.url).join(location).with_params([("digest", digest)])
+        except BadURL:
             raise RegistryError(f"{what}: registry gave an invalid upload location "
                                 f"{location[:200]!r}", registry=ref.registry,
                                 repository=ref.repository) from None
