@@ -15,6 +15,7 @@ from nfd.cli._output import OUTPUT_FORMATS, terminal_width, use_colour, write_do
 from nfd.errors import UsageError
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
     from typing import Any
 
 
@@ -37,16 +38,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="print exactly NFD's JSON report")
 
 
-def _load_features(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
+def _load_features(args: argparse.Namespace, reads: Iterable[str]
+                   ) -> tuple[Any, dict[str, Any]]:
+    """The features to validate: the file's, or this host's from the sources that provide
+    ``reads`` (the features the spec's rules name: nothing else can change the report)."""
     if args.features is not None:
         from nfd.api import load_features
 
         return load_features(args.features, node=args.node), {"features": args.features}
     if args.node:
         raise UsageError("--node goes with --features")
-    from nfd.sources import HostPaths, discover
+    from nfd.sources import HostPaths, discover, sources_read
 
-    found = discover(HostPaths.from_options(args.host_root, args.host_prefix))
+    found = discover(HostPaths.from_options(args.host_root, args.host_prefix),
+                     sources=sources_read(reads))
     return found.features, {"discovery": dict(found.metadata)}
 
 
@@ -61,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
     spec, context = spec_from_args(args)
     # Tags are checked before any features are read or discovered.
     evaluator = SpecEvaluator(spec, parse_tags(args.tags))
-    features, origin = _load_features(args)
+    features, origin = _load_features(args, evaluator.reads)
     result = evaluator.validate(features)
     if args.output_json:
         from nfd._go.json import dumps
