@@ -14,7 +14,6 @@ import base64
 import binascii
 import json
 import os
-import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -185,6 +184,8 @@ def run_credential_helper(
     name: str, server: str, env: Mapping[str, str], *, missing_ok: bool = False
 ) -> Credential | None:
     """Ask ``docker-credential-<name> get`` for ``server``'s credentials."""
+    import subprocess  # only when a helper is configured
+
     program = f"docker-credential-{name}"
     try:
         done = subprocess.run(
