@@ -12,11 +12,14 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 
+from nfd._lazy import TYPE_CHECKING
 from nfd.api import Features
 from nfd.errors import UsageError
 from nfd.sources._hostpaths import HostPaths
+
+if TYPE_CHECKING:
+    from datetime import datetime
 
 
 @dataclass(frozen=True)
