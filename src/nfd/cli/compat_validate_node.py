@@ -55,32 +55,12 @@ def _load_features(args: argparse.Namespace, reads: Iterable[str]
     return found.features, {"discovery": dict(found.metadata)}
 
 
-def _load_discovery_meanwhile(args: argparse.Namespace) -> None:
-    """While the spec comes from the registry (our thread mostly waits on its socket), load
-    the code that discovers and evaluates in another thread: that part of the start-up
-    then costs no time of its own. What to discover is known only once the spec is read."""
-    if args.image is None or args.features is not None:
-        return
-    import threading
-
-    threading.Thread(target=_import_discovery, name="nfd-import", daemon=True).start()
-
-
-def _import_discovery() -> None:
-    # Python's per-module import locks make this safe: the main thread, importing one of
-    # these meanwhile, waits for this import to finish (and the reverse).
-    import nfd._go.json
-    import nfd.match
-    import nfd.sources  # noqa: F401
-
-
 def run(args: argparse.Namespace) -> int:
     from nfd.cli._spec_args import parse_tags, spec_from_args
 
     if args.output_json and args.output is not None:
         raise UsageError(f"--output-json prints NFD's JSON: it does not go with --output "
                          f"{args.output}")
-    _load_discovery_meanwhile(args)
     spec, context = spec_from_args(args)
     from nfd.compat import nfd_report, rich_report
     from nfd.match import SpecEvaluator
