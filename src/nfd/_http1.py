@@ -257,12 +257,29 @@ class _Connection:
                 raise BrokenAnswer("connection closed mid-answer")
 
     def read_up_to(self, budget: Budget, size: int) -> bytes:
-        """Up to ``size`` bytes (fewer only at the connection's end)."""
-        while len(self.buffer) < size and self.fill(budget):
-            pass
-        data = bytes(self.buffer[:size])
-        del self.buffer[:size]
-        return data
+        """Up to ``size`` bytes (fewer only at the connection's end), received straight
+        into one buffer of that size: a 4 MiB manifest is not copied chunk by chunk."""
+        out = bytearray(size)
+        got = min(size, len(self.buffer))
+        out[:got] = self.buffer[:got]
+        del self.buffer[:got]
+        view = memoryview(out)
+        while got < size:
+            self.sock.settimeout(budget.timeout(None))
+            try:
+                count = self.sock.recv_into(view[got:], min(size - got, 1 << 20))
+            except TimeoutError:
+                raise DeadlinePassed("the operation's deadline passed while reading") from None
+            except OSError as exc:
+                raise BrokenAnswer(f"connection broken: {_reason(exc)}") from None
+            budget.charge(count)
+            if count == 0:
+                break
+            self.received_any = True
+            got += count
+        view.release()
+        del out[got:]
+        return bytes(out)
 
 
 def _reason(exc: BaseException) -> str:
@@ -449,7 +466,9 @@ def _read_body(connection: _Connection, headers: Headers, budget: Budget, limit:
     length = headers.get("Content-Length")
     if length is None:
         connection.reusable = False  # framed by the connection's close
-        body = connection.read_up_to(budget, limit + 1)
+        while len(connection.buffer) <= limit and connection.fill(budget):
+            pass
+        body = bytes(connection.buffer[:limit + 1])
         return body[:limit], len(body) > limit, None
     values = {v.strip() for v in length.split(",")}
     if len(values) != 1 or not next(iter(values)).isdigit() or not length.isascii() \
