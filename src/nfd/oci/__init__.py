@@ -1,6 +1,6 @@
 """The OCI registry side: references, auth, manifests, platforms, referrers, push/delete.
 
-Written on ``httpx``; see :class:`RegistryClient`. Every manifest and blob read
+Written on our own HTTP/1.1 client (:mod:`nfd._http1`); see :class:`RegistryClient`. Every manifest and blob read
 is size-bounded and digest-verified; see :mod:`nfd.errors` for what is raised.
 """
 
@@ -39,7 +39,7 @@ if typing.TYPE_CHECKING:
     from nfd.oci._token_cache import TokenCache
 
 # Names load on first use (PEP 562), so commands that only parse registry flags do
-# not pay for importing httpx.
+# not pay for importing the registry client.
 _LAZY = {
     "CREATED_ANNOTATION": "nfd.oci._options",
     "CREATED_ANNOTATION_ALT": "nfd.oci._options",
