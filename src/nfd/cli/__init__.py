@@ -63,6 +63,18 @@ COMMANDS: dict[str, dict[str, CommandInfo]] = {
         "job": CommandInfo(
             "nfd.cli.compat_job", "emit Jobs that run validate-node on chosen nodes"
         ),
+        "audit": CommandInfo(
+            "nfd.cli.compat_audit",
+            "find running pods whose node no longer satisfies their image (drift)",
+        ),
+        "what-if": CommandInfo(
+            "nfd.cli.compat_what_if",
+            "tell which images would not run on planned node profiles, and why",
+        ),
+        "generate": CommandInfo(
+            "nfd.cli.compat_generate",
+            "generate a compatibility spec from an image's NVIDIA_REQUIRE_* environment",
+        ),
         "webhook": CommandInfo(
             "nfd.cli.compat_webhook",
             "admission webhook: 'serve' it, or print its 'manifests'",
@@ -74,6 +86,10 @@ COMMANDS: dict[str, dict[str, CommandInfo]] = {
         ),
         "labels": CommandInfo(
             "nfd.cli.export_labels", "print the node labels nfd-worker would publish (JSON)"
+        ),
+        "features-d": CommandInfo(
+            "nfd.cli.export_features_d",
+            "print this host's driver facts (GFD's names) as a features.d file for NFD",
         ),
     },
 }

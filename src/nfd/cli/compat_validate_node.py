@@ -32,6 +32,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     where.add_argument("--host-prefix", metavar="P",
                        help="NFD's container convention, e.g. /host- (reads /host-sys, ...)")
     parser.add_argument("--node", metavar="NAME", help="node to pick from a NodeFeature list")
+    from nfd.cli._discovery_args import add_driver_facts_argument
+
+    add_driver_facts_argument(parser)
     parser.add_argument("--output", "-o", choices=OUTPUT_FORMATS, default=None,
                         help="report format (default: table)")
     parser.add_argument("--output-json", action="store_true",
@@ -45,13 +48,19 @@ def _load_features(args: argparse.Namespace, reads: Iterable[str]
     if args.features is not None:
         from nfd.api import load_features
 
+        if args.driver_facts:
+            raise UsageError("--driver-facts goes with discovery, not with --features")
         return load_features(args.features, node=args.node), {"features": args.features}
     if args.node:
         raise UsageError("--node goes with --features")
     from nfd.sources import HostPaths, discover, sources_read
 
     found = discover(HostPaths.from_options(args.host_root, args.host_prefix),
-                     sources=sources_read(reads))
+                     sources=sources_read(reads), driver_facts=args.driver_facts)
+    if args.driver_facts:
+        from nfd.cli._discovery_args import driver_facts_note
+
+        print(driver_facts_note(found), file=sys.stderr)
     return found.features, {"discovery": dict(found.metadata)}
 
 

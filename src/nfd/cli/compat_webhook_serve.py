@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import Any
 
 
 def _listen(value: str) -> tuple[str, int]:
@@ -68,6 +69,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "Kubernetes API (in-cluster, or --kubeconfig)")
     parser.add_argument("--kubeconfig", metavar="FILE",
                         help="with --create-rules: use this kubeconfig, not the service account")
+    parser.add_argument("--nfd-version", metavar="VERSION",
+                        help="with --create-rules: the cluster's NFD release (e.g. v0.17.3); "
+                        "default: read from its NodeFeatureRule CRD")
     registry = parser.add_argument_group("registry")
     registry.add_argument("--registry-auth-file", metavar="FILE",
                           help="registry credentials: a Docker/Podman auth file (as a "
@@ -96,18 +100,38 @@ def _resolver(args: argparse.Namespace) -> object:
                                auth_file=args.registry_auth_file,
                                platform=Platform.parse(args.platform) if args.platform else None,
                                timeout=args.timeout)
-    settings = ResolverSettings(
-        registry=registry, allow=AllowList.parse(args.allow_registry),
-        label_prefix=check_label_prefix(args.label_prefix), spec_ttl=args.cache_ttl,
-        negative_ttl=min(args.negative_cache_ttl, args.cache_ttl), tag_ttl=args.tag_cache_ttl,
-        max_entries=args.cache_size)
-    writer = None
+    if args.nfd_version and not args.create_rules:
+        raise UsageError("--nfd-version goes with --create-rules")
+    writer, nfd = None, None
     if args.create_rules:
         from nfd.webhook import RuleWriter
 
         writer = RuleWriter(kubeconfig=args.kubeconfig, in_cluster=args.kubeconfig is None,
                             timeout=args.timeout)
+        nfd = _nfd_support(args, writer)
+    settings = ResolverSettings(
+        registry=registry, allow=AllowList.parse(args.allow_registry),
+        label_prefix=check_label_prefix(args.label_prefix), spec_ttl=args.cache_ttl,
+        negative_ttl=min(args.negative_cache_ttl, args.cache_ttl), tag_ttl=args.tag_cache_ttl,
+        max_entries=args.cache_size, nfd=nfd)
     return Resolver(settings, writer)
+
+
+def _nfd_support(args: argparse.Namespace, writer: Any) -> Any:
+    """What the cluster's NFD accepts: the release given, else its CRD's schema; if that
+    cannot be read, the spec's ops as written (a warning says so)."""
+    from nfd._text import printable_line
+    from nfd.cluster import NfdSupport, parse_nfd_version
+    from nfd.errors import ClusterError, SpecError
+
+    if args.nfd_version:
+        return NfdSupport.of_release(parse_nfd_version(args.nfd_version))
+    try:
+        return writer.nfd_support()
+    except (ClusterError, SpecError) as exc:
+        print(f"nfd compat webhook serve: warning: {printable_line(str(exc))}; "
+              "NodeFeatureRules keep the spec's ops as written", file=sys.stderr, flush=True)
+        return None
 
 
 def _require_server() -> None:

@@ -14,6 +14,7 @@ import json
 import sys
 from typing import TYPE_CHECKING
 
+from nfd.cli._discovery_args import add_driver_facts_argument, driver_facts_note
 from nfd.cli._write import check_target, write_atomically
 
 if TYPE_CHECKING:
@@ -34,6 +35,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                             "and /proc/swaps at P+name (e.g. /host-)")
     parser.add_argument("--metadata", action="store_true",
                         help="print how features were discovered (JSON) on stderr")
+    add_driver_facts_argument(parser)
 
 
 def print_discovery_notes(args: argparse.Namespace, result: Discovery) -> None:
@@ -49,6 +51,9 @@ def print_discovery_notes(args: argparse.Namespace, result: Discovery) -> None:
     if over:
         print(f"note: {over} host file(s) or listing(s) over nfd-client's bounds were left out, "
               f"e.g. {result.metadata.get('overLimitFirst', '')!a}", file=sys.stderr)
+    note = driver_facts_note(result)
+    if note:
+        print(note, file=sys.stderr)
     if args.metadata:
         print(json.dumps(result.metadata, sort_keys=True), file=sys.stderr)
 
@@ -62,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
     host = HostPaths.from_options(args.host_root, args.host_prefix)
     if args.path:
         check_target("--path", args.path)  # before discovery: refuse early, write late
-    result = discover(host)
+    result = discover(host, driver_facts=args.driver_facts)
     text = dumps(features_to_obj(result.features), indent=4)
     print_discovery_notes(args, result)
     if args.path:

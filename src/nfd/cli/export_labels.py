@@ -42,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
     host = HostPaths.from_options(args.host_root, args.host_prefix)
     if args.path:
         check_target("--path", args.path)
-    discovery = discover(host)
+    discovery = discover(host, driver_facts=args.driver_facts)
     result = feature_labels(discovery.features, host)
     print_discovery_notes(args, discovery)
     _note_skipped(result.skipped)

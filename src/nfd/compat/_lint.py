@@ -192,9 +192,10 @@ class _Linter:
 
     def element(self, feature: str, name: str, expr: MatchExpression, path: str) -> None:
         """Warn about an element name, or In/NotIn values, that no node can have."""
-        from nfd.compat._vocabulary import unknown_element, value_problem
+        from nfd.compat._vocabulary import comparison_problem, unknown_element, value_problem
 
-        problem = unknown_element(feature, name)
+        problem = unknown_element(feature, name) or comparison_problem(feature, name, expr.op,
+                                                                       expr.type)
         if problem is not None:
             self.warn(path, problem)
             return

@@ -56,6 +56,8 @@ CLOSED_ELEMENTS: dict[str, frozenset[str] | None] = {
 }
 KNOWN_FEATURES = frozenset(CLOSED_ELEMENTS)
 MODULE_FEATURES = frozenset({"kernel.enabledmodule", "kernel.loadedmodule"})
+LOCAL_FEATURES = frozenset({"local.label", "local.feature"})
+_ORDERED_OPS = frozenset({"Gt", "Ge", "Lt", "Le", "GtLt", "GeLe"})
 
 # os-release(5) fields plus the two NFD derives from VERSION_ID; distributions add their own
 # upper-case keys, so unknown upper-case keys are accepted.
@@ -202,6 +204,8 @@ def unknown_element(feature: str, name: str) -> str | None:
                 "hugepages-<size> with a canonical size such as hugepages-2Mi or hugepages-1Gi")
     if feature == "system.osrelease":
         return _os_release_key(name)
+    if feature in LOCAL_FEATURES:
+        return _local_name(name)
     if feature == "kernel.config" and name.startswith("CONFIG_"):
         return (f"kernel.config names drop the CONFIG_ prefix (did you mean "
                 f"{_q(name[len('CONFIG_'):])}?)")
@@ -210,6 +214,34 @@ def unknown_element(feature: str, name: str) -> str | None:
         return None
     return (f"{feature} has no element {_q(name)}{did_you_mean(name, names)}; "
             f"NFD writes only {', '.join(sorted(names))}")
+
+
+def _local_name(name: str) -> str | None:
+    """``local.*`` keys are free-form, except the names GFD and our driver facts write."""
+    if name.startswith("nvidia.com/"):
+        from nfd.sources import GFD_NAMES
+
+        if name in GFD_NAMES:
+            return None
+        return (f"GPU Feature Discovery writes no label {_q(name)}"
+                f"{did_you_mean(name, GFD_NAMES)}")
+    if name.startswith("kmod.nfd-client.io/") and not name.endswith(".version"):
+        return (f"driver facts name kernel module versions kmod.nfd-client.io/<module>.version "
+                f"(got {_q(name)})")
+    return None
+
+
+def comparison_problem(feature: str, name: str, op: str, value_type: str) -> str | None:
+    """Why an integer comparison of a version-valued element can never hold."""
+    if feature not in LOCAL_FEATURES or value_type == "version" or op not in _ORDERED_OPS:
+        return None
+    from nfd.sources import GFD_VERSION_NAMES
+
+    if name in GFD_VERSION_NAMES or (name.startswith("kmod.nfd-client.io/")
+                                     and name.endswith(".version")):
+        return (f"{_q(name)} holds a version such as 580.159.04, never an integer: op {op} "
+                "needs type: version")
+    return None
 
 
 def _module_name(feature: str, name: str) -> str | None:

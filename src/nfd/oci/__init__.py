@@ -1,7 +1,8 @@
 """The OCI registry side: references, auth, manifests, platforms, referrers, push/delete.
 
-Written on our own HTTP/1.1 client (:mod:`nfd._http1`); see :class:`RegistryClient`. Every manifest and blob read
-is size-bounded and digest-verified; see :mod:`nfd.errors` for what is raised.
+Written on our own HTTP/1.1 client (:mod:`nfd._http1`); see :class:`RegistryClient`.
+Every manifest and blob read is size-bounded and digest-verified; see :mod:`nfd.errors`
+for what is raised.
 """
 
 from __future__ import annotations
@@ -12,7 +13,14 @@ from nfd._lazy import lazy_getattr as _lazy_getattr
 
 if typing.TYPE_CHECKING:
     from nfd.oci._client import RegistryClient
-    from nfd.oci._content import Descriptor, Manifest, canonical_json, digest_of, verify_digest
+    from nfd.oci._content import (
+        Descriptor,
+        Manifest,
+        canonical_json,
+        descriptor_from_obj,
+        digest_of,
+        verify_digest,
+    )
     from nfd.oci._credentials import Credential, auth_file_candidates, find_credential
     from nfd.oci._options import (
         CREATED_ANNOTATION,
@@ -62,6 +70,7 @@ _LAZY = {
     "TokenCache": "nfd.oci._token_cache",
     "auth_file_candidates": "nfd.oci._credentials",
     "canonical_json": "nfd.oci._content",
+    "descriptor_from_obj": "nfd.oci._content",
     "digest_of": "nfd.oci._content",
     "fallback_tag": "nfd.oci._referrers",
     "find_credential": "nfd.oci._credentials",
@@ -100,6 +109,7 @@ __all__ = [
     "TokenCache",
     "auth_file_candidates",
     "canonical_json",
+    "descriptor_from_obj",
     "digest_of",
     "fallback_tag",
     "find_credential",

@@ -26,6 +26,14 @@ from nfd.sources._hostpaths import HostPaths
 if _lazy.TYPE_CHECKING:
     from nfd.sources._cpu import discover_cpu
     from nfd.sources._cpu_facts import CpuFacts, cpu_facts
+    from nfd.sources._drivers import (
+        GFD_NAMES,
+        GFD_VERSION_NAMES,
+        driver_facts,
+        features_d_text,
+        gfd_facts,
+        module_versions,
+    )
     from nfd.sources._kernel import discover_kernel, parse_kconfig, parse_kernel_version
     from nfd.sources._labels import FEATURE_LABEL_NS, LabelResult, feature_labels
     from nfd.sources._local import discover_local, parse_feature_file
@@ -40,6 +48,12 @@ if _lazy.TYPE_CHECKING:
 # sources imports two.
 _LAZY = {
     "CpuFacts": "nfd.sources._cpu_facts",
+    "GFD_NAMES": "nfd.sources._drivers",
+    "GFD_VERSION_NAMES": "nfd.sources._drivers",
+    "driver_facts": "nfd.sources._drivers",
+    "features_d_text": "nfd.sources._drivers",
+    "gfd_facts": "nfd.sources._drivers",
+    "module_versions": "nfd.sources._drivers",
     "FEATURE_LABEL_NS": "nfd.sources._labels",
     "LabelResult": "nfd.sources._labels",
     "cpu_facts": "nfd.sources._cpu_facts",
@@ -65,6 +79,8 @@ __getattr__ = _lazy_getattr(__name__, _LAZY)
 
 __all__ = [
     "FEATURE_LABEL_NS",
+    "GFD_NAMES",
+    "GFD_VERSION_NAMES",
     "SOURCES",
     "CpuFacts",
     "Discovery",
@@ -82,7 +98,11 @@ __all__ = [
     "discover_storage",
     "discover_system",
     "discover_usb",
+    "driver_facts",
     "feature_labels",
+    "features_d_text",
+    "gfd_facts",
+    "module_versions",
     "parse_feature_file",
     "parse_kconfig",
     "parse_kernel_version",

@@ -128,12 +128,15 @@ def _prefixed(source: str, part: Features) -> Features:
 
 
 def discover(host: HostPaths | None = None, *, sources: Iterable[str] = SOURCES,
-             environ: Mapping[str, str] | None = None, now: datetime | None = None
-             ) -> Discovery:
+             environ: Mapping[str, str] | None = None, now: datetime | None = None,
+             driver_facts: bool = False) -> Discovery:
     """Discover the host's features as ``nfd export features`` does.
 
     ``environ`` supplies ``NODE_NAME`` (default ``os.environ``); ``now`` is the
     time ``features.d`` expiry directives are checked against (default: now).
+    ``driver_facts`` adds :func:`~nfd.sources.driver_facts` (GFD's names) to
+    ``local.label`` and ``local.feature``, as NFD would publish them from GFD's
+    ``features.d`` file; lines a real ``features.d`` file sets win.
     """
     host = host or HostPaths()
     wanted = set(sources)
@@ -150,6 +153,10 @@ def discover(host: HostPaths | None = None, *, sources: Iterable[str] = SOURCES,
     for name, run in SOURCE_TABLE:
         if name in wanted:
             merged.merge(_prefixed(name, run(ctx)))
+    if driver_facts:
+        from nfd.sources._drivers import driver_facts as derive_driver_facts
+
+        _add_driver_facts(merged, derive_driver_facts(host), ctx.metadata)
     count, paths = host.over_limit()
     if count > count_before:
         ctx.metadata["overLimitCount"] = str(count - count_before)
@@ -167,6 +174,15 @@ def sources_read(features: Iterable[str]) -> tuple[str, ...]:
     """
     wanted = {name.partition(".")[0].lower() for name in features}
     return tuple(name for name in SOURCES if name in wanted)
+
+
+def _add_driver_facts(features: Features, facts: dict[str, str],
+                      metadata: dict[str, str]) -> None:
+    """Merge derived facts under the local source's two features, below real files' lines."""
+    for name in ("local.label", "local.feature"):
+        # A real features.d line keeps its value: facts go underneath what the files say.
+        features.attributes[name] = {**facts, **(features.attributes.get(name) or {})}
+    metadata["driverFacts"] = f"{len(facts)} derived by nfd-client, not by NFD"
 
 
 def uses_live_cpuid(discovery: Discovery) -> bool:

@@ -11,7 +11,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from nfd.api import CompatSpec
-from nfd.cluster import LabelScheme, build_affinity, build_rule_plan, image_label_base
+from nfd.cluster import (
+    LabelScheme,
+    NfdSupport,
+    build_affinity,
+    build_rule_plan,
+    image_label_base,
+)
 
 
 @dataclass(frozen=True)
@@ -27,9 +33,11 @@ class ImagePlan:
         return str(self.rule["metadata"]["name"])
 
 
-def plan_image(image: str, spec: CompatSpec, label_prefix: str) -> ImagePlan:
-    """Affinity and rule for ``image`` (as written in the pod) carrying ``spec``."""
+def plan_image(image: str, spec: CompatSpec, label_prefix: str,
+               nfd: NfdSupport | None = None) -> ImagePlan:
+    """Affinity and rule for ``image`` (as written in the pod) carrying ``spec``, the rule in
+    the ops ``nfd`` accepts (a spec it cannot carry is a :class:`~nfd.errors.SpecError`)."""
     scheme = LabelScheme(label_prefix, image_label_base(image))
-    plan = build_rule_plan(spec, scheme)
+    plan = build_rule_plan(spec, scheme, nfd=nfd)
     affinity = build_affinity(plan.sets, spec.source)
     return ImagePlan(affinity.node_affinity, plan.rule, affinity.warnings)

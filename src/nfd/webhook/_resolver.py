@@ -22,6 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
+from nfd.cluster import NfdSupport
 from nfd.errors import NfdError, SpecError, UsageError
 from nfd.oci import Reference, RegistryOptions
 from nfd.webhook._allow import AllowList
@@ -50,6 +51,8 @@ class ResolverSettings:
     workers: int = 16
     # Calls at once per registry: a hung one holds a few workers, never the whole pool.
     per_registry: int = 4
+    # What the cluster's NFD accepts in a NodeFeatureRule (None: the spec's ops as written).
+    nfd: NfdSupport | None = None
 
 
 @dataclass(frozen=True)
@@ -227,7 +230,7 @@ class Resolver:
         key = (image, spec.artifact_digest)
         plan = self.plans.get(key)
         if plan is None:
-            plan = plan_image(image, spec.spec, self.settings.label_prefix)
+            plan = plan_image(image, spec.spec, self.settings.label_prefix, self.settings.nfd)
             self.plans.put(key, plan)
         return plan
 
