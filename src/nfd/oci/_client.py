@@ -24,6 +24,9 @@ from nfd.oci._redact import Redactor
 from nfd.oci._reference import Reference
 from nfd.oci._token_cache import TokenCache
 
+# Manifests remembered by digest per client, all together (each is at most 4 MiB).
+MAX_REMEMBERED_BYTES = 16 * 1024 * 1024
+
 
 def pull_scope(ref: Reference) -> tuple[str, ...]:
     return (f"repository:{ref.repository}:pull",)
@@ -64,8 +67,11 @@ class RegistryClient:
         self._env = env
         self._sessions: dict[str, HostSession] = {}
         self._credentials: dict[tuple[str, str], Credential] = {}
-        # Per repository: does the registry serve the Referrers API? (learned once)
-        self._referrers_api: dict[tuple[str, str], bool] = {}
+        # Per registry host: does it serve the Referrers API? (learned once)
+        self._referrers_api: dict[str, bool] = {}
+        # Manifests fetched by digest (immutable content), so a session reads each once.
+        self._by_digest: dict[tuple[str, str, str], Manifest] = {}
+        self._by_digest_bytes = 0
 
     def __enter__(self) -> RegistryClient:
         return self
@@ -91,11 +97,16 @@ class RegistryClient:
         self._shared.sleep(seconds)
 
     def serves_referrers_api(self, ref: Reference) -> bool | None:
-        """Whether ``ref``'s repository answered the Referrers API (None: not asked yet)."""
-        return self._referrers_api.get((ref.registry, ref.repository))
+        """Whether ``ref``'s registry answered the Referrers API (None: not asked yet).
+
+        Known per registry, not per repository: the distribution spec ("Listing
+        Referrers") has a registry that supports the API never answer it 404, so a 404
+        for a repository whose manifest we have just read means the registry has none.
+        """
+        return self._referrers_api.get(ref.api_host)
 
     def remember_referrers_api(self, ref: Reference, served: bool) -> None:
-        self._referrers_api[(ref.registry, ref.repository)] = served
+        self._referrers_api[ref.api_host] = served
 
     def session(self, ref: Reference) -> HostSession:
         """The session for ``ref``'s registry host (made on first use)."""
@@ -154,6 +165,10 @@ class RegistryClient:
         Raises :class:`NotFoundError` for a missing tag or digest.
         """
         reference = reference or (expected.digest if expected else ref.reference)
+        key = (ref.api_host, ref.repository, reference)
+        known = self._by_digest.get(key)
+        if known is not None and (expected is None or expected.size == len(known.data)):
+            return known  # content named by its digest does not change: no second request
         limit = self.options.max_manifest_bytes
         what = f"fetching manifest {reference}"
         if expected is not None and expected.size > limit:
@@ -175,10 +190,14 @@ class RegistryClient:
                 f"{what}: {len(reply.body)} bytes, descriptor says {expected.size}",
                 registry=ref.registry, repository=ref.repository)
         try:
-            return parse_manifest(reply.body, digest, reply.headers.get("Content-Type"))
+            manifest = parse_manifest(reply.body, digest, reply.headers.get("Content-Type"))
         except RegistryError as exc:
             raise RegistryError(self._redactor.clean(f"{what}: {exc.message}"),
                                 registry=ref.registry, repository=ref.repository) from None
+        if pinned and self._by_digest_bytes + len(reply.body) <= MAX_REMEMBERED_BYTES:
+            self._by_digest[key] = manifest
+            self._by_digest_bytes += len(reply.body)
+        return manifest
 
     def get_blob(self, ref: Reference, descriptor: Descriptor, *, limit: int) -> bytes:
         """Fetch a blob, refusing it beyond ``limit`` bytes, and verify its digest and size."""
@@ -248,6 +267,7 @@ class RegistryClient:
     def delete_manifest(self, ref: Reference, digest: str) -> bool:
         """Delete a manifest by digest; ``False`` when it was already gone."""
         what = f"deleting manifest {digest}"
+        self._by_digest.pop((ref.api_host, ref.repository, digest), None)
         reply = self._request(ref, "DELETE", f"/v2/{ref.repository}/manifests/{digest}", what=what,
                            scopes=delete_scope(ref), ok=frozenset({200, 202, 404, 405}))
         if reply.status == 405:
