@@ -51,14 +51,14 @@ ALLOWED_NFD = {
 }
 ALLOWED_STDLIB = {
     "__future__", "_ast", "_bisect", "_blake2", "_ctypes", "_hashlib", "_locale", "_opcode",
-    "_random", "_sha512", "_socket", "_stat", "_struct", "_typing", "_weakrefset", "argparse",
+    "_random", "_sha512", "_socket", "_stat", "_struct", "_weakrefset", "argparse",
     "array", "ast", "atexit", "base64", "binascii", "bisect", "collections.abc", "contextlib",
     "copy", "ctypes", "ctypes._endian", "dataclasses", "dis", "errno", "fnmatch",
     "genericpath", "gettext", "hashlib", "importlib", "importlib._bootstrap",
     "importlib._bootstrap_external", "importlib.machinery", "inspect", "ipaddress",
     "linecache", "locale", "math", "mmap", "ntpath", "opcode", "os", "os.path", "pathlib",
     "platform", "posixpath", "random", "select", "selectors", "socket", "stat", "struct",
-    "threading", "token", "tokenize", "typing", "typing.io", "typing.re", "urllib",
+    "threading", "token", "tokenize", "urllib",
     "urllib.parse", "warnings", "weakref", "zlib",
 }
 SOURCE_MODULES = ("nfd.sources._kernel", "nfd.sources._pci", "nfd.sources._usb",

@@ -7,11 +7,10 @@ for what is raised.
 
 from __future__ import annotations
 
-import typing
-
+from nfd import _lazy
 from nfd._lazy import lazy_getattr as _lazy_getattr
 
-if typing.TYPE_CHECKING:
+if _lazy.TYPE_CHECKING:
     from nfd.oci._client import RegistryClient
     from nfd.oci._content import (
         Descriptor,

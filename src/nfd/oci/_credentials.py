@@ -17,10 +17,13 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
+from nfd._lazy import TYPE_CHECKING
 from nfd.errors import AuthError
 from nfd.oci._reference import DOCKER_HUB
+
+if TYPE_CHECKING:
+    from typing import Any
 
 # Docker stores Hub credentials under its v1 URL.
 _HUB_KEYS = ("https://index.docker.io/v1/", "index.docker.io", "docker.io", "registry-1.docker.io")
