@@ -231,3 +231,11 @@ def test_header_values_cannot_inject_lines(serve: Callable[[Answer], RawServer])
         _pool().send(Request("GET", server.url(), {"Authorization": "Bearer a\r\nX: y"}),
                      _budget())
     assert server.requests == []
+
+
+def test_bare_line_feeds_end_the_head_where_they_first_do(serve: Callable[[Answer], RawServer]
+                                                          ) -> None:
+    body = b"a\r\n\r\nb"
+    server = serve(lambda conn, n: conn.sendall(b"HTTP/1.1 200 OK\nContent-Length: 6\n\n" + body))
+    reply = _pool().send(Request("GET", server.url(), limit=100), _budget())
+    assert (reply.status, reply.body) == (200, body)

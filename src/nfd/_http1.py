@@ -420,10 +420,7 @@ class Pool:
 def _read_head(connection: _Connection, budget: Budget) -> tuple[int, Headers, bool]:
     """Status line and header fields (RFC 9112 4, 5), the block bounded as a whole."""
     while True:
-        end = connection.buffer.find(b"\r\n\r\n")
-        cut = 4
-        if end < 0:
-            end, cut = connection.buffer.find(b"\n\n"), 2
+        end, cut = _head_end(connection.buffer)
         if end >= 0:
             break
         if len(connection.buffer) > MAX_HEADER_BYTES:
@@ -453,6 +450,15 @@ def _read_head(connection: _Connection, budget: Budget) -> tuple[int, Headers, b
     return int(code), headers, keep_alive
 
 
+def _head_end(buffer: bytearray) -> tuple[int, int]:
+    """Where the header block ends (the first empty line, CRLF or bare LF) and the length
+    of that ending; (-1, 0) while it has not arrived."""
+    crlf, lf = buffer.find(b"\r\n\r\n"), buffer.find(b"\n\n")
+    if crlf >= 0 and (lf < 0 or crlf < lf):
+        return crlf, 4
+    return (lf, 2) if lf >= 0 else (-1, 0)
+
+
 def _read_body(connection: _Connection, headers: Headers, budget: Budget, limit: int
                ) -> tuple[bytes, bool, int | None]:
     """The body (at most ``limit`` bytes kept), whether it went past ``limit``, and its
@@ -461,6 +467,8 @@ def _read_body(connection: _Connection, headers: Headers, budget: Budget, limit:
     if encoding:
         if encoding != "chunked":
             raise BrokenAnswer(f"unsupported Transfer-Encoding {encoding[:40]!r}")
+        if "Content-Length" in headers:
+            connection.reusable = False  # both framings: RFC 9112 6.3 wants it closed after
         body, over = _read_chunked(connection, budget, limit)
         return body, over, None
     length = headers.get("Content-Length")
