@@ -98,12 +98,14 @@ def platform_from_args(args: argparse.Namespace) -> Platform | None:
 
 def digest_argument(value: str) -> str:
     """argparse ``type`` for digest flags: a malformed digest is a usage error at once,
-    before any registry is contacted."""
-    from nfd.oci import is_valid_digest
+    before any registry is contacted. A shortened one is resolved against the image's
+    artifacts later (``pick_artifact``)."""
+    from nfd.oci import is_valid_digest, split_digest_prefix
 
-    if not is_valid_digest(value):
+    if not is_valid_digest(value) and split_digest_prefix(value) is None:
         raise argparse.ArgumentTypeError(
-            f"{value!r} is not a digest (expected sha256:<64 hex> or sha512:<128 hex>)")
+            f"{value!r} is not a digest (expected sha256:<64 hex>, sha512:<128 hex>, or the "
+            "first 12 or more hex digits of one, as 'nfd compat list' shows them)")
     return value
 
 
@@ -148,6 +150,18 @@ def progress_reporter(stream: TextIO | None = None) -> Callable[[str], None] | N
     return report
 
 
+def warning_printer(redactor: Redactor, stream: TextIO | None = None) -> Callable[[str], None]:
+    """Print a registry warning on stderr as one line, without controls or secrets."""
+
+    def warn(message: str) -> None:
+        from nfd._text import printable_line
+
+        print(f"nfd: warning: {printable_line(redactor.clean(message))}",
+              file=stream or sys.stderr, flush=True)
+
+    return warn
+
+
 def registry_options_from_args(args: argparse.Namespace) -> RegistryOptions:
     """Build :class:`RegistryOptions` from parsed flags, reading a stdin secret if asked."""
     from nfd.oci import RegistryOptions
@@ -168,8 +182,9 @@ def registry_options_from_args(args: argparse.Namespace) -> RegistryOptions:
     elif username:
         raise UsageError("--registry-username needs --registry-password-stdin")
     timeout = checked_seconds("--timeout", getattr(args, "timeout", DEFAULT_TIMEOUT))
+    redactor = command_redactor(args)
     return RegistryOptions(
-        redactor=command_redactor(args),
+        redactor=redactor,
         plain_http=bool(getattr(args, "plain_http", False)),
         insecure=bool(getattr(args, "insecure", False)),
         ca_file=getattr(args, "ca_file", None),
@@ -180,4 +195,5 @@ def registry_options_from_args(args: argparse.Namespace) -> RegistryOptions:
         timeout=timeout,
         token_hosts=tuple(getattr(args, "registry_token_host", None) or ()),
         progress=progress_reporter(),
+        warning=warning_printer(redactor),
     )

@@ -22,6 +22,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
+EXAMPLES = (
+    ("the NodeFeatureRule and the node affinity for a spec file",
+     "nfd compat affinity --spec examples/image-compatibility.yaml"),
+    ("merge the affinity into a Deployment (the file is not written)",
+     "nfd compat affinity --image registry.example.com/app:1.0 --patch deployment.yaml"),
+)
+
+
 PROG = "nfd compat affinity"
 
 

@@ -15,23 +15,23 @@ from typing import Any
 
 from nfd.cli._base import EXIT_NOT_COMPATIBLE, EXIT_OK
 
-EPILOG = """\
-Examples:
-  kubectl get pods -A -o json > pods.json
-  kubectl get nodefeatures -A -o json > nodefeatures.json
-  nfd compat audit --pods pods.json --nodefeatures nodefeatures.json
-  kubectl get pods,deploy,sts,ds,job,cronjob -A -o json > workloads.json
-  nfd compat audit --pods workloads.json --workloads --nodefeatures nodefeatures.json -o json
-  nfd compat audit --pods pods.json --nodefeatures nodefeatures.json --specs specs.yaml
-"""
+EXAMPLES = (
+    ("pods whose node drifted, from 'kubectl get pods -A -o json' and "
+     "'kubectl get nodefeatures -A -o json' dumps",
+     "nfd compat audit --pods pods.json --nodefeatures nodefeatures.json"),
+    ("workload templates too (kubectl get pods,deploy,sts,ds,job,cronjob -A -o json), "
+     "as JSON",
+     "nfd compat audit --pods workloads.json --workloads --nodefeatures nodefeatures.json "
+     "-o json"),
+    ("with the specs from a file instead of the registry",
+     "nfd compat audit --pods pods.json --nodefeatures nodefeatures.json --specs specs.yaml"),
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from nfd.cli._audit_args import add_spec_source_arguments
     from nfd.cli._output import OUTPUT_FORMATS
 
-    parser.epilog = EPILOG
-    parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.add_argument("--pods", required=True, metavar="FILE",
                         help="'kubectl get pods -A -o json|yaml' (with --workloads, also "
                              "deploy, sts, ds, rs, job, cronjob objects)")

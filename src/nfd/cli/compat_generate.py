@@ -13,19 +13,19 @@ import sys
 from nfd.cli._base import EXIT_OK
 
 _MAX_LISTED = 3
-EPILOG = """\
-Examples:
-  nfd compat generate --from-image registry.example.com/cuda-app:v1
-  nfd compat generate --from-config config.json --path spec.yaml
-  nfd compat generate --from-image registry.example.com/cuda-app:v1 --attach
-"""
+EXAMPLES = (
+    ("the spec an image's NVIDIA_REQUIRE_* ask for",
+     "nfd compat generate --from-image registry.example.com/cuda-app:v1"),
+    ("from a saved image config, into a file",
+     "nfd compat generate --from-config config.json --path spec.yaml"),
+    ("see what would be attached to the image, writing nothing",
+     "nfd compat generate --from-image registry.example.com/cuda-app:v1 --attach --dry-run"),
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from nfd.cli._registry_options import add_registry_arguments
 
-    parser.epilog = EPILOG
-    parser.formatter_class = argparse.RawDescriptionHelpFormatter
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--from-image", metavar="REF",
                         help="read the config of this image (this host's platform, or "
@@ -41,6 +41,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="write the spec to FILE (atomically) instead of stdout")
     parser.add_argument("--attach", action="store_true",
                         help="also attach the spec to --from-image (as attach-spec does)")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="print the spec; write no --path and attach nothing (with "
+                        "--attach: say what would be attached)")
+    parser.add_argument("--output", "-o", choices=("yaml", "json"), default="yaml",
+                        help="format of the spec (default: yaml)")
     add_registry_arguments(parser, platform_help=(
         "read this platform's config of a multi-platform image (default: this host's); "
         "with --attach the spec is attached to that platform's manifest"))
@@ -81,8 +86,13 @@ def run(args: argparse.Namespace) -> int:
     translation = spec_from_env(env, description=f"NVIDIA requirements of {origin}",
                                 brand=args.brand)
     _report_not_expressed(translation.not_expressed)
-    text = dump_yaml(translation.spec)
-    if args.path:
+    if args.output == "json":
+        from nfd._go.json import dumps
+
+        text = dumps(translation.spec, indent=2) + "\n"
+    else:
+        text = dump_yaml(translation.spec)
+    if args.path and not args.dry_run:
         write_atomically("--path", args.path, text)
     else:
         sys.stdout.write(text)
@@ -96,7 +106,9 @@ def _attach(args: argparse.Namespace, data: bytes, options: object) -> None:
     from nfd.oci import RegistryOptions
 
     assert isinstance(options, RegistryOptions)
-    result = attach_compat_spec(args.from_image, data, options, source="generated spec")
-    verb = "unchanged" if result.unchanged else "attached"
+    result = attach_compat_spec(args.from_image, data, options, source="generated spec",
+                                dry_run=args.dry_run)
+    verb = "unchanged" if result.unchanged else (
+        "would attach (dry run)" if result.dry_run else "attached")
     print(f"{verb}: {result.artifact_digest} on {result.image}@{result.subject}",
           file=sys.stderr)

@@ -17,7 +17,24 @@ from contextlib import contextmanager
 from typing import Any
 
 from nfd.cli._base import EXIT_NOT_COMPATIBLE, EXIT_OK
-from nfd.cli._output import OUTPUT_FORMATS, use_colour, write_big_json, write_document
+from nfd.cli._output import (
+    OUTPUT_FORMATS,
+    terminal_width,
+    use_colour,
+    write_big_json,
+    write_document,
+)
+
+EXAMPLES = (
+    ("which nodes of a 'kubectl get nodefeatures -A -o json' dump can run the spec",
+     "nfd compat validate-cluster --spec examples/image-compatibility.yaml "
+     "--nodefeatures examples/nodefeatures.json"),
+    ("the same, as a JSON report",
+     "nfd compat validate-cluster --spec examples/image-compatibility.yaml "
+     "--nodefeatures examples/nodefeatures.json -o json"),
+    ("the live cluster of a kubeconfig context, against an image's attached spec",
+     "nfd compat validate-cluster --image registry.example.com/app:1.0 --context prod"),
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -141,8 +158,9 @@ def _warn_release(spec: Any, release: tuple[int, int, int]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from nfd.cli._cluster_table import render_cluster_table
     from nfd.cli._spec_args import parse_tags, spec_from_args
-    from nfd.cluster import cluster_report, render_cluster_table, validate_cluster
+    from nfd.cluster import cluster_report, validate_cluster
     from nfd.match import SpecEvaluator
 
     release = None
@@ -166,7 +184,8 @@ def run(args: argparse.Namespace) -> int:
             result = validate_cluster(spec, cluster, evaluator=evaluator, workers=_workers())
             del cluster
     if args.output == "table":
-        sys.stdout.write(render_cluster_table(result, use_colour(sys.stdout)))
+        sys.stdout.write(render_cluster_table(result, use_colour(sys.stdout),
+                                              terminal_width(sys.stdout)))
     elif args.output == "json":
         write_big_json(cluster_report(result, {**context, **origin}, shared=True))
     else:

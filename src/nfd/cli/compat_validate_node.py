@@ -14,9 +14,23 @@ from nfd.cli._base import EXIT_NOT_COMPATIBLE, EXIT_OK
 from nfd.cli._output import OUTPUT_FORMATS, terminal_width, use_colour, write_document
 from nfd.errors import UsageError
 
+EXAMPLES = (
+    ("validate a features file (from 'nfd export features') against a spec file",
+     "nfd compat validate-node --spec examples/image-compatibility.yaml "
+     "--features examples/features-h100.json"),
+    ("validate this host against the spec attached to an image, as JSON",
+     "nfd compat validate-node --image registry.example.com/app:1.0 -o json"),
+    ("a captured host tree, only the compatibility sets tagged gpu",
+     "nfd compat validate-node --image registry.example.com/app:1.0 --host-root /mnt/node "
+     "--tags gpu"),
+)
+
+
 if TYPE_CHECKING:
     from collections.abc import Iterable
     from typing import Any
+
+PROG = "nfd compat validate-node"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -53,15 +67,14 @@ def _load_features(args: argparse.Namespace, reads: Iterable[str]
         return load_features(args.features, node=args.node), {"features": args.features}
     if args.node:
         raise UsageError("--node goes with --features")
+    from nfd.cli.export_features import discovery_notes
     from nfd.sources import HostPaths, discover, sources_read
 
     found = discover(HostPaths.from_options(args.host_root, args.host_prefix),
                      sources=sources_read(reads), driver_facts=args.driver_facts)
-    if args.driver_facts:
-        from nfd.cli._discovery_args import driver_facts_note
-
-        print(driver_facts_note(found), file=sys.stderr)
-    return found.features, {"discovery": dict(found.metadata)}
+    for note in discovery_notes(found, args.host_root):
+        print(f"{PROG}: {note}", file=sys.stderr)
+    return found.features, {"discovery": dict(found.metadata), "unread": dict(found.unread)}
 
 
 def run(args: argparse.Namespace) -> int:
@@ -86,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
         from nfd.cli._table import render_report
 
         render_report(result, sys.stdout, use_colour(sys.stdout), spec,
-                      terminal_width(sys.stdout))
+                      terminal_width(sys.stdout), unread=origin.get("unread"))
     else:
         write_document(rich_report(result, {**context, **origin}), args.output)
     sys.stdout.flush()

@@ -16,23 +16,22 @@ from typing import Any
 from nfd.cli._base import EXIT_NOT_COMPATIBLE, EXIT_OK
 
 _MAX_IMAGE_LIST = 16 * 1024 * 1024
-EPILOG = """\
-Examples:
-  nfd export features --path new-node.json            # on a node of the planned generation
-  kubectl get pods -A -o json > pods.json
-  nfd compat what-if --features new-node.json --pods pods.json
-  nfd compat what-if --nodefeatures planned.json --images images.txt -o json
-  nfd compat what-if --features new-node.json --pods pods.json \\
-      --current-nodefeatures nodefeatures.json
-"""
+EXAMPLES = (
+    ("the pods (kubectl get pods -A -o json) a planned node would run; its features from "
+     "'nfd export features --path new-node.json' on it",
+     "nfd compat what-if --features new-node.json --pods pods.json"),
+    ("a planned pool's NodeFeatures against a list of images, as JSON",
+     "nfd compat what-if --nodefeatures planned.json --images images.txt -o json"),
+    ("compared with today's nodes",
+     "nfd compat what-if --features new-node.json --pods pods.json "
+     "--current-nodefeatures nodefeatures.json"),
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from nfd.cli._audit_args import add_spec_source_arguments
     from nfd.cli._output import OUTPUT_FORMATS
 
-    parser.epilog = EPILOG
-    parser.formatter_class = argparse.RawDescriptionHelpFormatter
     planned = parser.add_mutually_exclusive_group(required=True)
     planned.add_argument("--features", metavar="FILE",
                          help="one planned node: 'nfd export features' JSON or a NodeFeature")

@@ -11,19 +11,16 @@ from __future__ import annotations
 import argparse
 import sys
 
-from nfd.cli._write import check_target, write_atomically
+from nfd.cli._write import check_target
 
-EPILOG = """\
-Examples:
-  nfd export features-d
-  nfd export features-d --host-root /host \\
-      --path /host/etc/kubernetes/node-feature-discovery/features.d/nfd-client-driver-facts
-"""
+EXAMPLES = (
+    ("this host's driver facts, as a features.d file", "nfd export features-d"),
+    ("on a node: into NFD's features.d directory, for nfd-worker to publish",
+     "nfd export features-d --path /etc/kubernetes/node-feature-discovery/features.d/gpu"),
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.epilog = EPILOG
-    parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.add_argument("-p", "--path", metavar="FILE",
                         help="write the file to FILE (atomically) instead of stdout")
     where = parser.add_mutually_exclusive_group()
@@ -31,6 +28,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                        help="read the host mounted or captured at DIR")
     where.add_argument("--host-prefix", metavar="P",
                        help="NFD's container convention, e.g. /host- (reads /host-sys, ...)")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="with --path: check the target, write nothing")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -41,7 +40,9 @@ def run(args: argparse.Namespace) -> int:
         check_target("--path", args.path)
     text = features_d_text(driver_facts(host))
     if args.path:
-        write_atomically("--path", args.path, text)
+        from nfd.cli.export_features import write_path
+
+        write_path(args, text)
     else:
         sys.stdout.write(text)
     return 0

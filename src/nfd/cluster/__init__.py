@@ -73,7 +73,7 @@ if typing.TYPE_CHECKING:
         merge_cluster,
         parse_node_features,
     )
-    from nfd.cluster._report import cluster_report, render_cluster_table
+    from nfd.cluster._report import cluster_report
     from nfd.cluster._rule import RulePlan, SelectedSet, build_rule_plan
     from nfd.cluster._stream import cluster_features_from_pages, prefetched, project_features
     from nfd.match import SetVerdict, select_sets
@@ -123,7 +123,6 @@ _HOME = {
     "merge_cluster": "nfd.cluster._nodefeatures",
     "parse_node_features": "nfd.cluster._nodefeatures",
     "cluster_report": "nfd.cluster._report",
-    "render_cluster_table": "nfd.cluster._report",
     "RulePlan": "nfd.cluster._rule",
     "SelectedSet": "nfd.cluster._rule",
     "build_rule_plan": "nfd.cluster._rule",
@@ -186,7 +185,6 @@ __all__ = [
     "patchable",
     "prefetched",
     "project_features",
-    "render_cluster_table",
     "sanitize_name",
     "select_sets",
     "validate_cluster",

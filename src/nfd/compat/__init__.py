@@ -45,6 +45,7 @@ if _lazy.TYPE_CHECKING:
         lint_spec,
         lint_spec_bytes,
     )
+    from nfd.compat._explain import explain_vocabulary
 
 _LAZY = {
     "ERROR": "nfd.compat._lint",
@@ -58,6 +59,7 @@ _LAZY = {
     "FetchedSpec": "nfd.compat._artifacts",
     "Removal": "nfd.compat._artifact_remove",
     "attach_compat_spec": "nfd.compat._artifact_push",
+    "explain_vocabulary": "nfd.compat._explain",
     "fetch_compat_spec": "nfd.compat._artifacts",
     "list_compat_artifacts": "nfd.compat._artifacts",
     "remove_compat_specs": "nfd.compat._artifact_remove",
@@ -81,6 +83,7 @@ __all__ = [
     "attach_compat_spec",
     "check_spec",
     "explain_expression",
+    "explain_vocabulary",
     "fetch_compat_spec",
     "first_failure",
     "lint_spec",

@@ -36,7 +36,7 @@ if _lazy.TYPE_CHECKING:
     )
     from nfd.oci._platform import Platform, host_platform, select_platform
     from nfd.oci._redact import Redactor
-    from nfd.oci._reference import Reference, is_valid_digest
+    from nfd.oci._reference import Reference, is_valid_digest, split_digest_prefix
     from nfd.oci._referrers import (
         fallback_tag,
         list_referrers,
@@ -75,6 +75,7 @@ _LAZY = {
     "find_credential": "nfd.oci._credentials",
     "host_platform": "nfd.oci._platform",
     "is_valid_digest": "nfd.oci._reference",
+    "split_digest_prefix": "nfd.oci._reference",
     "list_referrers": "nfd.oci._referrers",
     "read_fallback_index": "nfd.oci._referrers",
     "select_platform": "nfd.oci._platform",
@@ -117,6 +118,7 @@ __all__ = [
     "list_referrers",
     "read_fallback_index",
     "select_platform",
+    "split_digest_prefix",
     "update_fallback_index",
     "verify_digest",
 ]

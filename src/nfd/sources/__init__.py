@@ -19,7 +19,14 @@ from __future__ import annotations
 
 from nfd import _lazy
 from nfd._lazy import lazy_getattr as _lazy_getattr
-from nfd.sources._discover import SOURCES, Discovery, discover, sources_read, uses_live_cpuid
+from nfd.sources._discover import (
+    SOURCES,
+    Discovery,
+    discover,
+    source_status,
+    sources_read,
+    uses_live_cpuid,
+)
 from nfd.sources._hostfs import HostLimits
 from nfd.sources._hostpaths import HostPaths
 
@@ -107,6 +114,7 @@ __all__ = [
     "parse_kconfig",
     "parse_kernel_version",
     "parse_os_release",
+    "source_status",
     "sources_read",
     "uses_live_cpuid",
 ]

@@ -16,6 +16,7 @@ answered at once (the failure policy decides).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -23,8 +24,9 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
 from nfd.cluster import NfdSupport
-from nfd.errors import NfdError, SpecError, UsageError
+from nfd.errors import NfdError, SpecError, UsageError, VerificationError
 from nfd.oci import Reference, RegistryOptions
+from nfd.trust import Verifier
 from nfd.webhook._allow import AllowList
 from nfd.webhook._cache import TTLCache
 from nfd.webhook._plan import ImagePlan, plan_image
@@ -53,6 +55,15 @@ class ResolverSettings:
     per_registry: int = 4
     # What the cluster's NFD accepts in a NodeFeatureRule (None: the spec's ops as written).
     nfd: NfdSupport | None = None
+    # (registry pattern, verifier): images of a matching registry need a trusted signature
+    # on their artifact; the first matching pattern wins (patterns as in AllowList).
+    verifiers: tuple[tuple[str, Verifier], ...] = ()
+
+    def verifier_for(self, ref: Reference) -> Verifier | None:
+        for pattern, verifier in self.verifiers:
+            if AllowList((pattern,)).allows(ref):
+                return verifier
+        return None
 
 
 @dataclass(frozen=True)
@@ -216,10 +227,17 @@ class Resolver:
             return cached
         try:
             found: ImageSpec | None = await self._flight(
-                ("spec", key), ref.registry, fetch_spec, ref, digest, self.settings.registry)
+                ("spec", key), ref.registry, fetch_spec, ref, digest, self.settings.registry,
+                self.settings.verifier_for(ref))
         except SpecError as exc:  # an invalid spec stays invalid: remember it for a while
             entry = _SpecEntry(None, f"image {ref.with_digest(digest)}: invalid compatibility "
                                f"spec: {exc}")
+            self.specs.put(key, entry, self.settings.negative_ttl)
+            return entry
+        except VerificationError as exc:  # as invalid, until a signature may have come
+            # The reason first: warnings are cut at 256 characters (KEP-1693).
+            entry = _SpecEntry(None, f"image {ref}: compatibility spec not trusted: "
+                               f"{exc.reason}: artifact {exc.artifact}: {exc.detail}")
             self.specs.put(key, entry, self.settings.negative_ttl)
             return entry
         entry = _SpecEntry(found)
@@ -231,6 +249,9 @@ class Resolver:
         plan = self.plans.get(key)
         if plan is None:
             plan = plan_image(image, spec.spec, self.settings.label_prefix, self.settings.nfd)
+            if spec.warnings:
+                plan = dataclasses.replace(plan, warnings=(
+                    *plan.warnings, *(f"image {image}: {w}" for w in spec.warnings)))
             self.plans.put(key, plan)
         return plan
 
