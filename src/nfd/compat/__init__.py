@@ -37,6 +37,7 @@ if _lazy.TYPE_CHECKING:
         fetch_compat_spec,
         list_compat_artifacts,
     )
+    from nfd.compat._explain import explain_vocabulary
     from nfd.compat._lint import (
         ERROR,
         WARNING,
@@ -45,7 +46,6 @@ if _lazy.TYPE_CHECKING:
         lint_spec,
         lint_spec_bytes,
     )
-    from nfd.compat._explain import explain_vocabulary
 
 _LAZY = {
     "ERROR": "nfd.compat._lint",
