@@ -58,6 +58,34 @@ def test_every_spelling_of_a_secret_is_redacted(secret: str, before: str, after:
     assert secret not in cleaned
 
 
+# Bearer tokens as issuers make them: random bytes in base64 (JWTs, service account tokens).
+TOKENS = st.binary(min_size=12, max_size=45).map(
+    lambda b: base64.urlsafe_b64encode(b).decode()).flatmap(
+    lambda t: st.sampled_from([t + "\n", t + " \t\n", t]))
+
+
+@given(TOKENS, st.sampled_from(["repr", "bytes", "json", "folded", "head", "tail", "lines"]))
+def test_every_printed_form_of_a_token_is_redacted(token: str, form: str) -> None:
+    """How a token shows up in a program's error: repr with escapes, a bytes repr (an HTTP
+    library quoting the header), JSON-escaped, blanks folded, cut short, or wrapped."""
+    import json
+
+    middle = len(token) // 2
+    printed = {
+        "repr": repr(token), "bytes": repr(f"Bearer {token}".encode()),
+        "json": json.dumps({"token": token}), "folded": " ".join(f"a {token} b".split()),
+        "head": f"value {token[:-2]}", "tail": f"{token[middle:]} rest",
+        "lines": f"{token[:middle]}\n{token[middle:]}",
+    }[form]
+    redactor = Redactor()
+    redactor.add(token)
+    cleaned = redactor.clean(printed)
+    core = token.strip()
+    assert core not in cleaned
+    for piece in (core[:8], core[-8:], core[:middle][-8:], core[middle:][:8]):
+        assert piece not in cleaned, (printed, cleaned)
+
+
 def test_nothing_known_nothing_changed() -> None:
     assert Redactor().clean("Basic Ym9iOnB3") == "Basic Ym9iOnB3"
     redactor = Redactor()

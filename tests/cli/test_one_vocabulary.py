@@ -74,8 +74,6 @@ def test_nfd_version() -> None:
 @pytest.mark.parametrize(("module", "argv", "extra"), [
     ("aiohttp", ["compat", "webhook", "serve", "--tls-cert-file", "c", "--tls-key-file", "k",
                  "--allow-registry", "r.example.com"], "webhook"),
-    ("kubernetes", ["compat", "validate-cluster", "--spec", EXAMPLE, "--kubeconfig",
-                    "/nonexistent/kubeconfig"], "cluster"),
 ])
 def test_a_missing_extra_has_one_exit_code_and_one_hint(
         tmp_path: Path, module: str, argv: list[str], extra: str) -> None:

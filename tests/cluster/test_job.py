@@ -89,3 +89,40 @@ def test_bad_input(args: list[str], needle: str, capsys: pytest.CaptureFixture[s
 def test_library_refuses_bad_ttl() -> None:
     with pytest.raises(UsageError, match="`ttl_seconds`"):
         build_job(JobOptions(image="app", ttl_seconds=-5))
+
+
+@pytest.mark.parametrize(("args", "needle"), [
+    (["--", "--platform=bogus"], "invalid platform 'bogus'"),
+    (["--", "--platform", "linux/amd64/v9/x"], "invalid platform"),
+    (["--", "--timeout=nan"], "--timeout must be a number"),
+    (["--", "--timeout", "0"], "--timeout must be a number"),
+    (["--", "--timeout=1e308"], "--timeout must be a number"),
+    (["--", "--tags", 'a"b'], "bare \""),
+    (["--", "--artifact-digest", "sha256:00"], "is not a digest"),
+    (["--image", "Bad Ref:x"], "invalid image reference"),
+    (["--job-name", "Bad_Name"], "--job-name 'Bad_Name': not a Job name"),
+    (["--job-name", "a" * 64], "not a Job name"),
+    (["--job-name=-a"], "not a Job name"),
+    (["--namespace", "kube.system"], "--namespace 'kube.system': not a namespace name"),
+    (["--namespace", "A"], "not a namespace name"),
+    (["--namespace", "n" * 64], "not a namespace name"),
+])
+def test_values_refused_before_anything_is_emitted(
+        args: list[str], needle: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """validate-node's own value checks run on what `job` passes on, and the Job's name
+    and namespace are checked as Kubernetes checks them: exit 2, nothing on stdout."""
+    image = ["--image", "registry.example.com/app:v1"] if "--image" not in args else []
+    code = main(["compat", "job", *image, *args])
+    out, err = capsys.readouterr()
+    assert code == 2, err
+    assert out == ""
+    assert needle in err and len(err.strip().splitlines()) == 1, err
+
+
+def test_valid_names_and_pass_through_accepted(capsys: pytest.CaptureFixture[str]) -> None:
+    code, job, _ = run(capsys, "--image", "registry.example.com/app:v1", "--job-name",
+                       "a" * 63, "--namespace", "n" * 63, "--", "--timeout", "5",
+                       "--platform", "linux/arm64/v8", "--tags", "a,b")
+    assert code == 0
+    assert job["metadata"] == {**job["metadata"], "name": "a" * 63, "namespace": "n" * 63}
+    assert "--timeout" in job["spec"]["template"]["spec"]["containers"][0]["args"]

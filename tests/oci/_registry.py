@@ -110,6 +110,24 @@ def issue_cert(ca: KeyPair, hosts: tuple[str, ...] = ("127.0.0.1", "localhost"))
     return KeyPair(cert.public_bytes(serialization.Encoding.PEM), _pem(key), key, cert)
 
 
+def issue_client_cert(ca: KeyPair, user: str, groups: tuple[str, ...] = ()) -> KeyPair:
+    """A client certificate signed by ``ca``: the Kubernetes API server reads the user from
+    its CN and the groups from its O entries (x509 client-certificate authentication)."""
+    key = _key()
+    now = dt.datetime.now(dt.timezone.utc)
+    subject = x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, group) for group in groups]
+                        + [x509.NameAttribute(NameOID.COMMON_NAME, user)])
+    cert = (
+        x509.CertificateBuilder().subject_name(subject).issuer_name(ca.cert.subject)
+        .public_key(key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.CLIENT_AUTH]),
+                       critical=False)
+        .sign(ca.key, hashes.SHA256())
+    )
+    return KeyPair(cert.public_bytes(serialization.Encoding.PEM), _pem(key), key, cert)
+
+
 def _server_tls(pair: KeyPair) -> ssl.SSLContext:
     """A server-side TLS context serving ``pair`` (a certificate from :func:`issue_cert`)."""
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)

@@ -411,3 +411,13 @@ def test_digest_pinned_image_and_a_moved_tag(start_webhook: StartWebhook, regist
     assert second != first
     assert second == json.loads(nfd("compat", "list", "--image", image, "-o",
                                     "json").stdout)[0]["digest"]
+
+
+def test_a_review_of_empty_objects_is_refused_unbuilt(start_webhook: StartWebhook,
+                                                      registry: Registry) -> None:
+    """Under the 8 MiB body bound, 2.7 million empty objects would cost gigabytes: the
+    container bound refuses the review before it is decoded."""
+    server = start_webhook(*_allow(registry))
+    body = b'{"request": {"object": [' + b",".join([b"{}"] * (8 * 1024 * 1024 // 3 - 20)) + b"]}}"
+    reply = server.client.post("/mutate", content=body)
+    assert reply.status_code == 400 and "a memory bound" in reply.text

@@ -34,7 +34,7 @@ from nfd.api._spec import (
     parse_spec,
     spec_to_obj,
 )
-from nfd.api._yaml import LoadLimits, load_file, loads
+from nfd.api._yaml import LoadLimits, check_json_containers, load_file, loads
 
 __all__ = [
     "ARTIFACT_TYPE",
@@ -53,6 +53,7 @@ __all__ = [
     "MatchAnyElem",
     "MatchExpression",
     "NodeFeature",
+    "check_json_containers",
     "features_from_obj",
     "features_to_obj",
     "load_features",

@@ -36,6 +36,12 @@ MAX_NESTING_DEPTH = 100
 # Up to this size a JSON text is read with a duplicate-key hook on every object; above,
 # a count decides whether the (slower) checked parse is needed at all.
 STRICT_JSON_BYTES = 4 << 20
+# Memory, not only bytes: an empty mapping costs a Python dict (64 bytes and more) for two
+# bytes of text, so the mappings and lists of a document are bounded too: at most one per
+# BYTES_PER_CONTAINER bytes of its text (real NodeFeature lists, specs and pods have one
+# per 10 to 40), and always MIN_CONTAINERS.
+BYTES_PER_CONTAINER = 16
+MIN_CONTAINERS = 100_000
 
 _STR = "tag:yaml.org,2002:str"
 _MAP = "tag:yaml.org,2002:map"
@@ -55,19 +61,41 @@ class LoadLimits(FrozenRecord):
     (consumers walk documents recursively).
     """
 
-    __slots__ = ("max_bytes", "max_depth", "max_nodes")
+    __slots__ = ("max_bytes", "max_containers", "max_depth", "max_nodes")
     max_bytes: int
     max_nodes: int
     max_depth: int
+    max_containers: int | None
 
     def __init__(self, max_bytes: int = MAX_DOCUMENT_BYTES, max_nodes: int = MAX_EXPANDED_NODES,
-                 max_depth: int = MAX_NESTING_DEPTH) -> None:
+                 max_depth: int = MAX_NESTING_DEPTH, max_containers: int | None = None) -> None:
         set_field(self, "max_bytes", max_bytes)
         set_field(self, "max_nodes", max_nodes)
         set_field(self, "max_depth", max_depth)
+        set_field(self, "max_containers", max_containers)
+
+    def containers(self, size: int) -> int:
+        """The mappings and lists a text of ``size`` bytes may hold (``max_containers``,
+        else one per :data:`BYTES_PER_CONTAINER` bytes, at least :data:`MIN_CONTAINERS`)."""
+        if self.max_containers is not None:
+            return self.max_containers
+        return max(MIN_CONTAINERS, size // BYTES_PER_CONTAINER)
 
 
 DEFAULT_LIMITS = LoadLimits()
+
+
+def check_json_containers(text: str | bytes, allowed: int) -> None:
+    """Refuse, before decoding, a JSON text that may hold more than ``allowed`` objects
+    and arrays. Counted as ``{`` and ``[`` characters (strings included: an upper bound,
+    at memchr speed), so nothing is built for a text of empty objects."""
+    if isinstance(text, bytes):
+        count = text.count(b"{") + text.count(b"[")
+    else:
+        count = text.count("{") + text.count("[")
+    if count > allowed:
+        raise SpecError(f"more than {allowed} objects and arrays ({count} '{{' and '[') for "
+                        f"{len(text)} bytes: a memory bound (SECURITY.md)")
 
 
 class _Fail(Exception):
@@ -190,6 +218,7 @@ def _build(text: str, limits: LoadLimits) -> list[Any]:
     plain: dict[str, Any] = {}  # resolved plain scalars: keys and values repeat a lot
     aliases = _Aliases(limits)
     max_depth = limits.max_depth
+    containers_left = limits.containers(len(text))
     docs: list[Any] = []
     stack: list[_Frame] = []
     import yaml  # only when a YAML text is read: JSON documents never load it
@@ -223,6 +252,11 @@ def _build(text: str, limits: LoadLimits) -> list[Any]:
                 _check_tag(event, _MAP if kind is map_start else _SEQ)
                 if len(stack) >= max_depth:
                     raise _Fail(f"nesting deeper than {max_depth} levels", event.start_mark)
+                containers_left -= 1
+                if containers_left < 0:
+                    raise _Fail(f"more than {limits.containers(len(text))} mappings and lists "
+                                f"for {len(text)} characters: a memory bound (SECURITY.md)",
+                                event.start_mark)
                 value = {} if kind is map_start else []
             elif kind in ends:
                 frame = stack.pop()
@@ -334,6 +368,7 @@ def _may_hold_duplicates(text: str, keys: int) -> bool:
 
 def _loads_json(text: str, limits: LoadLimits) -> list[Any]:
     """A JSON text, duplicate keys refused at every size; ValueError if it is not JSON."""
+    check_json_containers(text, limits.containers(len(text)))
     if len(text) <= STRICT_JSON_BYTES:
         docs = [json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_not_json)]
         json_shape(docs, limits.max_depth)

@@ -72,13 +72,16 @@ def _label_base(args: argparse.Namespace) -> str:
     return sanitize_name(Path(args.spec).stem) or "spec"
 
 
-def _patched(args: argparse.Namespace, node_affinity: dict[str, Any]) -> list[Any]:
-    from nfd.cluster import load_documents, patch_workload, patchable
+def _patched(args: argparse.Namespace, node_affinity: dict[str, Any]) -> tuple[Any, list[Any]]:
+    """The manifest and its documents' values (as kubectl reads them) with the affinity
+    merged into each workload."""
+    from nfd.cluster import patch_workload, patchable, read_manifest
     from nfd.errors import SpecError, UsageError
 
     if args.patch == "-" and args.spec == "-":
         raise UsageError("--spec and --patch cannot both read stdin")
-    docs = load_documents(args.patch)
+    manifest = read_manifest(args.patch)
+    docs = manifest.values
     out = []
     for i, doc in enumerate(docs):
         where = f"documents[{i}]" if len(docs) > 1 else ""
@@ -89,11 +92,11 @@ def _patched(args: argparse.Namespace, node_affinity: dict[str, Any]) -> list[An
         if not patchable(doc):
             kind = doc.get("kind") if isinstance(doc, dict) else None
             _warn(f"{args.patch}: {where or 'document'}: kind {kind!r} has no pod template; "
-                  "passed through unchanged")
+                  "not patched (written back as it is)")
     if not any(patchable(d) for d in docs):
         raise SpecError("no Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job or "
                         "CronJob to patch", source=args.patch)
-    return out
+    return manifest, out
 
 
 def _warn(message: str) -> None:
@@ -149,10 +152,25 @@ def run(args: argparse.Namespace) -> int:
 
         raise UsageError("--patch applies the affinity: it cannot go with --emit rule")
     docs: list[Any] = [plan.rule] if args.emit in ("all", "rule") else []
-    fragment = False
     if args.patch is not None:
-        docs += _patched(args, affinity.node_affinity)
-    elif args.emit in ("all", "affinity"):
+        manifest, patched = _patched(args, affinity.node_affinity)
+        if args.output == "yaml":
+            _write_yaml(docs, False)
+            _write_patched_yaml(manifest, patched, bool(docs))
+        else:
+            from nfd.cli._output import write_json
+            from nfd.cluster import check_json
+
+            items = docs + patched
+            for i, item in enumerate(patched):
+                try:
+                    check_json(item, f"documents[{i}]" if len(patched) > 1 else "")
+                except Exception as exc:
+                    raise _located(exc, args.patch) from None
+            write_json({"apiVersion": "v1", "kind": "List", "items": items})
+        return 0
+    fragment = False
+    if args.emit in ("all", "affinity"):
         docs.append({"affinity": {"nodeAffinity": affinity.node_affinity}})
         fragment = True
     if args.output == "yaml":
@@ -162,10 +180,26 @@ def run(args: argparse.Namespace) -> int:
 
         if len(docs) == 1 and not fragment:
             write_json(docs[0])
-        elif fragment:
+        else:
             doc = {"nodeFeatureRule": plan.rule} if args.emit == "all" else {}
             write_json({**doc, "affinity": docs[-1]["affinity"],
                         "labels": {str(s.index): s.label for s in plan.sets}})
-        else:
-            write_json({"apiVersion": "v1", "kind": "List", "items": docs})
     return 0
+
+
+def _located(exc: Exception, source: str) -> Exception:
+    from nfd.errors import SpecError
+
+    return exc.located(source) if isinstance(exc, SpecError) else exc
+
+
+def _write_patched_yaml(manifest: Any, patched: list[Any], after_others: bool) -> None:
+    """The manifest as written, with only what the patch changed rewritten."""
+    from nfd.cluster import write_changes
+
+    for tree, before, after in zip(manifest.trees, manifest.values, patched, strict=True):
+        if isinstance(after, dict) and hasattr(tree, "items"):
+            write_changes(tree, before, after)
+    if after_others:
+        sys.stdout.write("---\n")
+    sys.stdout.write(manifest.dump(manifest.trees))

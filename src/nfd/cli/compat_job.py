@@ -87,7 +87,12 @@ def check_pass_through(image: str, extra: list[str]) -> None:
 
     parser = _Refusing(prog="validate-node", add_help=False, allow_abbrev=False)
     compat_validate_node.add_arguments(parser)
-    parser.parse_args(["--image", image, "--host-prefix", "/host-", *extra, "--output-json"])
+    args = parser.parse_args(["--image", image, "--host-prefix", "/host-", *extra,
+                              "--output-json"])
+    try:
+        compat_validate_node.check_values(args)
+    except UsageError as exc:
+        raise UsageError(f"after '--': {exc} (validate-node arguments)") from None
 
 
 def read_nodes(source: str) -> list[str]:
@@ -116,6 +121,7 @@ def run(args: argparse.Namespace) -> int:
         Platform.parse(args.platform)  # a bad one fails here, not later in the pod
         extra += ["--platform", args.platform]
     extra += args.validate_args
+    check_pass_through(args.image, extra)
     options = JobOptions(
         image=args.image, node=args.node, pin=args.pin, client_image=args.client_image,
         namespace=args.namespace, name=args.job_name, backoff_limit=args.backoff_limit,
@@ -126,6 +132,5 @@ def run(args: argparse.Namespace) -> int:
         skip_mounts=frozenset(args.skip_mount))
     document = (build_jobs(options, read_nodes(args.nodes)) if args.nodes
                 else build_job(options))
-    check_pass_through(args.image, extra)
     write_document(document, args.output, sys.stdout)
     return 0

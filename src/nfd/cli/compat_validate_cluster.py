@@ -70,13 +70,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _cluster(args: argparse.Namespace, only: Mapping[str, frozenset[str] | None]
              ) -> tuple[Any, dict[str, Any]]:
-    from nfd.cli._registry_options import checked_seconds
+    from nfd.cli._registry_options import checked_seconds, command_redactor
     from nfd.cluster import KubeOptions, cluster_features_from_pages, iter_pages
 
     timeout = checked_seconds("--request-timeout", args.request_timeout)
     pages = iter_pages(KubeOptions(
         kubeconfig=args.kubeconfig, context=args.context, in_cluster=args.in_cluster,
-        page_size=args.page_size, timeout=timeout))
+        page_size=args.page_size, timeout=timeout, redactor=command_redactor(args)))
     features, server = cluster_features_from_pages(pages, args.nfd_namespace, only)
     return features, {"cluster": server}
 

@@ -55,6 +55,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="print exactly NFD's JSON report")
 
 
+def check_values(args: argparse.Namespace) -> None:
+    """The value checks validate-node makes before any work, alone: ``job`` runs them on
+    the command line it passes to the pod, so a bad value is refused before the Job is made.
+    """
+    from nfd.cli._registry_options import checked_seconds, platform_from_args
+    from nfd.cli._spec_args import parse_tags
+    from nfd.oci import Reference
+
+    platform_from_args(args)
+    checked_seconds("--timeout", args.timeout)
+    parse_tags(args.tags)
+    if args.image is not None:
+        Reference.parse(args.image)
+
+
 def _load_features(args: argparse.Namespace, reads: Iterable[str]
                    ) -> tuple[Any, dict[str, Any]]:
     """The features to validate: the file's, or this host's from the sources that provide

@@ -11,8 +11,9 @@
 * :func:`build_job` writes a Job that runs ``validate-node`` on one node,
   :func:`build_jobs` one per node of a list (:func:`parse_node_list`), in a List.
 
-The Kubernetes client library is imported only by :func:`list_node_features` and
-:func:`iter_pages`; each name's module loads on first use.
+The Kubernetes API is reached through one client, :class:`KubeClient` (reads and
+writes, each call within its deadline and byte budget, the kubeconfig's proxy and TLS);
+each name's module loads on first use.
 """
 
 from __future__ import annotations
@@ -53,12 +54,22 @@ if typing.TYPE_CHECKING:
         parse_node_list,
     )
     from nfd.cluster._kube import KubeOptions, Listing, Page, iter_pages, list_node_features
+    from nfd.cluster._kube_client import KubeClient
+    from nfd.cluster._kube_reader import status_message
+    from nfd.cluster._kubeconfig import ClusterAccess, load_access
     from nfd.cluster._labels import (
         DEFAULT_LABEL_PREFIX,
         LabelScheme,
         check_label_prefix,
         image_label_base,
         sanitize_name,
+    )
+    from nfd.cluster._manifest import (
+        Manifest,
+        check_json,
+        parse_manifest,
+        read_manifest,
+        write_changes,
     )
     from nfd.cluster._nfd_releases import (
         REFERENCE_NFD_VERSION,
@@ -104,6 +115,15 @@ _HOME = {
     "build_jobs": "nfd.cluster._job",
     "parse_node_list": "nfd.cluster._job",
     "KubeOptions": "nfd.cluster._kube",
+    "KubeClient": "nfd.cluster._kube_client",
+    "status_message": "nfd.cluster._kube_reader",
+    "ClusterAccess": "nfd.cluster._kubeconfig",
+    "load_access": "nfd.cluster._kubeconfig",
+    "Manifest": "nfd.cluster._manifest",
+    "check_json": "nfd.cluster._manifest",
+    "parse_manifest": "nfd.cluster._manifest",
+    "read_manifest": "nfd.cluster._manifest",
+    "write_changes": "nfd.cluster._manifest",
     "Listing": "nfd.cluster._kube",
     "Page": "nfd.cluster._kube",
     "iter_pages": "nfd.cluster._kube",
@@ -145,12 +165,15 @@ __all__ = [
     "POD_SPEC_PATHS",
     "REFERENCE_NFD_VERSION",
     "Affinity",
+    "ClusterAccess",
     "ClusterFeatures",
     "ClusterResult",
     "JobOptions",
+    "KubeClient",
     "KubeOptions",
     "LabelScheme",
     "Listing",
+    "Manifest",
     "NfdSupport",
     "NodeVerdict",
     "Page",
@@ -163,6 +186,7 @@ __all__ = [
     "build_job",
     "build_jobs",
     "build_rule_plan",
+    "check_json",
     "check_label_prefix",
     "cluster_features_from_document",
     "cluster_features_from_pages",
@@ -171,6 +195,7 @@ __all__ = [
     "image_label_base",
     "iter_pages",
     "list_node_features",
+    "load_access",
     "load_cluster_dump",
     "load_documents",
     "load_dump",
@@ -178,6 +203,7 @@ __all__ = [
     "merge_node_affinity",
     "nfd_requirements",
     "parse_documents",
+    "parse_manifest",
     "parse_nfd_version",
     "parse_node_features",
     "parse_node_list",
@@ -185,7 +211,10 @@ __all__ = [
     "patchable",
     "prefetched",
     "project_features",
+    "read_manifest",
     "sanitize_name",
     "select_sets",
+    "status_message",
     "validate_cluster",
+    "write_changes",
 ]

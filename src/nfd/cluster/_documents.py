@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from nfd.api import DEFAULT_NFD_NAMESPACE, LoadLimits
+from nfd.api import DEFAULT_NFD_NAMESPACE, LoadLimits, check_json_containers
 from nfd.api._yaml import STRICT_JSON_BYTES, load_file_all, loads_all, read_bounded
 from nfd.cluster._nodefeatures import ClusterFeatures, cluster_features_from_document
 from nfd.errors import SpecError
@@ -66,6 +66,16 @@ def is_big_json(data: bytes, limit: int = MAX_DUMP_BYTES) -> bool:
     return STRICT_JSON_BYTES < len(data) <= limit and data[:64].lstrip()[:1] == b"{"
 
 
+def check_dump_containers(data: bytes, source: str, limit: int = MAX_DUMP_BYTES) -> None:
+    """Refuse a JSON dump that may hold more objects and arrays than its size allows
+    (:meth:`nfd.api.LoadLimits.containers`), before anything is decoded: a memory bound
+    the fast path needs as much as the general reader."""
+    try:
+        check_json_containers(data, _limits(limit).containers(len(data)))
+    except SpecError as exc:
+        raise exc.located(source) from None
+
+
 def cluster_dump_from_bytes(data: bytes, source: str,
                             nfd_namespace: str = DEFAULT_NFD_NAMESPACE,
                             only: Mapping[str, frozenset[str] | None] | None = None,
@@ -73,6 +83,8 @@ def cluster_dump_from_bytes(data: bytes, source: str,
     """:func:`load_cluster_dump` of a text already read (``source`` names it in errors)."""
     if is_big_json(data, limit):
         from nfd.cluster._fastjson import fast_cluster_features
+
+        check_dump_containers(data, source, limit)
 
         fast = fast_cluster_features(data, nfd_namespace, only, workers)
         if fast is not None:

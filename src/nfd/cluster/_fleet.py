@@ -19,7 +19,12 @@ from collections.abc import Sequence
 
 from nfd.api import DEFAULT_NFD_NAMESPACE, CompatSpec, NodeFeature
 from nfd.api._yaml import read_bounded
-from nfd.cluster._documents import MAX_DUMP_BYTES, cluster_dump_from_bytes, is_big_json
+from nfd.cluster._documents import (
+    MAX_DUMP_BYTES,
+    check_dump_containers,
+    cluster_dump_from_bytes,
+    is_big_json,
+)
 from nfd.cluster._evaluate import ClusterResult, NodeVerdict, SetInfo, validate_cluster
 from nfd.cluster._fastjson import (
     DECODE_ERRORS,
@@ -138,6 +143,8 @@ def validate_cluster_dump(spec: CompatSpec, path: str, evaluator: SpecEvaluator,
     ``data``: the bytes of ``path``, when the caller has read them already."""
     if data is None:
         data = read_bounded(path, MAX_DUMP_BYTES)
+    if is_big_json(data):
+        check_dump_containers(data, path)
     if is_big_json(data) and can_fork(workers):
         listing = open_list(data)
         if listing is not None and len(listing.items) >= PARALLEL_ITEMS:

@@ -27,7 +27,14 @@ from typing import Any
 
 from nfd import __version__
 from nfd._image import client_image
-from nfd.cluster._labels import MAX_NAME, fit, is_label_name, is_subdomain, short_hash
+from nfd.cluster._labels import (
+    MAX_NAME,
+    fit,
+    is_dns_label,
+    is_label_name,
+    is_subdomain,
+    short_hash,
+)
 from nfd.errors import UsageError
 
 # The image must hold this nfd-client (NFD's own `nfd` has no --host-prefix flag):
@@ -165,6 +172,7 @@ def _check(options: JobOptions) -> None:
                          arguments=("pin",))
     if options.node is not None:
         check_node_name(options.node, options.pin)
+    check_object_names(options.name, options.namespace)
     if not options.client_image.strip():
         raise UsageError("`client_image` must not be empty", arguments=("client_image",))
     for secret in options.image_pull_secrets:
@@ -184,6 +192,24 @@ def _check(options: JobOptions) -> None:
         if reason:
             raise UsageError(f"validate-node argument {arg!r} is refused: {reason}",
                              arguments=_named_in(reason))
+
+
+def check_object_names(name: str | None, namespace: str | None) -> None:
+    """The Job's name and namespace as the API server validates them.
+
+    A Job name is a DNS-1123 subdomain (``ValidateObjectMeta`` in Kubernetes'
+    ``pkg/apis/batch/validation``) that also fits a label value, 63 characters: the
+    Job controller copies it into the pod's ``batch.kubernetes.io/job-name`` label. A
+    namespace is a DNS-1123 label (``ValidateNamespaceName``).
+    """
+    if name is not None and not (is_subdomain(name) and len(name) <= MAX_NAME):
+        raise UsageError(f"`job_name` {name!r}: not a Job name (RFC 1123 subdomain: lowercase "
+                         f"letters, digits, '-' and '.', at most {MAX_NAME} characters)",
+                         arguments=("job_name",))
+    if namespace is not None and not is_dns_label(namespace):
+        raise UsageError(f"`namespace` {namespace!r}: not a namespace name (RFC 1123 label: "
+                         f"lowercase letters, digits and '-', at most {MAX_NAME} characters)",
+                         arguments=("namespace",))
 
 
 def check_node_name(node: str, pin: str = "nodeName") -> None:

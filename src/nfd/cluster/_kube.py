@@ -1,9 +1,9 @@
 """Listing a live cluster's NodeFeature objects, page by page, every request bounded.
 
-Configuration and credentials come from :mod:`nfd.cluster._kubeconfig` (the
-official ``kubernetes`` package's loaders, as kubectl users expect). The
-requests themselves go through the same bounded transport as the registry
-client (:mod:`nfd._budget`): each page request has one deadline
+Configuration and credentials come from :mod:`nfd.cluster._kubeconfig` (read as
+client-go's clientcmd reads them). The requests go through the one Kubernetes
+client (:mod:`nfd.cluster._kube_client`, on the same bounded transport as the
+registry client, :mod:`nfd._budget`): each page request has one deadline
 (``KubeOptions.timeout``) covering connect, headers and the whole body, and a
 byte cap, so an API server that trickles or never stops cannot hold or fill
 us. Objects are listed across all namespaces in pages (``limit`` +
@@ -28,6 +28,7 @@ from nfd.errors import ClusterError, UsageError
 
 if TYPE_CHECKING:
     from nfd.cluster._kube_reader import Reader
+    from nfd.oci import Redactor
 
 # One page of 500 NodeFeatures is a few MiB; 256 MiB is far beyond any real page.
 MAX_PAGE_BYTES = 256 * 1024 * 1024
@@ -47,6 +48,8 @@ class KubeOptions:
     max_page_bytes: int = MAX_PAGE_BYTES
     max_pages: int = MAX_PAGES
     exec_timeout: float = DEFAULT_EXEC_TIMEOUT
+    # Learns the cluster credentials (the command line's error printer cleans with it).
+    redactor: Redactor | None = None
 
 
 @dataclass(frozen=True)
@@ -99,12 +102,17 @@ def iter_pages(options: KubeOptions) -> Iterator[Page]:
     if options.page_size < 1:
         raise UsageError(f"`page_size` must be at least 1, not {options.page_size}",
                          arguments=("page_size",))
+    from nfd.cluster._kube_client import KubeClient
     from nfd.cluster._kube_reader import PLURAL, Expired, Reader
     from nfd.cluster._kubeconfig import load_access
 
-    access = load_access(options.kubeconfig, options.context, options.in_cluster,
-                         options.service_account_dir, options.exec_timeout)
-    reader = Reader(access, options.page_size, options.timeout, options.max_page_bytes)
+    def load() -> Any:
+        return load_access(options.kubeconfig, options.context, options.in_cluster,
+                           options.service_account_dir, options.exec_timeout)
+
+    client = KubeClient(load, options.timeout, redactor=options.redactor)
+    access = client.access
+    reader = Reader(client, options.page_size, options.max_page_bytes)
     try:
         for attempt in (1, 2):
             try:

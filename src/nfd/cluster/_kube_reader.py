@@ -1,23 +1,17 @@
-"""The HTTP side of listing NodeFeatures: one bounded GET per page (see :mod:`._kube`)."""
+"""Listing NodeFeatures: one bounded GET per page through :class:`KubeClient` (see
+:mod:`._kube`), and reading the pages."""
 
 from __future__ import annotations
 
 import json
-import ssl
-import time
 from typing import Any
 
-import httpx
-
-from nfd._budget import Budget, BudgetExceeded, BudgetScope
-from nfd._budget_httpx import bounded_transport
-from nfd.cluster._kubeconfig import ClusterAccess
-from nfd.errors import ClusterError
-from nfd.oci._redact import Redactor
+from nfd.api import LoadLimits, check_json_containers
+from nfd.cluster._kube_client import KubeClient
+from nfd.errors import ClusterError, SpecError
 
 GROUP, VERSION, PLURAL = "nfd.k8s-sigs.io", "v1alpha1", "nodefeatures"
 LIST_PATH = f"/apis/{GROUP}/{VERSION}/{PLURAL}"
-MAX_ERROR_BYTES = 64 * 1024
 
 
 class Expired(Exception):
@@ -25,78 +19,41 @@ class Expired(Exception):
 
 
 class Reader:
-    """GETs of the list endpoint, each within its own deadline and byte cap."""
+    """GETs of the list endpoint through the one :class:`KubeClient`, each within its own
+    deadline and byte cap."""
 
-    def __init__(self, access: ClusterAccess, page_size: int, timeout: float,
-                 max_page_bytes: int) -> None:
-        self.access = access
+    def __init__(self, client: KubeClient, page_size: int, max_page_bytes: int) -> None:
+        self.client = client
+        self.access = client.access
         self._page_size = page_size
-        self._timeout = timeout
         self._max_page_bytes = max_page_bytes
-        self._scope = BudgetScope()
-        self._redactor = Redactor()
-        for secret in access.secrets:
-            self._redactor.add(secret)
-        transport = bounded_transport(self._scope, tls_verify(access), access.proxy)
-        self._http = httpx.Client(transport=transport,
-                                  timeout=httpx.Timeout(timeout), trust_env=False,
-                                  follow_redirects=False,
-                                  headers={"Accept": "application/json", **access.headers})
 
     def close(self) -> None:
-        self._http.close()
+        self.client.close()
 
     def page(self, token: str | None) -> dict[str, Any]:
         params: dict[str, str | int] = {"limit": self._page_size}
         if token:
             params["continue"] = token
-        budget = Budget(time.monotonic() + self._timeout,
-                        self._max_page_bytes + MAX_ERROR_BYTES)
-        try:
-            with self._scope.spending(budget):
-                status, body = self._get(params, budget)
-        except BudgetExceeded:
-            raise ClusterError(f"{self.what()}: a page over {self._max_page_bytes} "
-                               "bytes") from None
-        except httpx.TimeoutException:
-            raise ClusterError(f"{self.what()}: timed out after {self._timeout:g}s "
-                               "(a page request)") from None
-        except httpx.HTTPError as exc:
-            reason = self._redactor.clean(" ".join(str(exc).split())[:300])
-            raise ClusterError(f"{self.access.server}: cannot reach the API server: "
-                               f"{reason or type(exc).__name__}") from None
+        status, body = self.client.call("GET", LIST_PATH, params=params, what=self.what(),
+                                        max_bytes=self._max_page_bytes, answer="a page")
         if status == 410:
             raise Expired()
         if status != 200:
             raise self._status_error(status, body)
-        return _decode_page(body, self.what())
-
-    def _get(self, params: dict[str, str | int], budget: Budget) -> tuple[int, bytes]:
-        # kubeconfig's tls-server-name: the name the certificate is checked against.
-        sni = {"sni_hostname": self.access.tls_server_name} if self.access.tls_server_name \
-            else {}
-        with self._http.stream("GET", self.access.server + LIST_PATH, params=params,
-                               timeout=httpx.Timeout(budget.seconds_left()),
-                               extensions=sni) as response:
-            limit = self._max_page_bytes if response.status_code == 200 \
-                else MAX_ERROR_BYTES
-            chunks: list[bytes] = []
-            size = 0
-            for chunk in response.iter_bytes():
-                size += len(chunk)
-                if size > limit:
-                    if response.status_code != 200:
-                        break  # an error body: its start is enough
-                    raise BudgetExceeded(limit)
-                chunks.append(chunk)
-            return response.status_code, b"".join(chunks)
+        page = _decode_page(body, self.what())
+        items = page.get("items") or []
+        if len(items) > self._page_size:  # the API server returns at most `limit` objects
+            raise ClusterError(f"{self.what()}: {len(items)} objects in a page of at most "
+                               f"{self._page_size}")
+        return page
 
     def what(self) -> str:
         return f"{self.access.server}: listing {PLURAL}.{GROUP}/{VERSION}"
 
     def _status_error(self, status: int, body: bytes) -> ClusterError:
         what = self.what()
-        detail = self._redactor.clean(status_message(body))
+        detail = self.client.redact(status_message(body))
         if status == 401:
             logs = self.access.logs
             hint = f" (credential plugin: {logs[-1]})" if logs else ""
@@ -110,15 +67,6 @@ class Reader:
         return ClusterError(f"{what}: HTTP {status}: {detail}")
 
 
-def tls_verify(access: ClusterAccess) -> ssl.SSLContext | bool:
-    if not access.verify:
-        return False
-    context = ssl.create_default_context(cafile=access.ca_file)
-    if access.cert_file:
-        context.load_cert_chain(access.cert_file, access.key_file)
-    return context
-
-
 def status_message(body: bytes) -> str:
     """The ``message`` of a Kubernetes ``Status`` body, one line, bounded."""
     try:
@@ -130,6 +78,10 @@ def status_message(body: bytes) -> str:
 
 
 def _decode_page(body: bytes, what: str) -> dict[str, Any]:
+    try:  # nothing is built for a page of empty objects: a memory bound
+        check_json_containers(body, LoadLimits().containers(len(body)))
+    except SpecError as exc:
+        raise ClusterError(f"{what}: {exc}") from None
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -46,6 +46,11 @@ def is_label_name(name: str) -> bool:
     return len(name) <= MAX_NAME and _NAME.fullmatch(name) is not None
 
 
+def is_dns_label(text: str) -> bool:
+    """Whether ``text`` is a DNS-1123 label (namespace names)."""
+    return len(text) <= MAX_NAME and re.fullmatch(_DNS_LABEL, text) is not None
+
+
 def is_subdomain(text: str) -> bool:
     """Whether ``text`` is a DNS-1123 subdomain (label prefixes, object names)."""
     return len(text) <= MAX_SUBDOMAIN and _SUBDOMAIN.fullmatch(text) is not None

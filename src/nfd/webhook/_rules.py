@@ -1,9 +1,9 @@
 """Creating or updating an image's NodeFeatureRule, so the labels its affinity needs exist.
 
-Through the Kubernetes API, reached as ``validate-cluster``'s live mode reaches
-it (:func:`nfd.cluster._kubeconfig.load_access`: kubeconfig or the service
-account): create the rule; if one of that name exists, replace it only when it
-is ours (labelled ``app.kubernetes.io/managed-by: nfd-compat-webhook``) and
+Through the Kubernetes API, reached as ``validate-cluster``'s live mode reaches it
+(:func:`nfd.cluster.load_access`: kubeconfig or the service account, through
+:class:`nfd.cluster.KubeClient`): create the rule; if one of that name exists, replace
+it only when it is ours (labelled ``app.kubernetes.io/managed-by: nfd-compat-webhook``) and
 different, never someone else's. Every call has a deadline and a byte cap, and
 a 401 reloads the credentials once (service account tokens are rotated on disk).
 Called from the resolver's worker threads, once per rule and spec artifact
@@ -14,16 +14,10 @@ from __future__ import annotations
 
 import copy
 import json
-import threading
 from typing import Any
 
-import httpx
-
-from nfd.cluster import NfdSupport
-from nfd.cluster._kube_reader import status_message, tls_verify
-from nfd.cluster._kubeconfig import ClusterAccess, load_access
+from nfd.cluster import KubeClient, NfdSupport, load_access, status_message
 from nfd.errors import ClusterError
-from nfd.oci import Redactor
 
 GROUP, VERSION, PLURAL = "nfd.k8s-sigs.io", "v1alpha1", "nodefeaturerules"
 RULES_PATH = f"/apis/{GROUP}/{VERSION}/{PLURAL}"
@@ -35,70 +29,27 @@ MAX_REPLY_BYTES = 4 * 1024 * 1024
 
 
 class RuleWriter:
-    """Writes NodeFeatureRules; thread-safe (one httpx client, credentials behind a lock)."""
+    """Writes NodeFeatureRules; thread-safe (the one Kubernetes client of
+    :mod:`nfd.cluster`: its deadline and byte budget per call, the kubeconfig's proxy and
+    TLS, redaction, and credentials reloaded once on a 401)."""
 
     def __init__(self, *, kubeconfig: str | None = None, in_cluster: bool = False,
                  timeout: float = 5.0) -> None:
-        self._where = (kubeconfig, in_cluster)
-        self._timeout = timeout
-        self._lock = threading.Lock()
-        self._access = load_access(kubeconfig, None, in_cluster)
-        self._http = self._client(self._access)
+        self._client = KubeClient(lambda: load_access(kubeconfig, None, in_cluster), timeout,
+                                  reload_on_401=True)
 
     @property
     def server(self) -> str:
-        return self._access.server
-
-    def _client(self, access: ClusterAccess) -> httpx.Client:
-        return httpx.Client(verify=tls_verify(access), timeout=httpx.Timeout(self._timeout),
-                            trust_env=False, follow_redirects=False,
-                            headers={"Accept": "application/json",
-                                     "Content-Type": "application/json", **access.headers})
-
-    def _reload(self, stale: httpx.Client) -> None:
-        with self._lock:
-            if self._http is stale:  # another thread may have reloaded already
-                self._access = load_access(self._where[0], None, self._where[1])
-                self._http = self._client(self._access)
-                stale.close()
+        return self._client.server
 
     def _call(self, method: str, path: str, body: Any = None) -> tuple[int, bytes]:
-        for attempt in (1, 2):
-            http = self._http
-            try:
-                status, data = self._send(http, method, path, body)
-            except httpx.TimeoutException:
-                raise ClusterError(f"{self.server}: {method} {path}: no answer within "
-                                   f"{self._timeout:g} s") from None
-            except httpx.HTTPError as exc:
-                redactor = Redactor()
-                for secret in self._access.secrets:
-                    redactor.add(secret)
-                raise ClusterError(f"{self.server}: cannot reach the API server: "
-                                   f"{redactor.clean(' '.join(str(exc).split())[:300])}"
-                                   ) from None
-            if status == 401 and attempt == 1:
-                self._reload(http)
-                continue
-            return status, data
-        return status, data
-
-    def _send(self, http: httpx.Client, method: str, path: str,
-              body: Any) -> tuple[int, bytes]:
         content = None if body is None else json.dumps(body).encode()
-        with http.stream(method, self.server + path, content=content) as response:
-            chunks, size = [], 0
-            for chunk in response.iter_bytes():
-                size += len(chunk)
-                if size > MAX_REPLY_BYTES:
-                    raise ClusterError(f"{self.server}: {method} {path}: answer over "
-                                       f"{MAX_REPLY_BYTES} bytes")
-                chunks.append(chunk)
-            return response.status_code, b"".join(chunks)
+        return self._client.call(method, path, content=content, max_bytes=MAX_REPLY_BYTES,
+                                 what=f"{self.server}: {method} {path}")
 
     def _fail(self, what: str, status: int, data: bytes) -> ClusterError:
         return ClusterError(f"{self.server}: {what} {PLURAL}.{GROUP}: HTTP {status}: "
-                            f"{status_message(data)}")
+                            f"{self._client.redact(status_message(data))}")
 
     def nfd_support(self) -> NfdSupport:
         """What the cluster's NFD accepts in a rule, read from its NodeFeatureRule CRD (the
@@ -106,7 +57,7 @@ class RuleWriter:
         status, data = self._call("GET", CRD_PATH)
         if status != 200:
             raise ClusterError(f"{self.server}: reading customresourcedefinitions/{CRD_NAME}: "
-                               f"HTTP {status}: {status_message(data)}")
+                               f"HTTP {status}: {self._client.redact(status_message(data))}")
         try:
             crd = json.loads(data)
         except (ValueError, RecursionError):

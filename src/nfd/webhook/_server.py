@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
+from nfd.api import LoadLimits, check_json_containers
 from nfd.errors import SpecError, UsageError
 from nfd.webhook._metrics import CONTENT_TYPE, Metrics
 from nfd.webhook._resolver import Resolver
@@ -92,7 +93,9 @@ class Webhook:
         started = time.perf_counter()
         budget = _deadline(self.settings, request)
         try:
-            review = parse_review(json.loads(await request.read()))
+            body = await request.read()
+            check_json_containers(body, LoadLimits().containers(len(body)))  # memory bound
+            review = parse_review(json.loads(body))
         except web.HTTPRequestEntityTooLarge:
             self.metrics.observe("bad-request", time.perf_counter() - started)
             return web.Response(status=413, text=f"review over {MAX_REVIEW_BYTES} bytes\n")
