@@ -41,8 +41,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tls-reload-seconds", type=_seconds, default=30.0, metavar="S",
                         help="look for a renewed key pair every S seconds (default 30)")
     parser.add_argument("--allow-registry", action="append", default=[], metavar="PATTERN",
-                        required=True, help="registry host (or host/repository) pattern that "
-                        "may be contacted, shell wildcards; repeat for more. Others never are")
+                        required=True, help="a registry that may be contacted; repeat for "
+                        "more, others never are. PATTERN is HOST[:PORT][/PATH], exact: HOST a "
+                        "DNS name (any case), '*.' + a DNS name (one or more whole labels), "
+                        "an IPv4 address or [IPv6]; no PORT: the default port only, ':*' any; "
+                        "no PATH: every repository, '/a/b' that repository, '/a/*' every one "
+                        "below a. E.g. ghcr.io/acme/*, *.corp.example:5000, [fd00::1]:5000")
     parser.add_argument("--failure-policy", choices=("fail", "ignore"), default="ignore",
                         help="when a registry is slow or down: deny the pod (fail) or admit "
                         "it without that image's requirements, with a warning (default ignore)")
