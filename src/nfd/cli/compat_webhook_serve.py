@@ -10,7 +10,6 @@ credentials come from ``--registry-auth-file``, else the usual auth files.
 from __future__ import annotations
 
 import argparse
-import sys
 
 
 def _listen(value: str) -> tuple[str, int]:
@@ -72,6 +71,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "Kubernetes API (in-cluster, or --kubeconfig)")
     parser.add_argument("--kubeconfig", metavar="FILE",
                         help="with --create-rules: use this kubeconfig, not the service account")
+    parser.add_argument("--log-format", choices=("text", "json"), default="text",
+                        help="log records on stderr as text lines or JSON lines (ts, level, "
+                        "msg and fields); outside text is escaped either way (default text)")
     registry = parser.add_argument_group("registry")
     registry.add_argument("--registry-auth-file", metavar="FILE",
                           help="registry credentials: a Docker/Podman auth file (as a "
@@ -141,8 +143,7 @@ def run(args: argparse.Namespace) -> int:
                               timeout=args.timeout, workloads=args.workloads,
                               tls_reload_seconds=args.tls_reload_seconds)
 
-    def log(message: str) -> None:
-        print(f"nfd compat webhook serve: {message}", file=sys.stderr, flush=True)
+    from nfd.webhook import Logger
 
-    asyncio.run(serve(settings, resolver, log))
+    asyncio.run(serve(settings, resolver, Logger(args.log_format)))
     return 0

@@ -26,6 +26,7 @@ if typing.TYPE_CHECKING:
     from nfd.cluster._affinity import (
         POD_SPEC_PATHS,
         Affinity,
+        AffinityTooLarge,
         build_affinity,
         merge_node_affinity,
         patch_workload,
@@ -76,6 +77,7 @@ if typing.TYPE_CHECKING:
 _HOME = {
     "DEFAULT_NFD_NAMESPACE": "nfd.api",
     "Affinity": "nfd.cluster._affinity",
+    "AffinityTooLarge": "nfd.cluster._affinity",
     "POD_SPEC_PATHS": "nfd.cluster._affinity",
     "build_affinity": "nfd.cluster._affinity",
     "merge_node_affinity": "nfd.cluster._affinity",
@@ -133,6 +135,7 @@ __all__ = [
     "HOST_MOUNTS",
     "POD_SPEC_PATHS",
     "Affinity",
+    "AffinityTooLarge",
     "ClusterFeatures",
     "ClusterResult",
     "JobOptions",

@@ -16,12 +16,16 @@ Kubernetes' OR-of-ANDs form is the cross product ``E1&N1 | E1&N2 | E2&N1 | E2&N2
 (Kubernetes API docs), so its products are dropped. Existing preferred terms are
 kept; ours are appended unless already present. When every existing required
 term already holds one of ours (a manifest patched before), it is kept as is,
-so patching twice changes nothing.
+so patching twice changes nothing. Duplicates are found by a canonical JSON
+key per term and requirement (sets, not list scans), and the product is
+bounded before it is built (:data:`MAX_MERGED_TERMS`), so the cost is linear
+in the manifest's size.
 """
 
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -32,6 +36,11 @@ from nfd.cluster._rule import SelectedSet
 from nfd.errors import SpecError
 
 MIN_WEIGHT, MAX_WEIGHT = 1, 100
+# The AND of an existing required affinity with ours is a cross product: bounded before it is
+# built, so a pod with thousands of terms costs a refusal, not quadratic work. Kubernetes sets
+# no count of its own; these leave room for any real affinity.
+MAX_MERGED_TERMS = 4096
+MAX_MERGED_REQUIREMENTS = 65536
 REQUIRED = "requiredDuringSchedulingIgnoredDuringExecution"
 PREFERRED = "preferredDuringSchedulingIgnoredDuringExecution"
 
@@ -45,6 +54,10 @@ POD_SPEC_PATHS: dict[str, tuple[str, ...]] = {
     "Job": ("spec", "template", "spec"),
     "CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
 }
+
+
+class AffinityTooLarge(SpecError):
+    """The merged affinity would exceed :data:`MAX_MERGED_TERMS` or its requirement bound."""
 
 
 @dataclass(frozen=True)
@@ -87,16 +100,23 @@ def build_affinity(sets: Sequence[SelectedSet], source: str | None = None) -> Af
     return Affinity(node_affinity, tuple(warnings))
 
 
+def _key(item: Any) -> str:
+    """A hashable identity for a JSON value (requirement, term): de-duplication by set, not by
+    list scans, so merging stays linear in the pod's size."""
+    return json.dumps(item, sort_keys=True, separators=(",", ":"))
+
+
 def _and_terms(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
-    """One NodeSelectorTerm requiring both ``a`` and ``b`` (duplicates dropped)."""
+    """One NodeSelectorTerm requiring both ``a`` and ``b`` (duplicates dropped, order kept)."""
     out: dict[str, Any] = {}
     for field in ("matchExpressions", "matchFields"):
-        items: list[Any] = []
+        items: dict[str, Any] = {}
         for item in list(a.get(field) or []) + list(b.get(field) or []):
-            if item not in items:
-                items.append(copy.deepcopy(item))  # no shared objects: YAML would alias them
+            key = _key(item)
+            if key not in items:
+                items[key] = copy.deepcopy(item)  # no shared objects: YAML would alias them
         if items:
-            out[field] = items
+            out[field] = list(items.values())
     return out
 
 
@@ -105,37 +125,58 @@ def _is_empty_term(term: Any) -> bool:
                                               or term.get("matchFields"))
 
 
+def _size(term: dict[str, Any]) -> int:
+    return len(term.get("matchExpressions") or []) + len(term.get("matchFields") or [])
+
+
+def _check_product(live: list[dict[str, Any]], ours: list[dict[str, Any]], path: str) -> None:
+    """Refuse, before building it, a cross product over :data:`MAX_MERGED_TERMS` terms or
+    :data:`MAX_MERGED_REQUIREMENTS` requirements (it grows with the product of both sides)."""
+    terms = len(live) * len(ours)
+    requirements = (len(ours) * sum(_size(t) for t in live)
+                    + len(live) * sum(_size(t) for t in ours))
+    if terms > MAX_MERGED_TERMS or requirements > MAX_MERGED_REQUIREMENTS:
+        raise AffinityTooLarge(
+            f"ANDing {len(live)} existing required term(s) with {len(ours)} of ours would make "
+            f"{terms} terms with {requirements} requirements (at most {MAX_MERGED_TERMS} and "
+            f"{MAX_MERGED_REQUIREMENTS}); refusing to merge", path=path)
+
+
 def merge_node_affinity(existing: Any, ours: dict[str, Any], path: str) -> dict[str, Any]:
     """``existing`` nodeAffinity AND ``ours``; ``path`` locates ``existing`` for errors."""
     if existing is None:
         return copy.deepcopy(ours)
     if not isinstance(existing, dict):
         raise SpecError("nodeAffinity must be a mapping", path=path)
-    merged = copy.deepcopy(existing)
     required = existing.get(REQUIRED)
     if required is None:
+        merged = copy.deepcopy(existing)
         merged[REQUIRED] = copy.deepcopy(ours[REQUIRED])
-    else:
-        rpath = join_path(path, REQUIRED)
-        terms = required.get("nodeSelectorTerms") if isinstance(required, dict) else None
-        if not isinstance(terms, list):
-            raise SpecError("nodeSelectorTerms must be a list", path=join_path(rpath,
-                                                                                "nodeSelectorTerms"))
-        for index, term in enumerate(terms):
-            _check_term(term, join_path(join_path(rpath, "nodeSelectorTerms"), index))
-        live = [t for t in terms if not _is_empty_term(t)]
-        if not live:
-            raise SpecError("the existing required node affinity matches no node (no non-empty "
-                            "nodeSelectorTerms); refusing to merge", path=rpath)
-        if all(any(_implies(e, n) for n in ours[REQUIRED]["nodeSelectorTerms"]) for e in live):
-            return _with_preferred(merged, existing, ours, path)  # already patched: keep as is
-        product = []
-        for e in live:
-            for n in ours[REQUIRED]["nodeSelectorTerms"]:
-                term = _and_terms(e, n)
-                if term not in product:
-                    product.append(term)
-        merged[REQUIRED] = {**copy.deepcopy(required), "nodeSelectorTerms": product}
+        return _with_preferred(merged, existing, ours, path)
+    rpath = join_path(path, REQUIRED)
+    terms = required.get("nodeSelectorTerms") if isinstance(required, dict) else None
+    if not isinstance(terms, list):
+        raise SpecError("nodeSelectorTerms must be a list", path=join_path(rpath,
+                                                                            "nodeSelectorTerms"))
+    for index, term in enumerate(terms):
+        _check_term(term, join_path(join_path(rpath, "nodeSelectorTerms"), index))
+    live = list({_key(t): t for t in terms if not _is_empty_term(t)}.values())
+    if not live:
+        raise SpecError("the existing required node affinity matches no node (no non-empty "
+                        "nodeSelectorTerms); refusing to merge", path=rpath)
+    our_terms = ours[REQUIRED]["nodeSelectorTerms"]
+    if _already_patched(live, our_terms):
+        return _with_preferred(copy.deepcopy(existing), existing, ours, path)
+    _check_product(live, our_terms, rpath)
+    product: dict[str, dict[str, Any]] = {}
+    for e in live:
+        for n in our_terms:
+            term = _and_terms(e, n)
+            product.setdefault(_key(term), term)
+    merged = {k: copy.deepcopy(v) for k, v in existing.items() if k != REQUIRED}
+    merged[REQUIRED] = {**{k: copy.deepcopy(v) for k, v in required.items()
+                           if k != "nodeSelectorTerms"},
+                        "nodeSelectorTerms": list(product.values())}
     return _with_preferred(merged, existing, ours, path)
 
 
@@ -162,10 +203,14 @@ def _check_term(term: Any, path: str) -> None:
                                                                                     "values"))
 
 
-def _implies(term: Any, ours: dict[str, Any]) -> bool:
-    """Whether ``term`` already holds every requirement of our term ``ours``."""
-    have = term.get("matchExpressions") or []
-    return all(req in have for req in ours["matchExpressions"])
+def _already_patched(live: list[dict[str, Any]], our_terms: list[dict[str, Any]]) -> bool:
+    """Whether every existing term already holds all requirements of one of our terms."""
+    wanted = [{_key(r) for r in n["matchExpressions"]} for n in our_terms]
+    for term in live:
+        have = {_key(r) for r in term.get("matchExpressions") or []}
+        if not any(want <= have for want in wanted):
+            return False
+    return True
 
 
 def _with_preferred(merged: dict[str, Any], existing: dict[str, Any], ours: dict[str, Any],
@@ -175,7 +220,8 @@ def _with_preferred(merged: dict[str, Any], existing: dict[str, Any], ours: dict
         current = existing.get(PREFERRED) or []
         if not isinstance(current, list):
             raise SpecError("must be a list", path=join_path(path, PREFERRED))
-        extra = [p for p in ours[PREFERRED] if p not in current]
+        present = {_key(p) for p in current}
+        extra = [p for p in ours[PREFERRED] if _key(p) not in present]
         merged[PREFERRED] = copy.deepcopy(current) + copy.deepcopy(extra)
     return merged
 

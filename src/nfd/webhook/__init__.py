@@ -17,6 +17,7 @@ import typing
 from nfd._lazy import lazy_getattr as _lazy_getattr
 from nfd.webhook._allow import AllowList
 from nfd.webhook._cache import TTLCache
+from nfd.webhook._log import Logger
 from nfd.webhook._manifests import DEFAULT_NAME, DEFAULT_NAMESPACE, ManifestOptions, build_manifests
 from nfd.webhook._plan import ImagePlan, plan_image
 from nfd.webhook._resolver import Resolution, Resolver, ResolverSettings
@@ -50,6 +51,7 @@ __all__ = [
     "SKIP_VALUE",
     "AllowList",
     "ImagePlan",
+    "Logger",
     "ManifestOptions",
     "Resolution",
     "Resolver",

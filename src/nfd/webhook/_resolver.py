@@ -50,6 +50,7 @@ class ResolverSettings:
     workers: int = 16
     # Calls at once per registry: a hung one holds a few workers, never the whole pool.
     per_registry: int = 4
+    cpu_workers: int = 2
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,10 @@ class Resolver:
             settings.max_entries, settings.spec_ttl, clock)
         self.counters = ResolverCounters()
         self._pool = ThreadPoolExecutor(settings.workers, thread_name_prefix="nfd-webhook")
+        # CPU-heavy steps (planning a spec, parsing and deciding a big review) leave the
+        # event loop for these few threads, so /healthz and cached reviews stay prompt.
+        self.cpu_pool = ThreadPoolExecutor(settings.cpu_workers,
+                                           thread_name_prefix="nfd-webhook-cpu")
         self._flights: dict[tuple[str, ...], asyncio.Future[Any]] = {}
         self._slots: dict[str, tuple[asyncio.Semaphore, list[int]]] = {}
         self._background: set[asyncio.Task[Resolution]] = set()
@@ -103,6 +108,7 @@ class Resolver:
     def close(self) -> None:
         """Stop the worker threads (calls under way finish within their own timeout)."""
         self._pool.shutdown(wait=False, cancel_futures=True)
+        self.cpu_pool.shutdown(wait=False, cancel_futures=True)
 
     async def resolve_all(self, images: Sequence[str], timeout: float, *,
                           write_rules: bool = True,
@@ -184,7 +190,7 @@ class Resolver:
             return Resolution(image, "failed", entry.error, digest)
         if entry.spec is None:
             return Resolution(image, "none", digest=digest)
-        plan = self._plan(image, entry.spec)
+        plan = await self._plan(image, entry.spec)
         if write_rules and self._rule_writer is not None:
             try:
                 await self._write_rule(plan, entry.spec.artifact_digest)
@@ -223,11 +229,12 @@ class Resolver:
         self.specs.put(key, entry, None if found else self.settings.negative_ttl)
         return entry
 
-    def _plan(self, image: str, spec: ImageSpec) -> ImagePlan:
+    async def _plan(self, image: str, spec: ImageSpec) -> ImagePlan:
         key = (image, spec.artifact_digest)
         plan = self.plans.get(key)
-        if plan is None:
-            plan = plan_image(image, spec.spec, self.settings.label_prefix)
+        if plan is None:  # a spec of up to 1 MiB: planned off the event loop
+            plan = await asyncio.get_running_loop().run_in_executor(
+                self.cpu_pool, plan_image, image, spec.spec, self.settings.label_prefix)
             self.plans.put(key, plan)
         return plan
 

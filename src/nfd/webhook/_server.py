@@ -14,31 +14,43 @@ import json
 import re
 import signal
 import ssl
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from aiohttp import web
 
+from nfd._text import printable_line
 from nfd.errors import SpecError, UsageError
+from nfd.webhook._log import Log, Logger
 from nfd.webhook._metrics import CONTENT_TYPE, Metrics
-from nfd.webhook._resolver import Resolver
+from nfd.webhook._resolver import Resolution, Resolver
 from nfd.webhook._review import (
+    MAX_CONTAINERS,
     FailurePolicy,
+    PodImages,
+    ReviewRequest,
+    Target,
     decide,
-    images_of,
+    merge_weight,
     opted_out,
     parse_review,
+    pod_images,
     response,
     target_of,
+    unchecked,
 )
 
 MAX_REVIEW_BYTES = 8 * 1024 * 1024  # a pod is at most ~1.5 MiB in etcd; leave room for oldObject
+# Reviews up to this size are parsed and decided on the event loop (tens of microseconds);
+# bigger ones, or ones merging many of our terms, go to the resolver's CPU pool.
+INLINE_BYTES = 64 * 1024
+INLINE_TERMS = 64
 MARGIN_SECONDS = 0.25  # for encoding the answer and the network back to the API server
 SHUTDOWN_SECONDS = 5.0
 _GO_SECONDS = re.compile(r"(\d+(?:\.\d+)?)s")
-Log = Callable[[str], None]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -64,6 +76,25 @@ def _deadline(settings: ServerSettings, request: web.Request) -> float:
     return budget
 
 
+@dataclass(frozen=True)
+class _Prepared:
+    """A parsed review: the object to patch (``None``: not ours), and the pod's images."""
+
+    review: ReviewRequest
+    target: Target | None
+    opted_out: bool
+    images: PodImages | None
+
+
+def _prepare(body: bytes, workloads: bool) -> _Prepared:
+    """Parse and look at a review body: linear in its size (the body cap bounds it)."""
+    review = parse_review(json.loads(body))
+    target = target_of(review, workloads)
+    if target is None or opted_out(target):
+        return _Prepared(review, target, target is not None, None)
+    return _Prepared(review, target, False, pod_images(target))
+
+
 class Webhook:
     """The request handlers, over one resolver and one set of metrics."""
 
@@ -72,7 +103,7 @@ class Webhook:
         self.settings = settings
         self.resolver = resolver
         self.metrics = Metrics()
-        self._log = log or (lambda message: print(message, file=sys.stderr, flush=True))
+        self._log: Log = log or Logger()
 
     def app(self) -> web.Application:
         app = web.Application(client_max_size=MAX_REVIEW_BYTES)
@@ -88,37 +119,66 @@ class Webhook:
         return web.Response(body=self.metrics.render(self.resolver).encode(),
                             headers={"Content-Type": CONTENT_TYPE})
 
+    async def _compute(self, heavy: bool, deadline: float, fn: Callable[..., T],
+                       *args: Any) -> T:
+        """``fn(*args)``: inline when light, else in the CPU pool, due by ``deadline``
+        (``TimeoutError`` then; a call not yet started is cancelled)."""
+        if not heavy:
+            return fn(*args)
+        left = deadline - time.perf_counter()
+        if left <= 0:
+            raise TimeoutError
+        future = self.resolver.cpu_pool.submit(fn, *args)
+        return await asyncio.wait_for(asyncio.wrap_future(future), left)
+
     async def mutate(self, request: web.Request) -> web.Response:
         started = time.perf_counter()
         budget = _deadline(self.settings, request)
+        deadline = started + budget - MARGIN_SECONDS
         try:
-            review = parse_review(json.loads(await request.read()))
+            body = await request.read()
+            heavy = len(body) > INLINE_BYTES
+            prepared = await self._compute(heavy, deadline, _prepare, body,
+                                           self.settings.workloads)
         except web.HTTPRequestEntityTooLarge:
             self.metrics.observe("bad-request", time.perf_counter() - started)
             return web.Response(status=413, text=f"review over {MAX_REVIEW_BYTES} bytes\n")
         except (ValueError, RecursionError, SpecError) as exc:
             self.metrics.observe("bad-request", time.perf_counter() - started)
-            return web.Response(status=400, text=f"not an AdmissionReview: {exc}\n")
-        target = target_of(review, self.settings.workloads)
-        if target is None or opted_out(target):
-            outcome = "ignored" if target is None else "opted-out"
+            return web.Response(status=400,
+                                text=f"not an AdmissionReview: {printable_line(str(exc))}\n")
+        except TimeoutError:  # no uid to answer with: the API server's failurePolicy decides
+            self.metrics.observe("timeout", time.perf_counter() - started)
+            self._log("review", level="warning", outcome="timeout",
+                      reason=f"not parsed within {budget:g} s (the server is overloaded)")
+            return web.Response(status=503, text=f"review not parsed within {budget:g} s\n")
+        review, target = prepared.review, prepared.target
+        if target is None or prepared.images is None:
+            outcome = "opted-out" if prepared.opted_out else "ignored"
             self.metrics.observe(outcome, time.perf_counter() - started)
             return web.json_response(response(review.uid))
-        images = images_of(target)
-        left = budget - MARGIN_SECONDS - (time.perf_counter() - started)
-        resolutions = await self.resolver.resolve_all(images, max(left, 0.01), budget=budget,
-                                                      write_rules=not review.dry_run)
+        resolutions = await self.resolver.resolve_all(
+            prepared.images.images, max(deadline - time.perf_counter(), 0.01), budget=budget,
+            write_rules=not review.dry_run)
+        if prepared.images.unchecked_containers:
+            resolutions.append(Resolution("", "failed", f"{prepared.images.unchecked_containers} "
+                                          f"container(s) beyond the first {MAX_CONTAINERS} not "
+                                          "checked"))
+        heavy = heavy or merge_weight(resolutions) > INLINE_TERMS
         try:
-            answer, outcome = decide(review, target, resolutions, self.settings.failure_policy)
+            answer, outcome = await self._compute(heavy, deadline, decide, review, target,
+                                                  resolutions, self.settings.failure_policy)
+        except TimeoutError:
+            answer, outcome = unchecked(review, self.settings.failure_policy,
+                                        f"{review.kind} {review.where}: not decided within "
+                                        f"{budget:g} s")
         except Exception as exc:  # a bug of ours: answered by the failure policy, and logged
-            message = f"internal error: {type(exc).__name__}: {exc}"
-            allowed = self.settings.failure_policy == "ignore"
-            answer = response(review.uid, allowed=allowed, message=message,
-                              warnings=[f"image compatibility not checked: {message}"])
-            outcome = "failed-open" if allowed else "denied"
+            answer, outcome = unchecked(review, self.settings.failure_policy,
+                                        f"internal error: {type(exc).__name__}: {exc}")
         if outcome in ("denied", "failed-open", "invalid"):
-            self._log(f"{review.kind} {review.where}: {outcome}: "
-                      + "; ".join(answer["response"].get("warnings", [])))
+            self._log("review", level="warning", outcome=outcome, kind=review.kind,
+                      object=review.where, uid=review.uid,
+                      warnings=" | ".join(answer["response"].get("warnings", [])))
         self.metrics.observe(outcome, time.perf_counter() - started)
         return web.json_response(answer)
 
@@ -151,7 +211,8 @@ async def _reload_tls(context: ssl.SSLContext, settings: ServerSettings, log: Lo
                 last = now
                 log("TLS key pair reloaded")
         except (OSError, ssl.SSLError) as exc:
-            log(f"TLS key pair not reloaded (keeping the old one): {exc}")
+            log("TLS key pair not reloaded (keeping the old one)", level="warning",
+                reason=str(exc))
 
 
 async def serve(settings: ServerSettings, resolver: Resolver, log: Log | None = None,
@@ -172,7 +233,11 @@ async def serve(settings: ServerSettings, resolver: Resolver, log: Log | None = 
                          f"{exc.strerror or exc}") from None
     addresses = runner.addresses
     host, port = addresses[0][:2] if addresses else (settings.host, settings.port)
-    (ready or webhook._log)(f"listening on https://{host}:{port}")
+    url = f"https://{host}:{port}"
+    if ready is not None:
+        ready(url)
+    else:
+        webhook._log(f"listening on {url}")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
