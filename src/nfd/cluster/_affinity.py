@@ -100,24 +100,43 @@ def build_affinity(sets: Sequence[SelectedSet], source: str | None = None) -> Af
     return Affinity(node_affinity, tuple(warnings))
 
 
+_FIELDS = ("matchExpressions", "matchFields")
+# A term as its requirements by identity, per field: {field: {canonical JSON: requirement}}.
+_Indexed = dict[str, dict[str, Any]]
+
+
 def _key(item: Any) -> str:
-    """A hashable identity for a JSON value (requirement, term): de-duplication by set, not by
-    list scans, so merging stays linear in the pod's size."""
+    """A hashable identity for a JSON value: de-duplication by dict, not by list scans, so
+    merging stays linear in the pod's size."""
     return json.dumps(item, sort_keys=True, separators=(",", ":"))
 
 
-def _and_terms(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
-    """One NodeSelectorTerm requiring both ``a`` and ``b`` (duplicates dropped, order kept)."""
-    out: dict[str, Any] = {}
-    for field in ("matchExpressions", "matchFields"):
-        items: dict[str, Any] = {}
-        for item in list(a.get(field) or []) + list(b.get(field) or []):
-            key = _key(item)
-            if key not in items:
-                items[key] = copy.deepcopy(item)  # no shared objects: YAML would alias them
-        if items:
-            out[field] = list(items.values())
-    return out
+def _copy(value: Any) -> Any:
+    """A copy of JSON data (dicts, lists, scalars): no shared objects, which YAML would
+    alias, and much cheaper than ``copy.deepcopy``'s memo for this one shape."""
+    if isinstance(value, dict):
+        return {k: _copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy(v) for v in value]
+    return value
+
+
+def _index(term: dict[str, Any]) -> _Indexed:
+    """``term``'s requirements keyed by identity (duplicates dropped, first order kept)."""
+    return {field: {_key(item): item for item in term.get(field) or []} for field in _FIELDS}
+
+
+def _identity(indexed: _Indexed) -> tuple[tuple[str, ...], ...]:
+    return tuple(tuple(indexed[field]) for field in _FIELDS)
+
+
+def _and_terms(a: _Indexed, b: _Indexed) -> tuple[tuple[tuple[str, ...], ...], dict[str, Any]]:
+    """One NodeSelectorTerm requiring both ``a`` and ``b`` (duplicates dropped, order kept),
+    with its identity."""
+    both = {field: a[field] | b[field] for field in _FIELDS}
+    term = {field: [_copy(item) for item in items.values()]
+            for field, items in both.items() if items}
+    return _identity(both), term
 
 
 def _is_empty_term(term: Any) -> bool:
@@ -125,11 +144,11 @@ def _is_empty_term(term: Any) -> bool:
                                               or term.get("matchFields"))
 
 
-def _size(term: dict[str, Any]) -> int:
-    return len(term.get("matchExpressions") or []) + len(term.get("matchFields") or [])
+def _size(term: _Indexed) -> int:
+    return sum(len(items) for items in term.values())
 
 
-def _check_product(live: list[dict[str, Any]], ours: list[dict[str, Any]], path: str) -> None:
+def _check_product(live: list[_Indexed], ours: list[_Indexed], path: str) -> None:
     """Refuse, before building it, a cross product over :data:`MAX_MERGED_TERMS` terms or
     :data:`MAX_MERGED_REQUIREMENTS` requirements (it grows with the product of both sides)."""
     terms = len(live) * len(ours)
@@ -145,13 +164,13 @@ def _check_product(live: list[dict[str, Any]], ours: list[dict[str, Any]], path:
 def merge_node_affinity(existing: Any, ours: dict[str, Any], path: str) -> dict[str, Any]:
     """``existing`` nodeAffinity AND ``ours``; ``path`` locates ``existing`` for errors."""
     if existing is None:
-        return copy.deepcopy(ours)
+        return _copy(ours)
     if not isinstance(existing, dict):
         raise SpecError("nodeAffinity must be a mapping", path=path)
     required = existing.get(REQUIRED)
     if required is None:
-        merged = copy.deepcopy(existing)
-        merged[REQUIRED] = copy.deepcopy(ours[REQUIRED])
+        merged = _copy(existing)
+        merged[REQUIRED] = _copy(ours[REQUIRED])
         return _with_preferred(merged, existing, ours, path)
     rpath = join_path(path, REQUIRED)
     terms = required.get("nodeSelectorTerms") if isinstance(required, dict) else None
@@ -160,21 +179,22 @@ def merge_node_affinity(existing: Any, ours: dict[str, Any], path: str) -> dict[
                                                                             "nodeSelectorTerms"))
     for index, term in enumerate(terms):
         _check_term(term, join_path(join_path(rpath, "nodeSelectorTerms"), index))
-    live = list({_key(t): t for t in terms if not _is_empty_term(t)}.values())
+    indexed = {_identity(i): i for i in (_index(t) for t in terms if not _is_empty_term(t))}
+    live = list(indexed.values())
     if not live:
         raise SpecError("the existing required node affinity matches no node (no non-empty "
                         "nodeSelectorTerms); refusing to merge", path=rpath)
-    our_terms = ours[REQUIRED]["nodeSelectorTerms"]
+    our_terms = [_index(n) for n in ours[REQUIRED]["nodeSelectorTerms"]]
     if _already_patched(live, our_terms):
-        return _with_preferred(copy.deepcopy(existing), existing, ours, path)
+        return _with_preferred(_copy(existing), existing, ours, path)
     _check_product(live, our_terms, rpath)
-    product: dict[str, dict[str, Any]] = {}
+    product: dict[tuple[tuple[str, ...], ...], dict[str, Any]] = {}
     for e in live:
         for n in our_terms:
-            term = _and_terms(e, n)
-            product.setdefault(_key(term), term)
-    merged = {k: copy.deepcopy(v) for k, v in existing.items() if k != REQUIRED}
-    merged[REQUIRED] = {**{k: copy.deepcopy(v) for k, v in required.items()
+            identity, term = _and_terms(e, n)
+            product.setdefault(identity, term)
+    merged = {k: _copy(v) for k, v in existing.items() if k != REQUIRED}
+    merged[REQUIRED] = {**{k: _copy(v) for k, v in required.items()
                            if k != "nodeSelectorTerms"},
                         "nodeSelectorTerms": list(product.values())}
     return _with_preferred(merged, existing, ours, path)
@@ -203,14 +223,11 @@ def _check_term(term: Any, path: str) -> None:
                                                                                     "values"))
 
 
-def _already_patched(live: list[dict[str, Any]], our_terms: list[dict[str, Any]]) -> bool:
+def _already_patched(live: list[_Indexed], our_terms: list[_Indexed]) -> bool:
     """Whether every existing term already holds all requirements of one of our terms."""
-    wanted = [{_key(r) for r in n["matchExpressions"]} for n in our_terms]
-    for term in live:
-        have = {_key(r) for r in term.get("matchExpressions") or []}
-        if not any(want <= have for want in wanted):
-            return False
-    return True
+    wanted = [set(n["matchExpressions"]) for n in our_terms]
+    return all(any(want <= term["matchExpressions"].keys() for want in wanted)
+               for term in live)
 
 
 def _with_preferred(merged: dict[str, Any], existing: dict[str, Any], ours: dict[str, Any],
@@ -222,7 +239,7 @@ def _with_preferred(merged: dict[str, Any], existing: dict[str, Any], ours: dict
             raise SpecError("must be a list", path=join_path(path, PREFERRED))
         present = {_key(p) for p in current}
         extra = [p for p in ours[PREFERRED] if _key(p) not in present]
-        merged[PREFERRED] = copy.deepcopy(current) + copy.deepcopy(extra)
+        merged[PREFERRED] = _copy(current) + _copy(extra)
     return merged
 
 
