@@ -164,7 +164,8 @@ def _check_product(live: list[_Indexed], ours: list[_Indexed], path: str) -> Non
 def merge_node_affinity(existing: Any, ours: dict[str, Any], path: str) -> dict[str, Any]:
     """``existing`` nodeAffinity AND ``ours``; ``path`` locates ``existing`` for errors."""
     if existing is None:
-        return _copy(ours)
+        copied: dict[str, Any] = _copy(ours)
+        return copied
     if not isinstance(existing, dict):
         raise SpecError("nodeAffinity must be a mapping", path=path)
     required = existing.get(REQUIRED)
