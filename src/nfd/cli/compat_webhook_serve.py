@@ -88,12 +88,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                           "nfd compat affinity)")
 
 
-def _resolver(args: argparse.Namespace) -> object:
+def _resolver(args: argparse.Namespace, log: object) -> object:
     from nfd.cluster import check_label_prefix
     from nfd.errors import UsageError
     from nfd.oci import Platform, RegistryOptions
-    from nfd.webhook import AllowList, Resolver, ResolverSettings
+    from nfd.webhook import AllowList, Logger, Resolver, ResolverSettings
 
+    assert isinstance(log, Logger)
     if args.cache_size < 1:
         raise UsageError(f"--cache-size must be at least 1, not {args.cache_size}")
     if args.kubeconfig and not args.create_rules:
@@ -113,7 +114,7 @@ def _resolver(args: argparse.Namespace) -> object:
 
         writer = RuleWriter(kubeconfig=args.kubeconfig, in_cluster=args.kubeconfig is None,
                             timeout=args.timeout)
-    return Resolver(settings, writer)
+    return Resolver(settings, writer, log=log)
 
 
 def _require_server() -> None:
@@ -133,17 +134,15 @@ def run(args: argparse.Namespace) -> int:
     import asyncio
 
     _require_server()
-    from nfd.webhook import Resolver, ServerSettings, serve
+    from nfd.webhook import Logger, Resolver, ServerSettings, serve
 
-    resolver = _resolver(args)
+    log = Logger(args.log_format)
+    resolver = _resolver(args, log)
     assert isinstance(resolver, Resolver)
     host, port = args.listen
     settings = ServerSettings(host=host, port=port, cert_file=args.tls_cert_file,
                               key_file=args.tls_key_file, failure_policy=args.failure_policy,
                               timeout=args.timeout, workloads=args.workloads,
                               tls_reload_seconds=args.tls_reload_seconds)
-
-    from nfd.webhook import Logger
-
-    asyncio.run(serve(settings, resolver, Logger(args.log_format)))
+    asyncio.run(serve(settings, resolver, log))
     return 0

@@ -16,6 +16,8 @@ answered at once (the failure policy decides).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import functools
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -26,7 +28,8 @@ from nfd.errors import NfdError, SpecError, UsageError
 from nfd.oci import Reference, RegistryOptions
 from nfd.webhook._allow import AllowList
 from nfd.webhook._cache import TTLCache
-from nfd.webhook._plan import ImagePlan, plan_image
+from nfd.webhook._log import Log, Logger
+from nfd.webhook._plan import ImagePlan, RuleConflict, plan_image
 from nfd.webhook._source import ImageSpec, fetch_spec, resolve_digest
 
 T = TypeVar("T")
@@ -34,6 +37,8 @@ Status = Literal["spec", "none", "skipped", "failed"]
 RuleWriter = Callable[[dict[str, Any]], str]
 # Distinct images checked per review: a pod naming thousands must not queue thousands of fetches.
 MAX_IMAGES_PER_REVIEW = 64
+# Names tried for an image's rule (its own, then alternatives) when others' rules hold them.
+MAX_RULE_NAMES = 4
 
 
 @dataclass(frozen=True)
@@ -79,14 +84,16 @@ class ResolverCounters:
 
     fetches: dict[str, int] = field(default_factory=lambda: {"tag": 0, "spec": 0, "rule": 0})
     failures: dict[str, int] = field(default_factory=lambda: {"tag": 0, "spec": 0, "rule": 0})
+    conflicts: int = 0  # rule names found taken by a rule not provably the image's
 
 
 class Resolver:
     """Resolves the images of admission requests; one per server, used on its event loop."""
 
     def __init__(self, settings: ResolverSettings, rule_writer: RuleWriter | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, log: Log | None = None) -> None:
         self.settings = settings
+        self._log: Log = log or Logger()
         self._rule_writer = rule_writer
         self.tags: TTLCache[str, str] = TTLCache(settings.max_entries, settings.tag_ttl, clock)
         self.specs: TTLCache[str, _SpecEntry] = TTLCache(settings.max_entries,
@@ -193,7 +200,7 @@ class Resolver:
         plan = await self._plan(image, entry.spec)
         if write_rules and self._rule_writer is not None:
             try:
-                await self._write_rule(plan, entry.spec.artifact_digest)
+                plan = await self._write_rule(image, plan, entry.spec)
             except NfdError as exc:
                 return Resolution(image, "failed", f"image {image}: NodeFeatureRule "
                                   f"{plan.rule_name}: {exc}", digest)
@@ -229,22 +236,46 @@ class Resolver:
         self.specs.put(key, entry, None if found else self.settings.negative_ttl)
         return entry
 
-    async def _plan(self, image: str, spec: ImageSpec) -> ImagePlan:
+    async def _plan(self, image: str, spec: ImageSpec, attempt: int = 0) -> ImagePlan:
         key = (image, spec.artifact_digest)
-        plan = self.plans.get(key)
+        plan = self.plans.get(key) if attempt == 0 else None
         if plan is None:  # a spec of up to 1 MiB: planned off the event loop
             plan = await asyncio.get_running_loop().run_in_executor(
-                self.cpu_pool, plan_image, image, spec.spec, self.settings.label_prefix)
+                self.cpu_pool, functools.partial(
+                    plan_image, image, spec.spec, self.settings.label_prefix,
+                    spec_digest=spec.artifact_digest, attempt=attempt))
             self.plans.put(key, plan)
         return plan
 
-    async def _write_rule(self, plan: ImagePlan, artifact_digest: str) -> None:
+    async def _write_rule(self, image: str, plan: ImagePlan, spec: ImageSpec) -> ImagePlan:
+        """Write ``plan``'s rule; when its name is another rule's, the image's next
+        alternative name (labels included) instead. Returns the plan whose rule was written."""
         assert self._rule_writer is not None
-        key = (plan.rule_name, artifact_digest)
-        if self.rules_written.get(key):
-            return
-        await self._flight(("rule", *key), "", self._rule_writer, plan.rule)
-        self.rules_written.put(key, True)
+        taken: list[str] = []
+        for attempt in range(MAX_RULE_NAMES):
+            if attempt:
+                plan = await self._plan(image, spec, attempt)
+            key = (plan.rule_name, spec.artifact_digest)
+            if self.rules_written.get(key):
+                return plan
+            try:
+                await self._flight(("rule", *key), "", self._rule_writer, plan.rule)
+            except RuleConflict as exc:
+                self.counters.conflicts += 1
+                self._log("NodeFeatureRule name taken", level="warning", image=image,
+                          rule=plan.rule_name, reason=str(exc))
+                taken.append(plan.rule_name)
+                continue
+            self.rules_written.put(key, True)
+            if taken:
+                plan = dataclasses.replace(plan, warnings=(*plan.warnings, (
+                    f"image {image}: NodeFeatureRule {', '.join(taken)} belongs to another "
+                    f"image or was not made by this webhook; left alone, this image's rule "
+                    f"and labels are {plan.rule_name}")))
+                self.plans.put((image, spec.artifact_digest), plan)
+            return plan
+        raise RuleConflict(f"the image's {MAX_RULE_NAMES} rule names ({', '.join(taken)}) "
+                           "are all taken by rules that are not provably its own; left alone")
 
     async def _flight(self, key: tuple[str, ...], slot: str, fn: Callable[..., T],
                       *args: Any) -> T:
@@ -276,5 +307,5 @@ class Resolver:
         if future.cancelled():
             return
         error = future.exception()
-        if error is not None and not isinstance(error, SpecError):
+        if error is not None and not isinstance(error, (SpecError, RuleConflict)):
             self.counters.failures[key[0]] += 1
