@@ -86,3 +86,14 @@ def test_spec_text_reaches_the_terminal_without_controls(tmp_path: Path) -> None
     assert "evil \\x1b]0;pwned\\x07\\x1b[2J set" in proc.stdout
     assert "RULE: RULE \\x1b[31MRED" in proc.stdout
     assert not any(ch in proc.stdout + proc.stderr for ch in "\x1b\x07")
+
+
+@given(st.text())
+def test_log_field_is_one_line_without_controls(text: str) -> None:
+    from nfd._text import log_field
+
+    out = log_field(text)
+    assert len(out.splitlines()) <= 1 and "\n" not in out and "\t" not in out
+    assert all(unicodedata.category(ch) != "Cc" for ch in out)
+    assert not any(ch in out for ch in "\u202e\u2066\u2028\u2029\u200f")
+    assert log_field("pod\nname\x1b[2J\u202e") == "pod\\nname\\x1b[2J\\u202e"

@@ -49,15 +49,17 @@ def run(args: argparse.Namespace) -> int:
     result = attach_compat_spec(args.image, data, options, source=args.spec,
                                 replace=args.replace)
     if result.unchanged:
-        print(f"unchanged: {result.image}@{result.subject} already carries this spec as "
-              f"{result.artifact_digest}")
+        print(f"unchanged: {result.image}@{printable_line(result.subject)} already carries "
+              f"this spec as {result.artifact_digest}")
     else:
-        print(f"attached {result.artifact_digest} to {result.image}@{result.subject}")
+        print(f"attached {result.artifact_digest} to {result.image}@"
+              f"{printable_line(result.subject)}")
     for item in result.replaced:
-        print(f"removed {item.digest}")
+        print(f"removed {printable_line(item.digest)}")
     for item, reason in result.refused:
-        print(f"nfd compat attach-spec: warning: left {item.digest} alone: not a compatibility "
-              f"artifact of this image ({printable_line(reason)})", file=sys.stderr)
+        print(f"nfd compat attach-spec: warning: left {printable_line(item.digest)} alone: "
+              f"not a compatibility artifact of this image ({printable_line(reason)})",
+              file=sys.stderr)
     if result.referrers_tag:
         print(f"referrers tag updated: {result.referrers_tag}", file=sys.stderr)
     return EXIT_OK

@@ -35,9 +35,9 @@ def run(args: argparse.Namespace) -> int:
     removal = remove_compat_specs(args.image, registry_options_from_args(args),
                                   digests=args.digest, all=args.all)
     for item in removal.removed:
-        print(f"removed {item.digest}")
+        print(f"removed {printable_line(item.digest)}")
     for item, reason in removal.refused:
         # The reason quotes the registry's text (an artifact type): no terminal controls.
-        print(f"{PROG}: warning: left {item.digest} alone: not a compatibility artifact of "
-              f"this image ({printable_line(reason)})", file=sys.stderr)
+        print(f"{PROG}: warning: left {printable_line(item.digest)} alone: not a compatibility "
+              f"artifact of this image ({printable_line(reason)})", file=sys.stderr)
     return EXIT_OK
