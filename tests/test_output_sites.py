@@ -159,7 +159,7 @@ def test_every_print_and_log_site_sanitizes_outside_text() -> None:
 
 def test_the_webhook_prints_only_through_its_logger() -> None:
     printing = [f"{module}:{line}" for module, line, _ in output_sites()
-                if module.startswith("webhook/") and module != "webhook/_log.py"
+                if (module.startswith("webhook/") and module != "webhook/_log.py")
                 or module == "cli/compat_webhook_serve.py"]
     assert printing == []
     # Its log calls reach Logger (the only Log there is), which sanitizes every value.
