@@ -79,3 +79,11 @@ def test_serve_logs_a_hostile_pod_name_escaped(start_webhook: StartWebhook,
     else:
         # logfmt quoting: the escapes' backslashes are doubled inside the quotes.
         assert "outcome=denied" in line and 'object="ns\\\\x1b[8m/evil\\\\x1b]0;pw' in line
+
+
+def test_answer_warnings_and_messages_are_escaped_for_the_users_terminal() -> None:
+    from nfd.webhook._review import response
+
+    answer = response("u", allowed=False, warnings=[f"pod {HOSTILE}"], message=HOSTILE)
+    texts = [*answer["response"]["warnings"], answer["response"]["status"]["message"]]
+    assert all(_no_controls(text) and "\\x1b]0;pwned" in text for text in texts)

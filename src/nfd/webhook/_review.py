@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from nfd._text import printable_line
 from nfd.api._convert import join_path
 from nfd.cluster import POD_SPEC_PATHS, AffinityTooLarge, merge_node_affinity
 from nfd.errors import SpecError
@@ -220,7 +221,9 @@ def annotation_ops(target: Target, value: str | None) -> list[dict[str, Any]]:
 
 
 def _short(text: str) -> str:
-    text = " ".join(text.split())
+    # kubectl prints warnings on the user's terminal; the API server drops ones that hold
+    # control characters (k8s.io/apiserver warning handling): escaped instead, one line.
+    text = printable_line(text)
     return text if len(text) <= MAX_WARNING_CHARS else text[: MAX_WARNING_CHARS - 1] + "…"
 
 
