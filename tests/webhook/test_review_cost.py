@@ -90,19 +90,26 @@ def test_a_product_over_the_bound_is_refused_before_it_is_built(
     from nfd.cluster import _affinity
 
     built: list[int] = []
-    real = _affinity._and_terms
-    monkeypatch.setattr(_affinity, "_and_terms", lambda a, b: built.append(1) or real(a, b))
+    real = _affinity._identity
+
+    def counting(indexed: Any) -> Any:
+        built.append(1)
+        return real(indexed)
+
+    monkeypatch.setattr(_affinity, "_identity", counting)
     n = MAX_MERGED_TERMS  # times our 2 terms: twice the bound
     obj = _with_terms(n)
     existing = obj["spec"]["affinity"]["nodeAffinity"]
     with pytest.raises(AffinityTooLarge, match=f"{n} existing required term"):
         merge_node_affinity(existing, PLAN.node_affinity, "spec.affinity.nodeAffinity")
-    assert built == []  # not one product term was made
+    assert len(built) == n  # each existing term indexed once; not one product term made
+    built.clear()
     _, outcome = _review_seconds(obj)
     assert outcome == "denied"  # failure policy fail: the requirements could not be applied
+    built.clear()
     merge_node_affinity(_with_terms(n // 2)["spec"]["affinity"]["nodeAffinity"],
                         PLAN.node_affinity, "")
-    assert len(built) == n  # at the bound: every term of the product, once
+    assert len(built) == n // 2 + n  # the existing terms, then every product term once
 
 
 def test_repeated_terms_images_and_requirements_are_merged_once() -> None:
@@ -129,3 +136,32 @@ def test_containers_beyond_the_cap_are_not_checked_and_say_so() -> None:
 def review_target(obj: dict[str, Any]) -> Any:
     prepared = _prepare(json.dumps(review_for(obj)).encode(), workloads=False)
     return prepared.target
+
+
+def test_many_images_are_anded_in_one_product() -> None:
+    """64 images (the image cap) over 1000 terms of the pod's own: the requirements gathered
+    are copied once per term, not once per image and term."""
+    from nfd.webhook._resolver import MAX_IMAGES_PER_REVIEW
+
+    spec = load_spec(DATA / "spec-kernel.yaml")
+
+    def seconds(images: int) -> float:
+        names = [f"ghcr.io/acme/app:t{i}" for i in range(images)]
+        resolved = [Resolution(name, "spec", digest="sha256:" + "d" * 64,
+                               artifact_digest="sha256:" + "a" * 64,
+                               plan=plan_image(name, spec, "p.example.com")) for name in names]
+        obj = _with_terms(1000)
+        obj["spec"]["containers"] = [{"name": f"c{i}", "image": n} for i, n in enumerate(names)]
+        prepared = _prepare(json.dumps(review_for(obj)).encode(), False)
+        assert prepared.target is not None
+        best = float("inf")
+        for _ in range(3):
+            started = time.process_time()
+            _, outcome = decide(prepared.review, prepared.target, resolved, "fail")
+            best = min(best, time.process_time() - started)
+        assert outcome == "patched"
+        return best
+
+    quarter = seconds(MAX_IMAGES_PER_REVIEW // 4)
+    full = seconds(MAX_IMAGES_PER_REVIEW)
+    assert full / max(quarter, 1e-6) < LINEAR_RATIO_BOUND, (quarter, full)

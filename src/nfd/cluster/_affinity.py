@@ -130,13 +130,22 @@ def _identity(indexed: _Indexed) -> tuple[tuple[str, ...], ...]:
     return tuple(tuple(indexed[field]) for field in _FIELDS)
 
 
-def _and_terms(a: _Indexed, b: _Indexed) -> tuple[tuple[tuple[str, ...], ...], dict[str, Any]]:
-    """One NodeSelectorTerm requiring both ``a`` and ``b`` (duplicates dropped, order kept),
-    with its identity."""
-    both = {field: a[field] | b[field] for field in _FIELDS}
-    term = {field: [_copy(item) for item in items.values()]
-            for field, items in both.items() if items}
-    return _identity(both), term
+def _product(left: list[_Indexed], right: list[_Indexed], path: str) -> list[_Indexed]:
+    """Every term of ``left`` AND every term of ``right`` (duplicates dropped, order kept),
+    refused before it is built when over the bounds."""
+    _check_product(left, right, path)
+    out: dict[tuple[tuple[str, ...], ...], _Indexed] = {}
+    for a in left:
+        for b in right:
+            both = {field: a[field] | b[field] for field in _FIELDS}
+            out.setdefault(_identity(both), both)
+    return list(out.values())
+
+
+def _term(indexed: _Indexed) -> dict[str, Any]:
+    """A NodeSelectorTerm object from its index (fresh copies: YAML would alias shared ones)."""
+    return {field: [_copy(item) for item in items.values()]
+            for field, items in indexed.items() if items}
 
 
 def _is_empty_term(term: Any) -> bool:
@@ -188,17 +197,32 @@ def merge_node_affinity(existing: Any, ours: dict[str, Any], path: str) -> dict[
     our_terms = [_index(n) for n in ours[REQUIRED]["nodeSelectorTerms"]]
     if _already_patched(live, our_terms):
         return _with_preferred(_copy(existing), existing, ours, path)
-    _check_product(live, our_terms, rpath)
-    product: dict[tuple[tuple[str, ...], ...], dict[str, Any]] = {}
-    for e in live:
-        for n in our_terms:
-            identity, term = _and_terms(e, n)
-            product.setdefault(identity, term)
+    product = _product(live, our_terms, rpath)
     merged = {k: _copy(v) for k, v in existing.items() if k != REQUIRED}
     merged[REQUIRED] = {**{k: _copy(v) for k, v in required.items()
                            if k != "nodeSelectorTerms"},
-                        "nodeSelectorTerms": list(product.values())}
+                        "nodeSelectorTerms": [_term(t) for t in product]}
     return _with_preferred(merged, existing, ours, path)
+
+
+def and_node_affinities(affinities: Sequence[dict[str, Any]], path: str = "") -> dict[str, Any]:
+    """Our node affinities of several images ANDed into one, as merging them one after the
+    other gives, in one product: the requirements gathered are copied once, not once per
+    image (linear, where merging image by image re-copies every term per image)."""
+    if len(affinities) == 1:
+        return affinities[0]
+    terms = [_index(t) for t in affinities[0][REQUIRED]["nodeSelectorTerms"]]
+    for affinity in affinities[1:]:
+        terms = _product(terms, [_index(t) for t in affinity[REQUIRED]["nodeSelectorTerms"]],
+                         path)
+    preferred: dict[str, Any] = {}
+    for affinity in affinities:
+        for term in affinity.get(PREFERRED, []):
+            preferred.setdefault(_key(term), term)
+    out: dict[str, Any] = {REQUIRED: {"nodeSelectorTerms": [_term(t) for t in terms]}}
+    if preferred:
+        out[PREFERRED] = _copy(list(preferred.values()))
+    return out
 
 
 def _check_term(term: Any, path: str) -> None:

@@ -18,7 +18,12 @@ from typing import Any, Literal
 
 from nfd._text import printable_line
 from nfd.api._convert import join_path
-from nfd.cluster import POD_SPEC_PATHS, AffinityTooLarge, merge_node_affinity
+from nfd.cluster import (
+    POD_SPEC_PATHS,
+    AffinityTooLarge,
+    and_node_affinities,
+    merge_node_affinity,
+)
 from nfd.errors import SpecError
 from nfd.webhook._resolver import Resolution
 
@@ -182,9 +187,10 @@ def affinity_ops(target: Target, resolutions: Sequence[Resolution]) -> list[dict
     if affinity is not None and not isinstance(affinity, dict):
         raise SpecError("affinity must be a mapping", path=f"{where}.affinity")
     existing = affinity.get("nodeAffinity") if affinity else None
-    merged = existing
-    for plan in plans:
-        merged = merge_node_affinity(merged, plan.node_affinity, f"{where}.affinity.nodeAffinity")
+    # All images' affinities in one product first, then one merge with the pod's own.
+    ours = and_node_affinities([plan.node_affinity for plan in plans],
+                               f"{where}.affinity.nodeAffinity")
+    merged = merge_node_affinity(existing, ours, f"{where}.affinity.nodeAffinity")
     if merged == existing:
         return []
     if affinity is None:
