@@ -143,9 +143,8 @@ def _product(left: list[_Indexed], right: list[_Indexed], path: str) -> list[_In
 
 
 def _term(indexed: _Indexed) -> dict[str, Any]:
-    """A NodeSelectorTerm object from its index (fresh copies: YAML would alias shared ones)."""
-    return {field: [_copy(item) for item in items.values()]
-            for field, items in indexed.items() if items}
+    """A NodeSelectorTerm object from its index (its requirements shared, not copied)."""
+    return {field: list(items.values()) for field, items in indexed.items() if items}
 
 
 def _is_empty_term(term: Any) -> bool:
@@ -170,18 +169,29 @@ def _check_product(live: list[_Indexed], ours: list[_Indexed], path: str) -> Non
             f"{MAX_MERGED_REQUIREMENTS}); refusing to merge", path=path)
 
 
-def merge_node_affinity(existing: Any, ours: dict[str, Any], path: str) -> dict[str, Any]:
-    """``existing`` nodeAffinity AND ``ours``; ``path`` locates ``existing`` for errors."""
+def merge_node_affinity(existing: Any, ours: dict[str, Any], path: str, *,
+                        share: bool = False) -> dict[str, Any]:
+    """``existing`` nodeAffinity AND ``ours``; ``path`` locates ``existing`` for errors.
+
+    The result is a fresh object; with ``share``, it may share objects with
+    ``existing`` and ``ours`` (cheaper, for a result that is only serialised to JSON:
+    YAML would write shared objects as aliases).
+    """
+    merged = _merge(existing, ours, path)
+    if share:
+        return merged
+    copied: dict[str, Any] = _copy(merged)
+    return copied
+
+
+def _merge(existing: Any, ours: dict[str, Any], path: str) -> dict[str, Any]:
     if existing is None:
-        copied: dict[str, Any] = _copy(ours)
-        return copied
+        return ours
     if not isinstance(existing, dict):
         raise SpecError("nodeAffinity must be a mapping", path=path)
     required = existing.get(REQUIRED)
     if required is None:
-        merged = _copy(existing)
-        merged[REQUIRED] = _copy(ours[REQUIRED])
-        return _with_preferred(merged, existing, ours, path)
+        return _with_preferred({**existing, REQUIRED: ours[REQUIRED]}, existing, ours, path)
     rpath = join_path(path, REQUIRED)
     terms = required.get("nodeSelectorTerms") if isinstance(required, dict) else None
     if not isinstance(terms, list):
@@ -196,19 +206,17 @@ def merge_node_affinity(existing: Any, ours: dict[str, Any], path: str) -> dict[
                         "nodeSelectorTerms); refusing to merge", path=rpath)
     our_terms = [_index(n) for n in ours[REQUIRED]["nodeSelectorTerms"]]
     if _already_patched(live, our_terms):
-        return _with_preferred(_copy(existing), existing, ours, path)
+        return _with_preferred(dict(existing), existing, ours, path)
     product = _product(live, our_terms, rpath)
-    merged = {k: _copy(v) for k, v in existing.items() if k != REQUIRED}
-    merged[REQUIRED] = {**{k: _copy(v) for k, v in required.items()
-                           if k != "nodeSelectorTerms"},
-                        "nodeSelectorTerms": [_term(t) for t in product]}
+    merged = {**existing, REQUIRED: {**required, "nodeSelectorTerms": [_term(t) for t in product]}}
     return _with_preferred(merged, existing, ours, path)
 
 
 def and_node_affinities(affinities: Sequence[dict[str, Any]], path: str = "") -> dict[str, Any]:
     """Our node affinities of several images ANDed into one, as merging them one after the
-    other gives, in one product: the requirements gathered are copied once, not once per
-    image (linear, where merging image by image re-copies every term per image)."""
+    other gives, in one product: each term is built once, not once per image (linear,
+    where merging image by image rebuilds every term per image). Shares objects with
+    ``affinities``, like ``merge_node_affinity(..., share=True)``."""
     if len(affinities) == 1:
         return affinities[0]
     terms = [_index(t) for t in affinities[0][REQUIRED]["nodeSelectorTerms"]]
@@ -221,7 +229,7 @@ def and_node_affinities(affinities: Sequence[dict[str, Any]], path: str = "") ->
             preferred.setdefault(_key(term), term)
     out: dict[str, Any] = {REQUIRED: {"nodeSelectorTerms": [_term(t) for t in terms]}}
     if preferred:
-        out[PREFERRED] = _copy(list(preferred.values()))
+        out[PREFERRED] = list(preferred.values())
     return out
 
 
@@ -264,7 +272,7 @@ def _with_preferred(merged: dict[str, Any], existing: dict[str, Any], ours: dict
             raise SpecError("must be a list", path=join_path(path, PREFERRED))
         present = {_key(p) for p in current}
         extra = [p for p in ours[PREFERRED] if _key(p) not in present]
-        merged[PREFERRED] = _copy(current) + _copy(extra)
+        merged[PREFERRED] = current + extra
     return merged
 
 

@@ -190,7 +190,8 @@ def affinity_ops(target: Target, resolutions: Sequence[Resolution]) -> list[dict
     # All images' affinities in one product first, then one merge with the pod's own.
     ours = and_node_affinities([plan.node_affinity for plan in plans],
                                f"{where}.affinity.nodeAffinity")
-    merged = merge_node_affinity(existing, ours, f"{where}.affinity.nodeAffinity")
+    # Shared objects are fine: the answer is only encoded as JSON.
+    merged = merge_node_affinity(existing, ours, f"{where}.affinity.nodeAffinity", share=True)
     if merged == existing:
         return []
     if affinity is None:
