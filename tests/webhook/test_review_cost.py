@@ -24,7 +24,7 @@ from nfd.cluster import AffinityTooLarge, merge_node_affinity
 from nfd.cluster._affinity import MAX_MERGED_TERMS
 from nfd.webhook import Resolution, decide, plan_image
 from nfd.webhook._review import MAX_CONTAINERS, pod_images, unchecked
-from nfd.webhook._server import _prepare
+from nfd.webhook._work import prepare as _prepare
 
 DATA = Path(__file__).parent / "data"
 IMAGE = "ghcr.io/acme/app:v1"
@@ -58,18 +58,20 @@ def _with_requirements(n: int) -> dict[str, Any]:
 
 
 def _review_seconds(obj: dict[str, Any]) -> tuple[float, str]:
-    """CPU seconds for the pure path of one review, and its outcome."""
+    """CPU seconds for the pure path of one review, and its outcome: the best of three
+    averages over at least 50 ms each, so timer and scheduler noise stay small."""
     body = json.dumps(review_for(obj)).encode()
     best, outcome = float("inf"), ""
     for _ in range(3):
-        started = time.process_time()
-        prepared = _prepare(body, workloads=False)
-        assert prepared.target is not None and prepared.images is not None
-        images = prepared.images.images
-        resolutions = [RESOLVED if image == IMAGE else Resolution(image, "skipped", "no")
-                       for image in images]
-        _, outcome = decide(prepared.review, prepared.target, resolutions, "fail")
-        best = min(best, time.process_time() - started)
+        runs, started = 0, time.process_time()
+        while runs == 0 or time.process_time() - started < 0.05:
+            prepared = _prepare(body, workloads=False)
+            assert prepared.target is not None and prepared.images is not None
+            resolutions = [RESOLVED if image == IMAGE else Resolution(image, "skipped", "no")
+                           for image in prepared.images.images]
+            _, outcome = decide(prepared.review, prepared.target, resolutions, "fail")
+            runs += 1
+        best = min(best, (time.process_time() - started) / runs)
     return best, outcome
 
 

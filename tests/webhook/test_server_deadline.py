@@ -18,7 +18,7 @@ from tests.webhook._webhook import pod, review_for
 
 from nfd.oci import RegistryOptions
 from nfd.webhook import AllowList, Resolver, ResolverSettings
-from nfd.webhook import _server as server_module
+from nfd.webhook import _work as server_module
 from nfd.webhook._log import Logger
 from nfd.webhook._review import FailurePolicy
 from nfd.webhook._server import INLINE_BYTES, ServerSettings, Webhook

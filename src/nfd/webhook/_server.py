@@ -10,37 +10,24 @@ answered within its deadline: ``--timeout``, or less when the API server's own
 from __future__ import annotations
 
 import asyncio
-import json
+import multiprocessing
 import re
 import signal
 import ssl
 import time
 from collections.abc import Callable
+from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from aiohttp import web
 
-from nfd._text import printable_line
-from nfd.errors import SpecError, UsageError
+from nfd.errors import UsageError
 from nfd.webhook._log import Log, Logger
 from nfd.webhook._metrics import CONTENT_TYPE, Metrics
 from nfd.webhook._resolver import Resolution, Resolver
-from nfd.webhook._review import (
-    MAX_CONTAINERS,
-    FailurePolicy,
-    PodImages,
-    ReviewRequest,
-    Target,
-    decide,
-    merge_weight,
-    opted_out,
-    parse_review,
-    pod_images,
-    response,
-    target_of,
-    unchecked,
-)
+from nfd.webhook._review import MAX_CONTAINERS, FailurePolicy, merge_weight, response, unchecked
+from nfd.webhook._work import Decision, decide_body, encode, look
 
 MAX_REVIEW_BYTES = 8 * 1024 * 1024  # a pod is at most ~1.5 MiB in etcd; leave room for oldObject
 # Reviews up to this size are parsed and decided on the event loop (tens of microseconds);
@@ -65,6 +52,8 @@ class ServerSettings:
     timeout: float = 5.0
     workloads: bool = False
     tls_reload_seconds: float = 30.0
+    # Processes parsing, deciding and encoding big reviews (each holds one at a time).
+    review_workers: int = 2
 
 
 def _deadline(settings: ServerSettings, request: web.Request) -> float:
@@ -76,34 +65,17 @@ def _deadline(settings: ServerSettings, request: web.Request) -> float:
     return budget
 
 
-@dataclass(frozen=True)
-class _Prepared:
-    """A parsed review: the object to patch (``None``: not ours), and the pod's images."""
-
-    review: ReviewRequest
-    target: Target | None
-    opted_out: bool
-    images: PodImages | None
-
-
-def _prepare(body: bytes, workloads: bool) -> _Prepared:
-    """Parse and look at a review body: linear in its size (the body cap bounds it)."""
-    review = parse_review(json.loads(body))
-    target = target_of(review, workloads)
-    if target is None or opted_out(target):
-        return _Prepared(review, target, target is not None, None)
-    return _Prepared(review, target, False, pod_images(target))
-
-
 class Webhook:
     """The request handlers, over one resolver and one set of metrics."""
 
     def __init__(self, settings: ServerSettings, resolver: Resolver,
-                 log: Log | None = None) -> None:
+                 log: Log | None = None, review_pool: Executor | None = None) -> None:
         self.settings = settings
         self.resolver = resolver
         self.metrics = Metrics()
         self._log: Log = log or Logger()
+        # Big reviews are parsed, decided and encoded here; serve() gives a process pool.
+        self._review_pool = review_pool or resolver.cpu_pool
 
     def app(self) -> web.Application:
         app = web.Application(client_max_size=MAX_REVIEW_BYTES)
@@ -121,14 +93,14 @@ class Webhook:
 
     async def _compute(self, heavy: bool, deadline: float, fn: Callable[..., T],
                        *args: Any) -> T:
-        """``fn(*args)``: inline when light, else in the CPU pool, due by ``deadline``
+        """``fn(*args)``: inline when light, else in the review pool, due by ``deadline``
         (``TimeoutError`` then; a call not yet started is cancelled)."""
         if not heavy:
             return fn(*args)
         left = deadline - time.perf_counter()
         if left <= 0:
             raise TimeoutError
-        future = self.resolver.cpu_pool.submit(fn, *args)
+        future = self._review_pool.submit(fn, *args)
         return await asyncio.wait_for(asyncio.wrap_future(future), left)
 
     async def mutate(self, request: web.Request) -> web.Response:
@@ -138,63 +110,45 @@ class Webhook:
         try:
             body = await request.read()
             heavy = len(body) > INLINE_BYTES
-            prepared = await self._compute(heavy, deadline, _prepare, body,
-                                           self.settings.workloads)
+            looked = await self._compute(heavy, deadline, look, body, self.settings.workloads)
         except web.HTTPRequestEntityTooLarge:
             self.metrics.observe("bad-request", time.perf_counter() - started)
             return web.Response(status=413, text=f"review over {MAX_REVIEW_BYTES} bytes\n")
-        except (ValueError, RecursionError, SpecError) as exc:
-            self.metrics.observe("bad-request", time.perf_counter() - started)
-            return web.Response(status=400,
-                                text=f"not an AdmissionReview: {printable_line(str(exc))}\n")
         except TimeoutError:  # no uid to answer with: the API server's failurePolicy decides
             self.metrics.observe("timeout", time.perf_counter() - started)
             self._log("review", level="warning", outcome="timeout",
                       reason=f"not parsed within {budget:g} s (the server is overloaded)")
             return web.Response(status=503, text=f"review not parsed within {budget:g} s\n")
-        review, target = prepared.review, prepared.target
-        if target is None or prepared.images is None:
-            outcome = "opted-out" if prepared.opted_out else "ignored"
+        if isinstance(looked, str):
+            self.metrics.observe("bad-request", time.perf_counter() - started)
+            return web.Response(status=400, text=f"not an AdmissionReview: {looked}\n")
+        review, images = looked.review, looked.images
+        if images is None:
+            outcome = "opted-out" if looked.opted_out else "ignored"
             self.metrics.observe(outcome, time.perf_counter() - started)
             return web.json_response(response(review.uid))
         resolutions = await self.resolver.resolve_all(
-            prepared.images.images, max(deadline - time.perf_counter(), 0.01), budget=budget,
+            images.images, max(deadline - time.perf_counter(), 0.01), budget=budget,
             write_rules=not review.dry_run)
-        if prepared.images.unchecked_containers:
-            resolutions.append(Resolution("", "failed", f"{prepared.images.unchecked_containers} "
+        if images.unchecked_containers:
+            resolutions.append(Resolution("", "failed", f"{images.unchecked_containers} "
                                           f"container(s) beyond the first {MAX_CONTAINERS} not "
                                           "checked"))
         heavy = heavy or merge_weight(resolutions) > INLINE_TERMS
-        encoded: bytes | None = None
         try:
-            answer, outcome, encoded = await self._compute(
-                heavy, deadline, _decide, review, target, resolutions,
-                self.settings.failure_policy)
+            decision = await self._compute(heavy, deadline, decide_body, body,
+                                           self.settings.workloads, resolutions,
+                                           self.settings.failure_policy)
         except TimeoutError:
-            answer, outcome = unchecked(review, self.settings.failure_policy,
-                                        f"{review.kind} {review.where}: not decided within "
-                                        f"{budget:g} s")
-        except Exception as exc:  # a bug of ours: answered by the failure policy, and logged
-            answer, outcome = unchecked(review, self.settings.failure_policy,
-                                        f"internal error: {type(exc).__name__}: {exc}")
-        if outcome in ("denied", "failed-open", "invalid"):
-            self._log("review", level="warning", outcome=outcome, kind=review.kind,
-                      object=review.where, uid=review.uid,
-                      warnings=" | ".join(answer["response"].get("warnings", [])))
-        self.metrics.observe(outcome, time.perf_counter() - started)
-        return web.Response(body=encoded if encoded is not None else _encode(answer),
-                            content_type="application/json")
-
-
-def _encode(answer: dict[str, Any]) -> bytes:
-    return json.dumps(answer, separators=(",", ":")).encode()
-
-
-def _decide(review: ReviewRequest, target: Target, resolutions: list[Resolution],
-            policy: FailurePolicy) -> tuple[dict[str, Any], str, bytes]:
-    """``decide``, and the answer encoded (megabytes for a big pod: in the same worker)."""
-    answer, outcome = decide(review, target, resolutions, policy)
-    return answer, outcome, _encode(answer)
+            decision = f"{review.kind} {review.where}: not decided within {budget:g} s"
+        if isinstance(decision, str):
+            answer, outcome = unchecked(review, self.settings.failure_policy, decision)
+            decision = Decision(outcome, encode(answer), tuple(answer["response"]["warnings"]))
+        if decision.outcome in ("denied", "failed-open", "invalid"):
+            self._log("review", level="warning", outcome=decision.outcome, kind=review.kind,
+                      object=review.where, uid=review.uid, warnings=" | ".join(decision.warnings))
+        self.metrics.observe(decision.outcome, time.perf_counter() - started)
+        return web.Response(body=decision.body, content_type="application/json")
 
 
 def tls_context(cert_file: str, key_file: str) -> ssl.SSLContext:
@@ -232,8 +186,12 @@ async def _reload_tls(context: ssl.SSLContext, settings: ServerSettings, log: Lo
 async def serve(settings: ServerSettings, resolver: Resolver, log: Log | None = None,
                 ready: Callable[[str], None] | None = None) -> None:
     """Serve until SIGTERM or SIGINT, then finish the requests under way."""
-    webhook = Webhook(settings, resolver, log)
     context = tls_context(settings.cert_file, settings.key_file)
+    # forkserver: workers start from a clean process, not a fork of this threaded one.
+    processes = multiprocessing.get_context("forkserver")
+    processes.set_forkserver_preload(["nfd.webhook._work"])
+    pool = ProcessPoolExecutor(settings.review_workers, mp_context=processes)
+    webhook = Webhook(settings, resolver, log, pool)
     runner = web.AppRunner(webhook.app(), access_log=None, handle_signals=False,
                            shutdown_timeout=SHUTDOWN_SECONDS)
     await runner.setup()
@@ -243,6 +201,7 @@ async def serve(settings: ServerSettings, resolver: Resolver, log: Log | None = 
         await site.start()
     except OSError as exc:
         await runner.cleanup()
+        pool.shutdown(wait=False)
         raise UsageError(f"cannot listen on {settings.host}:{settings.port}: "
                          f"{exc.strerror or exc}") from None
     addresses = runner.addresses
@@ -257,9 +216,13 @@ async def serve(settings: ServerSettings, resolver: Resolver, log: Log | None = 
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     reloader = asyncio.create_task(_reload_tls(context, settings, webhook._log))
+    # Start the review processes now, in the background, not on the first big review.
+    warming = loop.run_in_executor(None, lambda: pool.submit(int).result())
     try:
         await stop.wait()
     finally:
         reloader.cancel()
+        warming.cancel()
         await runner.cleanup()
         resolver.close()
+        pool.shutdown(wait=False, cancel_futures=True)
