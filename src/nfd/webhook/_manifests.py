@@ -128,7 +128,8 @@ def _container(options: ManifestOptions) -> dict[str, Any]:
             "seccompProfile": {"type": "RuntimeDefault"},
         },
         "resources": {"requests": {"cpu": "100m", "memory": "96Mi"},
-                      "limits": {"memory": "384Mi"}},
+                      # The server and its two review processes, each with one 8 MiB review.
+                      "limits": {"memory": "512Mi"}},
         "volumeMounts": mounts,
     }
     return container
