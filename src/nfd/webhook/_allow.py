@@ -84,7 +84,7 @@ class RegistryPattern:
 
 
 def _bad(text: str, why: str) -> UsageError:
-    return UsageError(f"--allow-registry {text!r}: {why} (expected {GRAMMAR})",
+    return UsageError(f"`allow_registry` {text!r}: {why} (expected {GRAMMAR})",
                       arguments=("allow_registry",))
 
 
