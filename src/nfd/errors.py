@@ -170,3 +170,8 @@ class ClusterError(NfdError):
     def __init__(self, message: str, *, arguments: tuple[str, ...] = ()):
         self.arguments = arguments
         super().__init__(message)
+
+
+class MissingExtraError(UsageError):
+    """An optional package this command needs is not installed (one exit code, 2, and
+    one install hint for every extra: see :func:`nfd._extras.require_extra`)."""

@@ -39,10 +39,10 @@ def two_nodes(tmp_path: Path) -> Path:
 
 def test_flag_names() -> None:
     assert flag_for("host_root") == "--host-root"
-    assert flag_for("digests") == "--digest"
+    assert flag_for("digests") == "--artifact-digest"  # remove-spec's --digest is an alias
     assert flag_for("digest") == "--artifact-digest"
     error = UsageError("`digests` and `all` exclude each other", arguments=("digests", "all"))
-    assert message_of(error) == "--digest and --all exclude each other"
+    assert message_of(error) == "--artifact-digest and --all exclude each other"
     # only the declared names are rewritten, not text that merely looks like them
     assert message_of(UsageError("value `all` here", arguments=())) == "value `all` here"
 

@@ -11,6 +11,9 @@ would: trickling, endless, looping continue tokens, invalid UTF-8.
 It also holds cluster-scoped NodeFeatureRules (``rules``, by name) for the
 webhook: ``POST`` creates (409 ``AlreadyExists`` when taken), ``GET .../NAME``
 reads, ``PUT .../NAME`` replaces (409 ``Conflict`` on a stale resourceVersion).
+With ``rule_crd`` (NFD's NodeFeatureRule CRD) it serves that CRD as the
+apiextensions API does and refuses a rule its schema refuses (422 ``Invalid``),
+as a real API server checks a custom resource against its CRD.
 """
 
 from __future__ import annotations
@@ -30,6 +33,8 @@ import yaml
 
 LIST_PATH = "/apis/nfd.k8s-sigs.io/v1alpha1/nodefeatures"
 RULES_PATH = "/apis/nfd.k8s-sigs.io/v1alpha1/nodefeaturerules"
+CRD_PATH = ("/apis/apiextensions.k8s.io/v1/customresourcedefinitions/"
+            "nodefeaturerules.nfd.k8s-sigs.io")
 
 
 @dataclass
@@ -46,6 +51,7 @@ class ApiState:
     fault: Callable[[BaseHTTPRequestHandler, dict[str, str]], bool] | None = None
     rules: dict[str, dict[str, Any]] = field(default_factory=dict)
     rule_writes: list[tuple[str, str]] = field(default_factory=list)  # (method, name)
+    rule_crd: dict[str, Any] | None = None
 
 
 def _status(code: int, reason: str, message: str) -> dict[str, Any]:
@@ -97,6 +103,12 @@ class _Handler(BaseHTTPRequestHandler):
             return
         obj = self._body()
         obj_name = obj.get("metadata", {}).get("name")
+        if state.rule_crd is not None:
+            invalid = _schema_errors(state.rule_crd, obj)
+            if invalid:
+                self._send(422, _status(422, "Invalid", f'NodeFeatureRule.nfd.k8s-sigs.io '
+                                        f'"{obj_name}" is invalid: {invalid}'))
+                return
         if self.command == "POST" and not name:
             if obj_name in state.rules:
                 self._send(409, _status(409, "AlreadyExists",
@@ -139,6 +151,13 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         if self._route_rules():
             return
+        if urlsplit(self.path).path == CRD_PATH and self._authorized() is not None:
+            if self.state.rule_crd is None:
+                self._send(404, _status(404, "NotFound", "customresourcedefinitions.apiextensions"
+                                        '.k8s.io "nodefeaturerules.nfd.k8s-sigs.io" not found'))
+            else:
+                self._send(200, self.state.rule_crd)
+            return
         state = self.state
         authorized = self._authorized()
         if authorized is None:
@@ -172,6 +191,18 @@ class _Handler(BaseHTTPRequestHandler):
             meta["remainingItemCount"] = len(state.items) - offset - limit
         self._send(200, {"apiVersion": "nfd.k8s-sigs.io/v1alpha1", "kind": "NodeFeatureList",
                          "metadata": meta, "items": page})
+
+
+def _schema_errors(crd: dict[str, Any], obj: dict[str, Any]) -> str:
+    """The CRD schema's complaints about ``obj`` (unknown fields included), one line."""
+    import importlib
+
+    from tests.cluster._nfd_crds import rule_schema
+
+    jsonschema: Any = importlib.import_module("jsonschema")  # no type stubs installed
+    validator = jsonschema.Draft7Validator(rule_schema(crd))
+    return "; ".join(f"{'.'.join(str(p) for p in e.absolute_path)}: {e.message}"
+                     for e in validator.iter_errors(obj))
 
 
 class ApiServer:

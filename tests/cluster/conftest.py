@@ -49,8 +49,21 @@ def nf_schema_validator() -> Any:
     return jsonschema.Draft7Validator(schema)
 
 
+# The oldest Kubernetes release we promise and the newest whose published OpenAPI schemas
+# kubernetes-validate ships: fields turn optional over releases (1.32's schema requires
+# ``onPodConditions[].status``, 1.37's does not), so strictness needs both ends.
+K8S_SCHEMA_VERSIONS = ("1.32.0", "1.37.0")
+
+
 def k8s_validate(obj: dict[str, Any]) -> None:
-    """Validate against the real Kubernetes OpenAPI schema (strict: unknown fields fail)."""
+    """Validate against the real Kubernetes OpenAPI schemas of every release in
+    :data:`K8S_SCHEMA_VERSIONS` (strict: unknown fields fail). A ``v1`` List, which only
+    kubectl knows, is validated item by item."""
     import kubernetes_validate
 
-    kubernetes_validate.validate(obj, kubernetes_validate.latest_version(), strict=True)
+    if obj.get("apiVersion") == "v1" and obj.get("kind") == "List":
+        for item in obj["items"]:
+            k8s_validate(item)
+        return
+    for version in K8S_SCHEMA_VERSIONS:
+        kubernetes_validate.validate(obj, version, strict=True)

@@ -164,7 +164,12 @@ def test_weights_outside_kubernetes_range(tmp_path: Path, weight: int, expected:
 def test_default_output_is_rule_and_fragment(nfr_schema_validator: Any,
                                             capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "--spec", str(SPEC), "--name", "My App!")
-    rule, fragment = list(yaml.safe_load_all(out))
+    [rule] = list(yaml.safe_load_all(out))  # objects only: kubectl apply -f - takes it
+    comment = out[out.index("# Pod spec fragment"):].splitlines()[1:]
+    assert all(line.startswith("#   ") for line in comment)
+    fragment = yaml.safe_load("\n".join(line[4:] for line in comment))
+    code, alone, _ = run(capsys, "--spec", str(SPEC), "--name", "My App!", "--emit", "affinity")
+    assert yaml.safe_load(alone) == fragment
     assert not list(nfr_schema_validator.iter_errors(rule))
     labels = [next(iter(r["labels"])) for r in rule["spec"]["rules"]]
     assert labels == ["compat.feature.node.kubernetes.io/My-App.avx512",

@@ -142,8 +142,8 @@ def test_no_key_dropped_only_when_the_counts_rule_it_out(text: bytes, whole: boo
 @pytest.mark.parametrize("text", ["plain", "a<b", "x&y", "line\u2028sep", "para\u2029", "é\u00a0"])
 def test_report_bytes_are_the_go_encoders(text: str, capsys: pytest.CaptureFixture[str]
                                           ) -> None:
+    from nfd.cli._output import write_big_json as _write_json
     from nfd.cli._output import write_document
-    from nfd.cli.compat_validate_cluster import _write_json
 
     doc = {"compatible": True, "nodes": [{"name": text, "reasons": [text, 1, False]}], "x": {}}
     write_document(doc, "json")

@@ -88,7 +88,8 @@ def test_not_compatible_is_a_verdict_not_a_crash() -> None:
     assert rules[0] == {"action": "FailJob", "onExitCodes": {
         "containerName": "validate-node", "operator": "In", "values": [1]}}
     # A drained or preempted node is not the image's fault: not counted.
-    assert rules[1] == {"action": "Ignore", "onPodConditions": [{"type": "DisruptionTarget"}]}
+    assert rules[1] == {"action": "Ignore",
+                        "onPodConditions": [{"type": "DisruptionTarget", "status": "True"}]}
     assert not any(0 in r.get("onExitCodes", {}).get("values", []) for r in rules)
     assert spec["backoffLimit"] == 3 and spec["activeDeadlineSeconds"] == 600
     assert spec["ttlSecondsAfterFinished"] == 3600

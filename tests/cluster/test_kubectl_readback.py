@@ -70,6 +70,8 @@ def _affinity_objects(kube: Kubectl, tmp_path: Path, values: list[str]) -> None:
     assert kube.read(emitted) == ours
     rule = _out("compat", "affinity", "--spec", str(spec), "--emit", "rule")
     assert kube.read(rule) == ours[:1]
+    everything = _out("compat", "affinity", "--spec", str(spec))  # --emit all: rule, fragment
+    assert kube.read(everything) == ours[:1]
     documents = emitted.split("---\n")
     kustomized = kube.kustomize({f"doc{i}.yaml": d for i, d in enumerate(documents)})
     assert _by_kind(kube.read(kustomized)) == _by_kind(ours)

@@ -36,7 +36,7 @@ def term(feature: str, exprs: str) -> str:
     ],
 )
 def test_expression_errors(exprs: str, path_end: str, message: str) -> None:
-    errors = [f for f in findings(term("cpu.model", exprs)) if f[0] == ERROR]
+    errors = [f for f in findings(term("local.feature", exprs)) if f[0] == ERROR]
     assert len(errors) == 1, errors
     _, path, text = errors[0]
     assert path == f"compatibilities[0].rules[0].matchFeatures[0].matchExpressions.{path_end}"
@@ -67,13 +67,14 @@ def test_structure_errors() -> None:
     spec = loads_spec("version: v1alpha1\ncompatibilities:\n- rules: []\n  weight: 200\n"
                       "- rules:\n  - name: empty\n")
     found = [(f.severity, f.path) for f in lint_spec(spec)]
-    assert (ERROR, "compatibilities[0].rules") in found
+    # NFD evaluates both (they match every node): legal, so warnings that say so.
+    assert (WARNING, "compatibilities[0].rules") in found
     assert (WARNING, "compatibilities[0].weight") in found
-    assert (ERROR, "compatibilities[1].rules[0]") in found
+    assert (WARNING, "compatibilities[1].rules[0]") in found
 
 
 def test_unsupported_template_is_an_error() -> None:
-    spec = loads_spec(HEAD + term("cpu.model", "        x: {op: Exists}\n")
+    spec = loads_spec(HEAD + term("cpu.model", "        family: {op: Exists}\n")
                       + "    varsTemplate: '{{ range .cpu.model }}{{ .Name | semver }}=1"
                       "{{ end }}'\n")
     errors = [f for f in lint_spec(spec) if f.severity == ERROR]
@@ -91,8 +92,12 @@ def test_lint_spec_bytes_raises_first_error_located() -> None:
         "Lt, Le, GtLt, GeLe, IsTrue, IsFalse)")
 
 
+LEGAL_ON_SOME_NODE = {("kernel.enabledmodule", "vfio-pci"), ("system.osrelease", "id"),
+                      ("cpu.cpuid", "AVX512FF")}
+
+
 @pytest.mark.parametrize(
-    ("feature", "exprs", "path_end", "message"),
+    ("feature", "exprs", "path_end", "message"),  # an error unless in LEGAL_ON_SOME_NODE
     [
         ("kernel.loadedmodule", "        vfio-pci: {op: Exists}\n", "vfio-pci",
          'underscores (did you mean "vfio_pci"?)'),
@@ -132,9 +137,13 @@ def test_lint_spec_bytes_raises_first_error_located() -> None:
          "a decimal number"),
     ],
 )
-def test_vocabulary_warnings(feature: str, exprs: str, path_end: str, message: str) -> None:
+def test_vocabulary_findings(feature: str, exprs: str, path_end: str, message: str) -> None:
+    # What no node can match makes the set unsatisfiable: an error. What some node may
+    # have (a built-in module file name, an unfamiliar CPUID flag, NotIn) stays a warning.
     found = findings(term(feature, exprs))
-    assert [f[0] for f in found] == [WARNING], found
+    legal = (feature, path_end) in LEGAL_ON_SOME_NODE or "NotIn" in exprs
+    severity = WARNING if legal else ERROR
+    assert [f[0] for f in found] == [severity], found
     _, path, text = found[0]
     assert path == f"compatibilities[0].rules[0].matchFeatures[0].matchExpressions.{path_end}"
     assert message in text, text
@@ -177,7 +186,7 @@ def test_vocabulary_accepts_what_nodes_have(feature: str, exprs: str) -> None:
 
 
 def test_findings_are_prefixed_by_severity() -> None:
-    spec = loads_spec(HEAD + term("kernel.loadedmodule", "        vfio-pci: {op: Inn}\n"),
+    spec = loads_spec(HEAD + term("kernel.enabledmodule", "        vfio-pci: {op: Inn}\n"),
                       "s.yaml")
     texts = [f.text("s.yaml") for f in lint_spec(spec)]
     assert texts[0].startswith("error: s.yaml: compatibilities[0]")
@@ -211,9 +220,53 @@ def test_check_spec_refuses_what_the_engine_rejects(exprs: str, invalid: bool) -
 
 
 def test_check_spec_ignores_lint_only_errors() -> None:
-    # A rule with nothing to match is a lint error, but NFD's engine accepts it (it matches).
+    # A rule that can never match is a lint error, but NFD's engine evaluates it.
     from nfd.compat import check_spec
 
-    spec = loads_spec("version: v1alpha1\ncompatibilities:\n- rules:\n  - name: r\n")
+    spec = loads_spec(HEAD + term("kernel.loadedmodule", "        vfio-pci: {op: Exists}\n"))
     assert any(f.severity == ERROR for f in lint_spec(spec))
     assert check_spec(spec) is spec
+
+
+def test_unsatisfiable_only_when_no_alternative_is_left() -> None:
+    dead = term("kernel.loadedmodule", "        vfio-pci: {op: Exists}\n")
+    live = term("kernel.loadedmodule", "        vfio_pci: {op: Exists}\n")
+    any_head = "version: v1alpha1\ncompatibilities:\n- rules:\n  - name: r\n    matchAny:\n"
+
+    def alternatives(*terms: str) -> list[tuple[str, str]]:
+        body = "".join("    - matchFeatures:\n" + t.replace("    - ", "      - ", 1)
+                       .replace("\n      ", "\n        ") for t in terms)
+        return [(f.severity, f.message) for f in lint_spec(loads_spec(any_head + body))]
+
+    one_left = alternatives(dead, live)
+    assert [f[0] for f in one_left] == [WARNING]
+    assert "this matchAny alternative can never match" in one_left[0][1]
+    none_left = alternatives(dead, dead)
+    assert [f[0] for f in none_left] == [ERROR, ERROR]
+    assert "its compatibility set never matches" in none_left[0][1]
+
+
+@pytest.mark.parametrize(
+    ("exprs", "severity"),
+    [
+        ("        vfio-pci: {op: DoesNotExist}\n", WARNING),  # absent: always true
+        ("        vfio-pci: {op: Exists}\n", ERROR),
+    ],
+)
+def test_ops_that_hold_for_absent_elements_stay_legal(exprs: str, severity: str) -> None:
+    assert [f[0] for f in findings(term("kernel.loadedmodule", exprs))] == [severity]
+
+
+def test_one_impossible_value_among_others_is_a_warning() -> None:
+    found = findings(term("pci.device", "        vendor: {op: In, value: ['10DE', '10de']}\n"))
+    assert [f[0] for f in found] == [WARNING]
+    found = findings(term("pci.device", "        vendor: {op: In, value: ['10DE', '0x10DE']}\n"))
+    assert [f[0] for f in found] == [ERROR, ERROR]
+
+
+def test_an_integer_comparison_of_a_version_suggests_the_type() -> None:
+    found = findings(term("system.osrelease", "        VERSION_ID: {op: Gt, value: ['22.04']}\n"))
+    assert found and found[0][0] == ERROR
+    assert 'not an integer: "22.04" (a version? add type: "version"' in found[0][2]
+    found = findings(term("local.feature", "        x: {op: Gt, value: ['abc']}\n"))
+    assert "type" not in found[0][2]

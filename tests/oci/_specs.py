@@ -13,5 +13,5 @@ compatibilities:
     matchFeatures:
     - feature: kernel.loadedmodule
       matchExpressions:
-        vfio-pci: {{op: Exists}}
+        vfio_pci: {{op: Exists}}
 """.encode()

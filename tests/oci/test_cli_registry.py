@@ -29,7 +29,7 @@ def test_attach_list_get_remove(plain_registry: Registry, push: PushImage, tmp_p
     assert main(["compat", "list", "--image", image]) == 0
     table = capsys.readouterr().out.splitlines()
     assert table[0].split() == ["DIGEST", "CREATED", "SIZE", "SUBJECT", "TAGS", "DESCRIPTIONS"]
-    assert table[1].startswith(attached)
+    assert attached.startswith(table[1].split()[0])  # shortened, as docker shortens IDs
     # the spec's size (not the manifest's), the subject, and the spec's description
     assert table[1].split()[2:4] == [str(len(spec_text("c"))), subject[:19]]
     assert table[1].endswith("registry test c")
@@ -41,6 +41,12 @@ def test_attach_list_get_remove(plain_registry: Registry, push: PushImage, tmp_p
     assert (listed["descriptions"], listed["tags"]) == (["registry test c"], [""])
     assert main(["compat", "get-spec", "--image", image]) == 0
     assert capsys.readouterr().out.encode() == spec_text("c")
+    # the short digest the table shows names the artifact (--digest: the old name of the flag)
+    assert main(["compat", "remove-spec", "--image", image, "--digest", table[1].split()[0],
+                 "--dry-run"]) == 0
+    assert capsys.readouterr().out.strip() == f"would remove {attached}"
+    assert main(["compat", "list", "--image", image, "-o", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)[0]["digest"] == attached  # still there
     assert main(["compat", "remove-spec", "--image", image, "--digest", attached]) == 0
     assert capsys.readouterr().out.strip() == f"removed {attached}"
     assert main(["compat", "get-spec", "--image", image]) == 4
@@ -62,6 +68,40 @@ def test_invalid_spec_is_refused_before_any_push(plain_registry: Registry, push:
     assert main(["compat", "list", "--image", image, "-o", "json"]) == 0
     assert json.loads(capsys.readouterr().out) == []
     assert main(["compat", "get-spec", "--image", image]) == 4
+
+
+def test_attach_lints_refuses_what_no_node_matches_and_dry_runs(
+        plain_registry: Registry, push: PushImage, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    image = push(plain_registry)
+    never = tmp_path / "never.yaml"
+    never.write_bytes(spec_text("n").replace(b"vfio_pci", b"vfio-pci"))
+    assert main(["compat", "attach-spec", "--image", image, "--spec", str(never)]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].startswith(f"error: {never}: compatibilities[0]") and "vfio_pci" in err[0]
+    assert err[1].endswith("1 lint error(s): not attached (--force attaches a spec NFD can "
+                           "evaluate anyway)")
+    # --dry-run reads the registry and writes nothing
+    assert main(["compat", "attach-spec", "--image", image, "--spec", str(never), "--force",
+                 "--dry-run"]) == 0
+    assert capsys.readouterr().out.startswith("would attach the spec to ")
+    assert main(["compat", "list", "--image", image, "-o", "json"]) == 0
+    assert json.loads(capsys.readouterr().out) == []
+    # --force publishes a spec that NFD evaluates (it matches no node, on purpose)
+    assert main(["compat", "attach-spec", "--image", image, "--spec", str(never),
+                 "--force"]) == 0
+    attached = capsys.readouterr().out.split()[1]
+    assert main(["compat", "get-spec", "--image", image, "--artifact-digest", attached[:19],
+                 "-o", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert "vfio-pci" in doc["compatibilities"][0]["rules"][0]["matchFeatures"][0][
+        "matchExpressions"]
+    # what NFD's engine rejects is never attached, --force or not
+    invalid = tmp_path / "invalid.yaml"
+    invalid.write_bytes(spec_text("i").replace(b"op: Exists", b"op: Exist"))
+    assert main(["compat", "attach-spec", "--image", image, "--spec", str(invalid),
+                 "--force"]) == 2
+    assert "unknown op" in capsys.readouterr().err
 
 
 def test_password_from_stdin(tls_registry: Registry, push: PushImage, tmp_path: Path,

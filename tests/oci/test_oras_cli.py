@@ -31,16 +31,16 @@ INDEX = "application/vnd.oci.image.index.v1+json"
 
 SPEC = """version: v1alpha1
 compatibilities:
-- description: "needs vfio-pci"
+- description: "needs vfio_pci"
   rules:
   - name: "kernel"
     matchFeatures:
     - feature: kernel.loadedmodule
       matchExpressions:
-        vfio-pci: {op: Exists}
+        vfio_pci: {op: Exists}
 """
-OTHER_SPEC = SPEC.replace("vfio-pci", "nvme")
-HAS_VFIO = {"flags": {"kernel.loadedmodule": {"elements": {"vfio-pci": {}}}},
+OTHER_SPEC = SPEC.replace("vfio_pci", "nvme")
+HAS_VFIO = {"flags": {"kernel.loadedmodule": {"elements": {"vfio_pci": {}}}},
             "attributes": {}, "instances": {}}
 HAS_NVME = {"flags": {"kernel.loadedmodule": {"elements": {"nvme": {}}}},
             "attributes": {}, "instances": {}}

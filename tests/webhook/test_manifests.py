@@ -85,7 +85,11 @@ def test_every_object_is_valid_and_as_asked(ca_bundle: Path) -> None:
     assert by_kind["PodDisruptionBudget"]["spec"]["minAvailable"] == 1
     rules = by_kind["ClusterRole"]["rules"]
     assert rules == [{"apiGroups": ["nfd.k8s-sigs.io"], "resources": ["nodefeaturerules"],
-                      "verbs": ["get", "create", "update"]}]
+                      "verbs": ["get", "create", "update"]},
+                     # reading the NodeFeatureRule CRD tells which ops the cluster's NFD takes
+                     {"apiGroups": ["apiextensions.k8s.io"],
+                      "resources": ["customresourcedefinitions"],
+                      "resourceNames": ["nodefeaturerules.nfd.k8s-sigs.io"], "verbs": ["get"]}]
 
 
 def test_without_rules_there_is_no_rbac_and_no_side_effect(ca_bundle: Path) -> None:

@@ -245,3 +245,26 @@ def test_two_images_forced_onto_one_name_keep_their_own_rules(
     labels_b = {k for r in api.state.rules[b.plan.rule_name]["spec"]["rules"]
                 for k in r.get("labels", {})}
     assert labels_a and labels_b and not labels_a & labels_b  # label keys apart as well
+
+
+def test_rules_fit_the_cluster_crd(start_webhook: StartWebhook, registry: Registry,
+                                   kubeconfig: Path, api: ApiServer,
+                                   push_image_with: PushImage) -> None:
+    """The API server holds NFD v0.17.3's CRD (no Ge): the webhook reads it and writes Gt."""
+    from tests.cluster._nfd_crds import nodefeaturerule_crd
+
+    api.state.rule_crd = nodefeaturerule_crd("v0.17.3")
+    image = push_image_with(DATA / "spec-ge.yaml")
+    name = _rule_of(image)["metadata"]["name"]
+    # Told the wrong release, the webhook writes Ge and the API server refuses it (422).
+    wrong = start_webhook("--allow-registry", registry.host, "--create-rules",
+                          "--kubeconfig", str(kubeconfig), "--nfd-version", "v0.19.0")
+    response = wrong.review(review_for(pod([image])))["response"]
+    assert any("HTTP 422" in w and "is invalid" in w for w in response["warnings"])
+    assert name not in api.state.rules
+    wrong.stop()
+    server = _start(start_webhook, registry, kubeconfig)
+    response = server.review(review_for(pod([image])))["response"]
+    assert response["allowed"] is True and "warnings" not in response
+    assert api.state.rules[name]["spec"]["rules"][0]["matchFeatures"][0][
+        "matchExpressions"] == {"major": {"op": "Gt", "value": ["5"]}}

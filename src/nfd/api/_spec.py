@@ -56,6 +56,12 @@ class MatchExpression(FrozenRecord):
         values = " ".join(go_quote(v) for v in self.value)
         return f"{{op: {go_quote(self.op)}, value: [{values}]}}"
 
+    def text_with_type(self) -> str:
+        """NFD's text plus the ``type`` it leaves out, so that a version comparison
+        (``type: "version"``) never reads like an integer one; in every report."""
+        text = str(self)
+        return f'{text[:-1]}, type: "{self.type}"}}' if self.type else text
+
     def to_obj(self) -> dict[str, Any]:
         """JSON shape with Go's ``omitempty`` on value and type."""
         obj: dict[str, Any] = {"op": self.op}

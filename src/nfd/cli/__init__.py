@@ -13,7 +13,7 @@ import sys
 
 from nfd._lazy import TYPE_CHECKING
 from nfd._record import FrozenRecord, set_field
-from nfd.cli._base import EXIT_OK, EXIT_USAGE, CommandParser, run_command
+from nfd.cli._base import EXIT_OK, EXIT_USAGE, CommandParser, help_epilog, run_command
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -52,6 +52,10 @@ COMMANDS: dict[str, dict[str, CommandInfo]] = {
         "remove-spec": CommandInfo(
             "nfd.cli.compat_remove_spec", "remove compatibility artifacts from an image"
         ),
+        "explain": CommandInfo(
+            "nfd.cli.compat_explain",
+            "what a spec can say: ops, features, NodeFeature",
+        ),
         "validate-cluster": CommandInfo(
             "nfd.cli.compat_validate_cluster",
             "tell which nodes of a cluster can run an image",
@@ -62,6 +66,18 @@ COMMANDS: dict[str, dict[str, CommandInfo]] = {
         ),
         "job": CommandInfo(
             "nfd.cli.compat_job", "emit Jobs that run validate-node on chosen nodes"
+        ),
+        "audit": CommandInfo(
+            "nfd.cli.compat_audit",
+            "find running pods whose node no longer satisfies their image (drift)",
+        ),
+        "what-if": CommandInfo(
+            "nfd.cli.compat_what_if",
+            "tell which images would not run on planned node profiles, and why",
+        ),
+        "generate": CommandInfo(
+            "nfd.cli.compat_generate",
+            "generate a compatibility spec from an image's NVIDIA_REQUIRE_* environment",
         ),
         "webhook": CommandInfo(
             "nfd.cli.compat_webhook",
@@ -75,6 +91,10 @@ COMMANDS: dict[str, dict[str, CommandInfo]] = {
         "labels": CommandInfo(
             "nfd.cli.export_labels", "print the node labels nfd-worker would publish (JSON)"
         ),
+        "features-d": CommandInfo(
+            "nfd.cli.export_features_d",
+            "print this host's driver facts (GFD's names) as a features.d file for NFD",
+        ),
     },
 }
 
@@ -82,6 +102,7 @@ COMMANDS: dict[str, dict[str, CommandInfo]] = {
 # Commands without a group: ``nfd completion bash``.
 TOP_COMMANDS: dict[str, CommandInfo] = {
     "completion": CommandInfo("nfd.cli.completion", "print a bash, zsh or fish completion script"),
+    "version": CommandInfo("nfd.cli.version", "print the versions of nfd-client, NFD and Python"),
 }
 
 
@@ -92,15 +113,18 @@ def _usage() -> str:
             lines.append(f"  {group} {name:<18} {info.summary}")
     for name, info in TOP_COMMANDS.items():
         lines.append(f"  {name:<25} {info.summary}")
-    lines += ["", "Run 'nfd <group> <command> --help' for a command's options."]
+    lines += ["", "Examples:",
+              "  nfd compat validate-node --spec examples/image-compatibility.yaml \\",
+              "      --features examples/features-h100.json",
+              "  nfd compat explain pci.device",
+              "", "Run 'nfd <group> <command> --help' for a command's options and examples."]
     return "\n".join(lines)
 
 
 def _suggest(word: str, choices: Sequence[str]) -> str:
-    import difflib
+    from nfd._suggest import did_you_mean
 
-    close = difflib.get_close_matches(word, choices, n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
+    return did_you_mean(word, choices, quote="'")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -157,6 +181,7 @@ def console() -> None:
 
 def _run(info: CommandInfo, prog: str, argv: Sequence[str]) -> int:
     module = importlib.import_module(info.module)
-    parser = CommandParser(prog=prog, description=info.summary)
+    parser = CommandParser(prog=prog, description=getattr(module, "DESCRIPTION", info.summary),
+                           epilog=help_epilog(getattr(module, "EXAMPLES", ())))
     module.add_arguments(parser)
     return run_command(parser, module.run, argv)

@@ -27,7 +27,7 @@ from nfd.errors import (
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
-    from typing import NoReturn
+    from typing import Any, NoReturn
 
 EXIT_OK = 0
 EXIT_NOT_COMPATIBLE = 1
@@ -40,12 +40,71 @@ EXIT_INTERRUPTED = 130
 # Library arguments whose flag is not simply ``--`` + the name with dashes.
 _FLAG_FOR_ARGUMENT = {
     "digest": "--artifact-digest",
-    "digests": "--digest",
+    "digests": "--artifact-digest",
     "spec_path": "--spec",
 }
 
+EXIT_CODES_HELP = """\
+Exit codes: 0 success or compatible, 1 not compatible, 2 bad input or usage,
+3 registry, network, auth or cluster failure, 4 no compatibility artifact,
+70 a bug in nfd-client."""
+_HELP_WIDTH = 78
+
+
+def help_epilog(examples: Sequence[tuple[str, str]]) -> str:
+    """The ``--help`` tail: each example (what it does, then the command, continued with
+    backslashes to fit 80 columns), then the exit codes. tests/cli/test_help_examples.py
+    parses every example and runs those that need no network."""
+    lines = ["Examples:"] if examples else []  # a command without any: the test says so
+    for what, command in examples:
+        lines += [*_comment(what), *_continued(command), ""]
+    return "\n".join([*lines, EXIT_CODES_HELP])
+
+
+def _comment(text: str) -> list[str]:
+    """``  # text`` in lines of at most 78 columns, broken at spaces."""
+    lines, current = [], "  #"
+    for word in text.split(" "):
+        if len(current) + 1 + len(word) > _HELP_WIDTH and current != "  #":
+            lines.append(current)
+            current = "  #"
+        current += " " + word
+    return [*lines, current]
+
+
+def _continued(command: str) -> list[str]:
+    """``command`` in lines of at most 78 columns, broken before a flag (kept with its
+    value), as a shell reads it back: a trailing backslash continues the line."""
+    units: list[str] = []
+    for word in command.split(" "):
+        if units and not word.startswith("-") and units[-1].startswith("-") \
+                and " " not in units[-1]:
+            units[-1] += " " + word
+        else:
+            units.append(word)
+    lines, current = [], "  " + units[0]
+    for unit in units[1:]:
+        if len(current) + len(unit) + 3 > _HELP_WIDTH and unit.startswith("-"):
+            lines.append(current + " \\")
+            current = "      " + unit
+        else:
+            current += " " + unit
+    return [*lines, current]
+
+
 class CommandParser(argparse.ArgumentParser):
-    """argparse with one-line usage errors that suggest the flag that was meant."""
+    """argparse with one-line usage errors that suggest the flag that was meant.
+
+    Abbreviated flags are refused, as cobra (kubectl, helm, oras, NFD's ``nfd``) refuses
+    them: ``--node`` must not silently become ``--nodefeatures``. Subparsers are made
+    by this class too (argparse passes ``parser_class`` on), so they refuse them as well.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["allow_abbrev"] = False
+        # Examples keep their lines; descriptions are written one paragraph each.
+        kwargs.setdefault("formatter_class", argparse.RawDescriptionHelpFormatter)
+        super().__init__(*args, **kwargs)
 
     def _get_formatter(self) -> argparse.HelpFormatter:
         # argparse's own asks shutil for the width, and add_argument makes one per flag:
@@ -85,20 +144,17 @@ class CommandParser(argparse.ArgumentParser):
 
     def _known(self, word: str) -> bool:
         flag = word.split("=", 1)[0]
-        if flag in self._option_string_actions:
-            return True
-        return self.allow_abbrev and any(o.startswith(flag) for o in self._option_string_actions)
+        return flag in self._option_string_actions
 
     def _suggestion(self, word: str) -> str:
         """`` (did you mean --features?)`` for a mistyped long flag, else nothing."""
-        import difflib
+        from nfd._suggest import did_you_mean
 
         if not word.startswith("--"):
             return ""
         flag = word.split("=", 1)[0]
         flags = [o for o in self._option_string_actions if o.startswith("--")]
-        close = difflib.get_close_matches(flag, flags, n=1, cutoff=0.7)
-        return f" (did you mean {close[0]}?)" if close else ""
+        return did_you_mean(flag, flags, quote="")
 
 def flag_for(argument: str) -> str:
     """The command-line flag of a library argument (``host_root`` -> ``--host-root``)."""

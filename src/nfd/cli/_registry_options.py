@@ -98,12 +98,14 @@ def platform_from_args(args: argparse.Namespace) -> Platform | None:
 
 def digest_argument(value: str) -> str:
     """argparse ``type`` for digest flags: a malformed digest is a usage error at once,
-    before any registry is contacted."""
-    from nfd.oci import is_valid_digest
+    before any registry is contacted. A shortened one is resolved against the image's
+    artifacts later (``pick_artifact``)."""
+    from nfd.oci import is_valid_digest, split_digest_prefix
 
-    if not is_valid_digest(value):
+    if not is_valid_digest(value) and split_digest_prefix(value) is None:
         raise argparse.ArgumentTypeError(
-            f"{value!r} is not a digest (expected sha256:<64 hex> or sha512:<128 hex>)")
+            f"{value!r} is not a digest (expected sha256:<64 hex>, sha512:<128 hex>, or the "
+            "first 12 or more hex digits of one, as 'nfd compat list' shows them)")
     return value
 
 

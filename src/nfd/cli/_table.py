@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from nfd._lazy import TYPE_CHECKING
 from nfd._text import printable_line
-from nfd.api import CompatSpec, GroupRule, MatchExpression
+from nfd.api import CompatSpec, GroupRule
 from nfd.match import (
     MATCH_NAME,
     NO_SINGLE_INSTANCE,
@@ -24,25 +24,45 @@ from nfd.match import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
     from typing import TextIO
 
-# Columns that may wrap when the terminal is narrow (feature, expression, matcher type,
-# node has), and the narrowest each may become.
-_WRAPPABLE = (1, 2, 3, 5)
+# Columns that may wrap when the terminal is narrow (feature, expression, node has), and
+# the narrowest each may become. The number, the matcher type and the status are fixed:
+# "MatchExpression" is one word, and a word is never cut.
+_WRAPPABLE = (1, 2, 5)
 _MIN_WRAP_WIDTH = 8
+_STATUSES = ("OK", "FAIL")
 
-_RED, _GREEN, _CYAN, _BOLD, _RESET = "\033[91m", "\033[92m", "\033[36m", "\033[1m", "\033[0m"
+# The one palette of the CLI's reports: colour marks a result, nothing else.
+# Headings are bold, never coloured.
+RED, GREEN, BOLD, RESET = "\033[91m", "\033[92m", "\033[1m", "\033[0m"
 
 
-class _Paint:
+class Paint:
+    """ANSI colour when enabled (a terminal without NO_COLOR), else the text as is."""
+
     def __init__(self, enabled: bool) -> None:
         self.enabled = enabled
 
     def __call__(self, text: str, *codes: str) -> str:
         if not self.enabled or not codes:
             return text
-        return "".join(codes) + text + _RESET
+        return "".join(codes) + text + RESET
+
+
+def wrap_words(text: str, width: int) -> list[str]:
+    """``text`` in lines of at most ``width``, broken at spaces only: a word longer than
+    the width gets a line of its own rather than being cut."""
+    lines: list[str] = []
+    current = ""
+    for word in text.split(" "):
+        if current and len(current) + 1 + len(word) > width:
+            lines.append(current)
+            current = word
+        else:
+            current = f"{current} {word}" if current else word
+    return [*lines, current]
 
 
 def _fit(widths: list[int], max_width: int | None) -> list[int]:
@@ -73,7 +93,7 @@ def _wrap(cell: str, width: int) -> list[str]:
 
 
 def _box(title: str, header: Sequence[str], rows: list[list[str] | None],
-         paint: _Paint, status_col: int, max_width: int | None = None) -> list[str]:
+         paint: Paint, status_col: int, max_width: int | None = None) -> list[str]:
     """A light box-drawing table; ``None`` rows are separators."""
     # Cells come from the spec and the node: no terminal controls get through.
     title = printable_line(title)
@@ -97,8 +117,8 @@ def _box(title: str, header: Sequence[str], rows: list[list[str] | None],
             for i, (pieces, width) in enumerate(zip(wrapped, widths, strict=True)):
                 text = pieces[k] if k < len(pieces) else ""
                 padded = text.ljust(width)
-                if i == status_col and text:
-                    padded = paint(padded, _GREEN if text == "OK" else _RED)
+                if i == status_col and text in _STATUSES:  # not the STATUS heading
+                    padded = paint(padded, GREEN if text == "OK" else RED)
                 parts.append(f" {padded} ")
             out.append("│" + "│".join(parts) + "│")
         return out
@@ -116,14 +136,6 @@ def _box(title: str, header: Sequence[str], rows: list[list[str] | None],
             lines.extend(line(row))
     lines.append(rule("└", "┴", "┘"))
     return lines
-
-
-def _expression_text(expr: MatchExpression) -> str:
-    """NFD's expression text, plus the ``type`` a version comparison would otherwise hide."""
-    text = str(expr)
-    if expr.type:
-        text = f'{text[:-1]}, type: "{expr.type}"}}'
-    return text
 
 
 def _spec_order(rule: GroupRule | None, items: tuple[ExpressionStatus, ...],
@@ -146,31 +158,44 @@ def _spec_order(rule: GroupRule | None, items: tuple[ExpressionStatus, ...],
     return tuple(sorted(items, key=key))
 
 
-def _rows(items: tuple[ExpressionStatus, ...], start: int, matched: bool
-          ) -> list[list[str] | None]:
+def _on_the_node(e: ExpressionStatus, unread: Mapping[str, str]) -> str:
+    """What the node has; for a feature whose file could not be read, which and why
+    (not on this node and not read are different answers)."""
+    if e.is_match:
+        return ""
+    if not e.node.available and e.feature in unread:
+        return f"could not be read: {unread[e.feature]}"
+    return node_text(e)
+
+
+def _rows(items: tuple[ExpressionStatus, ...], start: int, matched: bool,
+          unread: Mapping[str, str]) -> list[list[str] | None]:
     rows: list[list[str] | None] = []
     for n, e in enumerate(items, start):
         feature = f"{e.feature}.{e.name}" if e.name else e.feature
         status = "OK" if e.is_match else "FAIL"
-        rows.append([str(n), feature, _expression_text(e.expression), e.matcher_type, status,
-                     "" if e.is_match else node_text(e)])
+        rows.append([str(n), feature, e.expression.text_with_type(), e.matcher_type, status,
+                     _on_the_node(e, unread)])
     if hides_instance_failure(items, matched):
         rows.append(["", "(all of the above)", "", "", "FAIL", NO_SINGLE_INSTANCE])
     return rows
 
 
-def _rule_table(rule: RuleStatus, spec_rule: GroupRule | None, paint: _Paint,
-                max_width: int | None) -> list[str]:
+def _rule_table(rule: RuleStatus, spec_rule: GroupRule | None, paint: Paint,
+                max_width: int | None, unread: Mapping[str, str]) -> list[str]:
     plain_verdict = "OK" if rule.is_match else "FAIL"
-    verdict = paint(plain_verdict, _GREEN if rule.is_match else _RED, _BOLD)
+    verdict = paint(plain_verdict, GREEN if rule.is_match else RED, BOLD)
     features = _spec_order(spec_rule, rule.match_features.expressions, -1)
-    rows = _rows(features, 1, rule.match_features.is_match)
+    rows = _rows(features, 1, rule.match_features.is_match, unread)
     count = len(features)
     for a, alternative in enumerate(rule.match_any):
         if rows:
             rows.append(None)
+        # Labelled as validate-cluster's notes name them ("matchAny alternative 1").
+        rows.append(["", f"matchAny alternative {a + 1}", "", "", _STATUSES[
+            not alternative.is_match], ""])
         rows.extend(_rows(_spec_order(spec_rule, alternative.expressions, a), count + 1,
-                          alternative.is_match))
+                          alternative.is_match, unread))
         count += len(alternative.expressions)
     title = f"RULE: {rule.name.upper()} - {plain_verdict}"
     lines = _box(title, ["", "FEATURE", "EXPRESSION", "MATCHER TYPE", "STATUS", "ON THE NODE"],
@@ -187,17 +212,20 @@ def _spec_rule(spec: CompatSpec | None, status: CompatibilityStatus, r: int) -> 
 
 
 def render_report(result: ValidationResult, stream: TextIO, colour: bool,
-                  spec: CompatSpec | None = None, max_width: int | None = None) -> None:
+                  spec: CompatSpec | None = None, max_width: int | None = None, *,
+                  unread: Mapping[str, str] | None = None) -> None:
     """Write the whole table report, then a one-line verdict.
 
-    With ``spec``, rows follow the spec's order; ``max_width`` is the terminal's width.
+    With ``spec``, rows follow the spec's order; ``max_width`` is the terminal's width;
+    ``unread``: features discovery could not read, with where and why.
     """
-    paint = _Paint(colour)
+    paint = Paint(colour)
     for status in result.statuses:
         # Numbered by position in the spec, as everywhere, whatever --tags selects.
         stream.write(_heading(status.number, status, paint))
         for r, rule in enumerate(status.rules):
-            lines = _rule_table(rule, _spec_rule(spec, status, r), paint, max_width)
+            lines = _rule_table(rule, _spec_rule(spec, status, r), paint, max_width,
+                                unread or {})
             stream.write("\n".join(lines) + "\n")
         stream.write("\n")
     if not result.statuses:
@@ -206,14 +234,14 @@ def render_report(result: ValidationResult, stream: TextIO, colour: bool,
     if matched:
         which = ", ".join(f"#{s.number}" + (f" ({printable_line(s.tag)})" if s.tag else "")
                           for s in matched)
-        stream.write(paint(f"COMPATIBLE: set {which} matches this node.", _GREEN, _BOLD) + "\n")
+        stream.write(paint(f"COMPATIBLE: set {which} matches this node.", GREEN, BOLD) + "\n")
     else:
-        stream.write(paint("NOT COMPATIBLE: no compatibility set matches this node.", _RED,
-                           _BOLD) + "\n")
+        stream.write(paint("NOT COMPATIBLE: no compatibility set matches this node.", RED,
+                           BOLD) + "\n")
 
 
-def _heading(number: int, status: CompatibilityStatus, paint: _Paint) -> str:
-    head = paint(f"COMPATIBILITY SET #{number} ", _CYAN, _BOLD)
+def _heading(number: int, status: CompatibilityStatus, paint: Paint) -> str:
+    head = paint(f"COMPATIBILITY SET #{number} ", BOLD)
     tail = f"Weight: {status.weight}" + (f"; Tag: {printable_line(status.tag)}"
                                          if status.tag else "")
-    return f"{head}{paint(tail, _CYAN)}\nDescription: {printable_line(status.description)}\n"
+    return f"{head}{tail}\nDescription: {printable_line(status.description)}\n"

@@ -8,7 +8,9 @@ With ``--patch FILE`` the affinity is merged into the workloads of FILE (Pod,
 Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob, or a List),
 keeping their own affinity; the result goes to stdout, FILE is never written.
 
-YAML output is a ``---`` stream. JSON output is one object: the rule alone
+YAML output is a ``---`` stream of objects (``kubectl apply -f -`` takes it): with
+``--emit all`` the affinity fragment follows the rule as a comment; ``--emit
+affinity`` prints it bare. JSON output is one object: the rule alone
 (``--emit rule``), a ``v1`` List (with ``--patch``), else
 ``{nodeFeatureRule, affinity, labels}``.
 """
@@ -19,6 +21,14 @@ import argparse
 import sys
 from pathlib import Path
 from typing import Any
+
+EXAMPLES = (
+    ("the NodeFeatureRule and the node affinity for a spec file",
+     "nfd compat affinity --spec examples/image-compatibility.yaml"),
+    ("merge the affinity into a Deployment (the file is not written)",
+     "nfd compat affinity --image registry.example.com/app:1.0 --patch deployment.yaml"),
+)
+
 
 PROG = "nfd compat affinity"
 
@@ -40,6 +50,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="what to print (default: all)")
     parser.add_argument("--output", "-o", choices=("yaml", "json"), default="yaml",
                         help="format (default: yaml)")
+    parser.add_argument("--nfd-version", metavar="VERSION",
+                        help="the cluster's NFD release (e.g. v0.17.3): the rule uses only "
+                        "the ops it accepts, rewritten where exact (Ge 5 as Gt 4), else "
+                        "refused (default: NFD's ops as the spec writes them)")
 
 
 def _label_base(args: argparse.Namespace) -> str:
@@ -89,14 +103,26 @@ def _warn(message: str) -> None:
 
 
 def _write_yaml(docs: list[Any], fragment: bool) -> None:
+    """A ``---`` stream ``kubectl apply -f -`` takes: objects only. The pod spec fragment,
+    which is no object, is printed bare only alone (``--emit affinity``); after the rule it
+    is a comment, for the reader."""
     from nfd.cli._yaml_emit import dump_yaml
 
-    for i, doc in enumerate(docs):
+    objects = docs[:-1] if fragment else docs
+    for i, doc in enumerate(objects):
         if i:
             sys.stdout.write("---\n")
-        if fragment and i == len(docs) - 1:
-            sys.stdout.write("# Pod spec fragment: merge into the pod template's spec.\n")
         sys.stdout.write(dump_yaml(doc))
+    if not fragment:
+        return
+    text = dump_yaml(docs[-1])
+    if objects:
+        sys.stdout.write("# Pod spec fragment for the pod template's spec (--emit affinity "
+                         "prints it alone):\n")
+        sys.stdout.write("".join(f"#   {line}\n" for line in text.splitlines()))
+    else:
+        sys.stdout.write("# Pod spec fragment: merge into the pod template's spec.\n")
+        sys.stdout.write(text)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -105,7 +131,12 @@ def run(args: argparse.Namespace) -> int:
 
     scheme = LabelScheme(check_label_prefix(args.label_prefix), _label_base(args))
     spec, _ = spec_from_args(args)
-    plan = build_rule_plan(spec, scheme, parse_tags(args.tags))
+    nfd = None
+    if args.nfd_version is not None:
+        from nfd.cluster import NfdSupport, parse_nfd_version
+
+        nfd = NfdSupport.of_release(parse_nfd_version(args.nfd_version))
+    plan = build_rule_plan(spec, scheme, parse_tags(args.tags), nfd)
     affinity = build_affinity(plan.sets, spec.source)
     for message in affinity.warnings:
         _warn(message)

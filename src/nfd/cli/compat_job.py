@@ -15,6 +15,15 @@ from typing import NoReturn
 
 from nfd.errors import UsageError
 
+EXAMPLES = (
+    ("a Job that validates node worker-1 against an image's spec",
+     "nfd compat job --image registry.example.com/app:1.0 --node worker-1"),
+    ("one Job per node of a file, with a registry Secret, in namespace nfd-check",
+     "nfd compat job --image registry.example.com/app:1.0 --nodes nodes.txt "
+     "--registry-auth-secret regcred -n nfd-check"),
+)
+
+
 MAX_NODES_FILE_BYTES = 1 << 20
 
 

@@ -2,7 +2,10 @@
 
 Each row gives the artifact, its creation time, the spec's size, the subject it is
 attached to (the image, or its platform's manifest) and the spec's tags and
-descriptions. An image with nothing attached gives an empty list (exit 0); only
+descriptions. Digests are shortened to 12 hex digits, as docker shortens image IDs
+(``--artifact-digest`` takes them back while unique; ``-o json`` has them whole), and
+on a terminal the descriptions are cut to its width, so a row fits 80 columns.
+An image with nothing attached gives an empty list (exit 0); only
 fetching a spec (``get-spec``, ``validate-node``) treats that as "no artifact" (exit 4).
 """
 
@@ -13,6 +16,14 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from nfd.cli._base import EXIT_OK
+
+EXAMPLES = (
+    ("the artifacts attached to an image, newest first",
+     "nfd compat list --image registry.example.com/app:1.0"),
+    ("every field, full digests included, as JSON",
+     "nfd compat list --image registry.example.com/app:1.0 -o json"),
+)
+
 
 if TYPE_CHECKING:
     from nfd.compat import ArtifactInfo
@@ -39,7 +50,8 @@ def as_document(item: ArtifactInfo) -> dict[str, Any]:
 
 
 def _row(item: ArtifactInfo) -> tuple[str, ...]:
-    """One table row; the registry's and the spec's text with no terminal controls."""
+    """One table row; the registry's and the spec's text with no terminal controls; the
+    time to the second (the stored milliseconds are in ``-o json``)."""
     from nfd._text import printable_line
 
     tags = ",".join(t for t in item.tags if t) or "-"
@@ -47,8 +59,23 @@ def _row(item: ArtifactInfo) -> tuple[str, ...]:
     if item.problem:
         texts = f"! {item.problem}"
     size = "-" if item.spec_size is None else str(item.spec_size)
-    return (item.digest, printable_line(item.created or "-"), size,
+    created = printable_line(item.created or "-")
+    if len(created) == 24 and created[19] == ".":  # RFC 3339 with milliseconds, UTC
+        created = created[:19] + "Z"
+    return (item.digest[:SHORT_DIGEST], created, size,
             item.subject[:SHORT_DIGEST], printable_line(tags), printable_line(texts))
+
+
+def render_table(rows: list[tuple[str, ...]], max_width: int | None) -> str:
+    """Columns two spaces apart; the last one cut (with "...") to ``max_width``."""
+    widths = [max(len(r[i]) for r in rows) for i in range(len(HEADERS) - 1)]
+    out = []
+    for row in rows:
+        line = "  ".join([*(cell.ljust(widths[i]) for i, cell in enumerate(row[:-1])), row[-1]])
+        if max_width is not None and len(line) > max_width:
+            line = line[:max(max_width - 3, sum(widths))].rstrip() + "..."
+        out.append(line.rstrip() + "\n")
+    return "".join(out)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -60,11 +87,10 @@ def run(args: argparse.Namespace) -> int:
     if args.output != "table":
         write_document([as_document(a) for a in items], args.output)
         return EXIT_OK
-    rows = [HEADERS, *(_row(a) for a in items)]
-    widths = [max(len(r[i]) for r in rows) for i in range(len(HEADERS) - 1)]
-    for row in rows:
-        cells = [cell.ljust(widths[i]) for i, cell in enumerate(row[:-1])]
-        sys.stdout.write("  ".join([*cells, row[-1]]) + "\n")
+    from nfd.cli._output import terminal_width
+
+    sys.stdout.write(render_table([HEADERS, *(_row(a) for a in items)],
+                                  terminal_width(sys.stdout)))
     if not items:
         print(f"nfd compat list: no compatibility artifact is attached to {args.image}",
               file=sys.stderr)

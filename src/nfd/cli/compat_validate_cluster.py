@@ -17,14 +17,24 @@ from contextlib import contextmanager
 from typing import Any
 
 from nfd.cli._base import EXIT_NOT_COMPATIBLE, EXIT_OK
-from nfd.cli._output import OUTPUT_FORMATS, use_colour, write_document
+from nfd.cli._output import (
+    OUTPUT_FORMATS,
+    terminal_width,
+    use_colour,
+    write_big_json,
+    write_document,
+)
 
-# What Go's encoding/json escapes beyond the json module (see nfd._go.json), each
-# searched for on its own (a memchr; a regex class scans many times slower). Line and
-# paragraph separators are looked for only where their first byte occurs.
-_GO_ESCAPED = (b"<", b">", b"&")
-_SEPARATORS_LEAD = "\u2028".encode()[:1]
-_SEPARATORS = ("\u2028".encode(), "\u2029".encode())
+EXAMPLES = (
+    ("which nodes of a 'kubectl get nodefeatures -A -o json' dump can run the spec",
+     "nfd compat validate-cluster --spec examples/image-compatibility.yaml "
+     "--nodefeatures examples/nodefeatures.json"),
+    ("the same, as a JSON report",
+     "nfd compat validate-cluster --spec examples/image-compatibility.yaml "
+     "--nodefeatures examples/nodefeatures.json -o json"),
+    ("the live cluster of a kubeconfig context, against an image's attached spec",
+     "nfd compat validate-cluster --image registry.example.com/app:1.0 --context prod"),
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -48,6 +58,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                          f"(default {DEFAULT_NFD_NAMESPACE})")
     cluster.add_argument("--page-size", type=int, default=DEFAULT_PAGE_SIZE, metavar="N",
                          help=f"objects per API list request (default {DEFAULT_PAGE_SIZE})")
+    cluster.add_argument("--nfd-version", metavar="VERSION",
+                         help="the cluster's NFD release (e.g. v0.17.3): warn about what in "
+                         "the spec it lacks")
     cluster.add_argument("--request-timeout", type=float, default=DEFAULT_TIMEOUT,
                          metavar="SECONDS", help="time limit per API request "
                          f"(default {DEFAULT_TIMEOUT:g})")
@@ -134,41 +147,35 @@ def _bulk() -> Iterator[None]:
             gc.enable()
 
 
-def _write_json(doc: dict[str, Any]) -> None:
-    """``write_document(doc, "json")``, written by orjson's encoder where the text is the
-    same (the report holds only strings, integers, booleans, lists and mappings): none of
-    the characters Go's encoder escapes, no lone surrogates. The json module's indenting
-    encoder is pure Python and takes a big cluster's report longer than its evaluation;
-    the bytes go out as they are (decoding and encoding them again cost as much)."""
-    try:
-        import orjson
+def _warn_release(spec: Any, release: tuple[int, int, int]) -> None:
+    """What the cluster's NFD lacks: its master would refuse a NodeFeatureRule saying it."""
+    from nfd._text import printable_line
+    from nfd.cluster import nfd_requirements
 
-        text = orjson.dumps(doc, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
-    except (ImportError, TypeError):
-        text = b""
-    if not text or any(escaped in text for escaped in _GO_ESCAPED) or (
-            _SEPARATORS_LEAD in text and any(sep in text for sep in _SEPARATORS)):
-        write_document(doc, "json")
-        return
-    out = getattr(sys.stdout, "buffer", None)
-    if out is None:
-        sys.stdout.write(text.decode())
-        return
-    sys.stdout.flush()
-    out.write(text)
+    for error in nfd_requirements(spec, release):
+        print(f"nfd compat validate-cluster: warning: {printable_line(str(error))}",
+              file=sys.stderr)
 
 
 def run(args: argparse.Namespace) -> int:
+    from nfd.cli._cluster_table import render_cluster_table
     from nfd.cli._spec_args import parse_tags, spec_from_args
-    from nfd.cluster import cluster_report, render_cluster_table, validate_cluster
+    from nfd.cluster import cluster_report, validate_cluster
     from nfd.match import SpecEvaluator
 
+    release = None
+    if args.nfd_version is not None:
+        from nfd.cluster import parse_nfd_version
+
+        release = parse_nfd_version(args.nfd_version)
     # Standard input is read where it always was: after the spec (which may be '-' too).
     from_file = args.nodefeatures not in (None, "-")
     prefetched = _Prefetch(args.nodefeatures) if from_file else None
     spec, context = spec_from_args(args)
     # Tags are checked, and the spec compiled, before the cluster is read.
     evaluator = SpecEvaluator(spec, parse_tags(args.tags))
+    if release is not None:
+        _warn_release(spec, release)
     with _bulk():
         if args.nodefeatures is not None:
             result, origin = _from_dump(args, spec, evaluator, prefetched)
@@ -177,9 +184,10 @@ def run(args: argparse.Namespace) -> int:
             result = validate_cluster(spec, cluster, evaluator=evaluator, workers=_workers())
             del cluster
     if args.output == "table":
-        sys.stdout.write(render_cluster_table(result, use_colour(sys.stdout)))
+        sys.stdout.write(render_cluster_table(result, use_colour(sys.stdout),
+                                              terminal_width(sys.stdout)))
     elif args.output == "json":
-        _write_json(cluster_report(result, {**context, **origin}, shared=True))
+        write_big_json(cluster_report(result, {**context, **origin}, shared=True))
     else:
         write_document(cluster_report(result, {**context, **origin}), args.output)
     sys.stdout.flush()

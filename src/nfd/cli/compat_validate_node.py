@@ -14,8 +14,22 @@ from nfd.cli._base import EXIT_NOT_COMPATIBLE, EXIT_OK
 from nfd.cli._output import OUTPUT_FORMATS, terminal_width, use_colour, write_document
 from nfd.errors import UsageError
 
+EXAMPLES = (
+    ("validate a features file (from 'nfd export features') against a spec file",
+     "nfd compat validate-node --spec examples/image-compatibility.yaml "
+     "--features examples/features-h100.json"),
+    ("validate this host against the spec attached to an image, as JSON",
+     "nfd compat validate-node --image registry.example.com/app:1.0 -o json"),
+    ("a captured host tree, only the compatibility sets tagged gpu",
+     "nfd compat validate-node --image registry.example.com/app:1.0 --host-root /mnt/node "
+     "--tags gpu"),
+)
+
+
 if TYPE_CHECKING:
     from typing import Any
+
+PROG = "nfd compat validate-node"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -31,6 +45,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     where.add_argument("--host-prefix", metavar="P",
                        help="NFD's container convention, e.g. /host- (reads /host-sys, ...)")
     parser.add_argument("--node", metavar="NAME", help="node to pick from a NodeFeature list")
+    from nfd.cli._discovery_args import add_driver_facts_argument
+
+    add_driver_facts_argument(parser)
     parser.add_argument("--output", "-o", choices=OUTPUT_FORMATS, default=None,
                         help="report format (default: table)")
     parser.add_argument("--output-json", action="store_true",
@@ -41,13 +58,19 @@ def _load_features(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
     if args.features is not None:
         from nfd.api import load_features
 
+        if args.driver_facts:
+            raise UsageError("--driver-facts goes with discovery, not with --features")
         return load_features(args.features, node=args.node), {"features": args.features}
     if args.node:
         raise UsageError("--node goes with --features")
+    from nfd.cli.export_features import discovery_notes
     from nfd.sources import HostPaths, discover
 
-    found = discover(HostPaths.from_options(args.host_root, args.host_prefix))
-    return found.features, {"discovery": dict(found.metadata)}
+    found = discover(HostPaths.from_options(args.host_root, args.host_prefix),
+                     driver_facts=args.driver_facts)
+    for note in discovery_notes(found, args.host_root):
+        print(f"{PROG}: {note}", file=sys.stderr)
+    return found.features, {"discovery": dict(found.metadata), "unread": dict(found.unread)}
 
 
 def run(args: argparse.Namespace) -> int:
@@ -71,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
         from nfd.cli._table import render_report
 
         render_report(result, sys.stdout, use_colour(sys.stdout), spec,
-                      terminal_width(sys.stdout))
+                      terminal_width(sys.stdout), unread=origin.get("unread"))
     else:
         write_document(rich_report(result, {**context, **origin}), args.output)
     sys.stdout.flush()

@@ -11,6 +11,16 @@ from __future__ import annotations
 import argparse
 import sys
 
+EXAMPLES = (
+    ("the webhook's objects, TLS from cert-manager's Issuer selfsigned",
+     "nfd compat webhook manifests --allow-registry registry.example.com "
+     "--cert-manager selfsigned"),
+    ("failing closed, with your own CA bundle",
+     "nfd compat webhook manifests --allow-registry registry.example.com "
+     "--ca-bundle ca.crt --failure-policy fail"),
+)
+
+
 MAX_CA_BUNDLE_BYTES = 1024 * 1024
 
 

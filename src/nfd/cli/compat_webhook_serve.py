@@ -10,6 +10,13 @@ credentials come from ``--registry-auth-file``, else the usual auth files.
 from __future__ import annotations
 
 import argparse
+from typing import Any
+
+EXAMPLES = (
+    ("serve on :8443 with the certificate cert-manager mounted",
+     "nfd compat webhook serve --tls-cert-file /tls/tls.crt --tls-key-file /tls/tls.key "
+     "--allow-registry registry.example.com"),
+)
 
 
 def _listen(value: str) -> tuple[str, int]:
@@ -74,6 +81,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--log-format", choices=("text", "json"), default="text",
                         help="log records on stderr as text lines or JSON lines (ts, level, "
                         "msg and fields); outside text is escaped either way (default text)")
+    parser.add_argument("--nfd-version", metavar="VERSION",
+                        help="with --create-rules: the cluster's NFD release (e.g. v0.17.3); "
+                        "default: read from its NodeFeatureRule CRD")
     registry = parser.add_argument_group("registry")
     registry.add_argument("--registry-auth-file", metavar="FILE",
                           help="registry credentials: a Docker/Podman auth file (as a "
@@ -88,13 +98,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                           "nfd compat affinity)")
 
 
-def _resolver(args: argparse.Namespace, log: object) -> object:
+def _resolver(args: argparse.Namespace, log: Any) -> object:
     from nfd.cluster import check_label_prefix
     from nfd.errors import UsageError
     from nfd.oci import Platform, RegistryOptions
-    from nfd.webhook import AllowList, Logger, Resolver, ResolverSettings
+    from nfd.webhook import AllowList, Resolver, ResolverSettings
 
-    assert isinstance(log, Logger)
     if args.cache_size < 1:
         raise UsageError(f"--cache-size must be at least 1, not {args.cache_size}")
     if args.kubeconfig and not args.create_rules:
@@ -103,31 +112,44 @@ def _resolver(args: argparse.Namespace, log: object) -> object:
                                auth_file=args.registry_auth_file,
                                platform=Platform.parse(args.platform) if args.platform else None,
                                timeout=args.timeout)
-    settings = ResolverSettings(
-        registry=registry, allow=AllowList.parse(args.allow_registry),
-        label_prefix=check_label_prefix(args.label_prefix), spec_ttl=args.cache_ttl,
-        negative_ttl=min(args.negative_cache_ttl, args.cache_ttl), tag_ttl=args.tag_cache_ttl,
-        max_entries=args.cache_size)
-    writer = None
+    if args.nfd_version and not args.create_rules:
+        raise UsageError("--nfd-version goes with --create-rules")
+    writer, nfd = None, None
     if args.create_rules:
         from nfd.webhook import RuleWriter
 
         writer = RuleWriter(kubeconfig=args.kubeconfig, in_cluster=args.kubeconfig is None,
                             timeout=args.timeout)
+        nfd = _nfd_support(args, writer, log)
+    settings = ResolverSettings(
+        registry=registry, allow=AllowList.parse(args.allow_registry),
+        label_prefix=check_label_prefix(args.label_prefix), spec_ttl=args.cache_ttl,
+        negative_ttl=min(args.negative_cache_ttl, args.cache_ttl), tag_ttl=args.tag_cache_ttl,
+        max_entries=args.cache_size, nfd=nfd)
     return Resolver(settings, writer, log=log)
+
+
+def _nfd_support(args: argparse.Namespace, writer: Any, log: Any) -> Any:
+    """What the cluster's NFD accepts: the release given, else its CRD's schema; if that
+    cannot be read, the spec's ops as written (a warning says so)."""
+    from nfd.cluster import NfdSupport, parse_nfd_version
+    from nfd.errors import ClusterError, SpecError
+
+    if args.nfd_version:
+        return NfdSupport.of_release(parse_nfd_version(args.nfd_version))
+    try:
+        return writer.nfd_support()
+    except (ClusterError, SpecError) as exc:
+        log("NodeFeatureRules keep the spec's ops as written", level="warning",
+            reason=str(exc))
+        return None
 
 
 def _require_server() -> None:
     """A clear error instead of an ImportError when the server framework is missing."""
-    import importlib
+    from nfd._extras import require_extra
 
-    from nfd.errors import UsageError
-
-    try:
-        importlib.import_module("aiohttp")
-    except ImportError:
-        raise UsageError("the webhook server needs the 'aiohttp' package "
-                         "(pip install 'nfd-client[webhook]')") from None
+    require_extra("aiohttp", "webhook", "the webhook server")
 
 
 def run(args: argparse.Namespace) -> int:

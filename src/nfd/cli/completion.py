@@ -14,6 +14,12 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+EXAMPLES = (
+    ("bash completion for this shell", "nfd completion bash"),
+    ("zsh completion", "nfd completion zsh"),
+)
+
+
 SHELLS = ("bash", "zsh", "fish")
 
 
@@ -98,7 +104,7 @@ def bash_script(commands: list[Command]) -> str:
         '  local cur="${COMP_WORDS[COMP_CWORD]}" prev="${COMP_WORDS[COMP_CWORD-1]}"',
         '  local group="${COMP_WORDS[1]}" cmd="${COMP_WORDS[2]}" flags="" valued=""',
         "  if [[ $COMP_CWORD -eq 1 ]]; then",
-        f'    COMPREPLY=($(compgen -W "{_words(groups)} completion --help --version" '
+        f'    COMPREPLY=($(compgen -W "{_words(groups)} completion version --help --version" '
         '-- "$cur")); return',
         "  fi",
         '  if [[ $group == completion ]]; then',
@@ -159,11 +165,13 @@ def zsh_script(commands: list[Command]) -> str:
 def fish_script(commands: list[Command]) -> str:
     groups = sorted({c.group for c in commands})
     lines = ["# fish completion for nfd: nfd completion fish | source", "complete -c nfd -f"]
-    top = f"not __fish_seen_subcommand_from {_words(groups)} completion"
+    top = f"not __fish_seen_subcommand_from {_words(groups)} completion version"
     for group in groups:
         lines.append(f"complete -c nfd -n {shlex.quote(top)} -a {group}")
     lines.append(f"complete -c nfd -n {shlex.quote(top)} -a completion "
                  "-d 'print a shell completion script'")
+    lines.append(f"complete -c nfd -n {shlex.quote(top)} -a version "
+                 "-d 'print the versions of nfd-client, NFD and Python'")
     lines.append("complete -c nfd -n '__fish_seen_subcommand_from completion' "
                  f"-a {shlex.quote(_words(SHELLS))}")
     for group in groups:

@@ -11,9 +11,15 @@ from __future__ import annotations
 import argparse
 import sys
 
-from nfd.cli._write import check_target, write_atomically
+from nfd.cli._write import check_target
 from nfd.cli.export_features import add_arguments as add_export_arguments
-from nfd.cli.export_features import print_discovery_notes
+from nfd.cli.export_features import print_discovery_notes, render, write_path
+
+EXAMPLES = (
+    ("the labels nfd-worker would publish for this host", "nfd export labels"),
+    ("as YAML, for a captured host tree", "nfd export labels --host-root /mnt/node -o yaml"),
+)
+
 
 _MAX_NOTED = 5
 
@@ -35,14 +41,13 @@ def _note_skipped(skipped: list[tuple[str, str]]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Discover, derive the labels, render, write."""
-    from nfd._go.json import dumps
     from nfd.sources import HostPaths, discover, feature_labels
     from nfd.sources._labels import custom_rule_files
 
     host = HostPaths.from_options(args.host_root, args.host_prefix)
     if args.path:
         check_target("--path", args.path)
-    discovery = discover(host)
+    discovery = discover(host, driver_facts=args.driver_facts)
     result = feature_labels(discovery.features, host)
     print_discovery_notes(args, discovery)
     _note_skipped(result.skipped)
@@ -50,9 +55,9 @@ def run(args: argparse.Namespace) -> int:
     if rule_files:
         print(f"note: {len(rule_files)} custom.d rule file(s) not evaluated (nfd-worker would "
               f"add their labels), e.g. {host.display(rule_files[0])!a}", file=sys.stderr)
-    text = dumps(dict(sorted(result.labels.items())), indent=4)
+    text = render(dict(sorted(result.labels.items())), args.output)
     if args.path:
-        write_atomically("--path", args.path, text)
+        write_path(args, text)
     else:
         sys.stdout.write(text + "\n")
     return 0

@@ -62,13 +62,20 @@ if typing.TYPE_CHECKING:
         image_label_base,
         sanitize_name,
     )
+    from nfd.cluster._nfd_releases import (
+        REFERENCE_NFD_VERSION,
+        NfdSupport,
+        fit_compatibility,
+        nfd_requirements,
+        parse_nfd_version,
+    )
     from nfd.cluster._nodefeatures import (
         ClusterFeatures,
         cluster_features_from_document,
         merge_cluster,
         parse_node_features,
     )
-    from nfd.cluster._report import cluster_report, render_cluster_table
+    from nfd.cluster._report import cluster_report
     from nfd.cluster._rule import RulePlan, SelectedSet, build_rule_plan
     from nfd.cluster._stream import cluster_features_from_pages, prefetched, project_features
     from nfd.match import SetVerdict, select_sets
@@ -110,12 +117,16 @@ _HOME = {
     "check_label_prefix": "nfd.cluster._labels",
     "image_label_base": "nfd.cluster._labels",
     "sanitize_name": "nfd.cluster._labels",
+    "REFERENCE_NFD_VERSION": "nfd.cluster._nfd_releases",
+    "NfdSupport": "nfd.cluster._nfd_releases",
+    "fit_compatibility": "nfd.cluster._nfd_releases",
+    "nfd_requirements": "nfd.cluster._nfd_releases",
+    "parse_nfd_version": "nfd.cluster._nfd_releases",
     "ClusterFeatures": "nfd.cluster._nodefeatures",
     "cluster_features_from_document": "nfd.cluster._nodefeatures",
     "merge_cluster": "nfd.cluster._nodefeatures",
     "parse_node_features": "nfd.cluster._nodefeatures",
     "cluster_report": "nfd.cluster._report",
-    "render_cluster_table": "nfd.cluster._report",
     "RulePlan": "nfd.cluster._rule",
     "SelectedSet": "nfd.cluster._rule",
     "build_rule_plan": "nfd.cluster._rule",
@@ -136,6 +147,7 @@ __all__ = [
     "DEFAULT_NFD_NAMESPACE",
     "HOST_MOUNTS",
     "POD_SPEC_PATHS",
+    "REFERENCE_NFD_VERSION",
     "Affinity",
     "AffinityTooLarge",
     "ClusterFeatures",
@@ -144,6 +156,7 @@ __all__ = [
     "KubeOptions",
     "LabelScheme",
     "Listing",
+    "NfdSupport",
     "NodeVerdict",
     "Page",
     "RulePlan",
@@ -160,6 +173,7 @@ __all__ = [
     "cluster_features_from_document",
     "cluster_features_from_pages",
     "cluster_report",
+    "fit_compatibility",
     "image_label_base",
     "iter_pages",
     "list_node_features",
@@ -168,14 +182,15 @@ __all__ = [
     "load_dump",
     "merge_cluster",
     "merge_node_affinity",
+    "nfd_requirements",
     "parse_documents",
+    "parse_nfd_version",
     "parse_node_features",
     "parse_node_list",
     "patch_workload",
     "patchable",
     "prefetched",
     "project_features",
-    "render_cluster_table",
     "sanitize_name",
     "select_sets",
     "validate_cluster",

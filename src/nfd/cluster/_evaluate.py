@@ -39,9 +39,9 @@ class SetInfo(FrozenRecord):
         set_field(self, "description", description)
 
     @property
-    def title(self) -> str:
-        """``#1`` or ``#1 tag`` (1-based, like validate-node's table)."""
-        return f"#{self.index + 1}" + (f" {self.tag}" if self.tag else "")
+    def number(self) -> int:
+        """The set's 1-based position in the spec, as reports number it."""
+        return self.index + 1
 
 
 class NodeVerdict(FrozenRecord):

@@ -296,7 +296,11 @@ def build_job(options: JobOptions) -> dict[str, Any]:
                 {"action": "FailJob", "onExitCodes": {
                     "containerName": CONTAINER, "operator": "In",
                     "values": [EXIT_NOT_COMPATIBLE]}},
-                {"action": "Ignore", "onPodConditions": [{"type": "DisruptionTarget"}]},
+                # status is written out: API servers default it to "True", but the published
+                # OpenAPI schemas (Kubernetes 1.32-1.34) mark it required, so strict validators
+                # (kubectl's client-side validation, kubeconform) refuse a Job without it.
+                {"action": "Ignore",
+                 "onPodConditions": [{"type": "DisruptionTarget", "status": "True"}]},
             ]},
             "template": {"metadata": {"labels": dict(labels)}, "spec": _pod_spec(options)},
         },

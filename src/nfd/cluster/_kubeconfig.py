@@ -76,13 +76,11 @@ def _kubeconfig_path(kubeconfig: str | None) -> str | None:
 
 def _require_client() -> None:
     """A clear error instead of an ImportError when the client library is missing."""
-    try:
-        importlib.import_module("kubernetes")
-    except ImportError:
-        raise ClusterError("live cluster mode needs the 'kubernetes' package "
-                           "(pip install 'nfd-client[cluster]'), or use `nodefeatures` "
-                           "with a 'kubectl get nodefeatures -A -o json' dump",
-                           arguments=("nodefeatures",)) from None
+    from nfd._extras import require_extra
+
+    require_extra("kubernetes", "cluster", "live cluster mode",
+                  otherwise="use `nodefeatures` with a 'kubectl get nodefeatures -A -o json' "
+                  "dump", arguments=("nodefeatures",))
 
 
 def run_exec_plugin(config: dict[str, Any], cwd: str | None, cluster: dict[str, Any] | None,

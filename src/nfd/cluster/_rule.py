@@ -21,6 +21,10 @@ How NFD evaluates the two (``pkg/apis/nfd/nodefeaturerule/rule.go``,
   master records vars only for matching rules. Such rules are preceded by a
   ``matchFeatures``-only twin carrying the same vars, which reproduces it.
 
+The target NFD may be older than the reference: with an :class:`NfdSupport` every
+expression is fitted to what it accepts (``Ge n`` becomes ``Gt n-1`` where exact)
+or refused (:mod:`nfd.cluster._nfd_releases`).
+
 What cannot be made identical is reported as notes: the master also feeds
 rule *labels* (ours too) into ``rule.matched``, and other NodeFeatureRules
 that sort before ours may have put values there already.
@@ -35,6 +39,7 @@ from typing import Any
 
 from nfd.api import NFD_API_VERSION, Compatibility, CompatSpec, FeatureMatcherTerm, GroupRule
 from nfd.cluster._labels import LABEL_VALUE, LabelScheme, set_keys
+from nfd.cluster._nfd_releases import NfdSupport, fit_compatibility
 from nfd.match import select_sets
 
 RULE_MATCHED = "rule.matched"
@@ -140,10 +145,13 @@ def _chained_rules(chosen: SelectedSet, scheme: LabelScheme, keep_vars: bool
     return rules, markers
 
 
-def build_rule_plan(spec: CompatSpec, scheme: LabelScheme, tags: Sequence[str] = ()
-                    ) -> RulePlan:
-    """The NodeFeatureRule labelling the nodes that satisfy each selected set."""
+def build_rule_plan(spec: CompatSpec, scheme: LabelScheme, tags: Sequence[str] = (),
+                    nfd: NfdSupport | None = None) -> RulePlan:
+    """The NodeFeatureRule labelling the nodes that satisfy each selected set, in the ops
+    ``nfd`` accepts (default: the reference release's, the spec's ops as written)."""
     chosen = select_sets(spec, tags)
+    if nfd is not None:
+        chosen = [(i, fit_compatibility(c, nfd, i, spec.source)) for i, c in chosen]
     keys = set_keys(chosen)
     sets = [SelectedSet(i, c, keys[i], scheme.key(keys[i])) for i, c in chosen]
     backrefs = _reads_backrefs(r for s in sets for r in s.compat.rules)

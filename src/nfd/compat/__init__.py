@@ -38,6 +38,7 @@ if _lazy.TYPE_CHECKING:
         fetch_compat_spec,
         list_compat_artifacts,
     )
+    from nfd.compat._explain import explain_vocabulary
 
 _LAZY = {
     "ArtifactInfo": "nfd.compat._artifacts",
@@ -45,6 +46,7 @@ _LAZY = {
     "FetchedSpec": "nfd.compat._artifacts",
     "Removal": "nfd.compat._artifact_remove",
     "attach_compat_spec": "nfd.compat._artifact_push",
+    "explain_vocabulary": "nfd.compat._explain",
     "fetch_compat_spec": "nfd.compat._artifacts",
     "list_compat_artifacts": "nfd.compat._artifacts",
     "remove_compat_specs": "nfd.compat._artifact_remove",
@@ -68,6 +70,7 @@ __all__ = [
     "attach_compat_spec",
     "check_spec",
     "explain_expression",
+    "explain_vocabulary",
     "fetch_compat_spec",
     "first_failure",
     "lint_spec",

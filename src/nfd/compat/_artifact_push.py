@@ -71,6 +71,8 @@ class AttachResult:
     replaced: tuple[ArtifactInfo, ...] = ()  # older artifacts removed by ``replace``
     # listed by the referrers index but left alone by ``replace``: not ours (the reason)
     refused: tuple[tuple[ArtifactInfo, str], ...] = ()
+    dry_run: bool = False  # nothing was written: what would have been
+
 
 
 def rfc3339(when: datetime) -> str:
@@ -101,22 +103,33 @@ def attach_compat_spec(
     source: str = "<spec>",
     created: datetime | None = None,
     replace: bool = False,
+    force: bool = False,
+    dry_run: bool = False,
 ) -> AttachResult:
     """Lint ``spec`` and attach it to ``image``; with an explicit platform on a
     multi-platform image, to that platform's manifest, else to what the tag names.
+
+    A lint error refuses the spec (as a located :class:`SpecError`); with ``force`` only
+    what NFD's engine itself rejects does (:func:`check_spec`), so a spec lint finds
+    unsatisfiable can still be published on purpose. With ``dry_run`` the registry is
+    read, never written: the result tells what would be attached and replaced.
 
     Nothing is pushed when the same spec is the one in effect there, the newest
     (``unchanged``); an identical older one is attached again, to become the newest.
     With ``replace``, the subject's other compatibility artifacts are removed once
     this one is attached (those that are checked to be ours; see ``replaced``).
     """
-    from nfd.compat._lint import lint_spec_bytes
+    from nfd.api import loads_spec
+    from nfd.compat._lint import check_spec, lint_spec_bytes
 
     options = options or RegistryOptions()
     if len(spec) > options.max_spec_bytes:
         raise SpecError(f"spec is {len(spec)} bytes, over the {options.max_spec_bytes}-byte "
                         "limit", source=source)
-    lint_spec_bytes(spec, source)
+    if force:
+        check_spec(loads_spec(spec, source))
+    else:
+        lint_spec_bytes(spec, source)
     ref = Reference.parse(image)
     stamp = rfc3339(created or datetime.now(timezone.utc))
     with RegistryClient(options) as client:
@@ -127,13 +140,19 @@ def attach_compat_spec(
         same = _already_attached(client, ref, existing, digest_of(spec), newest_only=not replace)
         if same is not None:
             result = AttachResult(str(ref), subject.digest, same.digest, same.created, None,
-                                  unchanged=True)
+                                  unchanged=True, dry_run=dry_run)
+        elif dry_run:
+            layer = Descriptor(SPEC_MEDIA_TYPE, digest_of(spec), len(spec),
+                               annotations={TITLE_ANNOTATION: spec_title(source)})
+            body = build_artifact_manifest(layer, subject, stamp)
+            result = AttachResult(str(ref), subject.digest, digest_of(body), stamp, None,
+                                  dry_run=True)
         else:
             result = _push_artifact(client, ref, spec, subject, stamp, spec_title(source))
         if not replace:
             return result
         older = [a for a in existing if a.digest != result.artifact_digest]
-        removal = delete_artifacts(client, ref, older, strict_targets=False)
+        removal = delete_artifacts(client, ref, older, strict_targets=False, dry_run=dry_run)
         return dataclasses.replace(result, replaced=tuple(removal.removed),
                                    refused=tuple(removal.refused))
 

@@ -14,7 +14,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from nfd.compat._artifacts import ArtifactInfo, find_artifacts, not_ours, resolve_image
+from nfd.compat._artifacts import (
+    ArtifactInfo,
+    find_artifacts,
+    not_ours,
+    pick_artifact,
+    resolve_image,
+)
 from nfd.errors import NoArtifactError, NotFoundError, UsageError
 from nfd.oci import Reference, RegistryClient, RegistryOptions, update_fallback_index
 
@@ -32,6 +38,8 @@ def remove_compat_specs(
     options: RegistryOptions | None = None,
     digests: Iterable[str] | None = None,
     all: bool = False,  # shadows the builtin on purpose: the public API names it so
+    *,
+    dry_run: bool = False,
 ) -> Removal:
     """Delete compatibility artifacts from ``image`` and mend the referrers tag.
 
@@ -39,7 +47,9 @@ def remove_compat_specs(
     only a lone artifact is removed (with several the caller must say which, so
     nothing is deleted by surprise). A named artifact that is not a compatibility
     artifact of the image is an error and nothing is deleted; under ``all`` such
-    entries are refused (see :class:`Removal`) and the rest removed.
+    entries are refused (see :class:`Removal`) and the rest removed. A digest may be
+    shortened (as ``list`` shows it) while only one artifact's starts so. With
+    ``dry_run`` every check is made and nothing is deleted: ``removed`` is what would go.
     """
     if isinstance(digests, str):  # one digest given as such, not its characters
         digests = [digests]
@@ -53,19 +63,16 @@ def remove_compat_specs(
         if not artifacts:
             raise NoArtifactError(f"{ref}: no compatibility artifact is attached to the image")
         if wanted:
-            listed = {a.digest: a for a in artifacts}
-            missing = [d for d in wanted if d not in listed]
-            if missing:
-                raise NoArtifactError(f"{ref}: no compatibility artifact {missing[0]} is "
-                                      f"attached (found {len(artifacts)})")
-            targets = [listed[d] for d in wanted]
+            picked = (pick_artifact(ref, artifacts, d) for d in wanted)
+            targets = list({a.digest: a for a in picked}.values())
         elif all or len(artifacts) == 1:
             targets = artifacts
         else:
             raise UsageError(f"{ref} has {len(artifacts)} compatibility artifacts; choose "
                              "them with `digests` or remove them all with `all`",
                              arguments=("digests", "all"))
-        removal = delete_artifacts(client, ref, targets, strict_targets=bool(wanted))
+        removal = delete_artifacts(client, ref, targets, strict_targets=bool(wanted),
+                                   dry_run=dry_run)
     if not removal.removed:
         item, reason = removal.refused[0]
         raise NoArtifactError(f"{ref}: nothing removed: {item.digest} is not a compatibility "
@@ -74,7 +81,7 @@ def remove_compat_specs(
 
 
 def delete_artifacts(client: RegistryClient, ref: Reference, targets: list[ArtifactInfo],
-                     *, strict_targets: bool) -> Removal:
+                     *, strict_targets: bool, dry_run: bool = False) -> Removal:
     """Check every target, then delete those that are ours and mend the fallback indexes.
 
     With ``strict_targets`` (the caller named them) one refusal stops everything
@@ -96,6 +103,8 @@ def delete_artifacts(client: RegistryClient, ref: Reference, targets: list[Artif
         else:
             client.options.report(f"not deleting {item.digest}: {reason}")
             refused.append((item, reason))
+    if dry_run:
+        return Removal(ours + gone, refused)
     for item in ours:
         client.options.report(f"deleting artifact {item.digest}")
         client.delete_manifest(ref, item.digest)

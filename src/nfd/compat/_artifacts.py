@@ -25,6 +25,7 @@ from nfd.errors import (
     NotFoundError,
     SpecError,
     TooLargeError,
+    UsageError,
 )
 from nfd.oci import (
     CREATED_ANNOTATION,
@@ -38,6 +39,7 @@ from nfd.oci import (
     host_platform,
     list_referrers,
     select_platform,
+    split_digest_prefix,
 )
 from nfd.oci._platform import describe_platforms
 
@@ -215,9 +217,8 @@ def fetch_compat_spec(
         resolved = resolve_image(client, ref, options.platform)
         artifacts = find_artifacts(client, resolved)
         if digest is not None:
-            artifacts = [a for a in artifacts if a.digest == digest]
-            if not artifacts:
-                raise NoArtifactError(f"{ref}: no compatibility artifact {digest} is attached")
+            artifacts = [pick_artifact(ref, artifacts, digest)]
+            digest = artifacts[0].digest
         for chosen in artifacts:
             found = _usable(client, ref, chosen)
             if isinstance(found, Manifest):
@@ -227,6 +228,26 @@ def fetch_compat_spec(
                                       f"the image: {found}")
             options.report(f"passing over {chosen.digest}: {found}")
         raise NoArtifactError(f"{ref}: no compatibility artifact is attached to the image")
+
+
+def pick_artifact(ref: Reference, artifacts: list[ArtifactInfo], digest: str) -> ArtifactInfo:
+    """The artifact ``digest`` names: the full digest, or a prefix that only one has."""
+    exact = [a for a in artifacts if a.digest == digest]
+    if exact:
+        return exact[0]
+    short = split_digest_prefix(digest)
+    found = []
+    if short is not None:
+        algorithm, hexdigits = short
+        found = [a for a in artifacts if a.digest.partition(":")[2].startswith(hexdigits)
+                 and (algorithm is None or a.digest.startswith(algorithm + ":"))]
+    if len(found) > 1:
+        raise UsageError(f"{ref}: {digest} is the start of {len(found)} artifacts' digests "
+                         f"({', '.join(a.digest for a in found[:3])}): give more of it")
+    if not found:
+        raise NoArtifactError(f"{ref}: no compatibility artifact {digest} is attached "
+                              f"(found {len(artifacts)})")
+    return found[0]
 
 
 def _usable(client: RegistryClient, ref: Reference, item: ArtifactInfo) -> Manifest | str:

@@ -1,9 +1,12 @@
 """Linting a compatibility spec: what NFD would reject at match time, and likely mistakes.
 
 Errors are what makes NFD's engine fail (unknown op, wrong value count, bad
-regexp, non-numbers, unsupported template) or a spec that cannot mean what was
-meant (a set or rule with nothing to match). Warnings are legal but suspicious:
-names and values NFD's sources never publish (:mod:`nfd.compat._vocabulary`).
+regexp, non-numbers, unsupported template) and what makes a compatibility set
+unsatisfiable on every node: a rule that needs an element name or value NFD's
+sources never publish (:mod:`nfd.compat._vocabulary`: ``vfio-pci`` in
+``kernel.loadedmodule``, PCI vendor ``10DE``). Everything NFD evaluates and some node
+could match is at most a warning: unfamiliar names, a set or rule with nothing to
+match (it matches every node), an impossible value beside possible ones.
 
 An error is *invalid* when NFD's own engine rejects the expression on any node
 that has the element (asked of the engine itself, so lint and engine cannot
@@ -27,15 +30,17 @@ from nfd.errors import EvaluationError, SpecError
 from nfd.match import OPS, RegexCache, evaluate, go_atoi, parse_version
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
     from typing import Any
 
 ERROR = "error"
 WARNING = "warning"
 
 FLAG_FEATURES = frozenset({"kernel.enabledmodule", "kernel.loadedmodule"})
-_NO_VALUE = frozenset({"", "Exists", "DoesNotExist", "IsTrue", "IsFalse"})
-_COMPARE = {"Gt": 1, "Ge": 1, "Lt": 1, "Le": 1, "GtLt": 2, "GeLe": 2}
+# Ops that take no value, and comparisons with their value count (NFD's expression.go);
+# `nfd compat explain` prints them from here.
+NO_VALUE_OPS = frozenset({"", "Exists", "DoesNotExist", "IsTrue", "IsFalse"})
+COMPARE_OPS = {"Gt": 1, "Ge": 1, "Lt": 1, "Le": 1, "GtLt": 2, "GeLe": 2}
+
 
 
 class Finding(FrozenRecord):
@@ -97,7 +102,7 @@ class _Linter:
             return
         if op == "":
             self.warn(join_path(path, "op"), "no op: the expression matches anything")
-        if op in _NO_VALUE:
+        if op in NO_VALUE_OPS:
             if values:
                 self.error(join_path(path, "value"), f"must be empty for op {op or '(none)'}")
         elif op in ("In", "NotIn", "InRegexp"):
@@ -123,13 +128,13 @@ class _Linter:
                     self.error(join_path(join_path(path, "value"), i),
                                f"invalid regular expression {go_quote(pattern)}"
                                f"{_regexp_reason(pattern)}")
-        if op in _COMPARE:
+        if op in COMPARE_OPS:
             self.comparison(expr, path)
         elif expr.type:
             self.warn(join_path(path, "type"), f"type is ignored for op {op}")
 
     def comparison(self, expr: MatchExpression, path: str) -> None:
-        want = _COMPARE[expr.op]
+        want = COMPARE_OPS[expr.op]
         if len(expr.value) != want:
             count = "one value" if want == 1 else "two values"
             self.error(join_path(path, "value"), f"op {expr.op} takes exactly {count}, "
@@ -146,14 +151,20 @@ class _Linter:
         for i, value in enumerate(expr.value):
             number = parse(value)
             if number is None:
+                hint = ""
+                if kind == "integer" and parse_version(value) is not None:
+                    # NFD compares integers unless the expression says type: version.
+                    hint = ' (a version? add type: "version" to compare it as one)'
                 self.error(join_path(join_path(path, "value"), i),
-                           f"not {article} {kind}: {go_quote(value)}")
+                           f"not {article} {kind}: {go_quote(value)}{hint}")
                 return
             parsed.append(number)
         if want == 2 and expr.type == "" and parsed[0] >= parsed[1]:
             self.error(join_path(path, "value"), "the first bound must be less than the second")
 
-    def term(self, term: FeatureMatcherTerm, path: str, defined_vars: set[str]) -> None:
+    def term(self, term: FeatureMatcherTerm, path: str, defined_vars: set[str]) -> list[int]:
+        """Lint one term; the indexes of the findings that say it can never match."""
+        never: list[int] = []
         feature = term.feature
         fpath = join_path(path, "feature")
         if not feature:
@@ -164,13 +175,14 @@ class _Linter:
         elif self.vocabulary:
             self.feature_name(feature, fpath)
         if term.match_expressions is None and term.match_name is None:
-            self.error(path, "term has neither matchExpressions nor matchName")
+            self.warn(path, "term has neither matchExpressions nor matchName: it matches any "
+                      "node that has the feature")
         flag = feature.lower() in FLAG_FEATURES
         for name, expr in (term.match_expressions or {}).items():
             epath = join_path(join_path(path, "matchExpressions"), name)
             self.expression(expr, epath, flag)
             if self.vocabulary:
-                self.element(feature, name, expr, epath)
+                never += self.element(feature, name, expr, epath)
             if feature.lower() == "rule.matched" and name not in defined_vars and expr.op not in (
                     "DoesNotExist", ""):
                 self.warn(epath, f"no earlier rule sets var {name!r}")
@@ -178,10 +190,13 @@ class _Linter:
             npath = join_path(path, "matchName")
             self.expression(term.match_name, npath, False)
             if self.vocabulary and term.match_name.op in ("In", "NotIn"):
-                self.element_names(feature, term.match_name.value, join_path(npath, "value"))
+                never += self.element_names(feature, term.match_name,
+                                            join_path(npath, "value"))
+        return never
 
     def feature_name(self, feature: str, path: str) -> None:
-        from nfd.compat._vocabulary import KNOWN_FEATURES, did_you_mean
+        from nfd._suggest import did_you_mean
+        from nfd.compat._vocabulary import KNOWN_FEATURES
 
         if "." not in feature:
             self.warn(path, f"feature {feature!r} is not of the form <source>.<feature>"
@@ -190,39 +205,87 @@ class _Linter:
             self.warn(path, f"unknown feature {feature!r} (no NFD source publishes it)"
                       f"{did_you_mean(feature, KNOWN_FEATURES)}")
 
-    def element(self, feature: str, name: str, expr: MatchExpression, path: str) -> None:
-        """Warn about an element name, or In/NotIn values, that no node can have."""
-        from nfd.compat._vocabulary import unknown_element, value_problem
+    def element(self, feature: str, name: str, expr: MatchExpression, path: str) -> list[int]:
+        """Warn about an element name, or In/NotIn values, that no node can have; the
+        indexes of the findings that make the expression never match."""
+        from nfd.compat._vocabulary import comparison_problem, unknown_element, value_problem
 
-        problem = unknown_element(feature, name)
+        problem = unknown_element(feature, name) or comparison_problem(feature, name, expr.op,
+                                                                       expr.type)
         if problem is not None:
-            self.warn(path, problem)
-            return
+            # NFD's evaluateMatchExpression: an absent element matches only DoesNotExist
+            # and the empty op (pkg/apis/nfd/nodefeaturerule/expression.go).
+            dead = problem.certain and expr.op not in ("DoesNotExist", "")
+            return self.vocabulary_warning(path, problem.message, dead)
+        found: list[int] = []
         if expr.op in ("In", "NotIn"):
+            bad = 0
             for i, value in enumerate(expr.value):
                 why = value_problem(feature, name, value)
                 if why is not None:
-                    self.warn(join_path(join_path(path, "value"), i), why)
+                    bad += 1
+                    found += self.vocabulary_warning(join_path(join_path(path, "value"), i),
+                                                     why, True)
+            # In never matches when every value is impossible; NotIn then always does.
+            if expr.op == "NotIn" or bad < len(expr.value):
+                return []
+        return found
 
-    def element_names(self, feature: str, names: Sequence[str], path: str) -> None:
+    def element_names(self, feature: str, match_name: MatchExpression, path: str) -> list[int]:
         from nfd.compat._vocabulary import unknown_element
 
-        for i, name in enumerate(names):
+        found: list[int] = []
+        dead = 0
+        for i, name in enumerate(match_name.value):
             problem = unknown_element(feature, name)
             if problem is not None:
-                self.warn(join_path(path, i), problem)
+                dead += problem.certain
+                found += self.vocabulary_warning(join_path(path, i), problem.message,
+                                                 problem.certain)
+        if match_name.op == "NotIn" or dead < len(match_name.value):
+            return []
+        return found
+
+    def vocabulary_warning(self, path: str, message: str, never_matches: bool) -> list[int]:
+        """A vocabulary warning; its index when it makes its expression never match (it
+        becomes an error when its whole rule then can never match: see :meth:`rule`)."""
+        self.warn(path, message)
+        return [len(self.findings) - 1] if never_matches else []
+
+    def unsatisfiable(self, indexes: list[int], why: str, severity: str) -> None:
+        for i in indexes:
+            f = self.findings[i]
+            self.findings[i] = Finding(severity, f.path, f"{f.message}; {why}", f.invalid)
 
     def rule(self, rule: GroupRule, path: str, defined_vars: set[str]) -> None:
         if not rule.match_features and not rule.match_any:
-            self.error(path, "rule has neither matchFeatures nor matchAny: it always matches")
+            self.warn(path, "rule has neither matchFeatures nor matchAny: it always matches")
+        never: list[int] = []
         for i, term in enumerate(rule.match_features):
-            self.term(term, join_path(join_path(path, "matchFeatures"), i), defined_vars)
+            never += self.term(term, join_path(join_path(path, "matchFeatures"), i),
+                               defined_vars)
+        dead_alternatives: list[list[int]] = []
         for j, elem in enumerate(rule.match_any):
             epath = join_path(join_path(path, "matchAny"), j)
             if not elem.match_features:
-                self.error(epath, "matchAny alternative has no matchFeatures")
+                self.warn(epath, "matchAny alternative has no matchFeatures: it always matches")
+            alternative: list[int] = []
             for i, term in enumerate(elem.match_features):
-                self.term(term, join_path(join_path(epath, "matchFeatures"), i), defined_vars)
+                alternative += self.term(term, join_path(join_path(epath, "matchFeatures"), i),
+                                         defined_vars)
+            dead_alternatives.append(alternative)
+        # A set matches only when every rule does, and a rule only when all its
+        # matchFeatures terms and one matchAny alternative do: a term that no node can
+        # satisfy there makes the whole set unsatisfiable, an error. In one alternative
+        # of several it only closes that alternative.
+        if rule.match_any and all(dead_alternatives):
+            never += [i for alternative in dead_alternatives for i in alternative]
+        elif rule.match_any:
+            for alternative in dead_alternatives:
+                self.unsatisfiable(alternative, "this matchAny alternative can never match",
+                                   WARNING)
+        self.unsatisfiable(never, "no node can match this rule, so its compatibility set "
+                           "never matches", ERROR)
         if rule.vars_template:
             from nfd.match._template import compile_template
 
@@ -237,7 +300,8 @@ class _Linter:
         for c, compat in enumerate(spec.compatibilities):
             cpath = join_path("compatibilities", c)
             if not compat.rules:
-                self.error(join_path(cpath, "rules"), "compatibility set has no rules")
+                self.warn(join_path(cpath, "rules"), "compatibility set has no rules: it "
+                          "matches every node")
             if compat.weight and not 1 <= compat.weight <= 100:
                 self.warn(join_path(cpath, "weight"),
                           f"weight {compat.weight} is outside Kubernetes' 1..100 for "
@@ -271,7 +335,7 @@ def check_spec(spec: CompatSpec) -> CompatSpec:
 
 def _probe_value(expr: MatchExpression) -> str:
     """A node value every op can parse, so only the expression itself can be at fault."""
-    if expr.op in _COMPARE:
+    if expr.op in COMPARE_OPS:
         return "1.0.0" if expr.type == "version" else "0"
     return "x"
 

@@ -77,12 +77,15 @@ def _rich_rule(rule: RuleStatus) -> dict[str, Any]:
 
 def rich_report(result: ValidationResult, context: dict[str, Any] | None = None
                 ) -> dict[str, Any]:
-    """The ``--output json|yaml`` document: verdict, where things came from, every status."""
+    """The ``--output json|yaml`` document: verdict, where things came from, every status.
+    Sets carry ``number`` (1-based, as tables show ``SET #1``) and ``index`` (0-based, as
+    lint's paths say ``compatibilities[0]``)."""
     doc: dict[str, Any] = {"compatible": result.compatible}
     doc.update(context or {})
     doc["compatibilities"] = [
         {
             "index": s.index,
+            "number": s.number,
             "description": s.description,
             "weight": s.weight,
             "tag": s.tag,

@@ -5,10 +5,10 @@ match on any node (feature-sources.md is the reference, read from NFD's sources)
 
 from __future__ import annotations
 
-import difflib
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
+
+from nfd._suggest import did_you_mean
 
 # Element names of the features whose set NFD closes (every name its source can write).
 # ``None``: the source's names are open (kconfig symbols, module names, os-release keys...).
@@ -55,7 +55,15 @@ CLOSED_ELEMENTS: dict[str, frozenset[str] | None] = {
     "usb.device": frozenset({"class", "vendor", "device", "serial"}),
 }
 KNOWN_FEATURES = frozenset(CLOSED_ELEMENTS)
+# How each feature is stored in a NodeFeature (feature-sources.md §1.1); the rest are
+# attribute sets. cpu.cpuid is both a flag set and, on x86-64, an attribute set.
+FLAG_SET_FEATURES = frozenset({"cpu.cpuid", "kernel.enabledmodule", "kernel.loadedmodule",
+                               "local.feature"})
+INSTANCE_FEATURES = frozenset({"memory.nv", "network.device", "network.virtual", "pci.device",
+                               "storage.block", "usb.device"})
 MODULE_FEATURES = frozenset({"kernel.enabledmodule", "kernel.loadedmodule"})
+LOCAL_FEATURES = frozenset({"local.label", "local.feature"})
+_ORDERED_OPS = frozenset({"Gt", "Ge", "Lt", "Le", "GtLt", "GeLe"})
 
 # os-release(5) fields plus the two NFD derives from VERSION_ID; distributions add their own
 # upper-case keys, so unknown upper-case keys are accepted.
@@ -179,18 +187,17 @@ VALUE_FORMATS: dict[tuple[str, str], ValueFormat] = {
 }
 
 
-def did_you_mean(word: str, choices: Iterable[str]) -> str:
-    """`` (did you mean "X"?)`` for the closest choice, or nothing."""
-    pool = list(choices)
-    folded = {c.lower(): c for c in pool}
-    if word.lower() in folded:
-        return f' (did you mean "{folded[word.lower()]}"?)'
-    close = difflib.get_close_matches(word, pool, n=1, cutoff=0.75)
-    return f' (did you mean "{close[0]}"?)' if close else ""
+@dataclass(frozen=True, slots=True)
+class NameProblem:
+    """Why an element name looks wrong; ``certain``: no node NFD discovers can have it (a
+    closed set, or a spelling NFD's source never produces), not merely an unfamiliar name."""
+
+    message: str
+    certain: bool
 
 
-def unknown_element(feature: str, name: str) -> str | None:
-    """Why ``name`` can never be an element of ``feature``, or ``None`` if it can."""
+def unknown_element(feature: str, name: str) -> NameProblem | None:
+    """Why ``name`` is not an element of ``feature`` on any node, or ``None`` if it can be."""
     if feature in MODULE_FEATURES:
         return _module_name(feature, name)
     if feature == "cpu.cpuid":
@@ -198,51 +205,96 @@ def unknown_element(feature: str, name: str) -> str | None:
     if feature == "memory.hugepages":
         if _HUGEPAGES_KEY.fullmatch(name):
             return None
-        return (f"{feature} has no element {_q(name)}: its names are \"enabled\" and "
-                "hugepages-<size> with a canonical size such as hugepages-2Mi or hugepages-1Gi")
+        return NameProblem(
+            f"{feature} has no element {_q(name)}: its names are \"enabled\" and "
+            "hugepages-<size> with a canonical size such as hugepages-2Mi or hugepages-1Gi",
+            True)
     if feature == "system.osrelease":
         return _os_release_key(name)
+    if feature in LOCAL_FEATURES:
+        return _local_name(name)
     if feature == "kernel.config" and name.startswith("CONFIG_"):
-        return (f"kernel.config names drop the CONFIG_ prefix (did you mean "
-                f"{_q(name[len('CONFIG_'):])}?)")
+        # NFD's kconfig source strips the prefix (source/kernel/kconfig.go).
+        return NameProblem(f"kernel.config names drop the CONFIG_ prefix (did you mean "
+                           f"{_q(name[len('CONFIG_'):])}?)", True)
     names = CLOSED_ELEMENTS.get(feature)
     if names is None or name in names:
         return None
-    return (f"{feature} has no element {_q(name)}{did_you_mean(name, names)}; "
-            f"NFD writes only {', '.join(sorted(names))}")
+    return NameProblem(f"{feature} has no element {_q(name)}{did_you_mean(name, names)}; "
+                       f"NFD writes only {', '.join(sorted(names))}", True)
 
 
-def _module_name(feature: str, name: str) -> str | None:
+def _local_name(name: str) -> NameProblem | None:
+    """``local.*`` keys are free-form, except the names GFD and our driver facts write
+    (a features.d file of someone else's may still write others: never certain)."""
+    if name.startswith("nvidia.com/"):
+        from nfd.sources import GFD_NAMES
+
+        if name in GFD_NAMES:
+            return None
+        return NameProblem(f"GPU Feature Discovery writes no label {_q(name)}"
+                           f"{did_you_mean(name, GFD_NAMES)}", False)
+    if name.startswith("kmod.nfd-client.io/") and not name.endswith(".version"):
+        return NameProblem(f"driver facts name kernel module versions "
+                           f"kmod.nfd-client.io/<module>.version (got {_q(name)})", False)
+    return None
+
+
+def comparison_problem(feature: str, name: str, op: str, value_type: str
+                       ) -> NameProblem | None:
+    """Why an integer comparison of a version-valued element can never hold (NFD's engine
+    fails to parse the node's value as an integer, so the expression never matches)."""
+    if feature not in LOCAL_FEATURES or value_type == "version" or op not in _ORDERED_OPS:
+        return None
+    from nfd.sources import GFD_VERSION_NAMES
+
+    if name in GFD_VERSION_NAMES or (name.startswith("kmod.nfd-client.io/")
+                                     and name.endswith(".version")):
+        return NameProblem(f"{_q(name)} holds a version such as 580.159.04, never an "
+                           f"integer: op {op} needs type: version", True)
+    return None
+
+
+def _module_name(feature: str, name: str) -> NameProblem | None:
     if "-" not in name:
         return None
     fixed = name.replace("-", "_")
     if feature == "kernel.loadedmodule":
-        return (f"module {_q(name)} can never be in {feature}: /proc/modules spells module "
-                f"names with underscores (did you mean {_q(fixed)}?)")
-    return (f"module {_q(name)} matches only a built-in listed with a hyphen in "
-            f"modules.builtin; loaded modules are spelled with underscores (did you mean "
-            f"{_q(fixed)}?)")
+        # NFD takes the first field of each /proc/modules line (source/kernel/modules.go),
+        # and the kernel writes module names there with underscores.
+        return NameProblem(f"module {_q(name)} can never be in {feature}: /proc/modules "
+                           f"spells module names with underscores (did you mean {_q(fixed)}?)",
+                           True)
+    # kernel.enabledmodule also holds modules.builtin's file names, which may keep a hyphen.
+    return NameProblem(f"module {_q(name)} matches only a built-in listed with a hyphen in "
+                       f"modules.builtin; loaded modules are spelled with underscores (did you "
+                       f"mean {_q(fixed)}?)", False)
 
 
-def _cpuid_name(name: str) -> str | None:
+def _cpuid_name(name: str) -> NameProblem | None:
     if name in CPUID_NAMES:
         return None
-    if name.upper() in CPUID_NAMES:
-        return f"cpu.cpuid names are upper case (did you mean {_q(name.upper())}?)"
+    if name.upper() in CPUID_NAMES or name != name.upper():
+        # Every cpu.cpuid name NFD writes is upper case (klauspost/cpuid's FeatureID
+        # strings, NFD's HWCAP tables, X86_64_V<level>).
+        return NameProblem(f"cpu.cpuid names are upper case (did you mean "
+                           f"{_q(name.upper())}?)", True)
     hint = did_you_mean(name, CPUID_NAMES)
-    if hint:
-        return f"cpu.cpuid has no element {_q(name)}{hint}"
+    if hint:  # new CPUs add names: an unfamiliar one is only a warning
+        return NameProblem(f"cpu.cpuid has no element {_q(name)}{hint}", False)
     return None
 
 
-def _os_release_key(name: str) -> str | None:
+def _os_release_key(name: str) -> NameProblem | None:
     if name in OS_RELEASE_KEYS:
         return None
     hint = did_you_mean(name, OS_RELEASE_KEYS)
     if hint or not _OS_RELEASE_KEY.fullmatch(name) or name != name.upper():
-        return (f"system.osrelease has no element {_q(name)}{hint}; its names are os-release "
-                "keys as written in the file (upper case), plus VERSION_ID.major and "
-                "VERSION_ID.minor")
+        # NFD's osrelease parser keeps only keys of word characters (source/system).
+        return NameProblem(
+            f"system.osrelease has no element {_q(name)}{hint}; its names are os-release "
+            "keys as written in the file (upper case), plus VERSION_ID.major and "
+            "VERSION_ID.minor", not _OS_RELEASE_KEY.fullmatch(name))
     return None
 
 

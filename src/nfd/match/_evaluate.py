@@ -241,10 +241,15 @@ class _Outcome(Record):
         self.reasons = reasons
 
 
-class _RulePlan(Record):
-    """One rule, compiled: where it is, its report layout, what it reads, what it gave."""
+class _RulePlan:
+    """One rule, compiled: where it is, its report layout, what it reads, what it gave.
 
-    __slots__ = ("layout", "outcomes", "path", "reads", "rule")
+    ``names``, ``pickers`` and ``numbers`` say how a node is projected for the rule (per
+    feature: the element names kept, and the numbering of distinct projections); by default
+    the evaluator's own, shared by all its rules.
+    """
+
+    __slots__ = ("layout", "names", "numbers", "outcomes", "path", "pickers", "reads", "rule")
 
     def __init__(self, rule: GroupRule, path: str, layout: RuleLayout, reads: Reads,
                  outcomes: dict[Projection, _Outcome] | None = None) -> None:
@@ -253,6 +258,33 @@ class _RulePlan(Record):
         self.layout = layout
         self.reads = reads
         self.outcomes: dict[Projection, _Outcome] = {} if outcomes is None else outcomes
+        self.names: dict[str, tuple[str, ...] | None] = {}
+        self.pickers: dict[str, _Picker | None] = {}
+        self.numbers: dict[str, dict[Projection, int]] = {}
+
+
+class SharedOutcomes:
+    """Rule outcomes remembered across the evaluators of several specs.
+
+    A rule written identically in two specs, on the same projection of a node, has the same
+    outcome whichever spec holds it (NFD's ``ExecuteGroupRule`` sees only the rule and the
+    features). Evaluators made with one ``SharedOutcomes`` project each such rule on what it
+    alone reads and share its outcomes: many images' specs over one fleet cost one evaluation
+    per distinct rule and projection, not one per spec.
+    """
+
+    def __init__(self) -> None:
+        self._outcomes: dict[str, dict[Projection, _Outcome]] = {}
+        self._numbers: dict[tuple[str, tuple[str, ...] | None], dict[Projection, int]] = {}
+
+    def attach(self, plan: _RulePlan) -> None:
+        """Give ``plan`` the shared outcomes of its rule and a spec-independent projection."""
+        plan.outcomes = self._outcomes.setdefault(repr(plan.rule), {})
+        for feature, names in plan.reads.items():
+            ordered = None if names is None else tuple(sorted(names))
+            plan.names[feature] = ordered
+            plan.pickers[feature] = None if ordered is None else _Picker(ordered)
+            plan.numbers[feature] = self._numbers.setdefault((feature, ordered), {})
 
 
 def _working_copy(features: Features) -> Features:
@@ -272,7 +304,8 @@ class SpecEvaluator:
     """
 
     def __init__(self, spec: CompatSpec, tags: Iterable[str] = (),
-                 regexes: RegexCache | None = None, remember: int = MAX_REMEMBERED) -> None:
+                 regexes: RegexCache | None = None, remember: int = MAX_REMEMBERED,
+                 shared: SharedOutcomes | None = None) -> None:
         self.spec = spec
         self._remember = remember
         self.sets = select_sets(spec, tags)
@@ -294,6 +327,14 @@ class SpecEvaluator:
         # rules' keys are then tuples of numbers, cheap to hash and compare.
         self._numbers: dict[str, dict[Projection, int]] = {f: {} for f in self.reads}
         self._backrefs = RULE_MATCHED in self.reads
+        for plan in (p for plans in self._plans for p in plans):
+            if shared is not None:
+                shared.attach(plan)
+            else:
+                plan.names, plan.pickers, plan.numbers = self._names, self._pickers, self._numbers
+        # The projections of rule.matched that a rule's vars make stale.
+        self._backref_slots = {id(p.numbers[RULE_MATCHED]) for plans in self._plans
+                               for p in plans if RULE_MATCHED in p.reads}
 
     def _execute(self, plan: _RulePlan, features: Features) -> RuleResult:
         try:
@@ -321,7 +362,7 @@ class SpecEvaluator:
         """Each selected set's verdict on ``features`` and, when it fails, why (the first
         failing rule, worded as validate-node's table words it)."""
         work = _working_copy(features) if self._backrefs else features
-        seen: dict[str, Any] = {}
+        seen: dict[int, Any] = {}
         out: list[SetVerdict] = []
         for (c_index, _), plans in zip(self.sets, self._plans, strict=True):
             reasons: list[str] = []
@@ -334,27 +375,29 @@ class SpecEvaluator:
                     reasons.extend(self._reasons(plan, outcome, work))
                 if self._backrefs:
                     work.insert_attributes(RULE_MATCHED, outcome.result.vars)
-                    seen.pop(RULE_MATCHED, None)
+                    for slot in self._backref_slots:
+                        seen.pop(slot, None)
             out.append(SetVerdict(c_index, matched, tuple(reasons)))
         return tuple(out)
 
-    def _projection(self, plan: _RulePlan, features: Features, seen: dict[str, Any]
+    def _projection(self, plan: _RulePlan, features: Features, seen: dict[int, Any]
                     ) -> Projection:
         key = []
         for feature in plan.reads:
-            part = seen.get(feature)
+            numbers = plan.numbers[feature]
+            slot = id(numbers)  # one projection per node and numbering, shared by rules
+            part = seen.get(slot)
             if part is None:
-                whole = _project(features, feature, self._names[feature], self._pickers[feature])
-                numbers = self._numbers[feature]
+                whole = _project(features, feature, plan.names[feature], plan.pickers[feature])
                 number = numbers.get(whole)
                 if number is None and len(numbers) < self._remember:
                     number = numbers[whole] = len(numbers)
                 # Past the bound a projection stands for itself (never equal to a number).
-                part = seen[feature] = whole if number is None else number
+                part = seen[slot] = whole if number is None else number
             key.append(part)
         return tuple(key)
 
-    def _outcome(self, plan: _RulePlan, features: Features, seen: dict[str, Any]) -> _Outcome:
+    def _outcome(self, plan: _RulePlan, features: Features, seen: dict[int, Any]) -> _Outcome:
         key = self._projection(plan, features, seen)
         outcome = plan.outcomes.get(key)
         if outcome is None:

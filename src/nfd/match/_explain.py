@@ -85,7 +85,7 @@ def _instances_phrase(e: ExpressionStatus, counts: bool) -> str:
 def explain_expression(e: ExpressionStatus, counts: bool = True) -> str:
     """``feature.name {op: ...} failed: the node has X``."""
     where = f"{e.feature}.{e.name}" if e.name else e.feature
-    return f"{where} {e.expression} failed: {node_phrase(e, counts)}"
+    return f"{where} {e.expression.text_with_type()} failed: {node_phrase(e, counts)}"
 
 
 def hides_instance_failure(items: tuple[ExpressionStatus, ...], matched: bool) -> bool:

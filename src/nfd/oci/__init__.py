@@ -12,7 +12,14 @@ from nfd._lazy import lazy_getattr as _lazy_getattr
 
 if typing.TYPE_CHECKING:
     from nfd.oci._client import RegistryClient
-    from nfd.oci._content import Descriptor, Manifest, canonical_json, digest_of, verify_digest
+    from nfd.oci._content import (
+        Descriptor,
+        Manifest,
+        canonical_json,
+        descriptor_from_obj,
+        digest_of,
+        verify_digest,
+    )
     from nfd.oci._credentials import Credential, auth_file_candidates, find_credential
     from nfd.oci._options import (
         CREATED_ANNOTATION,
@@ -29,7 +36,7 @@ if typing.TYPE_CHECKING:
     )
     from nfd.oci._platform import Platform, host_platform, select_platform
     from nfd.oci._redact import Redactor
-    from nfd.oci._reference import Reference, is_valid_digest
+    from nfd.oci._reference import Reference, is_valid_digest, split_digest_prefix
     from nfd.oci._referrers import (
         fallback_tag,
         list_referrers,
@@ -62,11 +69,13 @@ _LAZY = {
     "TokenCache": "nfd.oci._token_cache",
     "auth_file_candidates": "nfd.oci._credentials",
     "canonical_json": "nfd.oci._content",
+    "descriptor_from_obj": "nfd.oci._content",
     "digest_of": "nfd.oci._content",
     "fallback_tag": "nfd.oci._referrers",
     "find_credential": "nfd.oci._credentials",
     "host_platform": "nfd.oci._platform",
     "is_valid_digest": "nfd.oci._reference",
+    "split_digest_prefix": "nfd.oci._reference",
     "list_referrers": "nfd.oci._referrers",
     "read_fallback_index": "nfd.oci._referrers",
     "select_platform": "nfd.oci._platform",
@@ -100,6 +109,7 @@ __all__ = [
     "TokenCache",
     "auth_file_candidates",
     "canonical_json",
+    "descriptor_from_obj",
     "digest_of",
     "fallback_tag",
     "find_credential",
@@ -108,6 +118,7 @@ __all__ = [
     "list_referrers",
     "read_fallback_index",
     "select_platform",
+    "split_digest_prefix",
     "update_fallback_index",
     "verify_digest",
 ]

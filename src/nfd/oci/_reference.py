@@ -42,6 +42,17 @@ def is_valid_digest(value: str) -> bool:
     return match is not None and len(match.group(2)) == DIGEST_HEX_LENGTHS[match.group(1)]
 
 
+# A digest shortened as `nfd compat list` shows it (docker shortens image IDs to 12 hex
+# digits too): the algorithm is optional, 12 hex digits at least.
+_SHORT_DIGEST = re.compile(r"(?:(sha256|sha512):)?([0-9a-f]{12,128})")
+
+
+def split_digest_prefix(value: str) -> tuple[str | None, str] | None:
+    """``(algorithm or None, hex digits)`` of a full or shortened digest, else ``None``."""
+    match = _SHORT_DIGEST.fullmatch(value)
+    return None if match is None else (match.group(1), match.group(2))
+
+
 @dataclass(frozen=True)
 class Reference:
     """A normalised image reference: ``registry/repository[:tag][@digest]``.

@@ -19,7 +19,15 @@ from __future__ import annotations
 
 from nfd.sources._cpu import discover_cpu
 from nfd.sources._cpu_facts import CpuFacts, cpu_facts
-from nfd.sources._discover import SOURCES, Discovery, discover, uses_live_cpuid
+from nfd.sources._discover import SOURCES, Discovery, discover, source_status, uses_live_cpuid
+from nfd.sources._drivers import (
+    GFD_NAMES,
+    GFD_VERSION_NAMES,
+    driver_facts,
+    features_d_text,
+    gfd_facts,
+    module_versions,
+)
 from nfd.sources._hostfs import HostLimits
 from nfd.sources._hostpaths import HostPaths
 from nfd.sources._kernel import discover_kernel, parse_kconfig, parse_kernel_version
@@ -34,6 +42,8 @@ from nfd.sources._usb import discover_usb
 
 __all__ = [
     "FEATURE_LABEL_NS",
+    "GFD_NAMES",
+    "GFD_VERSION_NAMES",
     "SOURCES",
     "CpuFacts",
     "Discovery",
@@ -51,10 +61,15 @@ __all__ = [
     "discover_storage",
     "discover_system",
     "discover_usb",
+    "driver_facts",
     "feature_labels",
+    "features_d_text",
+    "gfd_facts",
+    "module_versions",
     "parse_feature_file",
     "parse_kconfig",
     "parse_kernel_version",
     "parse_os_release",
+    "source_status",
     "uses_live_cpuid",
 ]

@@ -18,6 +18,7 @@ from nfd.api import Features
 from nfd.errors import UsageError
 from nfd.sources._cpu import discover_cpu
 from nfd.sources._cpu_facts import METHOD_CPUID, cpu_facts
+from nfd.sources._drivers import driver_facts as derive_driver_facts
 from nfd.sources._hostpaths import HostPaths
 from nfd.sources._kernel import discover_kernel
 from nfd.sources._local import discover_local
@@ -64,6 +65,48 @@ SOURCE_TABLE: tuple[tuple[str, SourceFunction], ...] = (
 SOURCES: tuple[str, ...] = tuple(name for name, _ in SOURCE_TABLE)
 
 
+def _builtin_list(host: HostPaths) -> str:
+    from nfd.sources._kernel import kernel_release
+
+    return host.lib(f"modules/{kernel_release(host) or '<release>'}/modules.builtin")
+
+
+# The one file each of these features comes from (NFD source/kernel, source/system): when
+# the feature is absent, that file is why, and the node admin is told which and how it
+# failed, rather than a bare "not available" that reads like "not on this node".
+FEATURE_FILES: dict[str, Callable[[HostPaths], str]] = {
+    "kernel.version": lambda host: host.literal("/proc/sys/kernel/osrelease"),
+    "kernel.loadedmodule": lambda host: host.literal("/proc/modules"),
+    "kernel.enabledmodule": _builtin_list,
+    "system.osrelease": lambda host: host.etc("os-release"),
+}
+
+
+def _unread(host: HostPaths, features: Features, sources: set[str]) -> dict[str, str]:
+    """For each absent feature of :data:`FEATURE_FILES`: ``path: why it was not read``."""
+    out: dict[str, str] = {}
+    for feature, where in FEATURE_FILES.items():
+        if feature.split(".", 1)[0] not in sources or feature in features.flags \
+                or feature in features.attributes:
+            continue
+        path = where(host)
+        error = host.stat_error(path)  # a stat, not a second read: no bound is spent twice
+        why = (error.strerror or str(error)) if error is not None else \
+            "not a readable regular file within nfd-client's bounds"
+        out[feature] = f"{host.display(path)}: {why}"
+    return out
+
+
+def source_status(discovery: Discovery) -> dict[str, str]:
+    """Each source's status for ``--metadata``: ``ok``, or what it could not read."""
+    status = {name: "ok" for name in SOURCES}
+    for feature, why in discovery.unread.items():
+        source = feature.split(".", 1)[0]
+        note = f"{feature} not read ({why})"
+        status[source] = note if status[source] == "ok" else f"{status[source]}; {note}"
+    return status
+
+
 @dataclass(frozen=True)
 class Discovery:
     """Discovered features plus how they were obtained.
@@ -72,11 +115,13 @@ class Discovery:
     ``auxv-hwcap`` or ``unavailable``), ``hostRoot``, ``hostPrefix``, when
     the CPU was described from a tree notes such as ``hypervisor``, and when a
     bound of :class:`~nfd.sources.HostLimits` left something out
-    ``overLimitCount`` and ``overLimitFirst`` (a path).
+    ``overLimitCount`` and ``overLimitFirst`` (a path). ``unread``: features absent
+    because their file could not be read, with ``path: why`` (:data:`FEATURE_FILES`).
     """
 
     features: Features
     metadata: dict[str, str] = field(default_factory=dict)
+    unread: dict[str, str] = field(default_factory=dict)
 
 
 def _prefixed(source: str, part: Features) -> Features:
@@ -88,12 +133,15 @@ def _prefixed(source: str, part: Features) -> Features:
 
 
 def discover(host: HostPaths | None = None, *, sources: Iterable[str] = SOURCES,
-             environ: Mapping[str, str] | None = None, now: datetime | None = None
-             ) -> Discovery:
+             environ: Mapping[str, str] | None = None, now: datetime | None = None,
+             driver_facts: bool = False) -> Discovery:
     """Discover the host's features as ``nfd export features`` does.
 
     ``environ`` supplies ``NODE_NAME`` (default ``os.environ``); ``now`` is the
     time ``features.d`` expiry directives are checked against (default: now).
+    ``driver_facts`` adds :func:`~nfd.sources.driver_facts` (GFD's names) to
+    ``local.label`` and ``local.feature``, as NFD would publish them from GFD's
+    ``features.d`` file; lines a real ``features.d`` file sets win.
     """
     host = host or HostPaths()
     wanted = set(sources)
@@ -110,11 +158,23 @@ def discover(host: HostPaths | None = None, *, sources: Iterable[str] = SOURCES,
     for name, run in SOURCE_TABLE:
         if name in wanted:
             merged.merge(_prefixed(name, run(ctx)))
+    if driver_facts:
+        _add_driver_facts(merged, derive_driver_facts(host), ctx.metadata)
     count, paths = host.over_limit()
     if count > count_before:
         ctx.metadata["overLimitCount"] = str(count - count_before)
         ctx.metadata["overLimitFirst"] = paths[min(count_before, len(paths) - 1)]
-    return Discovery(features=merged, metadata=ctx.metadata)
+    return Discovery(features=merged, metadata=ctx.metadata,
+                     unread=_unread(host, merged, wanted))
+
+
+def _add_driver_facts(features: Features, facts: dict[str, str],
+                      metadata: dict[str, str]) -> None:
+    """Merge derived facts under the local source's two features, below real files' lines."""
+    for name in ("local.label", "local.feature"):
+        # A real features.d line keeps its value: facts go underneath what the files say.
+        features.attributes[name] = {**facts, **(features.attributes.get(name) or {})}
+    metadata["driverFacts"] = f"{len(facts)} derived by nfd-client, not by NFD"
 
 
 def uses_live_cpuid(discovery: Discovery) -> bool:

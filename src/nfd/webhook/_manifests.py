@@ -24,7 +24,7 @@ from nfd.cluster import DEFAULT_CLIENT_IMAGE
 from nfd.errors import UsageError
 from nfd.webhook._allow import AllowList
 from nfd.webhook._review import SKIP_ANNOTATION, SKIP_VALUE, WORKLOAD_OPERATIONS, FailurePolicy
-from nfd.webhook._rules import GROUP, PLURAL
+from nfd.webhook._rules import CRD_NAME, GROUP, PLURAL
 
 DEFAULT_NAMESPACE = "nfd-webhook"
 DEFAULT_NAME = "nfd-compat-webhook"
@@ -224,7 +224,11 @@ def _rbac(options: ManifestOptions) -> list[dict[str, Any]]:
         {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
          "metadata": _meta(options, namespaced=False),
          "rules": [{"apiGroups": [GROUP], "resources": [PLURAL],
-                    "verbs": ["get", "create", "update"]}]},
+                    "verbs": ["get", "create", "update"]},
+                   # the NodeFeatureRule CRD's schema says which ops the cluster's NFD takes
+                   {"apiGroups": ["apiextensions.k8s.io"],
+                    "resources": ["customresourcedefinitions"],
+                    "resourceNames": [CRD_NAME], "verbs": ["get"]}]},
         {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
          "metadata": _meta(options, namespaced=False),
          "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",

@@ -15,7 +15,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from nfd.api import CompatSpec
-from nfd.cluster import LabelScheme, build_affinity, build_rule_plan, image_label_base
+from nfd.cluster import (
+    LabelScheme,
+    NfdSupport,
+    build_affinity,
+    build_rule_plan,
+    image_label_base,
+)
 from nfd.errors import ClusterError
 from nfd.oci import Reference
 
@@ -51,15 +57,17 @@ def owner_annotations(image: str, spec_digest: str | None) -> dict[str, str]:
     return owner
 
 
-def plan_image(image: str, spec: CompatSpec, label_prefix: str, *,
-               spec_digest: str | None = None, attempt: int = 0) -> ImagePlan:
-    """Affinity and rule for ``image`` (as written in the pod) carrying ``spec``.
+def plan_image(image: str, spec: CompatSpec, label_prefix: str,
+               nfd: NfdSupport | None = None, *, spec_digest: str | None = None,
+               attempt: int = 0) -> ImagePlan:
+    """Affinity and rule for ``image`` (as written in the pod) carrying ``spec``, the rule in
+    the ops ``nfd`` accepts (a spec it cannot carry is a :class:`~nfd.errors.SpecError`).
 
     ``attempt`` > 0 names the rule and labels with the image's alternative hash,
     for when its first name belongs to another rule.
     """
     scheme = LabelScheme(label_prefix, image_label_base(image, attempt))
-    plan = build_rule_plan(spec, scheme)
+    plan = build_rule_plan(spec, scheme, nfd=nfd)
     plan.rule["metadata"]["annotations"] = owner_annotations(image, spec_digest)
     affinity = build_affinity(plan.sets, spec.source)
     return ImagePlan(affinity.node_affinity, plan.rule, affinity.warnings)

@@ -24,6 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
+from nfd.cluster import NfdSupport
 from nfd.errors import NfdError, SpecError, UsageError
 from nfd.oci import Reference, RegistryOptions
 from nfd.webhook._allow import AllowList
@@ -56,6 +57,8 @@ class ResolverSettings:
     # Calls at once per registry: a hung one holds a few workers, never the whole pool.
     per_registry: int = 4
     cpu_workers: int = 2
+    # What the cluster's NFD accepts in a NodeFeatureRule (None: the spec's ops as written).
+    nfd: NfdSupport | None = None
 
 
 @dataclass(frozen=True)
@@ -202,8 +205,10 @@ class Resolver:
             try:
                 plan = await self._write_rule(image, plan, entry.spec)
             except NfdError as exc:
-                return Resolution(image, "failed", f"image {image}: NodeFeatureRule "
-                                  f"{plan.rule_name}: {exc}", digest)
+                # The API server's message names the rule: not repeated (warnings are cut at
+                # 256 characters, KEP-1693).
+                return Resolution(image, "failed", f"image {image}: its NodeFeatureRule: {exc}",
+                                  digest)
         return Resolution(image, "spec", digest=digest,
                           artifact_digest=entry.spec.artifact_digest, plan=plan)
 
@@ -243,7 +248,7 @@ class Resolver:
             plan = await asyncio.get_running_loop().run_in_executor(
                 self.cpu_pool, functools.partial(
                     plan_image, image, spec.spec, self.settings.label_prefix,
-                    spec_digest=spec.artifact_digest, attempt=attempt))
+                    self.settings.nfd, spec_digest=spec.artifact_digest, attempt=attempt))
             self.plans.put(key, plan)
         return plan
 

@@ -32,6 +32,7 @@ from typing import Any
 
 import httpx
 
+from nfd.cluster import NfdSupport
 from nfd.cluster._kube_reader import status_message, tls_verify
 from nfd.cluster._kubeconfig import ClusterAccess, load_access
 from nfd.errors import ClusterError
@@ -40,6 +41,8 @@ from nfd.webhook._plan import IMAGE_ANNOTATION, RuleConflict
 
 GROUP, VERSION, PLURAL = "nfd.k8s-sigs.io", "v1alpha1", "nodefeaturerules"
 RULES_PATH = f"/apis/{GROUP}/{VERSION}/{PLURAL}"
+CRD_NAME = f"{PLURAL}.{GROUP}"
+CRD_PATH = f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{CRD_NAME}"
 MANAGED_BY = "app.kubernetes.io/managed-by"
 MANAGER = "nfd-compat-webhook"
 MAX_REPLY_BYTES = 4 * 1024 * 1024
@@ -123,6 +126,20 @@ class RuleWriter:
     def _fail(self, what: str, status: int, data: bytes) -> ClusterError:
         return ClusterError(f"{self.server}: {what} {PLURAL}.{GROUP}: HTTP {status}: "
                             f"{status_message(data)}")
+
+    def nfd_support(self) -> NfdSupport:
+        """What the cluster's NFD accepts in a rule, read from its NodeFeatureRule CRD (the
+        API server enforces that schema, whatever NFD release installed it)."""
+        status, data = self._call("GET", CRD_PATH)
+        if status != 200:
+            raise ClusterError(f"{self.server}: reading customresourcedefinitions/{CRD_NAME}: "
+                               f"HTTP {status}: {status_message(data)}")
+        try:
+            crd = json.loads(data)
+        except (ValueError, RecursionError):
+            raise ClusterError(f"{self.server}: customresourcedefinitions/{CRD_NAME}: not "
+                               "JSON") from None
+        return NfdSupport.from_crd(crd)
 
     def __call__(self, rule: dict[str, Any]) -> str:
         """Create or update ``rule``; returns ``created``, ``updated`` or ``unchanged``."""
