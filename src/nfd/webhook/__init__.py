@@ -8,6 +8,8 @@
 * :func:`build_manifests` writes the objects that deploy it.
 * :func:`serve` (``nfd.webhook._server``) runs the HTTPS server; it is loaded
   on first use, so aiohttp is imported only by ``nfd compat webhook serve``.
+* :class:`AllowList` is the exact ``--allow-registry`` grammar; :class:`Logger`
+  the one way the webhook logs (text or JSON lines, every value escaped).
 """
 
 from __future__ import annotations

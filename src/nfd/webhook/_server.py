@@ -1,10 +1,14 @@
 """The HTTPS server: ``POST /mutate``, ``GET /healthz``, ``GET /metrics`` (aiohttp).
 
 aiohttp is imported by this module only, and this module only by ``nfd compat
-webhook serve``. One event loop answers every request; cached decisions never
-leave it, and registry calls go to the resolver's thread pool. Each review is
-answered within its deadline: ``--timeout``, or less when the API server's own
-``?timeout=`` (sent with every webhook call) leaves less.
+webhook serve``. One event loop answers every request; small cached decisions
+never leave it, registry calls go to the resolver's thread pool, and reviews
+over :data:`INLINE_BYTES` (or merging many of our terms) are parsed, decided
+and encoded in worker processes (:mod:`nfd.webhook._work`), so ``/healthz`` and
+other reviews stay prompt. Each review is answered within its deadline:
+``--timeout``, or less when the API server's own ``?timeout=`` (sent with every
+webhook call) leaves less; one not decided by then gets the failure policy's
+answer.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from nfd.webhook._log import Log, Logger
 from nfd.webhook._metrics import CONTENT_TYPE, Metrics
 from nfd.webhook._resolver import Resolution, Resolver
 from nfd.webhook._review import MAX_CONTAINERS, FailurePolicy, merge_weight, response, unchecked
-from nfd.webhook._work import Decision, decide_body, encode, look
+from nfd.webhook._work import Decision, decide_body, encode, look, lower_priority
 
 MAX_REVIEW_BYTES = 8 * 1024 * 1024  # a pod is at most ~1.5 MiB in etcd; leave room for oldObject
 # Reviews up to this size are parsed and decided on the event loop (tens of microseconds);
@@ -190,7 +194,8 @@ async def serve(settings: ServerSettings, resolver: Resolver, log: Log | None = 
     # forkserver: workers start from a clean process, not a fork of this threaded one.
     processes = multiprocessing.get_context("forkserver")
     processes.set_forkserver_preload(["nfd.webhook._work"])
-    pool = ProcessPoolExecutor(settings.review_workers, mp_context=processes)
+    pool = ProcessPoolExecutor(settings.review_workers, mp_context=processes,
+                               initializer=lower_priority)
     webhook = Webhook(settings, resolver, log, pool)
     runner = web.AppRunner(webhook.app(), access_log=None, handle_signals=False,
                            shutdown_timeout=SHUTDOWN_SECONDS)
