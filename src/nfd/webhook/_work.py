@@ -11,6 +11,7 @@ Failures come back as text, never as exceptions to unpickle.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
@@ -70,10 +71,8 @@ WORKER_NICENESS = 10
 
 def lower_priority() -> None:
     """The review processes' initializer: a lower CPU priority (best effort)."""
-    try:
+    with contextlib.suppress(OSError):  # not allowed: the same priority, which still works
         os.nice(WORKER_NICENESS)
-    except OSError:  # not allowed here: the same priority, which still works
-        pass
 
 
 def prepare(body: bytes, workloads: bool) -> Prepared:
