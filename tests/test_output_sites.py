@@ -66,7 +66,7 @@ REVIEWED: dict[tuple[str, str], str] = {
     ("cli/compat_validate_spec.py",
      "', ' + str(len(findings)) + ' warning(s)' if findings else ''"): "a count",
     ("cli/compat_list.py", "args.image"): "the user's own argument",
-    ("cli/compat_list.py", "render_table([HEADERS, *(_row(a) for a in items)], "
+    ("cli/compat_list.py", "render_table([headers, *(_row(a, verified) for a in items)], "
                            "terminal_width(sys.stdout))"):
         "cells made with printable_line() in _row() and render_table()",
     ("cli/compat_attach_spec.py", "result.image"): "the user's own --image, normalised",

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 SUBPACKAGES = ("nfd", "nfd.api", "nfd.match", "nfd.compat", "nfd.cluster", "nfd.oci",
-               "nfd.sources", "nfd.webhook")
+               "nfd.sources", "nfd.webhook", "nfd.trust")
 SRC = Path(__file__).resolve().parents[1] / "src" / "nfd"
 
 # Issue 11: the use cases, by module: (required parameters, optional ones defaulting to

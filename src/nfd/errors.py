@@ -15,6 +15,8 @@ The tree::
     │   ├── DigestMismatchError   content does not hash to what was promised
     │   └── TooLargeError         a manifest or blob over its size bound
     ├── NoArtifactError           the image carries no compatibility artifact
+    ├── VerificationError         no signature on the artifact satisfies the trust policy
+    │                             (``reason``: no signature, untrusted signer, ...)
     └── ClusterError              the Kubernetes API could not be read
 
 Errors hold data (location, URL, status). Only :mod:`nfd.cli` turns them into
@@ -162,6 +164,29 @@ class TooLargeError(RegistryError):
 
 class NoArtifactError(NfdError):
     """The image has no image-compatibility artifact attached."""
+
+
+class VerificationError(NfdError):
+    """A compatibility artifact is not signed as the trust policy requires.
+
+    ``reason`` is one of the ``REASON_*`` words below (what a script may branch on);
+    ``artifact`` is the artifact's digest; the message adds the detail.
+    """
+
+    NO_SIGNATURE = "no signature"
+    UNTRUSTED_SIGNER = "untrusted signer"
+    DIGEST_MISMATCH = "digest mismatch"
+    EXPIRED_CERTIFICATE = "expired certificate"
+    EXPIRED_SIGNATURE = "expired signature"
+    INVALID_SIGNATURE = "invalid signature"
+    NO_POLICY = "no trust policy applies"
+
+    def __init__(self, reason: str, detail: str, *, artifact: str | None = None):
+        self.reason = reason
+        self.detail = detail
+        self.artifact = artifact
+        where = f"{artifact}: " if artifact else ""
+        super().__init__(f"{where}{reason}: {detail}")
 
 
 class ClusterError(NfdError):

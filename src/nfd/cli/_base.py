@@ -2,8 +2,9 @@
 
 Exit codes (design.md): 0 compatible / success, 1 not compatible, 2 bad input
 or usage, 3 registry, network, auth or cluster failure, 4 no compatibility
-artifact on the image; 70 is reserved for our own bugs (one line, never a
-traceback unless NFD_DEBUG is set). Broken pipes and Ctrl-C are handled here too.
+artifact on the image, 5 no signature on it satisfies the trust policy; 70 is
+reserved for our own bugs (one line, never a traceback unless NFD_DEBUG is
+set). Broken pipes and Ctrl-C are handled here too.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from nfd.errors import (
     RegistryError,
     SpecError,
     UsageError,
+    VerificationError,
 )
 
 if TYPE_CHECKING:
@@ -34,6 +36,7 @@ EXIT_NOT_COMPATIBLE = 1
 EXIT_USAGE = 2
 EXIT_REGISTRY = 3
 EXIT_NO_ARTIFACT = 4
+EXIT_UNTRUSTED = 5
 EXIT_INTERNAL = 70  # EX_SOFTWARE: a bug of ours, never the user's input
 EXIT_INTERRUPTED = 130
 
@@ -175,6 +178,8 @@ def exit_code_for(exc: NfdError) -> int:
         return EXIT_REGISTRY
     if isinstance(exc, NoArtifactError):
         return EXIT_NO_ARTIFACT
+    if isinstance(exc, VerificationError):
+        return EXIT_UNTRUSTED
     if isinstance(exc, (SpecError, UsageError, DiscoveryError)):
         return EXIT_USAGE
     return EXIT_USAGE

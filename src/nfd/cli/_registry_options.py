@@ -150,6 +150,18 @@ def progress_reporter(stream: TextIO | None = None) -> Callable[[str], None] | N
     return report
 
 
+def warning_printer(redactor: Redactor, stream: TextIO | None = None) -> Callable[[str], None]:
+    """Print a registry warning on stderr as one line, without controls or secrets."""
+
+    def warn(message: str) -> None:
+        from nfd._text import printable_line
+
+        print(f"nfd: warning: {printable_line(redactor.clean(message))}",
+              file=stream or sys.stderr, flush=True)
+
+    return warn
+
+
 def registry_options_from_args(args: argparse.Namespace) -> RegistryOptions:
     """Build :class:`RegistryOptions` from parsed flags, reading a stdin secret if asked."""
     from nfd.oci import RegistryOptions
@@ -170,8 +182,9 @@ def registry_options_from_args(args: argparse.Namespace) -> RegistryOptions:
     elif username:
         raise UsageError("--registry-username needs --registry-password-stdin")
     timeout = checked_seconds("--timeout", getattr(args, "timeout", DEFAULT_TIMEOUT))
+    redactor = command_redactor(args)
     return RegistryOptions(
-        redactor=command_redactor(args),
+        redactor=redactor,
         plain_http=bool(getattr(args, "plain_http", False)),
         insecure=bool(getattr(args, "insecure", False)),
         ca_file=getattr(args, "ca_file", None),
@@ -182,4 +195,5 @@ def registry_options_from_args(args: argparse.Namespace) -> RegistryOptions:
         timeout=timeout,
         token_hosts=tuple(getattr(args, "registry_token_host", None) or ()),
         progress=progress_reporter(),
+        warning=warning_printer(redactor),
     )

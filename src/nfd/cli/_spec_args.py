@@ -28,6 +28,9 @@ def add_spec_arguments(parser: argparse.ArgumentParser, *, tags: bool = True) ->
         parser.add_argument("--tags", action="append", default=[], metavar="T1,T2",
                             help="only compatibility sets with one of these tags")
     add_registry_arguments(parser)
+    from nfd.cli._verify_args import add_verify_arguments
+
+    add_verify_arguments(parser)
 
 
 def spec_from_args(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
@@ -37,14 +40,19 @@ def spec_from_args(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
     discovered or evaluated, with validate-spec's message.
     """
     from nfd.cli._registry_options import platform_from_args, registry_options_from_args
+    from nfd.cli._verify_args import verifier_from_args
     from nfd.compat import check_spec, load_compat_spec
 
-    options = None
+    options = verifier = None
     if args.image is not None:
+        verifier = verifier_from_args(args)
         options = registry_options_from_args(args)
     else:
         platform_from_args(args)  # a wrong --platform is an error even where it is unused
-    spec, context = load_compat_spec(args.spec, args.image, options, args.artifact_digest)
+        if getattr(args, "verify", None):
+            raise UsageError("--verify goes with --image: a spec file carries no signature")
+    spec, context = load_compat_spec(args.spec, args.image, options, args.artifact_digest,
+                                     verifier)
     return check_spec(spec), context
 
 

@@ -30,14 +30,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--output", "-o", choices=("raw", "yaml", "json"), default="raw",
                         help="raw: the stored bytes (default); yaml|json: the parsed spec")
     add_registry_arguments(parser)
+    from nfd.cli._verify_args import add_verify_arguments
+
+    add_verify_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     from nfd.cli._registry_options import registry_options_from_args
+    from nfd.cli._verify_args import verifier_from_args
     from nfd.compat import fetch_compat_spec
 
+    verifier = verifier_from_args(args)
     fetched = fetch_compat_spec(args.image, registry_options_from_args(args),
-                                digest=args.artifact_digest)
+                                digest=args.artifact_digest, verifier=verifier)
     if args.output != "raw":
         from nfd.api import loads, loads_spec
         from nfd.cli._output import write_document

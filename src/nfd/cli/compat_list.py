@@ -39,17 +39,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--output", "-o", choices=("table", "json", "yaml"), default="table",
                         help="output format (default: table)")
     add_registry_arguments(parser)
+    from nfd.cli._verify_args import add_verify_arguments
+
+    add_verify_arguments(parser)
 
 
-def as_document(item: ArtifactInfo) -> dict[str, Any]:
-    """One artifact for ``-o json|yaml``; ``size`` is the spec's, in bytes."""
-    return {"digest": item.digest, "created": item.created, "size": item.spec_size,
-            "subject": item.subject, "tags": list(item.tags),
-            "descriptions": list(item.descriptions), "artifactType": item.artifact_type,
-            "manifestSize": item.manifest_size, "problem": item.problem}
+def as_document(item: ArtifactInfo, verified: bool = False) -> dict[str, Any]:
+    """One artifact for ``-o json|yaml``; ``size`` is the spec's, in bytes; ``signer`` when
+    signatures were verified."""
+    document = {"digest": item.digest, "created": item.created, "size": item.spec_size,
+                "subject": item.subject, "tags": list(item.tags),
+                "descriptions": list(item.descriptions), "artifactType": item.artifact_type,
+                "manifestSize": item.manifest_size, "problem": item.problem}
+    if verified:
+        document["signer"] = item.signer
+    return document
 
 
-def _row(item: ArtifactInfo) -> tuple[str, ...]:
+def _row(item: ArtifactInfo, verified: bool = False) -> tuple[str, ...]:
     """One table row; the registry's and the spec's text with no terminal controls; the
     time to the second (the stored milliseconds are in ``-o json``)."""
     from nfd._text import printable_line
@@ -62,13 +69,17 @@ def _row(item: ArtifactInfo) -> tuple[str, ...]:
     created = printable_line(item.created or "-")
     if len(created) == 24 and created[19] == ".":  # RFC 3339 with milliseconds, UTC
         created = created[:19] + "Z"
-    return (item.digest[:SHORT_DIGEST], created, size,
-            item.subject[:SHORT_DIGEST], printable_line(tags), printable_line(texts))
+    row: tuple[str, ...] = (item.digest[:SHORT_DIGEST], created, size,
+                            item.subject[:SHORT_DIGEST], printable_line(tags),
+                            printable_line(texts))
+    if verified:  # who signed it goes before the free text, which ends the line
+        row = (*row[:-1], printable_line(item.signer or "-"), row[-1])
+    return row
 
 
 def render_table(rows: list[tuple[str, ...]], max_width: int | None) -> str:
     """Columns two spaces apart; the last one cut (with "...") to ``max_width``."""
-    widths = [max(len(r[i]) for r in rows) for i in range(len(HEADERS) - 1)]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
     out = []
     for row in rows:
         line = "  ".join([*(cell.ljust(widths[i]) for i, cell in enumerate(row[:-1])), row[-1]])
@@ -81,15 +92,19 @@ def render_table(rows: list[tuple[str, ...]], max_width: int | None) -> str:
 def run(args: argparse.Namespace) -> int:
     from nfd.cli._output import write_document
     from nfd.cli._registry_options import registry_options_from_args
+    from nfd.cli._verify_args import verifier_from_args
     from nfd.compat import list_compat_artifacts
 
-    items = list_compat_artifacts(args.image, registry_options_from_args(args))
+    verifier = verifier_from_args(args)
+    verified = verifier is not None
+    items = list_compat_artifacts(args.image, registry_options_from_args(args), verifier)
     if args.output != "table":
-        write_document([as_document(a) for a in items], args.output)
+        write_document([as_document(a, verified) for a in items], args.output)
         return EXIT_OK
     from nfd.cli._output import terminal_width
 
-    sys.stdout.write(render_table([HEADERS, *(_row(a) for a in items)],
+    headers = (*HEADERS[:-1], "SIGNED BY", HEADERS[-1]) if verified else HEADERS
+    sys.stdout.write(render_table([headers, *(_row(a, verified) for a in items)],
                                   terminal_width(sys.stdout)))
     if not items:
         print(f"nfd compat list: no compatibility artifact is attached to {args.image}",

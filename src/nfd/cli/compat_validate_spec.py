@@ -46,6 +46,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--nfd-version", metavar="VERSION",
                         help="warn about what this NFD release (e.g. v0.17.3) lacks")
     add_registry_arguments(parser)
+    from nfd.cli._verify_args import add_verify_arguments
+
+    add_verify_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -61,12 +64,17 @@ def run(args: argparse.Namespace) -> int:
         from nfd.cluster import parse_nfd_version
 
         release = parse_nfd_version(args.nfd_version)  # checked before any registry request
-    options = None
+    from nfd.cli._verify_args import verifier_from_args
+
+    options = verifier = None
     if args.image is not None:
         from nfd.cli._registry_options import registry_options_from_args
 
+        verifier = verifier_from_args(args)
         options = registry_options_from_args(args)
-    spec, _ = load_compat_spec(path, args.image, options, args.artifact_digest)
+    elif args.verify:
+        raise UsageError("--verify goes with --image: a spec file carries no signature")
+    spec, _ = load_compat_spec(path, args.image, options, args.artifact_digest, verifier)
     source = spec.source
     findings = lint_spec(spec)
     if release is not None and not any(f.severity == ERROR for f in findings):

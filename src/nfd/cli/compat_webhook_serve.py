@@ -12,6 +12,11 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from nfd._lazy import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from nfd.trust import Verifier
+
 EXAMPLES = (
     ("serve on :8443 with the certificate cert-manager mounted",
      "nfd compat webhook serve --tls-cert-file /tls/tls.crt --tls-key-file /tls/tls.key "
@@ -93,6 +98,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                           help="also trust the CA certificates in FILE (PEM)")
     registry.add_argument("--plain-http", action="store_true",
                           help="use plain HTTP for all registries")
+    registry.add_argument("--verify-registry", action="append", default=[],
+                          metavar="PATTERN=notation[:POLICY]|cosign:KEY[,KEY]",
+                          help="images of registries matching PATTERN (as --allow-registry) "
+                          "need a trusted Notation or cosign signature on their compatibility "
+                          "artifact; else the failure policy applies (repeatable; first match)")
     registry.add_argument("--platform", metavar="OS/ARCH[/VARIANT]",
                           help="platform of multi-platform images (default: this host's, as "
                           "nfd compat affinity)")
@@ -125,8 +135,30 @@ def _resolver(args: argparse.Namespace, log: Any) -> object:
         registry=registry, allow=AllowList.parse(args.allow_registry),
         label_prefix=check_label_prefix(args.label_prefix), spec_ttl=args.cache_ttl,
         negative_ttl=min(args.negative_cache_ttl, args.cache_ttl), tag_ttl=args.tag_cache_ttl,
-        max_entries=args.cache_size, nfd=nfd)
+        max_entries=args.cache_size, nfd=nfd, verifiers=_verifiers(args.verify_registry))
     return Resolver(settings, writer, log=log)
+
+
+def _verifiers(values: list[str]) -> tuple[tuple[str, Verifier], ...]:
+    """``PATTERN=notation[:POLICY]`` or ``PATTERN=cosign:KEY[,KEY]`` for each flag, read now
+    (a bad policy is exit 2 before serving)."""
+    from nfd.errors import UsageError
+    from nfd.trust import CosignVerifier, NotationVerifier
+    from nfd.webhook import AllowList
+
+    found: list[tuple[str, Verifier]] = []
+    for value in values:
+        pattern, _, how = value.partition("=")
+        scheme, _, files = how.partition(":")
+        AllowList.parse([pattern])
+        if scheme == "notation":
+            found.append((pattern, NotationVerifier(files or None)))
+        elif scheme == "cosign" and files:
+            found.append((pattern, CosignVerifier([f for f in files.split(",") if f])))
+        else:
+            raise UsageError(f"--verify-registry {value!r}: expected PATTERN=notation[:POLICY] "
+                             "or PATTERN=cosign:KEY[,KEY]")
+    return tuple(found)
 
 
 def _nfd_support(args: argparse.Namespace, writer: Any, log: Any) -> Any:

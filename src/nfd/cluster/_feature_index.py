@@ -14,6 +14,7 @@ one watch event.
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -32,6 +33,37 @@ from nfd.match import SpecEvaluator
 
 Reads = Mapping[str, "frozenset[str] | None"]
 MAX_OBJECTS = 100_000
+
+
+class _Pool:
+    """One copy of each distinct projected value (a feature's flags, attributes or
+    instances): thousands of nodes of a few machine kinds share a handful of them, and the
+    index then holds little more than one reference per node and feature."""
+
+    def __init__(self, limit: int = 1_000_000) -> None:
+        self._values: dict[Any, Any] = {}
+        self._limit = limit
+
+    def _one(self, key: Any, value: Any) -> Any:
+        found = self._values.get(key)
+        if found is None:
+            if len(self._values) >= self._limit:
+                return value  # past the bound: kept, just not shared
+            found = self._values[key] = value
+        return found
+
+    def shared(self, features: Features) -> Features:
+        i = sys.intern
+        flags = {i(f): None if els is None else self._one(("F", f, frozenset(els)), set(els))
+                 for f, els in features.flags.items()}
+        attributes = {i(f): None if els is None else self._one(
+            ("A", f, frozenset(els.items())), {i(k): i(v) for k, v in els.items()})
+            for f, els in features.attributes.items()}
+        instances = {i(f): None if insts is None else self._one(
+            ("I", f, tuple(frozenset(inst.items()) for inst in insts)),
+            [{i(k): i(v) for k, v in inst.items()} for inst in insts])
+            for f, insts in features.instances.items()}
+        return Features(flags=flags, attributes=attributes, instances=instances)
 
 
 class WatchGone(Exception):
@@ -54,6 +86,7 @@ class FeatureIndex:
         self._by_node: dict[str, set[tuple[str, str]]] = {}
         self._nodes: dict[str, Features] = {}
         self._synced: float | None = None
+        self._pool = _Pool()
         self._lock = threading.Lock()
 
     # -- what readers see -------------------------------------------------------------
@@ -90,6 +123,7 @@ class FeatureIndex:
         """A full list: the index becomes exactly these objects."""
         if len(items) > self._max_objects:
             raise SpecError(f"over {self._max_objects} NodeFeature objects", path="items")
+        self._pool = _Pool()  # values of objects gone stop being held
         objects = {}
         for index, item in enumerate(items):
             parsed = self._parse(item, f"items[{index}]")
@@ -146,7 +180,7 @@ class FeatureIndex:
         if not isinstance(labels, dict) or not labels.get(NODE_NAME_LABEL):
             return None  # the master does not use it
         nf = node_feature_from_obj(obj, path)
-        nf.features = project_features(nf.features, self.reads)
+        nf.features = self._pool.shared(project_features(nf.features, self.reads))
         return nf
 
     def _remerge(self, node: str) -> None:
@@ -154,6 +188,10 @@ class FeatureIndex:
         if not keys:
             self._by_node.pop(node, None)
             self._nodes.pop(node, None)
+            return
+        if len(keys) == 1:  # most nodes: one publisher, nothing to merge (nor to copy)
+            (key,) = keys
+            self._nodes[node] = self._objects[key].features
             return
         merged = merge_node_features([self._objects[k] for k in keys], self.nfd_namespace)
         self._nodes[node] = merged[node]

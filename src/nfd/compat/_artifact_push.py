@@ -26,6 +26,7 @@ from nfd.compat._artifacts import (
     find_artifacts,
     not_ours,
     resolve_image,
+    spec_layer,
 )
 from nfd.errors import NotFoundError, SpecError
 from nfd.oci import (
@@ -170,11 +171,9 @@ def _already_attached(client: RegistryClient, ref: Reference, existing: list[Art
             manifest = client.get_manifest(ref, expected=item.descriptor)
         except NotFoundError:
             continue  # a stale referrers entry: nothing attached there
-        if not_ours(manifest, item.subject) is not None:
+        if not_ours(manifest, item.subject, client.options.max_spec_bytes) is not None:
             continue
-        layers = {d.digest for d in manifest.descriptors("layers")
-                  if d.media_type == SPEC_MEDIA_TYPE}
-        if spec_digest in layers:
+        if spec_layer(manifest).digest == spec_digest:
             return item
         if newest_only:
             return None

@@ -94,7 +94,7 @@ def delete_artifacts(client: RegistryClient, ref: Reference, targets: list[Artif
         except NotFoundError:
             gone.append(item)  # a stale entry: nothing to delete, only the index to mend
             continue
-        reason = not_ours(manifest, item.subject, strict=True)
+        reason = not_ours(manifest, item.subject, client.options.max_spec_bytes)
         if reason is None:
             ours.append(item)
         elif strict_targets:

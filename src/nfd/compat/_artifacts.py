@@ -8,8 +8,9 @@ the platform's manifest, so both are searched. The newest one (by its
 
 A referrers listing is only a claim: before a spec is read (or, in
 :mod:`nfd.compat._artifact_remove`, before an artifact is deleted) its manifest
-must itself be a compatibility artifact whose subject is the image
-(:func:`not_ours`); listed entries that are not are passed over.
+must itself be a compatibility artifact whose subject is exactly the manifest
+we resolved, with exactly one spec layer (:func:`not_ours`); listed entries
+that are not are passed over with a warning, never used.
 """
 
 from __future__ import annotations
@@ -26,10 +27,12 @@ from nfd.errors import (
     SpecError,
     TooLargeError,
     UsageError,
+    VerificationError,
 )
 from nfd.oci import (
     CREATED_ANNOTATION,
     CREATED_ANNOTATION_ALT,
+    MAX_SPEC_BYTES,
     Descriptor,
     Manifest,
     Platform,
@@ -42,11 +45,15 @@ from nfd.oci import (
     split_digest_prefix,
 )
 from nfd.oci._platform import describe_platforms
+from nfd.trust import Verifier, verify_artifact
 
 _FRACTION = re.compile(r"(\.\d{6})\d+")
 # Listing reads each artifact (two requests, up to a spec's size): a referrers index
 # naming thousands must not turn one `list` into thousands of downloads.
 MAX_DESCRIBED = 100
+# Artifacts whose signatures are checked before giving up (each costs a referrers listing
+# and up to MAX_SIGNATURES envelope reads): newer unsigned ones cannot make a fetch unbounded.
+MAX_UNVERIFIED = 8
 
 
 @dataclass(frozen=True)
@@ -58,6 +65,7 @@ class FetchedSpec:
     image_digest: str
     artifact_digest: str
     created: str | None
+    signer: str | None = None
 
 
 @dataclass(frozen=True)
@@ -79,6 +87,7 @@ class ArtifactInfo:
     descriptions: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
     problem: str | None = None
+    signer: str | None = None
 
     @property
     def descriptor(self) -> Descriptor:
@@ -165,25 +174,46 @@ def _info(desc: Descriptor, subject: str) -> ArtifactInfo:
                         subject, desc.media_type)
 
 
-def not_ours(manifest: Manifest, subject: str, *, strict: bool = False) -> str | None:
+def not_ours(manifest: Manifest, subject: str, max_spec_bytes: int = MAX_SPEC_BYTES
+             ) -> str | None:
     """Why ``manifest`` is not an nfd compatibility artifact of ``subject``; ``None`` if it is.
 
-    A referrers listing (above all the fallback index, which anyone who can push
-    a tag can write) only claims this; the manifest itself must agree before we
-    read its spec, and ``strict`` (before deleting it) also wants the spec layer
-    in its media type.
+    A referrers listing (above all the fallback index, which anyone who can push a tag
+    can write, but also an API answer: the registry is not the author) only claims
+    this; the manifest itself must agree before its spec is read or it is deleted. It
+    must be an artifact manifest (not an index) of our artifact type whose ``subject``
+    is exactly the manifest we resolved (image-spec manifest.md "subject"), carrying
+    exactly one layer, the spec, in the spec media type and within the spec bound
+    (:func:`spec_layer`); the layer's digest is checked when it is read.
     """
     if manifest.is_index:
         return "it is an image index, not an artifact manifest"
     if manifest.artifact_type != ARTIFACT_TYPE:
-        return f"its artifact type is {manifest.artifact_type!r}, not {ARTIFACT_TYPE}"
+        return f"its artifact type is {_clip(manifest.artifact_type)}, not {ARTIFACT_TYPE}"
     declared = manifest.subject
     if declared is None or declared.digest != subject:
         named = declared.digest if declared else "missing"
         return f"its subject is {named}, not {subject}"
-    if strict and SPEC_MEDIA_TYPE not in {d.media_type for d in manifest.descriptors("layers")}:
-        return f"it has no {SPEC_MEDIA_TYPE} layer"
+    layers = manifest.descriptors("layers")
+    if len(layers) != 1:
+        return f"it has {len(layers)} layers, not exactly one spec layer"
+    layer = layers[0]
+    if layer.media_type != SPEC_MEDIA_TYPE:
+        return f"its layer is of type {_clip(layer.media_type)}, not {SPEC_MEDIA_TYPE}"
+    if layer.size > max_spec_bytes:
+        return f"its spec layer is {layer.size} bytes, over the {max_spec_bytes}-byte limit"
     return None
+
+
+def spec_layer(manifest: Manifest) -> Descriptor:
+    """The spec layer of a manifest that :func:`not_ours` accepted (its only layer)."""
+    return manifest.descriptors("layers")[0]
+
+
+def _clip(value: str | None, limit: int = 80) -> str:
+    """A registry-supplied name for a message: quoted, cut to ``limit`` characters."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 def _newest_first(items: list[ArtifactInfo]) -> list[ArtifactInfo]:
@@ -199,7 +229,8 @@ def _newest_first(items: list[ArtifactInfo]) -> list[ArtifactInfo]:
 
 
 def fetch_compat_spec(
-    image: str, options: RegistryOptions | None = None, digest: str | None = None
+    image: str, options: RegistryOptions | None = None, digest: str | None = None,
+    verifier: Verifier | None = None,
 ) -> FetchedSpec:
     """The spec of ``image``'s newest compatibility artifact (or of artifact ``digest``).
 
@@ -208,8 +239,12 @@ def fetch_compat_spec(
     compatibility artifacts of the image are passed over. ``options.timeout``
     bounds each registry operation and ``options.deadline`` the whole fetch.
 
+    With a ``verifier`` (:mod:`nfd.trust`), only an artifact signed as its policy requires
+    is used: the newest such one, newer unsigned ones passed over with a warning.
+
     Raises :class:`RegistryError` and its kinds for registry failures,
-    :class:`NoArtifactError` when the image carries no (such) compatibility artifact.
+    :class:`NoArtifactError` when the image carries no (such) compatibility artifact,
+    :class:`VerificationError` when none carries a trusted signature.
     """
     options = options or RegistryOptions()
     ref = Reference.parse(image)
@@ -219,14 +254,30 @@ def fetch_compat_spec(
         if digest is not None:
             artifacts = [pick_artifact(ref, artifacts, digest)]
             digest = artifacts[0].digest
+        unverified: list[VerificationError] = []
         for chosen in artifacts:
             found = _usable(client, ref, chosen)
-            if isinstance(found, Manifest):
+            if not isinstance(found, Manifest):
+                if digest is not None:
+                    raise NoArtifactError(f"{ref}: {digest} is not a compatibility artifact of "
+                                          f"the image: {found}")
+                options.warn(f"passing over compatibility artifact {chosen.digest} listed for "
+                             f"{chosen.subject}: {found}")
+                continue
+            if verifier is None:
                 return _read_spec(client, ref, chosen, found)
-            if digest is not None:
-                raise NoArtifactError(f"{ref}: {digest} is not a compatibility artifact of "
-                                      f"the image: {found}")
-            options.report(f"passing over {chosen.digest}: {found}")
+            try:
+                signer = verify_artifact(client, ref, found.descriptor, verifier).signer
+            except VerificationError as exc:
+                unverified.append(exc)
+                if digest is not None or len(unverified) >= MAX_UNVERIFIED:
+                    break
+                continue
+            _warn_untrusted(options, unverified)
+            return replace(_read_spec(client, ref, chosen, found), signer=signer)
+        if unverified:  # the newest one's reason is the error; the others are warnings
+            _warn_untrusted(options, unverified[1:])
+            raise unverified[0]
         raise NoArtifactError(f"{ref}: no compatibility artifact is attached to the image")
 
 
@@ -250,6 +301,12 @@ def pick_artifact(ref: Reference, artifacts: list[ArtifactInfo], digest: str) ->
     return found[0]
 
 
+def _warn_untrusted(options: RegistryOptions, passed_over: list[VerificationError]) -> None:
+    for exc in passed_over:
+        options.warn(f"passing over compatibility artifact {exc.artifact}: not trusted: "
+                     f"{exc.reason}: {exc.detail}")
+
+
 def _usable(client: RegistryClient, ref: Reference, item: ArtifactInfo) -> Manifest | str:
     """The manifest of ``item`` if it is a compatibility artifact of its subject, else why not."""
     client.options.report(f"fetching compatibility artifact {item.digest}")
@@ -257,59 +314,54 @@ def _usable(client: RegistryClient, ref: Reference, item: ArtifactInfo) -> Manif
         manifest = client.get_manifest(ref, expected=item.descriptor)
     except NotFoundError:
         return "it is listed, but the registry does not have it"
-    return not_ours(manifest, item.subject) or manifest
+    return not_ours(manifest, item.subject, client.options.max_spec_bytes) or manifest
 
 
 def _read_spec(client: RegistryClient, ref: Reference, chosen: ArtifactInfo,
                manifest: Manifest) -> FetchedSpec:
-    layer = _spec_layer(manifest, ref)
-    data = client.get_blob(ref, layer, limit=client.options.max_spec_bytes)
+    """The spec of an artifact :func:`not_ours` accepted: its one layer, size- and
+    digest-verified as it is read."""
+    data = client.get_blob(ref, spec_layer(manifest), limit=client.options.max_spec_bytes)
     annotations = manifest.annotations
     created = annotations.get(CREATED_ANNOTATION) or annotations.get(
         CREATED_ANNOTATION_ALT) or chosen.created
     return FetchedSpec(data, str(ref), chosen.subject, chosen.digest, created)
 
 
-def _spec_layer(manifest: Manifest, ref: Reference) -> Descriptor:
-    """The spec layer: the one of the spec media type, else the first (as NFD reads it)."""
-    if manifest.is_index:
-        raise NoArtifactError(f"{ref}: artifact {manifest.descriptor.digest} is an index, "
-                              "not a manifest with a spec layer")
-    layers = manifest.descriptors("layers")
-    for layer in layers:
-        if layer.media_type == SPEC_MEDIA_TYPE:
-            return layer
-    if not layers:
-        raise NoArtifactError(f"{ref}: artifact {manifest.descriptor.digest} has no spec layer")
-    return layers[0]
-
-
-def list_compat_artifacts(image: str, options: RegistryOptions | None = None
-                          ) -> list[ArtifactInfo]:
+def list_compat_artifacts(image: str, options: RegistryOptions | None = None,
+                          verifier: Verifier | None = None) -> list[ArtifactInfo]:
     """The compatibility artifacts attached to ``image`` (and to its platform's manifest),
-    newest first, each read for its spec's size, descriptions and tags; empty when none."""
+    newest first, each read for its spec's size, descriptions and tags; empty when none.
+    With a ``verifier``, each also says who signed it (``signer``) or why it is not
+    trusted (``problem``)."""
     options = options or RegistryOptions()
     ref = Reference.parse(image)
     with RegistryClient(options) as client:
         found = find_artifacts(client, resolve_image(client, ref, options.platform))
         unread = f"not read: only the newest {MAX_DESCRIBED} artifacts are"
-        return [describe_artifact(client, ref, item) if i < MAX_DESCRIBED
+        return [describe_artifact(client, ref, item, verifier) if i < MAX_DESCRIBED
                 else replace(item, problem=unread) for i, item in enumerate(found)]
 
 
-def describe_artifact(client: RegistryClient, ref: Reference, item: ArtifactInfo
-                      ) -> ArtifactInfo:
+def describe_artifact(client: RegistryClient, ref: Reference, item: ArtifactInfo,
+                      verifier: Verifier | None = None) -> ArtifactInfo:
     """``item`` with what its manifest and spec say (or the ``problem`` found reading them)."""
     client.options.report(f"reading compatibility artifact {item.digest}")
     try:
         manifest = client.get_manifest(ref, expected=item.descriptor)
-        problem = not_ours(manifest, item.subject)
+        problem = not_ours(manifest, item.subject, client.options.max_spec_bytes)
         if problem is not None:
             return replace(item, problem=f"not a compatibility artifact of this image: {problem}")
         fetched = _read_spec(client, ref, item, manifest)
     except (NotFoundError, DigestMismatchError, TooLargeError, NoArtifactError) as exc:
         return replace(item, problem=str(exc))
     described = replace(item, created=fetched.created, spec_size=len(fetched.data))
+    if verifier is not None:
+        try:
+            described = replace(described, signer=verify_artifact(
+                client, ref, manifest.descriptor, verifier).signer)
+        except VerificationError as exc:
+            return replace(described, problem=f"not trusted: {exc}")
     try:
         spec = loads_spec(fetched.data, f"{ref}@{item.digest}")
     except SpecError as exc:

@@ -15,13 +15,16 @@ if TYPE_CHECKING:
     from typing import Any
 
     from nfd.oci import RegistryOptions
+    from nfd.trust import Verifier
 
 
 def load_compat_spec(spec_path: str | None, image: str | None,
                      registry_options: RegistryOptions | None = None,
-                     digest: str | None = None) -> tuple[CompatSpec, dict[str, Any]]:
+                     digest: str | None = None, verifier: Verifier | None = None
+                     ) -> tuple[CompatSpec, dict[str, Any]]:
     """The spec (from the file ``spec_path``, or attached to ``image``: the newest
-    artifact, or ``digest``) and a context (``spec`` or ``image``/digests) for the report."""
+    artifact, or ``digest``; with ``verifier``, the newest signed as it requires) and a
+    context (``spec`` or ``image``/digests, and ``signer``) for the report."""
     if spec_path is not None:
         if digest:
             raise UsageError("`digest` goes with `image`", arguments=("digest", "image"))
@@ -30,8 +33,10 @@ def load_compat_spec(spec_path: str | None, image: str | None,
         raise UsageError("give `image` REF or `spec_path` FILE", arguments=("image", "spec_path"))
     from nfd.compat._artifacts import fetch_compat_spec
 
-    fetched = fetch_compat_spec(image, registry_options, digest)
+    fetched = fetch_compat_spec(image, registry_options, digest, verifier)
     spec = loads_spec(fetched.data, f"{fetched.image}@{fetched.artifact_digest}")
     context = {"image": fetched.image, "imageDigest": fetched.image_digest,
                "artifactDigest": fetched.artifact_digest, "created": fetched.created}
+    if fetched.signer is not None:
+        context["signer"] = fetched.signer
     return spec, context

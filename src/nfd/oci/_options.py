@@ -74,6 +74,9 @@ class RegistryOptions:
     auth_file: str | None = None
     deadline: float | None = None
     progress: ProgressCallback | None = field(default=None, repr=False, compare=False)
+    # Told what was found and not used (a forged referrer, an unsigned artifact); the
+    # text may quote a registry: the callback sanitizes it before showing it.
+    warning: ProgressCallback | None = field(default=None, repr=False, compare=False)
     # Learns every secret the client comes to hold; pass one to clean other text with it.
     redactor: Redactor | None = field(default=None, repr=False, compare=False)
 
@@ -96,3 +99,8 @@ class RegistryOptions:
         """Tell the user about a network step, if they asked for progress."""
         if self.progress is not None:
             self.progress(message)
+
+    def warn(self, message: str) -> None:
+        """Tell the user about something found and not used, if anyone listens."""
+        if self.warning is not None:
+            self.warning(message)

@@ -25,8 +25,9 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
 from nfd.cluster import NfdSupport
-from nfd.errors import NfdError, SpecError, UsageError
+from nfd.errors import NfdError, SpecError, UsageError, VerificationError
 from nfd.oci import Reference, RegistryOptions
+from nfd.trust import Verifier
 from nfd.webhook._allow import AllowList
 from nfd.webhook._cache import TTLCache
 from nfd.webhook._log import Log, Logger
@@ -59,6 +60,15 @@ class ResolverSettings:
     cpu_workers: int = 2
     # What the cluster's NFD accepts in a NodeFeatureRule (None: the spec's ops as written).
     nfd: NfdSupport | None = None
+    # (registry pattern, verifier): images of a matching registry need a trusted signature
+    # on their artifact; the first matching pattern wins (patterns as in AllowList).
+    verifiers: tuple[tuple[str, Verifier], ...] = ()
+
+    def verifier_for(self, ref: Reference) -> Verifier | None:
+        for pattern, verifier in self.verifiers:
+            if AllowList.parse([pattern]).allows(ref):
+                return verifier
+        return None
 
 
 @dataclass(frozen=True)
@@ -231,10 +241,17 @@ class Resolver:
             return cached
         try:
             found: ImageSpec | None = await self._flight(
-                ("spec", key), ref.registry, fetch_spec, ref, digest, self.settings.registry)
+                ("spec", key), ref.registry, fetch_spec, ref, digest, self.settings.registry,
+                self.settings.verifier_for(ref))
         except SpecError as exc:  # an invalid spec stays invalid: remember it for a while
             entry = _SpecEntry(None, f"image {ref.with_digest(digest)}: invalid compatibility "
                                f"spec: {exc}")
+            self.specs.put(key, entry, self.settings.negative_ttl)
+            return entry
+        except VerificationError as exc:  # as invalid, until a signature may have come
+            # The reason first: warnings are cut at 256 characters (KEP-1693).
+            entry = _SpecEntry(None, f"image {ref}: compatibility spec not trusted: "
+                               f"{exc.reason}: artifact {exc.artifact}: {exc.detail}")
             self.specs.put(key, entry, self.settings.negative_ttl)
             return entry
         entry = _SpecEntry(found)
@@ -249,6 +266,9 @@ class Resolver:
                 self.cpu_pool, functools.partial(
                     plan_image, image, spec.spec, self.settings.label_prefix,
                     self.settings.nfd, spec_digest=spec.artifact_digest, attempt=attempt))
+            if spec.warnings:
+                plan = dataclasses.replace(plan, warnings=(
+                    *plan.warnings, *(f"image {image}: {w}" for w in spec.warnings)))
             self.plans.put(key, plan)
         return plan
 

@@ -13,10 +13,12 @@ import dataclasses
 import time
 from dataclasses import dataclass
 
+from nfd._text import printable_line
 from nfd.api import CompatSpec, loads_spec
 from nfd.compat import fetch_compat_spec
 from nfd.errors import NoArtifactError
 from nfd.oci import Reference, RegistryClient, RegistryOptions
+from nfd.trust import Verifier
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,8 @@ class ImageSpec:
 
     spec: CompatSpec
     artifact_digest: str
+    # What was passed over to find it (a forged listing entry, a newer unsigned artifact).
+    warnings: tuple[str, ...] = ()
 
 
 def _bounded(options: RegistryOptions) -> RegistryOptions:
@@ -40,16 +44,21 @@ def resolve_digest(ref: Reference, options: RegistryOptions) -> str:
         return client.get_manifest(ref).descriptor.digest
 
 
-def fetch_spec(ref: Reference, digest: str, options: RegistryOptions) -> ImageSpec | None:
-    """The newest compatibility spec attached to ``ref`` at ``digest``; ``None`` when none is.
+def fetch_spec(ref: Reference, digest: str, options: RegistryOptions,
+               verifier: Verifier | None = None) -> ImageSpec | None:
+    """The newest compatibility spec attached to ``ref`` at ``digest`` (with ``verifier``:
+    the newest signed as its policy requires); ``None`` when none is.
 
-    Raises :class:`~nfd.errors.RegistryError` kinds when the registry fails, and
-    :class:`~nfd.errors.SpecError` when the attached spec is invalid.
+    Raises :class:`~nfd.errors.RegistryError` kinds when the registry fails,
+    :class:`~nfd.errors.SpecError` when the attached spec is invalid, and
+    :class:`~nfd.errors.VerificationError` when no artifact is signed as required.
     """
     pinned = str(ref.with_digest(digest))
+    warnings: list[str] = []
+    bounded = dataclasses.replace(_bounded(options), warning=warnings.append)
     try:
-        fetched = fetch_compat_spec(pinned, _bounded(options))
+        fetched = fetch_compat_spec(pinned, bounded, verifier=verifier)
     except NoArtifactError:
         return None
     return ImageSpec(loads_spec(fetched.data, f"{pinned} artifact {fetched.artifact_digest}"),
-                     fetched.artifact_digest)
+                     fetched.artifact_digest, tuple(printable_line(w) for w in warnings))
