@@ -68,7 +68,7 @@ REVIEWED: dict[tuple[str, str], str] = {
     ("cli/compat_list.py", "args.image"): "the user's own argument",
     ("cli/compat_list.py", "render_table([headers, *(_row(a, verified) for a in items)], "
                            "terminal_width(sys.stdout))"):
-        "cells made with printable_line() in _row() and render_table()",
+        "every cell made with printable_line() in _row()",
     ("cli/compat_attach_spec.py", "result.image"): "the user's own --image, normalised",
     ("cli/compat_attach_spec.py", "result.artifact_digest"): "computed here from the bytes",
     ("cli/compat_attach_spec.py", "result.referrers_tag"): "derived from a checked digest",
