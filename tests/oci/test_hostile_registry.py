@@ -479,6 +479,6 @@ def test_get_spec_to_a_terminal_strips_controls_but_a_pipe_gets_the_bytes() -> N
                 out += chunk
             assert proc.wait(timeout=60) == 0
         os.close(leader)
-        assert b"]0;pwned[2J" in out and b"\x1b" not in out and b"\x07" not in out
+        assert b"\\x1b]0;pwned\\x07\\x1b[2J" in out and b"\x1b" not in out and b"\x07" not in out
     finally:
         registry.stop()
