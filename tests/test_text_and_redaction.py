@@ -35,7 +35,8 @@ def test_printable_line_is_one_line(text: str) -> None:
 
 
 def test_printable_removes_the_classic_escapes() -> None:
-    assert printable("a\x1b]0;title\x07b\x1b[2Jc\x9b1m") == "a]0;titleb[2Jc1m"
+    assert printable("a\x1b]0;title\x07b\x1b[2Jc\x9b1m\u202e") == (
+        "a\\x1b]0;title\\x07b\\x1b[2Jc\\x9b1m\\u202e")
     assert printable("plain text, ünïcödé ✓") == "plain text, ünïcödé ✓"
 
 
@@ -110,5 +111,17 @@ def test_spec_text_reaches_the_terminal_without_controls(tmp_path: Path) -> None
     features.write_text(json.dumps({"flags": {"kernel.loadedmodule": {"elements": {}}}}))
     proc = nfd("compat", "validate-node", "--spec", str(spec), "--features", str(features))
     assert proc.returncode == 1, proc.stderr
-    assert "evil ]0;pwned[2J set" in proc.stdout and "RULE: RULE [31MRED" in proc.stdout
+    assert "evil \\x1b]0;pwned\\x07\\x1b[2J set" in proc.stdout
+    assert "RULE: RULE \\x1b[31MRED" in proc.stdout
     assert not any(ch in proc.stdout + proc.stderr for ch in "\x1b\x07")
+
+
+@given(st.text())
+def test_log_field_is_one_line_without_controls(text: str) -> None:
+    from nfd._text import log_field
+
+    out = log_field(text)
+    assert len(out.splitlines()) <= 1 and "\n" not in out and "\t" not in out
+    assert all(unicodedata.category(ch) != "Cc" for ch in out)
+    assert not any(ch in out for ch in "\u202e\u2066\u2028\u2029\u200f")
+    assert log_field("pod\nname\x1b[2J\u202e") == "pod\\nname\\x1b[2J\\u202e"

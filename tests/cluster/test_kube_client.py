@@ -15,10 +15,16 @@ from tests.oci._registry import issue_cert, make_ca
 
 from nfd.cluster import KubeOptions, list_node_features
 from nfd.errors import ClusterError
+from nfd.webhook._plan import owner_annotations
 from nfd.webhook._rules import RuleWriter
 
-RULE: dict[str, Any] = {"apiVersion": "nfd.k8s-sigs.io/v1alpha1", "kind": "NodeFeatureRule",
-                        "metadata": {"name": "image-compat-x"}, "spec": {"rules": []}}
+# A rule as the webhook writes it: ours by label, this image's by annotation.
+RULE: dict[str, Any] = {
+    "apiVersion": "nfd.k8s-sigs.io/v1alpha1", "kind": "NodeFeatureRule",
+    "metadata": {"name": "image-compat-x",
+                 "labels": {"app.kubernetes.io/managed-by": "nfd-compat-webhook"},
+                 "annotations": owner_annotations("registry.example.com/app:v1", None)},
+    "spec": {"rules": []}}
 
 
 @pytest.fixture

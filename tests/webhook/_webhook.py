@@ -62,7 +62,8 @@ class WebhookProcess:
             for line in self.process.stderr:
                 self.log.append(line.rstrip("\n"))
                 if "listening on " in line and not ready.is_set():
-                    self.url = line.split("listening on ", 1)[1].strip()
+                    text = json.loads(line)["msg"] if line.startswith("{") else line
+                    self.url = text.split("listening on ", 1)[1].strip()
                     ready.set()
             ready.set()
 

@@ -421,3 +421,17 @@ def test_a_review_of_empty_objects_is_refused_unbuilt(start_webhook: StartWebhoo
     body = b'{"request": {"object": [' + b",".join([b"{}"] * (8 * 1024 * 1024 // 3 - 20)) + b"]}}"
     reply = server.client.post("/mutate", content=body)
     assert reply.status_code == 400 and "a memory bound" in reply.text
+def test_a_big_review_is_decided_in_the_review_processes_alike(
+        start_webhook: StartWebhook, registry: Registry, weighted_image: str) -> None:
+    from nfd.webhook._server import INLINE_BYTES
+
+    server = start_webhook(*_allow(registry))
+    small = pod([weighted_image])
+    big = pod([weighted_image], annotations={"pad": "x" * (4 * INLINE_BYTES)})
+    small_result = patched(small, server.review(review_for(small)))
+    big_result = patched(big, server.review(review_for(big)))
+    assert big_result["spec"] == small_result["spec"] and "affinity" in big_result["spec"]
+    bad = json.dumps({"kind": "AdmissionReview", "pad": "x" * (4 * INLINE_BYTES)})
+    reply = server.client.post("/mutate", content=bad,
+                               headers={"Content-Type": "application/json"})
+    assert reply.status_code == 400 and "expected apiVersion" in reply.text

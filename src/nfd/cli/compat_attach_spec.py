@@ -71,18 +71,20 @@ def run(args: argparse.Namespace) -> int:
                                 replace=args.replace, force=args.force, dry_run=args.dry_run)
     would = "would be " if result.dry_run else ""
     if result.unchanged:
-        print(f"unchanged: {result.image}@{result.subject} already carries this spec as "
-              f"{result.artifact_digest}")
+        print(f"unchanged: {result.image}@{printable_line(result.subject)} already carries "
+              f"this spec as {result.artifact_digest}")
     elif result.dry_run:
-        print(f"would attach the spec to {result.image}@{result.subject} (dry run: nothing "
-              "written)")
+        print(f"would attach the spec to {result.image}@{printable_line(result.subject)} (dry "
+              "run: nothing written)")
     else:
-        print(f"attached {result.artifact_digest} to {result.image}@{result.subject}")
+        print(f"attached {result.artifact_digest} to {result.image}@"
+              f"{printable_line(result.subject)}")
     for item in result.replaced:
-        print(f"{would}removed {item.digest}")
+        print(f"{would}removed {printable_line(item.digest)}")
     for item, reason in result.refused:
-        print(f"nfd compat attach-spec: warning: left {item.digest} alone: not a compatibility "
-              f"artifact of this image ({printable_line(reason)})", file=sys.stderr)
+        print(f"nfd compat attach-spec: warning: left {printable_line(item.digest)} alone: "
+              f"not a compatibility artifact of this image ({printable_line(reason)})",
+              file=sys.stderr)
     if result.referrers_tag and not result.dry_run:
         print(f"referrers tag updated: {result.referrers_tag}", file=sys.stderr)
     return EXIT_OK

@@ -110,5 +110,7 @@ def _attach(args: argparse.Namespace, data: bytes, options: object) -> None:
                                 dry_run=args.dry_run)
     verb = "unchanged" if result.unchanged else (
         "would attach (dry run)" if result.dry_run else "attached")
-    print(f"{verb}: {result.artifact_digest} on {result.image}@{result.subject}",
-          file=sys.stderr)
+    from nfd._text import printable_line
+
+    print(f"{verb}: {result.artifact_digest} on {result.image}@"
+          f"{printable_line(result.subject)}", file=sys.stderr)

@@ -69,8 +69,8 @@ def _row(item: ArtifactInfo, verified: bool = False) -> tuple[str, ...]:
     created = printable_line(item.created or "-")
     if len(created) == 24 and created[19] == ".":  # RFC 3339 with milliseconds, UTC
         created = created[:19] + "Z"
-    row: tuple[str, ...] = (item.digest[:SHORT_DIGEST], created, size,
-                            item.subject[:SHORT_DIGEST], printable_line(tags),
+    row: tuple[str, ...] = (printable_line(item.digest[:SHORT_DIGEST]), created, size,
+                            printable_line(item.subject[:SHORT_DIGEST]), printable_line(tags),
                             printable_line(texts))
     if verified:  # who signed it goes before the free text, which ends the line
         row = (*row[:-1], printable_line(item.signer or "-"), row[-1])

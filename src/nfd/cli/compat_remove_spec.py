@@ -49,11 +49,11 @@ def run(args: argparse.Namespace) -> int:
                                   digests=args.digest, every=args.all, dry_run=args.dry_run)
     verb = "would remove" if args.dry_run else "removed"
     for item in removal.removed:
-        print(f"{verb} {item.digest}")
+        print(f"{verb} {printable_line(item.digest)}")
     for item, reason in removal.refused:
         # The reason quotes the registry's text (an artifact type): no terminal controls.
-        print(f"{PROG}: warning: left {item.digest} alone: not a compatibility artifact of "
-              f"this image ({printable_line(reason)})", file=sys.stderr)
+        print(f"{PROG}: warning: left {printable_line(item.digest)} alone: not a compatibility "
+              f"artifact of this image ({printable_line(reason)})", file=sys.stderr)
     if args.dry_run:
         print(f"{PROG}: dry run: nothing was deleted", file=sys.stderr)
     return EXIT_OK

@@ -10,7 +10,6 @@ credentials come from ``--registry-auth-file``, else the usual auth files.
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Any
 
 from nfd._lazy import TYPE_CHECKING
@@ -53,8 +52,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tls-reload-seconds", type=_seconds, default=30.0, metavar="S",
                         help="look for a renewed key pair every S seconds (default 30)")
     parser.add_argument("--allow-registry", action="append", default=[], metavar="PATTERN",
-                        required=True, help="registry host (or host/repository) pattern that "
-                        "may be contacted, shell wildcards; repeat for more. Others never are")
+                        required=True, help="a registry that may be contacted; repeat for "
+                        "more, others never are. PATTERN is HOST[:PORT][/PATH], exact: HOST a "
+                        "DNS name (any case), '*.' + a DNS name (one or more whole labels), "
+                        "an IPv4 address or [IPv6]; no PORT: the default port only, ':*' any; "
+                        "no PATH: every repository, '/a/b' that repository, '/a/*' every one "
+                        "below a. E.g. ghcr.io/acme/*, *.corp.example:5000, [fd00::1]:5000")
     parser.add_argument("--failure-policy", choices=("fail", "ignore"), default="ignore",
                         help="when a registry is slow or down: deny the pod (fail) or admit "
                         "it without that image's requirements, with a warning (default ignore)")
@@ -80,6 +83,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "Kubernetes API (in-cluster, or --kubeconfig)")
     parser.add_argument("--kubeconfig", metavar="FILE",
                         help="with --create-rules: use this kubeconfig, not the service account")
+    parser.add_argument("--log-format", choices=("text", "json"), default="text",
+                        help="log records on stderr as text lines or JSON lines (ts, level, "
+                        "msg and fields); outside text is escaped either way (default text)")
     parser.add_argument("--nfd-version", metavar="VERSION",
                         help="with --create-rules: the cluster's NFD release (e.g. v0.17.3); "
                         "default: read from its NodeFeatureRule CRD")
@@ -102,7 +108,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                           "nfd compat affinity)")
 
 
-def _resolver(args: argparse.Namespace) -> object:
+def _resolver(args: argparse.Namespace, log: Any) -> object:
     from nfd.cluster import check_label_prefix
     from nfd.errors import UsageError
     from nfd.oci import Platform, RegistryOptions
@@ -124,13 +130,13 @@ def _resolver(args: argparse.Namespace) -> object:
 
         writer = RuleWriter(kubeconfig=args.kubeconfig, in_cluster=args.kubeconfig is None,
                             timeout=args.timeout)
-        nfd = _nfd_support(args, writer)
+        nfd = _nfd_support(args, writer, log)
     settings = ResolverSettings(
         registry=registry, allow=AllowList.parse(args.allow_registry),
         label_prefix=check_label_prefix(args.label_prefix), spec_ttl=args.cache_ttl,
         negative_ttl=min(args.negative_cache_ttl, args.cache_ttl), tag_ttl=args.tag_cache_ttl,
         max_entries=args.cache_size, nfd=nfd, verifiers=_verifiers(args.verify_registry))
-    return Resolver(settings, writer)
+    return Resolver(settings, writer, log=log)
 
 
 def _verifiers(values: list[str]) -> tuple[tuple[str, Verifier], ...]:
@@ -155,10 +161,9 @@ def _verifiers(values: list[str]) -> tuple[tuple[str, Verifier], ...]:
     return tuple(found)
 
 
-def _nfd_support(args: argparse.Namespace, writer: Any) -> Any:
+def _nfd_support(args: argparse.Namespace, writer: Any, log: Any) -> Any:
     """What the cluster's NFD accepts: the release given, else its CRD's schema; if that
     cannot be read, the spec's ops as written (a warning says so)."""
-    from nfd._text import printable_line
     from nfd.cluster import NfdSupport, parse_nfd_version
     from nfd.errors import ClusterError, SpecError
 
@@ -167,8 +172,8 @@ def _nfd_support(args: argparse.Namespace, writer: Any) -> Any:
     try:
         return writer.nfd_support()
     except (ClusterError, SpecError) as exc:
-        print(f"nfd compat webhook serve: warning: {printable_line(str(exc))}; "
-              "NodeFeatureRules keep the spec's ops as written", file=sys.stderr, flush=True)
+        log("NodeFeatureRules keep the spec's ops as written", level="warning",
+            reason=str(exc))
         return None
 
 
@@ -183,18 +188,15 @@ def run(args: argparse.Namespace) -> int:
     import asyncio
 
     _require_server()
-    from nfd.webhook import Resolver, ServerSettings, serve
+    from nfd.webhook import Logger, Resolver, ServerSettings, serve
 
-    resolver = _resolver(args)
+    log = Logger(args.log_format)
+    resolver = _resolver(args, log)
     assert isinstance(resolver, Resolver)
     host, port = args.listen
     settings = ServerSettings(host=host, port=port, cert_file=args.tls_cert_file,
                               key_file=args.tls_key_file, failure_policy=args.failure_policy,
                               timeout=args.timeout, workloads=args.workloads,
                               tls_reload_seconds=args.tls_reload_seconds)
-
-    def log(message: str) -> None:
-        print(f"nfd compat webhook serve: {message}", file=sys.stderr, flush=True)
-
     asyncio.run(serve(settings, resolver, log))
     return 0

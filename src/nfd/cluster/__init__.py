@@ -30,6 +30,8 @@ if typing.TYPE_CHECKING:
     from nfd.cluster._affinity import (
         POD_SPEC_PATHS,
         Affinity,
+        AffinityTooLarge,
+        and_node_affinities,
         build_affinity,
         merge_node_affinity,
         patch_workload,
@@ -117,6 +119,8 @@ if typing.TYPE_CHECKING:
 _HOME = {
     "DEFAULT_NFD_NAMESPACE": "nfd.api",
     "Affinity": "nfd.cluster._affinity",
+    "AffinityTooLarge": "nfd.cluster._affinity",
+    "and_node_affinities": "nfd.cluster._affinity",
     "POD_SPEC_PATHS": "nfd.cluster._affinity",
     "build_affinity": "nfd.cluster._affinity",
     "merge_node_affinity": "nfd.cluster._affinity",
@@ -209,6 +213,7 @@ __all__ = [
     "POD_SPEC_PATHS",
     "REFERENCE_NFD_VERSION",
     "Affinity",
+    "AffinityTooLarge",
     "ClusterAccess",
     "ClusterFeatures",
     "ClusterResult",
@@ -230,6 +235,7 @@ __all__ = [
     "SpecLookup",
     "SpecSource",
     "Toleration",
+    "and_node_affinities",
     "audit",
     "build_affinity",
     "build_job",

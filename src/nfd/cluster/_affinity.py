@@ -16,12 +16,16 @@ Kubernetes' OR-of-ANDs form is the cross product ``E1&N1 | E1&N2 | E2&N1 | E2&N2
 (Kubernetes API docs), so its products are dropped. Existing preferred terms are
 kept; ours are appended unless already present. When every existing required
 term already holds one of ours (a manifest patched before), it is kept as is,
-so patching twice changes nothing.
+so patching twice changes nothing. Duplicates are found by a canonical JSON
+key per term and requirement (sets, not list scans), and the product is
+bounded before it is built (:data:`MAX_MERGED_TERMS`), so the cost is linear
+in the manifest's size.
 """
 
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -32,6 +36,11 @@ from nfd.cluster._rule import SelectedSet
 from nfd.errors import SpecError
 
 MIN_WEIGHT, MAX_WEIGHT = 1, 100
+# The AND of an existing required affinity with ours is a cross product: bounded before it is
+# built, so a pod with thousands of terms costs a refusal, not quadratic work. Kubernetes sets
+# no count of its own; these leave room for any real affinity.
+MAX_MERGED_TERMS = 4096
+MAX_MERGED_REQUIREMENTS = 65536
 REQUIRED = "requiredDuringSchedulingIgnoredDuringExecution"
 PREFERRED = "preferredDuringSchedulingIgnoredDuringExecution"
 
@@ -45,6 +54,10 @@ POD_SPEC_PATHS: dict[str, tuple[str, ...]] = {
     "Job": ("spec", "template", "spec"),
     "CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
 }
+
+
+class AffinityTooLarge(SpecError):
+    """The merged affinity would exceed :data:`MAX_MERGED_TERMS` or its requirement bound."""
 
 
 @dataclass(frozen=True)
@@ -87,17 +100,51 @@ def build_affinity(sets: Sequence[SelectedSet], source: str | None = None) -> Af
     return Affinity(node_affinity, tuple(warnings))
 
 
-def _and_terms(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
-    """One NodeSelectorTerm requiring both ``a`` and ``b`` (duplicates dropped)."""
-    out: dict[str, Any] = {}
-    for field in ("matchExpressions", "matchFields"):
-        items: list[Any] = []
-        for item in list(a.get(field) or []) + list(b.get(field) or []):
-            if item not in items:
-                items.append(copy.deepcopy(item))  # no shared objects: YAML would alias them
-        if items:
-            out[field] = items
-    return out
+_FIELDS = ("matchExpressions", "matchFields")
+# A term as its requirements by identity, per field: {field: {canonical JSON: requirement}}.
+_Indexed = dict[str, dict[str, Any]]
+
+
+def _key(item: Any) -> str:
+    """A hashable identity for a JSON value: de-duplication by dict, not by list scans, so
+    merging stays linear in the pod's size."""
+    return json.dumps(item, sort_keys=True, separators=(",", ":"))
+
+
+def _copy(value: Any) -> Any:
+    """A copy of JSON data (dicts, lists, scalars): no shared objects, which YAML would
+    alias, and much cheaper than ``copy.deepcopy``'s memo for this one shape."""
+    if isinstance(value, dict):
+        return {k: _copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy(v) for v in value]
+    return value
+
+
+def _index(term: dict[str, Any]) -> _Indexed:
+    """``term``'s requirements keyed by identity (duplicates dropped, first order kept)."""
+    return {field: {_key(item): item for item in term.get(field) or []} for field in _FIELDS}
+
+
+def _identity(indexed: _Indexed) -> tuple[tuple[str, ...], ...]:
+    return tuple(tuple(indexed[field]) for field in _FIELDS)
+
+
+def _product(left: list[_Indexed], right: list[_Indexed], path: str) -> list[_Indexed]:
+    """Every term of ``left`` AND every term of ``right`` (duplicates dropped, order kept),
+    refused before it is built when over the bounds."""
+    _check_product(left, right, path)
+    out: dict[tuple[tuple[str, ...], ...], _Indexed] = {}
+    for a in left:
+        for b in right:
+            both = {field: a[field] | b[field] for field in _FIELDS}
+            out.setdefault(_identity(both), both)
+    return list(out.values())
+
+
+def _term(indexed: _Indexed) -> dict[str, Any]:
+    """A NodeSelectorTerm object from its index (its requirements shared, not copied)."""
+    return {field: list(items.values()) for field, items in indexed.items() if items}
 
 
 def _is_empty_term(term: Any) -> bool:
@@ -105,38 +152,85 @@ def _is_empty_term(term: Any) -> bool:
                                               or term.get("matchFields"))
 
 
-def merge_node_affinity(existing: Any, ours: dict[str, Any], path: str) -> dict[str, Any]:
-    """``existing`` nodeAffinity AND ``ours``; ``path`` locates ``existing`` for errors."""
+def _size(term: _Indexed) -> int:
+    return sum(len(items) for items in term.values())
+
+
+def _check_product(live: list[_Indexed], ours: list[_Indexed], path: str) -> None:
+    """Refuse, before building it, a cross product over :data:`MAX_MERGED_TERMS` terms or
+    :data:`MAX_MERGED_REQUIREMENTS` requirements (it grows with the product of both sides)."""
+    terms = len(live) * len(ours)
+    requirements = (len(ours) * sum(_size(t) for t in live)
+                    + len(live) * sum(_size(t) for t in ours))
+    if terms > MAX_MERGED_TERMS or requirements > MAX_MERGED_REQUIREMENTS:
+        raise AffinityTooLarge(
+            f"ANDing {len(live)} existing required term(s) with {len(ours)} of ours would make "
+            f"{terms} terms with {requirements} requirements (at most {MAX_MERGED_TERMS} and "
+            f"{MAX_MERGED_REQUIREMENTS}); refusing to merge", path=path)
+
+
+def merge_node_affinity(existing: Any, ours: dict[str, Any], path: str, *,
+                        share: bool = False) -> dict[str, Any]:
+    """``existing`` nodeAffinity AND ``ours``; ``path`` locates ``existing`` for errors.
+
+    The result is a fresh object; with ``share``, it may share objects with
+    ``existing`` and ``ours`` (cheaper, for a result that is only serialised to JSON:
+    YAML would write shared objects as aliases).
+    """
+    merged = _merge(existing, ours, path)
+    if share:
+        return merged
+    copied: dict[str, Any] = _copy(merged)
+    return copied
+
+
+def _merge(existing: Any, ours: dict[str, Any], path: str) -> dict[str, Any]:
     if existing is None:
-        return copy.deepcopy(ours)
+        return ours
     if not isinstance(existing, dict):
         raise SpecError("nodeAffinity must be a mapping", path=path)
-    merged = copy.deepcopy(existing)
     required = existing.get(REQUIRED)
     if required is None:
-        merged[REQUIRED] = copy.deepcopy(ours[REQUIRED])
-    else:
-        rpath = join_path(path, REQUIRED)
-        terms = required.get("nodeSelectorTerms") if isinstance(required, dict) else None
-        if not isinstance(terms, list):
-            raise SpecError("nodeSelectorTerms must be a list", path=join_path(rpath,
-                                                                                "nodeSelectorTerms"))
-        for index, term in enumerate(terms):
-            _check_term(term, join_path(join_path(rpath, "nodeSelectorTerms"), index))
-        live = [t for t in terms if not _is_empty_term(t)]
-        if not live:
-            raise SpecError("the existing required node affinity matches no node (no non-empty "
-                            "nodeSelectorTerms); refusing to merge", path=rpath)
-        if all(any(_implies(e, n) for n in ours[REQUIRED]["nodeSelectorTerms"]) for e in live):
-            return _with_preferred(merged, existing, ours, path)  # already patched: keep as is
-        product = []
-        for e in live:
-            for n in ours[REQUIRED]["nodeSelectorTerms"]:
-                term = _and_terms(e, n)
-                if term not in product:
-                    product.append(term)
-        merged[REQUIRED] = {**copy.deepcopy(required), "nodeSelectorTerms": product}
+        return _with_preferred({**existing, REQUIRED: ours[REQUIRED]}, existing, ours, path)
+    rpath = join_path(path, REQUIRED)
+    terms = required.get("nodeSelectorTerms") if isinstance(required, dict) else None
+    if not isinstance(terms, list):
+        raise SpecError("nodeSelectorTerms must be a list", path=join_path(rpath,
+                                                                            "nodeSelectorTerms"))
+    for index, term in enumerate(terms):
+        _check_term(term, join_path(join_path(rpath, "nodeSelectorTerms"), index))
+    indexed = {_identity(i): i for i in (_index(t) for t in terms if not _is_empty_term(t))}
+    live = list(indexed.values())
+    if not live:
+        raise SpecError("the existing required node affinity matches no node (no non-empty "
+                        "nodeSelectorTerms); refusing to merge", path=rpath)
+    our_terms = [_index(n) for n in ours[REQUIRED]["nodeSelectorTerms"]]
+    if _already_patched(live, our_terms):
+        return _with_preferred(dict(existing), existing, ours, path)
+    product = _product(live, our_terms, rpath)
+    merged = {**existing, REQUIRED: {**required, "nodeSelectorTerms": [_term(t) for t in product]}}
     return _with_preferred(merged, existing, ours, path)
+
+
+def and_node_affinities(affinities: Sequence[dict[str, Any]], path: str = "") -> dict[str, Any]:
+    """Our node affinities of several images ANDed into one, as merging them one after the
+    other gives, in one product: each term is built once, not once per image (linear,
+    where merging image by image rebuilds every term per image). Shares objects with
+    ``affinities``, like ``merge_node_affinity(..., share=True)``."""
+    if len(affinities) == 1:
+        return affinities[0]
+    terms = [_index(t) for t in affinities[0][REQUIRED]["nodeSelectorTerms"]]
+    for affinity in affinities[1:]:
+        terms = _product(terms, [_index(t) for t in affinity[REQUIRED]["nodeSelectorTerms"]],
+                         path)
+    preferred: dict[str, Any] = {}
+    for affinity in affinities:
+        for term in affinity.get(PREFERRED, []):
+            preferred.setdefault(_key(term), term)
+    out: dict[str, Any] = {REQUIRED: {"nodeSelectorTerms": [_term(t) for t in terms]}}
+    if preferred:
+        out[PREFERRED] = list(preferred.values())
+    return out
 
 
 def _check_term(term: Any, path: str) -> None:
@@ -162,10 +256,11 @@ def _check_term(term: Any, path: str) -> None:
                                                                                     "values"))
 
 
-def _implies(term: Any, ours: dict[str, Any]) -> bool:
-    """Whether ``term`` already holds every requirement of our term ``ours``."""
-    have = term.get("matchExpressions") or []
-    return all(req in have for req in ours["matchExpressions"])
+def _already_patched(live: list[_Indexed], our_terms: list[_Indexed]) -> bool:
+    """Whether every existing term already holds all requirements of one of our terms."""
+    wanted = [set(n["matchExpressions"]) for n in our_terms]
+    return all(any(want <= term["matchExpressions"].keys() for want in wanted)
+               for term in live)
 
 
 def _with_preferred(merged: dict[str, Any], existing: dict[str, Any], ours: dict[str, Any],
@@ -175,8 +270,9 @@ def _with_preferred(merged: dict[str, Any], existing: dict[str, Any], ours: dict
         current = existing.get(PREFERRED) or []
         if not isinstance(current, list):
             raise SpecError("must be a list", path=join_path(path, PREFERRED))
-        extra = [p for p in ours[PREFERRED] if p not in current]
-        merged[PREFERRED] = copy.deepcopy(current) + copy.deepcopy(extra)
+        present = {_key(p) for p in current}
+        extra = [p for p in ours[PREFERRED] if _key(p) not in present]
+        merged[PREFERRED] = current + extra
     return merged
 
 

@@ -7,6 +7,14 @@ alphanumeric. Names derived from an image and a set's tag are sanitised to that
 alphabet; when one is too long it is cut and a hash of the full text appended,
 so the result is deterministic and two long names stay apart.
 
+Every name derived from an image carries :data:`HASH_BITS` (80) bits of the
+SHA-256 of the full normalised reference (20 hex digits): a collision between
+two references is out of reach (a birthday search needs about 2^40 names, a
+second preimage for a given one 2^80), so two repositories of the same image
+name and tag never share a rule name or a label key by chance. A name cut to
+fit a length limit gets 80 bits of the hash of its full text instead, so a
+label key (at most 63 characters after the prefix) never carries fewer.
+
 NFD's master drops labels in the ``kubernetes.io`` family except
 ``feature.node.kubernetes.io`` and ``profile.node.kubernetes.io`` (and their
 sub-namespaces), so a prefix NFD would reject is refused up front.
@@ -26,7 +34,8 @@ DEFAULT_LABEL_PREFIX = "compat.feature.node.kubernetes.io"
 LABEL_VALUE = "true"
 MAX_NAME = 63
 MAX_SUBDOMAIN = 253
-_HASH_LEN = 10
+HASH_BITS = 80
+_HASH_LEN = HASH_BITS // 4  # hex digits
 
 _NAME = re.compile(r"[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?")
 _DNS_LABEL = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"
@@ -86,18 +95,21 @@ def check_label_prefix(prefix: str) -> str:
     return prefix
 
 
-def image_label_base(image: str) -> str:
+def image_label_base(image: str, attempt: int = 0) -> str:
     """A readable, unique base for label names from an image reference.
 
-    ``registry/path/nginx:1.25`` gives ``nginx-1.25-<6 hex>``: the hash of the full
-    normalised reference keeps images of the same name in different repositories apart.
+    ``registry/path/nginx:1.25`` gives ``nginx-1.25-<20 hex>``: the hash of the full
+    normalised reference keeps images of the same name in different repositories
+    apart. ``attempt`` > 0 gives the image's alternative names (the hash of
+    ``<reference>#<attempt>``), used when its first name is taken by another rule.
     """
     from nfd.oci import Reference
 
     ref = Reference.parse(image)
     last = ref.repository.rsplit("/", 1)[-1]
     version = ref.tag or (ref.digest or "").split(":")[-1][:12]
-    return sanitize_name(f"{last}-{version}-{short_hash(str(ref), 6)}")
+    hashed = str(ref) if attempt == 0 else f"{ref}#{attempt}"
+    return sanitize_name(f"{last}-{version}-{short_hash(hashed)}")
 
 
 def set_keys(compatibilities: Sequence[tuple[int, Compatibility]]) -> dict[int, str]:

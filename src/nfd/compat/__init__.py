@@ -6,10 +6,11 @@ compatibility artifacts of images in registries (attach, list, fetch, remove).
 >>> result = validate_features(load_spec("spec.yaml"), load_features("features.json"))
 >>> result.compatible  # doctest: +SKIP
 
+The registry use cases and the linter load on first use (PEP 562), so validating
+files never imports the registry client, and validating never imports the linter.
 The registry use cases take a :class:`nfd.oci.RegistryOptions`, or a
 :class:`nfd.oci.RegistryClient` (``client=``) so that one session reuses its tokens and
-connections across calls; they load on first use (PEP 562), so validating files never
-imports the registry client.
+connections across calls.
 Evaluation itself is :mod:`nfd.match`'s spec evaluator; its results are
 re-exported here.
 """
@@ -18,7 +19,6 @@ from __future__ import annotations
 
 from nfd import _lazy
 from nfd._lazy import lazy_getattr as _lazy_getattr
-from nfd.compat._lint import ERROR, WARNING, Finding, check_spec, lint_spec, lint_spec_bytes
 from nfd.compat._node_report import nfd_report, rich_report
 from nfd.compat._spec_source import load_compat_spec
 from nfd.match import (
@@ -44,6 +44,14 @@ if _lazy.TYPE_CHECKING:
     )
     from nfd.compat._explain import explain_vocabulary
     from nfd.compat._generate import ImageConfig, read_image_config
+    from nfd.compat._lint import (
+        ERROR,
+        WARNING,
+        Finding,
+        check_spec,
+        lint_spec,
+        lint_spec_bytes,
+    )
     from nfd.compat._nvidia_require import (
         MAX_CONFIG_BYTES,
         Translation,
@@ -52,6 +60,12 @@ if _lazy.TYPE_CHECKING:
     )
 
 _LAZY = {
+    "ERROR": "nfd.compat._lint",
+    "WARNING": "nfd.compat._lint",
+    "Finding": "nfd.compat._lint",
+    "check_spec": "nfd.compat._lint",
+    "lint_spec": "nfd.compat._lint",
+    "lint_spec_bytes": "nfd.compat._lint",
     "ArtifactInfo": "nfd.compat._artifacts",
     "AttachResult": "nfd.compat._artifact_push",
     "AttachedSpec": "nfd.compat._artifacts",

@@ -8,6 +8,8 @@
 * :func:`build_manifests` writes the objects that deploy it.
 * :func:`serve` (``nfd.webhook._server``) runs the HTTPS server; it is loaded
   on first use, so aiohttp is imported only by ``nfd compat webhook serve``.
+* :class:`AllowList` is the exact ``--allow-registry`` grammar; :class:`Logger`
+  the one way the webhook logs (text or JSON lines, every value escaped).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import typing
 from nfd._lazy import lazy_getattr as _lazy_getattr
 from nfd.webhook._allow import AllowList
 from nfd.webhook._cache import TTLCache
+from nfd.webhook._log import Logger
 from nfd.webhook._manifests import DEFAULT_NAME, DEFAULT_NAMESPACE, ManifestOptions, build_manifests
 from nfd.webhook._plan import ImagePlan, plan_image
 from nfd.webhook._resolver import Resolution, Resolver, ResolverSettings
@@ -50,6 +53,7 @@ __all__ = [
     "SKIP_VALUE",
     "AllowList",
     "ImagePlan",
+    "Logger",
     "ManifestOptions",
     "Resolution",
     "Resolver",

@@ -22,6 +22,7 @@ from typing import Any
 
 from nfd.cluster import DEFAULT_CLIENT_IMAGE
 from nfd.errors import UsageError
+from nfd.webhook._allow import AllowList
 from nfd.webhook._review import SKIP_ANNOTATION, SKIP_VALUE, WORKLOAD_OPERATIONS, FailurePolicy
 from nfd.webhook._rules import CRD_NAME, GROUP, PLURAL
 
@@ -67,6 +68,7 @@ def _check(options: ManifestOptions) -> None:
         raise UsageError("the CA bundle holds no PEM certificate")
     if not options.allow_registries:
         raise UsageError("at least one allowed registry is needed")
+    AllowList.parse(options.allow_registries)  # serve would refuse them at start-up
     if not 1 <= options.webhook_timeout <= 30:
         raise UsageError(f"webhook timeout {options.webhook_timeout}: Kubernetes allows 1..30 s")
     if not 0 < options.serve_timeout < options.webhook_timeout:
@@ -126,7 +128,8 @@ def _container(options: ManifestOptions) -> dict[str, Any]:
             "seccompProfile": {"type": "RuntimeDefault"},
         },
         "resources": {"requests": {"cpu": "100m", "memory": "96Mi"},
-                      "limits": {"memory": "384Mi"}},
+                      # The server and its two review processes, each with one 8 MiB review.
+                      "limits": {"memory": "512Mi"}},
         "volumeMounts": mounts,
     }
     return container

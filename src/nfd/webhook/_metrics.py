@@ -59,4 +59,8 @@ class Metrics:
                       f"# TYPE nfd_webhook_{metric}_total counter"]
             lines += [f'nfd_webhook_{metric}_total{{step="{step}"}} {count}'
                       for step, count in sorted(values.items())]
+        lines += ["# HELP nfd_webhook_rule_conflicts_total NodeFeatureRule names found taken by a "
+                  "rule not provably the image's (left alone; another name used).",
+                  "# TYPE nfd_webhook_rule_conflicts_total counter",
+                  f"nfd_webhook_rule_conflicts_total {counters.conflicts}"]
         return "\n".join(lines) + "\n"

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -29,7 +30,8 @@ from nfd.oci import Reference, RegistryOptions
 from nfd.trust import Verifier
 from nfd.webhook._allow import AllowList
 from nfd.webhook._cache import TTLCache
-from nfd.webhook._plan import ImagePlan, plan_image
+from nfd.webhook._log import Log, Logger
+from nfd.webhook._plan import ImagePlan, RuleConflict, plan_image
 from nfd.webhook._source import ImageSpec, fetch_spec, resolve_digest
 
 T = TypeVar("T")
@@ -37,6 +39,8 @@ Status = Literal["spec", "none", "skipped", "failed"]
 RuleWriter = Callable[[dict[str, Any]], str]
 # Distinct images checked per review: a pod naming thousands must not queue thousands of fetches.
 MAX_IMAGES_PER_REVIEW = 64
+# Names tried for an image's rule (its own, then alternatives) when others' rules hold them.
+MAX_RULE_NAMES = 4
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,7 @@ class ResolverSettings:
     workers: int = 16
     # Calls at once per registry: a hung one holds a few workers, never the whole pool.
     per_registry: int = 4
+    cpu_workers: int = 2
     # What the cluster's NFD accepts in a NodeFeatureRule (None: the spec's ops as written).
     nfd: NfdSupport | None = None
     # (registry pattern, verifier): images of a matching registry need a trusted signature
@@ -61,7 +66,7 @@ class ResolverSettings:
 
     def verifier_for(self, ref: Reference) -> Verifier | None:
         for pattern, verifier in self.verifiers:
-            if AllowList((pattern,)).allows(ref):
+            if AllowList.parse([pattern]).allows(ref):
                 return verifier
         return None
 
@@ -92,14 +97,16 @@ class ResolverCounters:
 
     fetches: dict[str, int] = field(default_factory=lambda: {"tag": 0, "spec": 0, "rule": 0})
     failures: dict[str, int] = field(default_factory=lambda: {"tag": 0, "spec": 0, "rule": 0})
+    conflicts: int = 0  # rule names found taken by a rule not provably the image's
 
 
 class Resolver:
     """Resolves the images of admission requests; one per server, used on its event loop."""
 
     def __init__(self, settings: ResolverSettings, rule_writer: RuleWriter | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, log: Log | None = None) -> None:
         self.settings = settings
+        self._log: Log = log or Logger()
         self._rule_writer = rule_writer
         self.tags: TTLCache[str, str] = TTLCache(settings.max_entries, settings.tag_ttl, clock)
         self.specs: TTLCache[str, _SpecEntry] = TTLCache(settings.max_entries,
@@ -110,6 +117,10 @@ class Resolver:
             settings.max_entries, settings.spec_ttl, clock)
         self.counters = ResolverCounters()
         self._pool = ThreadPoolExecutor(settings.workers, thread_name_prefix="nfd-webhook")
+        # CPU-heavy steps (planning a spec, parsing and deciding a big review) leave the
+        # event loop for these few threads, so /healthz and cached reviews stay prompt.
+        self.cpu_pool = ThreadPoolExecutor(settings.cpu_workers,
+                                           thread_name_prefix="nfd-webhook-cpu")
         self._flights: dict[tuple[str, ...], asyncio.Future[Any]] = {}
         self._slots: dict[str, tuple[asyncio.Semaphore, list[int]]] = {}
         self._background: set[asyncio.Task[Resolution]] = set()
@@ -117,6 +128,7 @@ class Resolver:
     def close(self) -> None:
         """Stop the worker threads (calls under way finish within their own timeout)."""
         self._pool.shutdown(wait=False, cancel_futures=True)
+        self.cpu_pool.shutdown(wait=False, cancel_futures=True)
 
     async def resolve_all(self, images: Sequence[str], timeout: float, *,
                           write_rules: bool = True,
@@ -198,13 +210,15 @@ class Resolver:
             return Resolution(image, "failed", entry.error, digest)
         if entry.spec is None:
             return Resolution(image, "none", digest=digest)
-        plan = self._plan(image, entry.spec)
+        plan = await self._plan(image, entry.spec)
         if write_rules and self._rule_writer is not None:
             try:
-                await self._write_rule(plan, entry.spec.artifact_digest)
+                plan = await self._write_rule(image, plan, entry.spec)
             except NfdError as exc:
-                return Resolution(image, "failed", f"image {image}: NodeFeatureRule "
-                                  f"{plan.rule_name}: {exc}", digest)
+                # The API server's message names the rule: not repeated (warnings are cut at
+                # 256 characters, KEP-1693).
+                return Resolution(image, "failed", f"image {image}: its NodeFeatureRule: {exc}",
+                                  digest)
         return Resolution(image, "spec", digest=digest,
                           artifact_digest=entry.spec.artifact_digest, plan=plan)
 
@@ -244,24 +258,49 @@ class Resolver:
         self.specs.put(key, entry, None if found else self.settings.negative_ttl)
         return entry
 
-    def _plan(self, image: str, spec: ImageSpec) -> ImagePlan:
+    async def _plan(self, image: str, spec: ImageSpec, attempt: int = 0) -> ImagePlan:
         key = (image, spec.artifact_digest)
-        plan = self.plans.get(key)
-        if plan is None:
-            plan = plan_image(image, spec.spec, self.settings.label_prefix, self.settings.nfd)
+        plan = self.plans.get(key) if attempt == 0 else None
+        if plan is None:  # a spec of up to 1 MiB: planned off the event loop
+            plan = await asyncio.get_running_loop().run_in_executor(
+                self.cpu_pool, functools.partial(
+                    plan_image, image, spec.spec, self.settings.label_prefix,
+                    self.settings.nfd, spec_digest=spec.artifact_digest, attempt=attempt))
             if spec.warnings:
                 plan = dataclasses.replace(plan, warnings=(
                     *plan.warnings, *(f"image {image}: {w}" for w in spec.warnings)))
             self.plans.put(key, plan)
         return plan
 
-    async def _write_rule(self, plan: ImagePlan, artifact_digest: str) -> None:
+    async def _write_rule(self, image: str, plan: ImagePlan, spec: ImageSpec) -> ImagePlan:
+        """Write ``plan``'s rule; when its name is another rule's, the image's next
+        alternative name (labels included) instead. Returns the plan whose rule was written."""
         assert self._rule_writer is not None
-        key = (plan.rule_name, artifact_digest)
-        if self.rules_written.get(key):
-            return
-        await self._flight(("rule", *key), "", self._rule_writer, plan.rule)
-        self.rules_written.put(key, True)
+        taken: list[str] = []
+        for attempt in range(MAX_RULE_NAMES):
+            if attempt:
+                plan = await self._plan(image, spec, attempt)
+            key = (plan.rule_name, spec.artifact_digest)
+            if self.rules_written.get(key):
+                return plan
+            try:
+                await self._flight(("rule", *key), "", self._rule_writer, plan.rule)
+            except RuleConflict as exc:
+                self.counters.conflicts += 1
+                self._log("NodeFeatureRule name taken", level="warning", image=image,
+                          rule=plan.rule_name, reason=str(exc))
+                taken.append(plan.rule_name)
+                continue
+            self.rules_written.put(key, True)
+            if taken:
+                plan = dataclasses.replace(plan, warnings=(*plan.warnings, (
+                    f"image {image}: NodeFeatureRule {', '.join(taken)} belongs to another "
+                    f"image or was not made by this webhook; left alone, this image's rule "
+                    f"and labels are {plan.rule_name}")))
+                self.plans.put((image, spec.artifact_digest), plan)
+            return plan
+        raise RuleConflict(f"the image's {MAX_RULE_NAMES} rule names ({', '.join(taken)}) "
+                           "are all taken by rules that are not provably its own; left alone")
 
     async def _flight(self, key: tuple[str, ...], slot: str, fn: Callable[..., T],
                       *args: Any) -> T:
@@ -293,5 +332,5 @@ class Resolver:
         if future.cancelled():
             return
         error = future.exception()
-        if error is not None and not isinstance(error, SpecError):
+        if error is not None and not isinstance(error, (SpecError, RuleConflict)):
             self.counters.failures[key[0]] += 1

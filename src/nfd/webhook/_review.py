@@ -17,7 +17,13 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from nfd._jsondoc import join_path
-from nfd.cluster import POD_SPEC_PATHS, merge_node_affinity
+from nfd._text import printable_line
+from nfd.cluster import (
+    POD_SPEC_PATHS,
+    AffinityTooLarge,
+    and_node_affinities,
+    merge_node_affinity,
+)
 from nfd.errors import SpecError
 from nfd.webhook._resolver import Resolution
 
@@ -27,6 +33,9 @@ SKIP_VALUE = "skip"
 APPLIED_ANNOTATION = "nfd.k8s-sigs.io/image-compatibility-specs"
 # Kubernetes shows warnings to the user and may cut long or many ones (KEP-1693).
 MAX_WARNING_CHARS, MAX_WARNINGS = 256, 16
+# Init and regular containers looked at per pod (Kubernetes sets no count; real pods have
+# tens): the ones beyond are not checked, and the failure policy decides.
+MAX_CONTAINERS = 1024
 
 # (API group, kind) handled, and on which operations: a pod's affinity and a Job's
 # template are immutable, so those are patched when created only. Workloads only
@@ -125,17 +134,41 @@ def opted_out(target: Target) -> bool:
     return False
 
 
-def images_of(target: Target) -> list[str]:
-    """Every distinct image of the containers and init containers, in order."""
+@dataclass(frozen=True)
+class PodImages:
+    """The distinct images of a pod (in order), and how many containers were not looked at."""
+
+    images: list[str]
+    unchecked_containers: int = 0
+
+
+def pod_images(target: Target) -> PodImages:
+    """The distinct images of the first :data:`MAX_CONTAINERS` init and regular containers.
+
+    De-duplicated with a dict (insertion-ordered), so the cost is linear in the
+    containers; the distinct-image cap applies in the resolver.
+    """
     spec = target.get(target.spec_path)
-    images: list[str] = []
+    images: dict[str, None] = {}
+    seen = 0
     for field in ("initContainers", "containers"):
         containers = spec.get(field)
         for container in containers if isinstance(containers, list) else []:
+            seen += 1
+            if seen > MAX_CONTAINERS:
+                break
             image = container.get("image") if isinstance(container, dict) else None
-            if isinstance(image, str) and image not in images:
-                images.append(image)
-    return images
+            if isinstance(image, str):
+                images[image] = None
+    counted = sum(len(c) for c in (spec.get(f) for f in ("initContainers", "containers"))
+                  if isinstance(c, list))
+    return PodImages(list(images), max(counted - MAX_CONTAINERS, 0))
+
+
+def images_of(target: Target) -> list[str]:
+    """Every distinct image of the containers and init containers, in order (up to the
+    container cap)."""
+    return pod_images(target).images
 
 
 def _pointer(path: Sequence[str]) -> str:
@@ -154,9 +187,11 @@ def affinity_ops(target: Target, resolutions: Sequence[Resolution]) -> list[dict
     if affinity is not None and not isinstance(affinity, dict):
         raise SpecError("affinity must be a mapping", path=f"{where}.affinity")
     existing = affinity.get("nodeAffinity") if affinity else None
-    merged = existing
-    for plan in plans:
-        merged = merge_node_affinity(merged, plan.node_affinity, f"{where}.affinity.nodeAffinity")
+    # All images' affinities in one product first, then one merge with the pod's own.
+    ours = and_node_affinities([plan.node_affinity for plan in plans],
+                               f"{where}.affinity.nodeAffinity")
+    # Shared objects are fine: the answer is only encoded as JSON.
+    merged = merge_node_affinity(existing, ours, f"{where}.affinity.nodeAffinity", share=True)
     if merged == existing:
         return []
     if affinity is None:
@@ -193,7 +228,9 @@ def annotation_ops(target: Target, value: str | None) -> list[dict[str, Any]]:
 
 
 def _short(text: str) -> str:
-    text = " ".join(text.split())
+    # kubectl prints warnings on the user's terminal; the API server drops ones that hold
+    # control characters (k8s.io/apiserver warning handling): escaped instead, one line.
+    text = printable_line(text)
     return text if len(text) <= MAX_WARNING_CHARS else text[: MAX_WARNING_CHARS - 1] + "…"
 
 
@@ -234,6 +271,8 @@ def decide(request: ReviewRequest, target: Target, resolutions: Sequence[Resolut
                         "(failure policy: ignore)")
     try:
         ops = affinity_ops(target, resolutions)
+    except AffinityTooLarge as exc:
+        return unchecked(request, policy, f"{what}: {exc}", warnings)
     except SpecError as exc:
         return response(request.uid, warnings=[*warnings, f"{what}: left unchanged: {exc}"]), \
             "invalid"
@@ -241,3 +280,21 @@ def decide(request: ReviewRequest, target: Target, resolutions: Sequence[Resolut
     ops += annotation_ops(target, applied_value(resolutions))
     return response(request.uid, patch=ops, warnings=warnings), (
         "patched" if patched else "failed-open" if failed else "unchanged")
+
+
+def unchecked(request: ReviewRequest, policy: FailurePolicy, reason: str,
+              warnings: Sequence[str] = ()) -> tuple[dict[str, Any], str]:
+    """The failure policy's answer for a review that could not be checked: ``reason`` says why."""
+    if policy == "fail":
+        return response(request.uid, allowed=False, warnings=[*warnings, reason],
+                        message=f"image compatibility could not be checked (failure policy: "
+                        f"fail): {reason}"), "denied"
+    return response(request.uid, warnings=[*warnings, f"{reason}; admitted unchanged (failure "
+                                           "policy: ignore)"]), "failed-open"
+
+
+def merge_weight(resolutions: Sequence[Resolution]) -> int:
+    """How many required terms of ours a decision merges (what its cost grows with)."""
+    return sum(len(r.plan.node_affinity.get("requiredDuringSchedulingIgnoredDuringExecution",
+                                            {}).get("nodeSelectorTerms", []))
+               for r in resolutions if r.plan is not None)

@@ -2,12 +2,25 @@
 
 Through the Kubernetes API, reached as ``validate-cluster``'s live mode reaches it
 (:func:`nfd.cluster.load_access`: kubeconfig or the service account, through
-:class:`nfd.cluster.KubeClient`): create the rule; if one of that name exists, replace
-it only when it is ours (labelled ``app.kubernetes.io/managed-by: nfd-compat-webhook``) and
-different, never someone else's. Every call has a deadline and a byte cap, and
-a 401 reloads the credentials once (service account tokens are rotated on disk).
-Called from the resolver's worker threads, once per rule and spec artifact
-while the spec cache holds it.
+:class:`nfd.cluster.KubeClient`): create the rule; if one of that name exists, replace it
+only when it is provably this image's: labelled ``app.kubernetes.io/managed-by:
+nfd-compat-webhook`` *and* annotated with this image's normalised reference
+(:data:`~nfd.webhook._plan.IMAGE_ANNOTATION`). Anything else raises
+:class:`RuleConflict` and is left as it is:
+
+* another image's rule (a hash collision, or a name forced onto it);
+* a rule made by hand (no label), whatever it holds;
+* a rule made by an older version of the webhook (the label, but no owner
+  annotation): it cannot be told apart from a forged one. Older versions named
+  rules with a 24-bit hash, so their rules have other names anyway, and are
+  never touched: delete them with ``kubectl delete nodefeaturerules -l
+  app.kubernetes.io/managed-by=nfd-compat-webhook`` once no pod needs them.
+
+The resolver then uses the image's next alternative name (its labels change
+with it). Every call has a deadline and a byte cap, and a 401 reloads the
+credentials once (service account tokens are rotated on disk). Called from the
+resolver's worker threads, once per rule and spec artifact while the spec cache
+holds it.
 """
 
 from __future__ import annotations
@@ -18,6 +31,7 @@ from typing import Any
 
 from nfd.cluster import KubeClient, NfdSupport, load_access, status_message
 from nfd.errors import ClusterError
+from nfd.webhook._plan import IMAGE_ANNOTATION, RuleConflict
 
 GROUP, VERSION, PLURAL = "nfd.k8s-sigs.io", "v1alpha1", "nodefeaturerules"
 RULES_PATH = f"/apis/{GROUP}/{VERSION}/{PLURAL}"
@@ -26,6 +40,19 @@ CRD_PATH = f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{CRD_NAME}"
 MANAGED_BY = "app.kubernetes.io/managed-by"
 MANAGER = "nfd-compat-webhook"
 MAX_REPLY_BYTES = 4 * 1024 * 1024
+
+
+def owner_of(rule: dict[str, Any]) -> str | None:
+    """The image a stored rule belongs to, or ``None`` when it is not provably ours."""
+    metadata = rule.get("metadata")
+    if not isinstance(metadata, dict):
+        return None
+    labels = metadata.get("labels")
+    annotations = metadata.get("annotations")
+    if not isinstance(labels, dict) or labels.get(MANAGED_BY) != MANAGER:
+        return None
+    image = annotations.get(IMAGE_ANNOTATION) if isinstance(annotations, dict) else None
+    return image if isinstance(image, str) else None
 
 
 class RuleWriter:
@@ -80,15 +107,20 @@ class RuleWriter:
             raise self._fail("reading", status, data)
         try:
             current = json.loads(data)
-            labels = (current.get("metadata") or {}).get("labels") or {}
-        except (ValueError, AttributeError, RecursionError):
+            owner = owner_of(current)
+            metadata = current["metadata"]
+        except (ValueError, AttributeError, RecursionError, KeyError, TypeError):
             raise ClusterError(f"{self.server}: {PLURAL}/{name}: not a JSON object") from None
-        if labels.get(MANAGED_BY) != MANAGER:
-            raise ClusterError(f"{self.server}: {PLURAL}/{name} exists and is not ours (no "
-                               f"{MANAGED_BY}={MANAGER} label); left alone")
-        if current.get("spec") == body["spec"]:
+        wanted = (body["metadata"].get("annotations") or {}).get(IMAGE_ANNOTATION)
+        if owner is None or owner != wanted:
+            whose = ("another image's" if owner is not None else
+                     f"not provably this image's (no {MANAGED_BY}={MANAGER} label and "
+                     f"{IMAGE_ANNOTATION} annotation)")
+            raise RuleConflict(f"{PLURAL}/{name} exists and is {whose}; left alone")
+        if current.get("spec") == body["spec"] and \
+                metadata.get("annotations") == body["metadata"].get("annotations"):
             return "unchanged"
-        body["metadata"]["resourceVersion"] = current["metadata"].get("resourceVersion")
+        body["metadata"]["resourceVersion"] = metadata.get("resourceVersion")
         status, data = self._call("PUT", f"{RULES_PATH}/{name}", body)
         if status != 200:
             raise self._fail("updating", status, data)

@@ -1,45 +1,47 @@
 """The HTTPS server: ``POST /mutate``, ``GET /healthz``, ``GET /metrics`` (aiohttp).
 
 aiohttp is imported by this module only, and this module only by ``nfd compat
-webhook serve``. One event loop answers every request; cached decisions never
-leave it, and registry calls go to the resolver's thread pool. Each review is
-answered within its deadline: ``--timeout``, or less when the API server's own
-``?timeout=`` (sent with every webhook call) leaves less.
+webhook serve``. One event loop answers every request; small cached decisions
+never leave it, registry calls go to the resolver's thread pool, and reviews
+over :data:`INLINE_BYTES` (or merging many of our terms) are parsed, decided
+and encoded in worker processes (:mod:`nfd.webhook._work`), so ``/healthz`` and
+other reviews stay prompt. Each review is answered within its deadline:
+``--timeout``, or less when the API server's own ``?timeout=`` (sent with every
+webhook call) leaves less; one not decided by then gets the failure policy's
+answer.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
+import multiprocessing
 import re
 import signal
 import ssl
-import sys
 import time
 from collections.abc import Callable
+from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from aiohttp import web
 
-from nfd.api import LoadLimits, check_json_containers
-from nfd.errors import SpecError, UsageError
+from nfd.errors import UsageError
+from nfd.webhook._log import Log, Logger
 from nfd.webhook._metrics import CONTENT_TYPE, Metrics
-from nfd.webhook._resolver import Resolver
-from nfd.webhook._review import (
-    FailurePolicy,
-    decide,
-    images_of,
-    opted_out,
-    parse_review,
-    response,
-    target_of,
-)
+from nfd.webhook._resolver import Resolution, Resolver
+from nfd.webhook._review import MAX_CONTAINERS, FailurePolicy, merge_weight, response, unchecked
+from nfd.webhook._work import Decision, decide_body, encode, look, lower_priority
 
 MAX_REVIEW_BYTES = 8 * 1024 * 1024  # a pod is at most ~1.5 MiB in etcd; leave room for oldObject
+# Reviews up to this size are parsed and decided on the event loop (tens of microseconds);
+# bigger ones, or ones merging many of our terms, go to the resolver's CPU pool.
+INLINE_BYTES = 64 * 1024
+INLINE_TERMS = 64
 MARGIN_SECONDS = 0.25  # for encoding the answer and the network back to the API server
 SHUTDOWN_SECONDS = 5.0
 _GO_SECONDS = re.compile(r"(\d+(?:\.\d+)?)s")
-Log = Callable[[str], None]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,8 @@ class ServerSettings:
     timeout: float = 5.0
     workloads: bool = False
     tls_reload_seconds: float = 30.0
+    # Processes parsing, deciding and encoding big reviews (each holds one at a time).
+    review_workers: int = 2
 
 
 def _deadline(settings: ServerSettings, request: web.Request) -> float:
@@ -69,11 +73,13 @@ class Webhook:
     """The request handlers, over one resolver and one set of metrics."""
 
     def __init__(self, settings: ServerSettings, resolver: Resolver,
-                 log: Log | None = None) -> None:
+                 log: Log | None = None, review_pool: Executor | None = None) -> None:
         self.settings = settings
         self.resolver = resolver
         self.metrics = Metrics()
-        self._log = log or (lambda message: print(message, file=sys.stderr, flush=True))
+        self._log: Log = log or Logger()
+        # Big reviews are parsed, decided and encoded here; serve() gives a process pool.
+        self._review_pool = review_pool or resolver.cpu_pool
 
     def app(self) -> web.Application:
         app = web.Application(client_max_size=MAX_REVIEW_BYTES)
@@ -89,41 +95,64 @@ class Webhook:
         return web.Response(body=self.metrics.render(self.resolver).encode(),
                             headers={"Content-Type": CONTENT_TYPE})
 
+    async def _compute(self, heavy: bool, deadline: float, fn: Callable[..., T],
+                       *args: Any) -> T:
+        """``fn(*args)``: inline when light, else in the review pool, due by ``deadline``
+        (``TimeoutError`` then; a call not yet started is cancelled)."""
+        if not heavy:
+            return fn(*args)
+        left = deadline - time.perf_counter()
+        if left <= 0:
+            raise TimeoutError
+        future = self._review_pool.submit(fn, *args)
+        return await asyncio.wait_for(asyncio.wrap_future(future), left)
+
     async def mutate(self, request: web.Request) -> web.Response:
         started = time.perf_counter()
         budget = _deadline(self.settings, request)
+        deadline = started + budget - MARGIN_SECONDS
         try:
             body = await request.read()
-            check_json_containers(body, LoadLimits().containers(len(body)))  # memory bound
-            review = parse_review(json.loads(body))
+            heavy = len(body) > INLINE_BYTES
+            looked = await self._compute(heavy, deadline, look, body, self.settings.workloads)
         except web.HTTPRequestEntityTooLarge:
             self.metrics.observe("bad-request", time.perf_counter() - started)
             return web.Response(status=413, text=f"review over {MAX_REVIEW_BYTES} bytes\n")
-        except (ValueError, RecursionError, SpecError) as exc:
+        except TimeoutError:  # no uid to answer with: the API server's failurePolicy decides
+            self.metrics.observe("timeout", time.perf_counter() - started)
+            self._log("review", level="warning", outcome="timeout",
+                      reason=f"not parsed within {budget:g} s (the server is overloaded)")
+            return web.Response(status=503, text=f"review not parsed within {budget:g} s\n")
+        if isinstance(looked, str):
             self.metrics.observe("bad-request", time.perf_counter() - started)
-            return web.Response(status=400, text=f"not an AdmissionReview: {exc}\n")
-        target = target_of(review, self.settings.workloads)
-        if target is None or opted_out(target):
-            outcome = "ignored" if target is None else "opted-out"
+            return web.Response(status=400, text=f"not an AdmissionReview: {looked}\n")
+        review, images = looked.review, looked.images
+        if images is None:
+            outcome = "opted-out" if looked.opted_out else "ignored"
             self.metrics.observe(outcome, time.perf_counter() - started)
             return web.json_response(response(review.uid))
-        images = images_of(target)
-        left = budget - MARGIN_SECONDS - (time.perf_counter() - started)
-        resolutions = await self.resolver.resolve_all(images, max(left, 0.01), budget=budget,
-                                                      write_rules=not review.dry_run)
+        resolutions = await self.resolver.resolve_all(
+            images.images, max(deadline - time.perf_counter(), 0.01), budget=budget,
+            write_rules=not review.dry_run)
+        if images.unchecked_containers:
+            resolutions.append(Resolution("", "failed", f"{images.unchecked_containers} "
+                                          f"container(s) beyond the first {MAX_CONTAINERS} not "
+                                          "checked"))
+        heavy = heavy or merge_weight(resolutions) > INLINE_TERMS
         try:
-            answer, outcome = decide(review, target, resolutions, self.settings.failure_policy)
-        except Exception as exc:  # a bug of ours: answered by the failure policy, and logged
-            message = f"internal error: {type(exc).__name__}: {exc}"
-            allowed = self.settings.failure_policy == "ignore"
-            answer = response(review.uid, allowed=allowed, message=message,
-                              warnings=[f"image compatibility not checked: {message}"])
-            outcome = "failed-open" if allowed else "denied"
-        if outcome in ("denied", "failed-open", "invalid"):
-            self._log(f"{review.kind} {review.where}: {outcome}: "
-                      + "; ".join(answer["response"].get("warnings", [])))
-        self.metrics.observe(outcome, time.perf_counter() - started)
-        return web.json_response(answer)
+            decision = await self._compute(heavy, deadline, decide_body, body,
+                                           self.settings.workloads, resolutions,
+                                           self.settings.failure_policy)
+        except TimeoutError:
+            decision = f"{review.kind} {review.where}: not decided within {budget:g} s"
+        if isinstance(decision, str):
+            answer, outcome = unchecked(review, self.settings.failure_policy, decision)
+            decision = Decision(outcome, encode(answer), tuple(answer["response"]["warnings"]))
+        if decision.outcome in ("denied", "failed-open", "invalid"):
+            self._log("review", level="warning", outcome=decision.outcome, kind=review.kind,
+                      object=review.where, uid=review.uid, warnings=" | ".join(decision.warnings))
+        self.metrics.observe(decision.outcome, time.perf_counter() - started)
+        return web.Response(body=decision.body, content_type="application/json")
 
 
 def tls_context(cert_file: str, key_file: str) -> ssl.SSLContext:
@@ -154,14 +183,20 @@ async def _reload_tls(context: ssl.SSLContext, settings: ServerSettings, log: Lo
                 last = now
                 log("TLS key pair reloaded")
         except (OSError, ssl.SSLError) as exc:
-            log(f"TLS key pair not reloaded (keeping the old one): {exc}")
+            log("TLS key pair not reloaded (keeping the old one)", level="warning",
+                reason=str(exc))
 
 
 async def serve(settings: ServerSettings, resolver: Resolver, log: Log | None = None,
                 ready: Callable[[str], None] | None = None) -> None:
     """Serve until SIGTERM or SIGINT, then finish the requests under way."""
-    webhook = Webhook(settings, resolver, log)
     context = tls_context(settings.cert_file, settings.key_file)
+    # forkserver: workers start from a clean process, not a fork of this threaded one.
+    processes = multiprocessing.get_context("forkserver")
+    processes.set_forkserver_preload(["nfd.webhook._work"])
+    pool = ProcessPoolExecutor(settings.review_workers, mp_context=processes,
+                               initializer=lower_priority)
+    webhook = Webhook(settings, resolver, log, pool)
     runner = web.AppRunner(webhook.app(), access_log=None, handle_signals=False,
                            shutdown_timeout=SHUTDOWN_SECONDS)
     await runner.setup()
@@ -171,19 +206,28 @@ async def serve(settings: ServerSettings, resolver: Resolver, log: Log | None = 
         await site.start()
     except OSError as exc:
         await runner.cleanup()
+        pool.shutdown(wait=False)
         raise UsageError(f"cannot listen on {settings.host}:{settings.port}: "
                          f"{exc.strerror or exc}") from None
     addresses = runner.addresses
     host, port = addresses[0][:2] if addresses else (settings.host, settings.port)
-    (ready or webhook._log)(f"listening on https://{host}:{port}")
+    url = f"https://{host}:{port}"
+    if ready is not None:
+        ready(url)
+    else:
+        webhook._log(f"listening on {url}")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     reloader = asyncio.create_task(_reload_tls(context, settings, webhook._log))
+    # Start the review processes now, in the background, not on the first big review.
+    warming = loop.run_in_executor(None, lambda: pool.submit(int).result())
     try:
         await stop.wait()
     finally:
         reloader.cancel()
+        warming.cancel()
         await runner.cleanup()
         resolver.close()
+        pool.shutdown(wait=False, cancel_futures=True)
