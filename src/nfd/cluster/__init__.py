@@ -34,6 +34,7 @@ if typing.TYPE_CHECKING:
         patch_workload,
         patchable,
     )
+    from nfd.cluster._audit import reads_of
     from nfd.cluster._documents import (
         load_cluster_dump,
         load_documents,
@@ -146,6 +147,7 @@ _HOME = {
     "IndexFeed": "nfd.cluster._index_feed",
     "kube_client": "nfd.cluster._kube",
     "list_objects": "nfd.cluster._kube",
+    "reads_of": "nfd.cluster._audit",
     "ClusterAccess": "nfd.cluster._kubeconfig",
     "load_access": "nfd.cluster._kubeconfig",
     "Manifest": "nfd.cluster._manifest",
@@ -253,6 +255,7 @@ __all__ = [
     "prefetched",
     "project_features",
     "read_manifest",
+    "reads_of",
     "sanitize_name",
     "select_sets",
     "status_message",
