@@ -161,6 +161,16 @@ def test_what_if_with_the_new_profile_agrees(cluster: ControlPlane, drift: Drift
     broken = {image for image, v in verdicts.items() if not v["compatible"]}
     assert broken == {drift.needs}
 
+    # Live: the cluster's pods, and what they get today from its NodeFeatures.
+    assert cluster.admin is not None
+    live = nfd("compat", "what-if", "--features", str(profile), "--kubeconfig",
+               str(cluster.admin.kubeconfig), "--timeout", "5", "-o", "json", timeout=120)
+    assert live.returncode == 1, live.stderr
+    (planned,) = json.loads(live.stdout)["profiles"]
+    today = {i["image"]: (i["compatible"], i.get("today")) for i in planned["images"]}
+    assert today[drift.needs] == (False, {"podsSatisfied": 0, "pods": 2})
+    assert today[drift.fits] == (True, {"podsSatisfied": 1, "pods": 1})
+
 
 @pytest.fixture
 def denying(cluster: ControlPlane, registry: Registry, drift: Drift,
