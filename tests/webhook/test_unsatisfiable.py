@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import time
+from pathlib import Path
 
 import pytest
+from tests._cli import nfd
 from tests.cluster._synthetic import node_feature
 from tests.oci._registry import Registry
 
@@ -102,3 +104,17 @@ def test_images_without_a_spec_are_not_checked(bare_image: str, registry: Regist
         assert check.counts == {"satisfiable": 0, "unsatisfiable": 0, "unchecked": 0}
     finally:
         resolver.close()
+
+
+@pytest.mark.parametrize(("flags", "words"), [
+    (("--index-max-staleness", "5"), "--index-max-staleness goes with --unsatisfiable"),
+    (("--unsatisfiable", "deny", "--index-watch-seconds", "0"), "--index-watch-seconds"),
+    (("--unsatisfiable", "warn", "--kubeconfig", "/nonexistent/kubeconfig"), "kubeconfig"),
+])
+def test_serve_refuses_bad_options_before_listening(flags: tuple[str, ...], words: str,
+                                                    tmp_path: Path) -> None:
+    cert, key = tmp_path / "tls.crt", tmp_path / "tls.key"
+    done = nfd("compat", "webhook", "serve", "--listen", "127.0.0.1:0", "--tls-cert-file",
+               str(cert), "--tls-key-file", str(key), "--allow-registry", "r.example", *flags)
+    assert done.returncode in (2, 3), done.stderr
+    assert words in done.stderr and "Traceback" not in done.stderr

@@ -206,6 +206,7 @@ def _unsatisfiable(args: argparse.Namespace, resolver: Any, log: Any) -> Any:
     options = KubeOptions(kubeconfig=args.kubeconfig, in_cluster=args.kubeconfig is None,
                           timeout=args.timeout)
     feed = IndexFeed(FeatureIndex({}), options, args.index_watch_seconds, log=log)
+    feed.client()  # a kubeconfig or service account that cannot be read: exit now
     staleness = args.index_max_staleness or 2 * args.index_watch_seconds + args.timeout
     return UnsatisfiableCheck(args.unsatisfiable, feed, resolver, staleness)
 
