@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -32,6 +33,9 @@ DEFAULT_WATCH_SECONDS = 30
 # per node; 256 MiB is far beyond what 30 s of them weigh.
 MAX_WATCH_BYTES = 256 * 1024 * 1024
 RETRY_SECONDS = 5.0
+# A watch the server ends at once, with nothing in it, is not asked again sooner than this
+# (client-go's reflector backs off likewise): a broken server cannot make us spin.
+MIN_WATCH_INTERVAL = 1.0
 
 Log = Callable[..., None]
 
@@ -79,7 +83,9 @@ class IndexFeed:
             try:
                 self.sync()
                 while not self._stop.is_set() and not self._relist.is_set():
-                    self.watch_once()
+                    started = time.monotonic()
+                    if not self.watch_once():
+                        self._stop.wait(MIN_WATCH_INTERVAL - (time.monotonic() - started))
             except WatchGone as exc:
                 self._log("NodeFeature watch ended; listing again", reason=str(exc))
             except (NfdError, OSError) as exc:  # the API server is away: try again later
