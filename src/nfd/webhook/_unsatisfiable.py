@@ -88,7 +88,17 @@ class UnsatisfiableCheck:
 
     async def verdict(self, resolutions: Sequence[Resolution], what: str, deadline: float
                       ) -> Verdict:
-        """Whether any current node satisfies all the resolved images' specs."""
+        """Whether any current node satisfies all the resolved images' specs (never raises:
+        a fault of ours is a warning, and the review goes on)."""
+        try:
+            return await self._verdict(resolutions, what, deadline)
+        except Exception as exc:  # a bug of ours must not fail the admission
+            self.counts["unchecked"] += 1
+            return Verdict(warning=f"{what}: not checked for a node that can run it "
+                           f"(internal error: {type(exc).__name__})")
+
+    async def _verdict(self, resolutions: Sequence[Resolution], what: str, deadline: float
+                       ) -> Verdict:
         evaluators = self.evaluators(resolutions)
         if not evaluators:
             return Verdict()
