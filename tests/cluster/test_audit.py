@@ -234,3 +234,10 @@ def test_live_options_with_dumps_only_are_a_usage_error(cluster_files: dict[str,
     assert_one_line_error(nfd("compat", "audit", "--pods", str(cluster_files["pods"]),
                               "--nodefeatures", str(cluster_files["nodes"]), "--context", "prod",
                               "--specs", str(cluster_files["specs"])), 2, "live cluster")
+
+
+def test_live_workload_listing_covers_every_template_kind() -> None:
+    from nfd.cli._audit_args import _WORKLOAD_RESOURCES
+    from nfd.cluster._audit import WORKLOAD_TEMPLATES
+
+    assert sorted(kind for *_, kind in _WORKLOAD_RESOURCES) == sorted(WORKLOAD_TEMPLATES)
