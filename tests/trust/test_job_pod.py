@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
 from tests._cli import nfd
 from tests.oci._registry import Registry
 from tests.trust._signers import CosignSigner, NotationSigner
