@@ -1,6 +1,6 @@
 """The one Kubernetes API client: reading NodeFeature pages and writing NodeFeatureRules.
 
-Every call goes through the bounded transport of :mod:`nfd._budget`: one deadline
+Every call goes through the bounded transport of :mod:`nfd._budget_httpx`: one deadline
 covering connect, TLS, headers and the whole body, and one byte budget, so an API
 server that trickles or never stops cannot hold or fill us. The kubeconfig's proxy
 (``proxy-url``), CA, client certificate, ``insecure-skip-tls-verify`` and
@@ -22,7 +22,8 @@ from collections.abc import Callable, Mapping
 
 import httpx
 
-from nfd._budget import Budget, BudgetExceeded, BudgetScope, bounded_transport
+from nfd._budget import Budget, BudgetExceeded, BudgetScope
+from nfd._budget_httpx import bounded_transport
 from nfd.cluster._kubeconfig import ClusterAccess
 from nfd.errors import ClusterError
 from nfd.oci import Redactor
