@@ -281,8 +281,9 @@ def trust_configmap_data(options: JobOptions) -> tuple[dict[str, str], dict[str,
         key = _trust_key(path)
         parts = path.split("/")
         if not _is_key(key) or key in data or key in binary or "" in parts or ".." in parts:
-            raise UsageError(f"trust file {path!r} cannot be a ConfigMap key (store names "
-                             "must be [-._a-zA-Z0-9]+)", arguments=("trust_configmap",))
+            raise UsageError(f"`trust_configmap`: trust file {path!r} cannot be a ConfigMap "
+                             "key (store names must be [-._a-zA-Z0-9]+)",
+                             arguments=("trust_configmap",))
         total += len(key) + len(content)
         try:
             data[key] = content.decode("utf-8")
