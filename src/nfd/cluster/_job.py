@@ -46,6 +46,7 @@ HOSTNAME_LABEL = "kubernetes.io/hostname"
 NONROOT_UID = 65534  # "nobody": every image has it, and it owns nothing on the host
 CONTAINER = "validate-node"
 EXIT_NOT_COMPATIBLE = 1
+EXIT_UNTRUSTED = 5  # validate-node's exit code for a spec no trusted identity signed
 REGISTRY_AUTH_DIR = "/etc/nfd-client/registry-auth"
 # A kubernetes.io/dockerconfigjson Secret's key, and the file name podman and we read.
 DOCKER_CONFIG_KEY = ".dockerconfigjson"
@@ -468,9 +469,11 @@ def build_job(options: JobOptions) -> dict[str, Any]:
             "ttlSecondsAfterFinished": options.ttl_seconds,
             "activeDeadlineSeconds": options.deadline_seconds,
             "podFailurePolicy": {"rules": [
+                # Verdicts a retry cannot change: not compatible, and a spec that is not
+                # trusted (validate-node's exit 5 under --verify).
                 {"action": "FailJob", "onExitCodes": {
                     "containerName": CONTAINER, "operator": "In",
-                    "values": [EXIT_NOT_COMPATIBLE]}},
+                    "values": [EXIT_NOT_COMPATIBLE, EXIT_UNTRUSTED]}},
                 # status is written out: API servers default it to "True", but the published
                 # OpenAPI schemas (Kubernetes 1.32-1.34) mark it required, so strict validators
                 # (kubectl's client-side validation, kubeconform) refuse a Job without it.
