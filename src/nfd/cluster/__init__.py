@@ -91,6 +91,7 @@ if typing.TYPE_CHECKING:
         read_manifest,
         write_changes,
     )
+    from nfd.cluster._nfd_affinity import LabelRequirement, nfd_label_requirement
     from nfd.cluster._nfd_releases import (
         REFERENCE_NFD_VERSION,
         NfdSupport,
@@ -143,6 +144,8 @@ _HOME = {
     "NODE_FEATURES": "nfd.cluster._kube_reader",
     "Resource": "nfd.cluster._kube_reader",
     "FeatureIndex": "nfd.cluster._feature_index",
+    "LabelRequirement": "nfd.cluster._nfd_affinity",
+    "nfd_label_requirement": "nfd.cluster._nfd_affinity",
     "SatisfiabilityCheck": "nfd.cluster._feature_index",
     "Unsatisfied": "nfd.cluster._feature_index",
     "WatchGone": "nfd.cluster._feature_index",
@@ -210,6 +213,7 @@ __all__ = [
     "JobOptions",
     "KubeClient",
     "KubeOptions",
+    "LabelRequirement",
     "LabelScheme",
     "Listing",
     "Manifest",
@@ -248,6 +252,7 @@ __all__ = [
     "load_dump",
     "merge_cluster",
     "merge_node_affinity",
+    "nfd_label_requirement",
     "nfd_requirements",
     "parse_documents",
     "parse_manifest",
