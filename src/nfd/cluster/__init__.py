@@ -12,7 +12,8 @@
   the nodes of each compatibility set; :func:`build_affinity` turns those labels
   into pod node affinity, and :func:`patch_workload` merges it into a manifest.
 * :func:`build_job` writes a Job that runs ``validate-node`` on one node,
-  :func:`build_jobs` one per node of a list (:func:`parse_node_list`), in a List.
+  :func:`build_jobs` one per node of a list (:func:`parse_node_list`), in a List;
+  with ``--verify notation`` :func:`build_trust_configmap` carries the trust policy.
 
 The Kubernetes API is reached through one client, :class:`KubeClient` (reads and
 writes, each call within its deadline and byte budget, the kubeconfig's proxy and TLS);
@@ -61,26 +62,44 @@ if typing.TYPE_CHECKING:
         SetInfo,
         validate_cluster,
     )
+    from nfd.cluster._feature_index import (
+        FeatureIndex,
+        SatisfiabilityCheck,
+        Unsatisfied,
+        WatchGone,
+    )
     from nfd.cluster._fleet import (
         PrefetchedDump,
         prefetch_dump,
         validate_fleet_dump,
         validate_live_cluster,
     )
+    from nfd.cluster._index_feed import DEFAULT_WATCH_SECONDS, IndexFeed
     from nfd.cluster._job import (
+        COSIGN_PUBLIC_KEY,
         DEFAULT_CLIENT_IMAGE,
         HOST_MOUNTS,
         HOST_PATH_TYPES,
+        VERIFY_SCHEMES,
         JobOptions,
         Toleration,
         build_job,
         build_jobs,
+        build_trust_configmap,
         parse_node_list,
     )
-    from nfd.cluster._kube import KubeOptions, Listing, Page, iter_pages, list_node_features
+    from nfd.cluster._kube import (
+        KubeOptions,
+        Listing,
+        Page,
+        iter_pages,
+        kube_client,
+        list_node_features,
+        list_objects,
+    )
     from nfd.cluster._kube_client import KubeClient
     from nfd.cluster._kube_defaults import DEFAULT_PAGE_SIZE, DEFAULT_REQUEST_TIMEOUT
-    from nfd.cluster._kube_reader import status_message
+    from nfd.cluster._kube_reader import NODE_FEATURES, Resource, status_message
     from nfd.cluster._kubeconfig import ClusterAccess, load_access
     from nfd.cluster._labels import (
         DEFAULT_LABEL_PREFIX,
@@ -96,6 +115,7 @@ if typing.TYPE_CHECKING:
         read_manifest,
         write_changes,
     )
+    from nfd.cluster._nfd_affinity import LabelRequirement, nfd_label_requirement
     from nfd.cluster._nfd_releases import (
         REFERENCE_NFD_VERSION,
         NfdSupport,
@@ -136,6 +156,8 @@ _HOME = {
     "validate_cluster": "nfd.cluster._evaluate",
     "DEFAULT_CLIENT_IMAGE": "nfd.cluster._job",
     "HOST_PATH_TYPES": "nfd.cluster._job",
+    "COSIGN_PUBLIC_KEY": "nfd.cluster._job",
+    "VERIFY_SCHEMES": "nfd.cluster._job",
     "DEFAULT_PAGE_SIZE": "nfd.cluster._kube_defaults",
     "DEFAULT_REQUEST_TIMEOUT": "nfd.cluster._kube_defaults",
     "PrefetchedDump": "nfd.cluster._fleet",
@@ -148,10 +170,24 @@ _HOME = {
     "Toleration": "nfd.cluster._job",
     "build_job": "nfd.cluster._job",
     "build_jobs": "nfd.cluster._job",
+    "build_trust_configmap": "nfd.cluster._job",
     "parse_node_list": "nfd.cluster._job",
     "KubeOptions": "nfd.cluster._kube",
     "KubeClient": "nfd.cluster._kube_client",
     "status_message": "nfd.cluster._kube_reader",
+    "NODE_FEATURES": "nfd.cluster._kube_reader",
+    "Resource": "nfd.cluster._kube_reader",
+    "FeatureIndex": "nfd.cluster._feature_index",
+    "LabelRequirement": "nfd.cluster._nfd_affinity",
+    "nfd_label_requirement": "nfd.cluster._nfd_affinity",
+    "SatisfiabilityCheck": "nfd.cluster._feature_index",
+    "Unsatisfied": "nfd.cluster._feature_index",
+    "WatchGone": "nfd.cluster._feature_index",
+    "DEFAULT_WATCH_SECONDS": "nfd.cluster._index_feed",
+    "IndexFeed": "nfd.cluster._index_feed",
+    "kube_client": "nfd.cluster._kube",
+    "list_objects": "nfd.cluster._kube",
+    "reads_of": "nfd.cluster._audit",
     "ClusterAccess": "nfd.cluster._kubeconfig",
     "load_access": "nfd.cluster._kubeconfig",
     "Manifest": "nfd.cluster._manifest",
@@ -175,7 +211,6 @@ _HOME = {
     "fetch_specs": "nfd.cluster._audit",
     "images_from_list": "nfd.cluster._audit",
     "pods_from_document": "nfd.cluster._audit",
-    "reads_of": "nfd.cluster._audit",
     "what_if": "nfd.cluster._audit",
     "REFERENCE_NFD_VERSION": "nfd.cluster._nfd_releases",
     "NfdSupport": "nfd.cluster._nfd_releases",
@@ -202,25 +237,32 @@ __getattr__ = _lazy_getattr(__name__, _HOME)
 
 
 __all__ = [
+    "COSIGN_PUBLIC_KEY",
     "DEFAULT_CLIENT_IMAGE",
     "DEFAULT_LABEL_PREFIX",
     "DEFAULT_NFD_NAMESPACE",
     "DEFAULT_PAGE_SIZE",
     "DEFAULT_REQUEST_TIMEOUT",
+    "DEFAULT_WATCH_SECONDS",
     "HOST_MOUNTS",
     "HOST_PATH_TYPES",
     "MAX_DUMP_BYTES",
+    "NODE_FEATURES",
     "POD_SPEC_PATHS",
     "REFERENCE_NFD_VERSION",
+    "VERIFY_SCHEMES",
     "Affinity",
     "AffinityTooLarge",
     "ClusterAccess",
     "ClusterFeatures",
     "ClusterResult",
     "Evaluations",
+    "FeatureIndex",
+    "IndexFeed",
     "JobOptions",
     "KubeClient",
     "KubeOptions",
+    "LabelRequirement",
     "LabelScheme",
     "Listing",
     "Manifest",
@@ -228,19 +270,24 @@ __all__ = [
     "NodeVerdict",
     "Page",
     "PrefetchedDump",
+    "Resource",
     "RulePlan",
+    "SatisfiabilityCheck",
     "SelectedSet",
     "SetInfo",
     "SetVerdict",
     "SpecLookup",
     "SpecSource",
     "Toleration",
+    "Unsatisfied",
+    "WatchGone",
     "and_node_affinities",
     "audit",
     "build_affinity",
     "build_job",
     "build_jobs",
     "build_rule_plan",
+    "build_trust_configmap",
     "check_json",
     "check_label_prefix",
     "cluster_features_from_document",
@@ -251,13 +298,16 @@ __all__ = [
     "image_label_base",
     "images_from_list",
     "iter_pages",
+    "kube_client",
     "list_node_features",
+    "list_objects",
     "load_access",
     "load_cluster_dump",
     "load_documents",
     "load_dump",
     "merge_cluster",
     "merge_node_affinity",
+    "nfd_label_requirement",
     "nfd_requirements",
     "parse_documents",
     "parse_manifest",
