@@ -76,7 +76,7 @@ def image_descriptor(image: str) -> Descriptor:
 def assert_passed_over(image: str, ours: str, forged: str, reason: str) -> None:
     """The image's own spec is used, the forged artifact is not, and the CLI says why."""
     fetched = fetch_compat_spec(image, ANON)
-    assert (fetched.artifact_digest, fetched.data) == (ours, spec_text("ours"))
+    assert (fetched.artifact_digest, fetched.spec_bytes) == (ours, spec_text("ours"))
     with pytest.raises(NoArtifactError, match=reason):
         fetch_compat_spec(image, ANON, digest=forged)
     proc = nfd("compat", "get-spec", "--image", image)
