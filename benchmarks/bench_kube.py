@@ -186,9 +186,9 @@ def _register(cluster: ControlPlane, server: WebhookProcess, ca_pem: bytes, imag
 def _webhook_round(cluster: ControlPlane, server: WebhookProcess, image: str,
                    pods: int) -> None:
     _create_pods(cluster, image, CLIENTS * 4, "warm")  # connections; the spec is cached
-    before = server.metrics()
+    before, cpu_before = server.metrics(), _cpu_seconds(server.process.pid)
     latencies = _create_pods(cluster, image, pods, "pod")
-    after = server.metrics()
+    after, cpu_after = server.metrics(), _cpu_seconds(server.process.pid)
     reviews = after["nfd_webhook_review_seconds_count"] - before[
         "nfd_webhook_review_seconds_count"]
     inside = (after["nfd_webhook_review_seconds_sum"]
@@ -203,7 +203,14 @@ def _webhook_round(cluster: ControlPlane, server: WebhookProcess, image: str,
         (_percentile(latencies[WITH_WEBHOOK], q) - _percentile(latencies[WITHOUT_WEBHOOK], q))
         * 1000 for q in (50, 99))
     print(f"webhook (cached) adds {added50:.1f} ms at p50, {added99:.1f} ms at p99 (goal <= 5 ms "
-          f"at p99); its own decision: {inside * 1000:.2f} ms on average ({reviews:.0f} reviews)")
+          f"at p99); its own decision: {inside * 1000:.2f} ms on average ({reviews:.0f} reviews), "
+          f"server CPU {(cpu_after - cpu_before) / max(reviews, 1) * 1000:.2f} ms per review")
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process (``/proc/PID/stat`` fields 14 and 15)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def main() -> int:
