@@ -10,9 +10,11 @@ pipe protocol as the worker processes of ``serve``), so the parse can be counted
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from multiprocessing.connection import Connection
 from typing import Any
 
 import pytest
@@ -22,6 +24,7 @@ from tests.webhook._webhook import pod, review_for
 from nfd.oci import RegistryOptions
 from nfd.webhook import AllowList, Resolver, ResolverSettings, _work
 from nfd.webhook._log import Logger
+from nfd.webhook._pool import ReviewWorkers, thread_starter
 from nfd.webhook._server import INLINE_BYTES, MAX_REVIEW_BYTES, ServerSettings, Webhook
 
 WORKERS = 2
@@ -120,3 +123,51 @@ def test_healthz_is_answered_while_maximal_reviews_hold_every_worker(
         asyncio.run(run())
     finally:
         release.set()
+
+
+def test_a_worker_that_dies_gets_503_and_is_replaced() -> None:
+    started: list[int] = []
+
+    def first_ones_die(far: Connection) -> Callable[[], None]:
+        """The first WORKERS workers exit on their first step (as if killed); the
+        replacements are real."""
+        started.append(1)
+        if len(started) > WORKERS:
+            return thread_starter(far)
+
+        def die() -> None:
+            with contextlib.suppress(EOFError, OSError):
+                far.recv()
+            far.close()
+        threading.Thread(target=die, daemon=True).start()
+        return lambda: None
+
+    settings = ResolverSettings(RegistryOptions(), AllowList.parse(["registry.invalid"]),
+                                "p.example.com")
+    resolver = Resolver(settings)
+    workers = ReviewWorkers(WORKERS, first_ones_die)
+    webhook = Webhook(ServerSettings("127.0.0.1", 0, "", "", timeout=WAIT_SECONDS),
+                      resolver, Logger("json"), workers)
+    body = _review(4 * INLINE_BYTES)
+
+    async def run() -> list[int]:
+        statuses = []
+        async with TestClient(TestServer(webhook.app())) as client:
+            for _ in range(WORKERS + 1):  # the dead ones are handed out first (FIFO)
+                reply = await client.post("/mutate", data=body, headers=JSON)
+                statuses.append(reply.status)
+                if reply.status == 200:
+                    _check(await reply.json())
+                else:
+                    assert "review worker exited" in await reply.text()
+            metrics = await (await client.get("/metrics")).text()
+        assert f'nfd_webhook_reviews_total{{outcome="worker-lost"}} {WORKERS}' in metrics
+        return statuses
+
+    try:
+        # No uid to answer with: 503, the API server's failurePolicy decides; not retried.
+        assert asyncio.run(run()) == [503] * WORKERS + [200]
+        assert len(started) > WORKERS  # the third review was decided by a replacement
+    finally:
+        workers.close()
+        resolver.close()

@@ -117,10 +117,13 @@ class Webhook:
                 del body  # the worker holds the review now; the loop keeps no copy
                 return await self._answer(request, started, budget, looked, None, session)
         except (TimeoutError, WorkerLost) as exc:  # no uid to answer with: the API server's
-            self.metrics.observe("timeout", time.perf_counter() - started)  # failurePolicy
+            # failurePolicy decides. Not retried: a body that killed one worker could kill
+            # the next.
+            outcome = "timeout" if isinstance(exc, TimeoutError) else "worker-lost"
+            self.metrics.observe(outcome, time.perf_counter() - started)
             reason = (f"not parsed within {budget:g} s (the server is overloaded)"
-                      if isinstance(exc, TimeoutError) else str(exc))
-            self._log("review", level="warning", outcome="timeout", reason=reason)
+                      if isinstance(exc, TimeoutError) else f"not parsed: {exc}")
+            self._log("review", level="warning", outcome=outcome, reason=reason)
             return web.Response(status=503, text=f"review {reason}\n")
 
     async def _answer(self, request: web.Request, started: float, budget: float,
