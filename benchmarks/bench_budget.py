@@ -1,9 +1,11 @@
 """What the socket-level deadline and byte budget cost (``nfd/_budget.py``).
 
 Fetches the same blob from the in-memory test registry on 127.0.0.1, many times,
-with nfd's RegistryClient (bounded transport: every read charged to the
-operation's budget, its timeout cut to the deadline) and with a plain
-``httpx.Client`` (per-read timeouts only), and prints the ratio of the medians.
+with nfd's RegistryClient (its own HTTP/1.1 client, ``nfd/_http1.py``: every read
+charged to the operation's budget, its timeout cut to the deadline, the blob
+digest-verified), with an ``httpx.Client`` on the bounded transport the Kubernetes
+reader uses (``nfd/_budget_httpx.py``) and with a plain ``httpx.Client`` (per-read
+timeouts only), and prints the ratios of the medians to the plain one.
 Run: ``python benchmarks/bench_budget.py [rounds]``.
 """
 
@@ -21,7 +23,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import httpx
 from tests.oci._fake_registry import FakeRegistry
 
-from nfd._budget import Budget, BudgetScope, bounded_transport
+from nfd._budget import Budget, BudgetScope
+from nfd._budget_httpx import bounded_transport
 from nfd.oci import Descriptor, Reference, RegistryClient, RegistryOptions
 
 

@@ -16,16 +16,12 @@ verdicts against NFD's (218 of 1,000; 1,156 of 5,000; 2,289 of 10,000; 4,611 of 
 Then a ``--pools 20`` fleet (about 20 distinct configurations): evaluation in process,
 remembering outcomes by projection against evaluating every node afresh.
 
-NFD's Go engine is not part of this repository. Build it outside, e.g. in
-``/work/nfd-go-bench``: take a checkout of kubernetes-sigs/node-feature-discovery and
-add ``cmd/nfd-bench-validate/main.go``, a ~60-line main that reads the spec with
-``sigs.k8s.io/yaml`` into ``api/image-compatibility/v1alpha1.Spec``, decodes the dump
-with ``encoding/json`` into ``struct{ Items []nfdv1alpha1.NodeFeature }``, and for each
-item runs ``nodefeaturerule.ExecuteGroupRule(&rule, &item.Spec.Features, false)`` for
-every rule of every set, inserting the vars with ``InsertAttributeFeatures("rule",
-"matched", out.Vars)`` as node-validator.go does, and prints ``"<compatible> of <n>"``.
-``go build -o /work/nfd-go-bench/nfd-bench-validate ./cmd/nfd-bench-validate``. The
-benchmark uses ``$NFD_GO_BENCH`` or that path when the binary exists.
+NFD's Go engine is ``nfd-engine``, our ~60-line main over NFD v0.19.0's
+``nodefeaturerule.ExecuteGroupRule`` (``tests/peers/nfd/nfd-engine/main.go``, in the
+wrapper module that pins NFD), built by ``scripts/install-peers`` into the git-ignored
+peers folder (``NFD_PEERS_DIR`` moves it); this benchmark runs that script first (a
+cached run takes milliseconds; the first needs Go and its module proxy). ``--go BINARY``
+runs another build instead.
 
     python benchmarks/bench_fleet.py [--sizes 1000,5000,20000] [--repeat 1]
 """
@@ -46,7 +42,6 @@ HERE = Path(__file__).resolve().parent
 FLEET = HERE / "fleet"
 DATA = HERE / ".data"
 SPEC = FLEET / "bench-spec.yaml"
-GO_DEFAULT = Path("/work/nfd-go-bench/nfd-bench-validate")
 NFD_VERDICTS = {1000: 218, 5000: 1156, 10000: 2289, 20000: 4611}
 OURS = ["-c", "from nfd.cli import console; console()"]  # as the console script runs
 
@@ -85,7 +80,16 @@ def _run(cmd: list[str]) -> tuple[float, int, bytes]:
 
 
 def go_binary(arg: str | None) -> Path | None:
-    path = Path(arg or os.environ.get("NFD_GO_BENCH") or GO_DEFAULT)
+    """``--go``, else the ``nfd-engine`` peer (built now by ``scripts/install-peers`` if
+    missing); None when it cannot be built here."""
+    if arg is None:
+        done = subprocess.run([str(ROOT / "scripts" / "install-peers")], capture_output=True,
+                              text=True, check=False)
+        if done.returncode != 0:
+            print(f"install-peers failed: {done.stderr.strip()[-300:]}")
+            return None
+        arg = str(Path(done.stdout.strip().splitlines()[-1]) / "nfd-engine")
+    path = Path(arg)
     return path if path.is_file() and os.access(path, os.X_OK) else None
 
 
@@ -152,7 +156,7 @@ def main() -> int:
     go = go_binary(args.go)
     byte_compile()
     if go is None:
-        print("NFD's Go engine not built (see this file's docstring): no Go column")
+        print("NFD's Go engine could not be built (see this file's docstring): no Go column")
     rows = [bench_size(int(s), args.repeat, go) for s in args.sizes.split(",")]
     print(f"{'nodes':>6} {'MB':>6} {'json s':>7} {'ours s':>7} {'go s':>7} {'ours/json':>9} "
           f"{'go/ours':>7} {'RSS/file':>8} {'s/1k nodes':>10}  verdicts (ours, go, NFD)")

@@ -63,8 +63,8 @@ def test_importing_nfd_stays_light() -> None:
 
 
 def test_registry_use_cases_load_the_registry_client_only_when_called() -> None:
-    code = ("import sys, nfd.compat; print('httpx' in sys.modules); "
-            "nfd.compat.fetch_compat_spec; print('httpx' in sys.modules)")
+    code = ("import sys, nfd.compat; print('nfd.oci._client' in sys.modules); "
+            "nfd.compat.fetch_compat_spec; print('nfd.oci._client' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "True"]
 

@@ -1,12 +1,13 @@
 """One deadline and one byte budget per network operation, enforced at the socket.
 
-``httpx`` (like urllib3) applies its timeouts to each socket read, so a server
-that sends one byte a second never trips them, headers included. Here every
-connect, TLS handshake, read and write of a connection is given only the time
-left in the *operation* it serves, and every byte read is charged to that
-operation's budget: a trickled answer ends at the deadline and an endless one
-at the byte cap, whatever part of the exchange (status line, headers, a 401
-body inside the auth flow, a token reply) it is in.
+Clients that apply their timeouts to each socket read (httpx, urllib3) let a server
+that sends one byte a second run on forever, headers included. Here every connect,
+TLS handshake, read and write is given only the time left in the *operation* it
+serves, and every byte read is charged to that operation's budget: a trickled answer
+ends at the deadline and an endless one at the byte cap, whatever part of the
+exchange (status line, headers, a 401 body inside the auth flow, a token reply) it is
+in. The registry's own HTTP client (:mod:`nfd._http1`) takes a :class:`Budget` per
+request; httpx clients get the same through :mod:`nfd._budget_httpx`.
 
 Connections are pooled and reused across operations, so a stream does not
 hold a budget: it asks its :class:`BudgetScope` for the one the current thread
@@ -15,18 +16,18 @@ is spending (set with :meth:`BudgetScope.spending`).
 
 from __future__ import annotations
 
-import ssl
 import threading
 import time
-import typing
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-
-import httpcore
-import httpx
 
 Clock = Callable[[], float]
+
+
+class DeadlinePassed(TimeoutError):
+    """The operation's deadline has passed."""
+
+
 class BudgetExceeded(Exception):
     """More bytes arrived for one operation than its budget allows."""
 
@@ -35,14 +36,16 @@ class BudgetExceeded(Exception):
         self.limit = limit
 
 
-@dataclass
 class Budget:
     """The deadline (on ``clock``) and the bytes left for one operation."""
 
-    deadline: float
-    max_bytes: int
-    clock: Clock = time.monotonic
-    received: int = field(default=0)
+    __slots__ = ("clock", "deadline", "max_bytes", "received")
+
+    def __init__(self, deadline: float, max_bytes: int, clock: Clock = time.monotonic) -> None:
+        self.deadline = deadline
+        self.max_bytes = max_bytes
+        self.clock = clock
+        self.received = 0
 
     def seconds_left(self) -> float:
         return self.deadline - self.clock()
@@ -51,7 +54,7 @@ class Budget:
         """The smaller of what the caller asked and what is left; raises when nothing is."""
         left = self.seconds_left()
         if left <= 0:
-            raise httpcore.ReadTimeout("the operation's deadline has passed")
+            raise DeadlinePassed("the operation's deadline has passed")
         return left if asked is None else min(asked, left)
 
     def charge(self, size: int) -> None:
@@ -67,7 +70,8 @@ class BudgetScope:
         self._local = threading.local()
 
     def current(self) -> Budget | None:
-        return typing.cast("Budget | None", getattr(self._local, "budget", None))
+        budget: Budget | None = getattr(self._local, "budget", None)
+        return budget
 
     @contextmanager
     def spending(self, budget: Budget) -> Iterator[Budget]:
@@ -77,66 +81,3 @@ class BudgetScope:
             yield budget
         finally:
             self._local.budget = previous
-
-
-class _BoundedStream(httpcore.NetworkStream):
-    def __init__(self, inner: httpcore.NetworkStream, scope: BudgetScope) -> None:
-        self._inner = inner
-        self._scope = scope
-
-    def _timeout(self, asked: float | None) -> float | None:
-        budget = self._scope.current()
-        return asked if budget is None else budget.timeout(asked)
-
-    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        data = self._inner.read(max_bytes, self._timeout(timeout))
-        budget = self._scope.current()
-        if budget is not None:
-            budget.charge(len(data))
-        return data
-
-    def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        self._inner.write(buffer, self._timeout(timeout))
-
-    def close(self) -> None:
-        self._inner.close()
-
-    def start_tls(self, ssl_context: ssl.SSLContext, server_hostname: str | None = None,
-                  timeout: float | None = None) -> httpcore.NetworkStream:
-        inner = self._inner.start_tls(ssl_context, server_hostname, self._timeout(timeout))
-        return _BoundedStream(inner, self._scope)
-
-    def get_extra_info(self, info: str) -> typing.Any:
-        return self._inner.get_extra_info(info)
-
-
-class _BoundedBackend(httpcore.NetworkBackend):
-    def __init__(self, scope: BudgetScope) -> None:
-        self._inner = httpcore.SyncBackend()
-        self._scope = scope
-
-    def connect_tcp(self, host: str, port: int, timeout: float | None = None,
-                    local_address: str | None = None,
-                    socket_options: Iterable[typing.Any] | None = None,
-                    ) -> httpcore.NetworkStream:
-        budget = self._scope.current()
-        if budget is not None:
-            try:
-                timeout = budget.timeout(timeout)
-            except httpcore.ReadTimeout:
-                raise httpcore.ConnectTimeout("the operation's deadline has passed") from None
-        stream = self._inner.connect_tcp(host, port, timeout, local_address, socket_options)
-        return _BoundedStream(stream, self._scope)
-
-    def sleep(self, seconds: float) -> None:
-        self._inner.sleep(seconds)
-
-
-def bounded_transport(scope: BudgetScope, verify: ssl.SSLContext | bool = True,
-                      proxy: str | None = None) -> httpx.HTTPTransport:
-    """An ``httpx`` transport whose sockets obey the budgets of ``scope`` (through
-    ``proxy`` when given: the proxy's connections obey them too)."""
-    transport = httpx.HTTPTransport(verify=verify, trust_env=False, proxy=proxy)
-    # httpx has no parameter for the network backend; its pool (httpcore) has one.
-    transport._pool._network_backend = _BoundedBackend(scope)
-    return transport

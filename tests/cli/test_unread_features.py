@@ -45,9 +45,15 @@ def test_a_module_file_that_could_not_be_read_is_named_with_why(tmp_path: Path,
     assert f"could not be read: {root}/proc/modules: No such file or directory" in \
         " ".join(proc.stdout.split()).replace("│ ", "").replace(" │", "")
     assert "feature not available" not in proc.stdout
-    # the notes export prints for the same tree: the cpuinfo note and the unread file
-    assert "note: cpu.cpuid and cpu.model come from" in proc.stderr
+    # the notes export prints for the same tree, for the sources the spec reads: the unread
+    # file; no cpuinfo note, as a spec of kernel features has the cpu source not run
     assert "note: kernel.loadedmodule could not be read:" in proc.stderr
+    assert "cpu.cpuid" not in proc.stderr
+    cpu_spec = spec.parent / "cpu.yaml"
+    cpu_spec.write_text(SPEC.replace("kernel.loadedmodule", "cpu.model").replace(
+        "nosuchmodule", "vendor_id"))
+    cpu_run = nfd("compat", "validate-node", "--spec", str(cpu_spec), "--host-root", str(root))
+    assert "note: cpu.cpuid and cpu.model come from" in cpu_run.stderr
     doc = json.loads(nfd("compat", "validate-node", "--spec", str(spec), "--host-root",
                          str(root), "-o", "json").stdout)
     assert doc["unread"]["kernel.loadedmodule"].endswith("No such file or directory")

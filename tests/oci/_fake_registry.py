@@ -197,12 +197,18 @@ class FakeRegistry(ThreadingHTTPServer):
         self.log: list[tuple[str, str, str | None]] = []
         self.fault: Fault | None = None
         self.lock = threading.Lock()
+        self.connections = 0  # TCP connections accepted
         self._thread = threading.Thread(target=self.serve_forever, daemon=True)
         self._thread.start()
 
     @property
     def host(self) -> str:
         return f"127.0.0.1:{self.port}"
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self.lock:
+            self.connections += 1
+        super().process_request(request, client_address)
 
     def handle_error(self, request: object, client_address: object) -> None:
         pass  # clients hanging up mid-fault are expected here

@@ -14,7 +14,9 @@ import ipaddress
 import json
 import shutil
 import socket
+import ssl
 import subprocess
+import tempfile
 import threading
 import time
 import uuid
@@ -126,6 +128,15 @@ def issue_client_cert(ca: KeyPair, user: str, groups: tuple[str, ...] = ()) -> K
     return KeyPair(cert.public_bytes(serialization.Encoding.PEM), _pem(key), key, cert)
 
 
+def _server_tls(pair: KeyPair) -> ssl.SSLContext:
+    """A server-side TLS context serving ``pair`` (a certificate from :func:`issue_cert`)."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    with tempfile.TemporaryDirectory() as tmp:
+        cert, key = pair.write(Path(tmp), "server")
+        context.load_cert_chain(cert, key)
+    return context
+
+
 def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
@@ -137,8 +148,10 @@ class TokenServer:
     action they ask for. ``issued`` records (user, scope) of each token issued.
     """
 
-    def __init__(self, signer: KeyPair, users: dict[str, str]) -> None:
+    def __init__(self, signer: KeyPair, users: dict[str, str], *,
+                 tls: KeyPair | None = None) -> None:
         self.signer = signer
+        self.scheme = "https" if tls else "http"
         self.users = users
         self.issued: list[tuple[str, str]] = []
         self.refused = 0
@@ -153,12 +166,15 @@ class TokenServer:
                 server.handle(self)
 
         self._httpd = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        if tls is not None:
+            self._httpd.socket = _server_tls(tls).wrap_socket(self._httpd.socket,
+                                                              server_side=True)
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
         self._thread.start()
 
     @property
     def realm(self) -> str:
-        return f"http://127.0.0.1:{self.port}/token"
+        return f"{self.scheme}://127.0.0.1:{self.port}/token"
 
     def handle(self, req: BaseHTTPRequestHandler) -> None:
         query = parse_qs(urlparse(req.path).query)

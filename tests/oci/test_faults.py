@@ -249,20 +249,19 @@ def test_retry_after_beyond_the_deadline_is_not_waited(fake_registry: FakeRegist
 
 
 def test_basic_credentials_never_go_over_plain_http_to_another_machine() -> None:
-    import httpx
-
+    from nfd._http1 import URL, Headers, Request, Response
     from nfd.errors import UsageError
     from nfd.oci import Credential, TokenCache
     from nfd.oci._auth import RegistryAuth
 
     auth = RegistryAuth("http://registry.example.invalid:80",
-                        lambda request: Credential("bob", "hunter2"), TokenCache())
-    request = httpx.Request("GET", "http://registry.example.invalid/v2/")
+                        lambda repository: Credential("bob", "hunter2"), TokenCache())
+    request = Request("GET", URL.parse("http://registry.example.invalid/v2/"))
     flow = auth.auth_flow(request)
     first = next(flow)
     assert "Authorization" not in first.headers
-    challenge = httpx.Response(401, headers={"WWW-Authenticate": 'Basic realm="r"'},
-                               request=first)
+    challenge = Response(401, Headers([("WWW-Authenticate", 'Basic realm="r"')]), b"",
+                         first.url)
     with pytest.raises(UsageError, match="plain HTTP"):
         flow.send(challenge)
     assert "Authorization" not in request.headers

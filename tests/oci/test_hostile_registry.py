@@ -166,9 +166,11 @@ def test_endless_401_body_in_the_auth_flow_is_cut() -> None:
         send_endless(handler, 401, {"WWW-Authenticate": 'Basic realm="x"'})
         return True
 
+    # Only the start of an error body is read (64 KiB), inside the auth flow as after it:
+    # the endless body is cut there and the 401 stands.
     for registry in _attacked(endless_401):
         with _within(ATTACK_TIMEOUT + 2), \
-                pytest.raises(TooLargeError, match="the registry sent more than"):
+                pytest.raises(AuthError, match=r"unauthorized \(401\): user bob"):
             fetch_compat_spec(f"{registry.host}/app:v1",
                               _options(username="bob", password=SECRET, timeout=20))
 
@@ -204,7 +206,8 @@ def test_token_endpoint_that_never_finishes(attack: str) -> None:
             with _within(ATTACK_TIMEOUT + 3), pytest.raises(RegistryError) as info:
                 fetch_compat_spec(f"{registry.host}/app:v1", _options(timeout=20 if attack ==
                                                                       "endless" else 1.5))
-            expected = "the registry sent more than" if attack == "endless" else "timed out"
+            # An endless token reply is cut at the token bound (1 MiB).
+            expected = "sent an answer over" if attack == "endless" else "timed out"
             assert expected in str(info.value)
     finally:
         token_server.stop()

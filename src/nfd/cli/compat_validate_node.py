@@ -27,6 +27,7 @@ EXAMPLES = (
 
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
     from typing import Any
 
 PROG = "nfd compat validate-node"
@@ -69,7 +70,10 @@ def check_values(args: argparse.Namespace) -> None:
         Reference.parse(args.image)
 
 
-def _load_features(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
+def _load_features(args: argparse.Namespace, reads: Iterable[str]
+                   ) -> tuple[Any, dict[str, Any]]:
+    """The features to validate: the file's, or this host's from the sources that provide
+    ``reads`` (the features the spec's rules name: nothing else can change the report)."""
     if args.features is not None:
         from nfd.api import load_features
 
@@ -79,27 +83,29 @@ def _load_features(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
     if args.node:
         raise UsageError("--node goes with --features")
     from nfd.cli.export_features import discovery_notes
-    from nfd.sources import HostPaths, discover
+    from nfd.sources import HostPaths, discover, sources_read
 
     found = discover(HostPaths.from_options(args.host_root, args.host_prefix),
-                     driver_facts=args.driver_facts)
+                     sources=sources_read(reads), driver_facts=args.driver_facts)
     for note in discovery_notes(found, args.host_root):
         print(f"{PROG}: {note}", file=sys.stderr)
-    return found.features, {"discovery": dict(found.metadata), "unread": dict(found.unread)}
+    return found.features, {"discovery": dict(found.metadata), "unread": dict(found.unread),
+                            "failedReads": dict(found.failed_reads)}
 
 
 def run(args: argparse.Namespace) -> int:
     from nfd.cli._spec_args import parse_tags, spec_from_args
-    from nfd.compat import nfd_report, rich_report
-    from nfd.match import SpecEvaluator
 
     if args.output_json and args.output is not None:
         raise UsageError(f"--output-json prints NFD's JSON: it does not go with --output "
                          f"{args.output}")
     spec, context = spec_from_args(args)
+    from nfd.compat import nfd_report, rich_report
+    from nfd.match import SpecEvaluator
+
     # Tags are checked before any features are read or discovered.
     evaluator = SpecEvaluator(spec, parse_tags(args.tags))
-    features, origin = _load_features(args)
+    features, origin = _load_features(args, evaluator.reads)
     result = evaluator.validate(features)
     if args.output_json:
         from nfd._go.json import dumps
@@ -109,7 +115,8 @@ def run(args: argparse.Namespace) -> int:
         from nfd.cli._table import render_report
 
         render_report(result, sys.stdout, use_colour(sys.stdout), spec,
-                      terminal_width(sys.stdout), unread=origin.get("unread"))
+                      terminal_width(sys.stdout),
+                      unread={**origin.get("failedReads", {}), **origin.get("unread", {})})
     else:
         write_document(rich_report(result, {**context, **origin}), args.output)
     sys.stdout.flush()

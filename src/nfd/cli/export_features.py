@@ -12,10 +12,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import TYPE_CHECKING
 
+from nfd._lazy import TYPE_CHECKING
 from nfd.cli._discovery_args import add_driver_facts_argument, driver_facts_note
-from nfd.cli._write import check_target, write_atomically
 
 EXAMPLES = (
     ("this host's features, as NFD's 'nfd export features' prints them",
@@ -63,7 +62,8 @@ def discovery_notes(result: Discovery, origin: str | None) -> list[str]:
     from nfd.sources import uses_live_cpuid
 
     notes = []
-    if not uses_live_cpuid(result):
+    # validate-node runs only the sources its spec reads: no cpu source, no cpuid note.
+    if result.metadata.get("cpuid") != "not-run" and not uses_live_cpuid(result):
         notes.append(f"note: cpu.cpuid and cpu.model come from {origin or 'this host'}'s "
                      f"/proc/cpuinfo ({result.metadata.get('cpuid')}), not the CPUID "
                      "instruction; flags Linux hides are missing")
@@ -109,6 +109,8 @@ def write_path(args: argparse.Namespace, text: str) -> None:
         print(f"would write {len(text.encode())} bytes to {args.path} (dry run: nothing "
               "written)", file=sys.stderr)
         return
+    from nfd.cli._write import write_atomically  # only with --path (tempfile, shutil)
+
     write_atomically("--path", args.path, text)
 
 
@@ -119,6 +121,8 @@ def run(args: argparse.Namespace) -> int:
 
     host = HostPaths.from_options(args.host_root, args.host_prefix)
     if args.path:
+        from nfd.cli._write import check_target
+
         check_target("--path", args.path)  # before discovery: refuse early, write late
     result = discover(host, driver_facts=args.driver_facts)
     text = render(features_to_obj(result.features), args.output)

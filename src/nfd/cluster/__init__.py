@@ -9,7 +9,8 @@
   the nodes of each compatibility set; :func:`build_affinity` turns those labels
   into pod node affinity, and :func:`patch_workload` merges it into a manifest.
 * :func:`build_job` writes a Job that runs ``validate-node`` on one node,
-  :func:`build_jobs` one per node of a list (:func:`parse_node_list`), in a List.
+  :func:`build_jobs` one per node of a list (:func:`parse_node_list`), in a List;
+  with ``--verify notation`` :func:`build_trust_configmap` carries the trust policy.
 
 The Kubernetes API is reached through one client, :class:`KubeClient` (reads and
 writes, each call within its deadline and byte budget, the kubeconfig's proxy and TLS);
@@ -34,6 +35,7 @@ if typing.TYPE_CHECKING:
         patch_workload,
         patchable,
     )
+    from nfd.cluster._audit import reads_of
     from nfd.cluster._documents import (
         load_cluster_dump,
         load_documents,
@@ -46,6 +48,13 @@ if typing.TYPE_CHECKING:
         SetInfo,
         validate_cluster,
     )
+    from nfd.cluster._feature_index import (
+        FeatureIndex,
+        SatisfiabilityCheck,
+        Unsatisfied,
+        WatchGone,
+    )
+    from nfd.cluster._index_feed import DEFAULT_WATCH_SECONDS, IndexFeed
     from nfd.cluster._job import (
         DEFAULT_CLIENT_IMAGE,
         HOST_MOUNTS,
@@ -53,11 +62,20 @@ if typing.TYPE_CHECKING:
         Toleration,
         build_job,
         build_jobs,
+        build_trust_configmap,
         parse_node_list,
     )
-    from nfd.cluster._kube import KubeOptions, Listing, Page, iter_pages, list_node_features
+    from nfd.cluster._kube import (
+        KubeOptions,
+        Listing,
+        Page,
+        iter_pages,
+        kube_client,
+        list_node_features,
+        list_objects,
+    )
     from nfd.cluster._kube_client import KubeClient
-    from nfd.cluster._kube_reader import status_message
+    from nfd.cluster._kube_reader import NODE_FEATURES, Resource, status_message
     from nfd.cluster._kubeconfig import ClusterAccess, load_access
     from nfd.cluster._labels import (
         DEFAULT_LABEL_PREFIX,
@@ -73,6 +91,7 @@ if typing.TYPE_CHECKING:
         read_manifest,
         write_changes,
     )
+    from nfd.cluster._nfd_affinity import LabelRequirement, nfd_label_requirement
     from nfd.cluster._nfd_releases import (
         REFERENCE_NFD_VERSION,
         NfdSupport,
@@ -117,10 +136,24 @@ _HOME = {
     "Toleration": "nfd.cluster._job",
     "build_job": "nfd.cluster._job",
     "build_jobs": "nfd.cluster._job",
+    "build_trust_configmap": "nfd.cluster._job",
     "parse_node_list": "nfd.cluster._job",
     "KubeOptions": "nfd.cluster._kube",
     "KubeClient": "nfd.cluster._kube_client",
     "status_message": "nfd.cluster._kube_reader",
+    "NODE_FEATURES": "nfd.cluster._kube_reader",
+    "Resource": "nfd.cluster._kube_reader",
+    "FeatureIndex": "nfd.cluster._feature_index",
+    "LabelRequirement": "nfd.cluster._nfd_affinity",
+    "nfd_label_requirement": "nfd.cluster._nfd_affinity",
+    "SatisfiabilityCheck": "nfd.cluster._feature_index",
+    "Unsatisfied": "nfd.cluster._feature_index",
+    "WatchGone": "nfd.cluster._feature_index",
+    "DEFAULT_WATCH_SECONDS": "nfd.cluster._index_feed",
+    "IndexFeed": "nfd.cluster._index_feed",
+    "kube_client": "nfd.cluster._kube",
+    "list_objects": "nfd.cluster._kube",
+    "reads_of": "nfd.cluster._audit",
     "ClusterAccess": "nfd.cluster._kubeconfig",
     "load_access": "nfd.cluster._kubeconfig",
     "Manifest": "nfd.cluster._manifest",
@@ -165,7 +198,9 @@ __all__ = [
     "DEFAULT_CLIENT_IMAGE",
     "DEFAULT_LABEL_PREFIX",
     "DEFAULT_NFD_NAMESPACE",
+    "DEFAULT_WATCH_SECONDS",
     "HOST_MOUNTS",
+    "NODE_FEATURES",
     "POD_SPEC_PATHS",
     "REFERENCE_NFD_VERSION",
     "Affinity",
@@ -173,25 +208,33 @@ __all__ = [
     "ClusterAccess",
     "ClusterFeatures",
     "ClusterResult",
+    "FeatureIndex",
+    "IndexFeed",
     "JobOptions",
     "KubeClient",
     "KubeOptions",
+    "LabelRequirement",
     "LabelScheme",
     "Listing",
     "Manifest",
     "NfdSupport",
     "NodeVerdict",
     "Page",
+    "Resource",
     "RulePlan",
+    "SatisfiabilityCheck",
     "SelectedSet",
     "SetInfo",
     "SetVerdict",
     "Toleration",
+    "Unsatisfied",
+    "WatchGone",
     "and_node_affinities",
     "build_affinity",
     "build_job",
     "build_jobs",
     "build_rule_plan",
+    "build_trust_configmap",
     "check_json",
     "check_label_prefix",
     "cluster_features_from_document",
@@ -200,13 +243,16 @@ __all__ = [
     "fit_compatibility",
     "image_label_base",
     "iter_pages",
+    "kube_client",
     "list_node_features",
+    "list_objects",
     "load_access",
     "load_cluster_dump",
     "load_documents",
     "load_dump",
     "merge_cluster",
     "merge_node_affinity",
+    "nfd_label_requirement",
     "nfd_requirements",
     "parse_documents",
     "parse_manifest",
@@ -218,6 +264,7 @@ __all__ = [
     "prefetched",
     "project_features",
     "read_manifest",
+    "reads_of",
     "sanitize_name",
     "select_sets",
     "status_message",

@@ -22,6 +22,7 @@ from typing import Any
 from nfd._record import Record
 from nfd.api import CompatSpec, Features
 from nfd.api._convert import join_path, mapping, sequence
+from nfd.cluster._affinity import POD_SPEC_PATHS
 from nfd.cluster._nodefeatures import ClusterFeatures
 from nfd.errors import NfdError, SpecError
 from nfd.match import SetVerdict, SharedOutcomes, SpecEvaluator
@@ -33,15 +34,9 @@ _ACTIVE_PHASES = frozenset({"Running", "Pending", "Unknown"})
 _PINNED = re.compile(r"(?:[a-z-]+://)?([^@\s]+@sha256:[0-9a-f]{64})", re.ASCII)
 MAX_PODS = 1_000_000
 MAX_CONTAINERS_PER_POD = 1_000
-# Workload kinds whose pod template runs images, and where the template is.
-WORKLOAD_TEMPLATES: dict[str, tuple[str, ...]] = {
-    "Deployment": ("spec", "template", "spec"),
-    "StatefulSet": ("spec", "template", "spec"),
-    "DaemonSet": ("spec", "template", "spec"),
-    "ReplicaSet": ("spec", "template", "spec"),
-    "Job": ("spec", "template", "spec"),
-    "CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
-}
+# Workload kinds whose pod template runs images, and where the template is (the kinds
+# `affinity --patch` patches).
+WORKLOAD_TEMPLATES = {kind: path for kind, path in POD_SPEC_PATHS.items() if kind != "Pod"}
 
 
 class PodImages(Record):

@@ -6,8 +6,8 @@ compatibility artifacts of images in registries (attach, list, fetch, remove).
 >>> result = validate_features(load_spec("spec.yaml"), load_features("features.json"))
 >>> result.compatible  # doctest: +SKIP
 
-The registry use cases take a :class:`nfd.oci.RegistryOptions`; they load on
-first use (PEP 562), so validating files never imports the registry client.
+The registry use cases and the linter load on first use (PEP 562), so validating
+files never imports the registry client, and validating never imports the linter.
 Evaluation itself is :mod:`nfd.match`'s spec evaluator; its results are
 re-exported here.
 """
@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from nfd import _lazy
 from nfd._lazy import lazy_getattr as _lazy_getattr
-from nfd.compat._lint import ERROR, WARNING, Finding, check_spec, lint_spec, lint_spec_bytes
 from nfd.compat._report import nfd_report, rich_report
 from nfd.compat._spec_source import load_compat_spec
 from nfd.match import (
@@ -39,8 +38,22 @@ if _lazy.TYPE_CHECKING:
         list_compat_artifacts,
     )
     from nfd.compat._explain import explain_vocabulary
+    from nfd.compat._lint import (
+        ERROR,
+        WARNING,
+        Finding,
+        check_spec,
+        lint_spec,
+        lint_spec_bytes,
+    )
 
 _LAZY = {
+    "ERROR": "nfd.compat._lint",
+    "WARNING": "nfd.compat._lint",
+    "Finding": "nfd.compat._lint",
+    "check_spec": "nfd.compat._lint",
+    "lint_spec": "nfd.compat._lint",
+    "lint_spec_bytes": "nfd.compat._lint",
     "ArtifactInfo": "nfd.compat._artifacts",
     "AttachResult": "nfd.compat._artifact_push",
     "FetchedSpec": "nfd.compat._artifacts",

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
 
+from nfd._lazy import TYPE_CHECKING
 from nfd.api import ARTIFACT_TYPE, SPEC_MEDIA_TYPE, loads_spec
 from nfd.errors import (
     DigestMismatchError,
@@ -46,6 +46,9 @@ from nfd.oci import (
 )
 from nfd.oci._platform import describe_platforms
 from nfd.trust import Verifier, verify_artifact
+
+if TYPE_CHECKING:
+    from datetime import datetime
 
 _FRACTION = re.compile(r"(\.\d{6})\d+")
 # Listing reads each artifact (two requests, up to a spec's size): a referrers index
@@ -121,6 +124,8 @@ def created_time(value: str | None) -> datetime | None:
     """An RFC 3339 timestamp (nanoseconds allowed), or ``None`` when absent or unreadable."""
     if not value:
         return None
+    from datetime import datetime, timezone
+
     text = _FRACTION.sub(r"\1", value.strip()).replace("z", "Z")
     try:
         when = datetime.fromisoformat(text)
@@ -221,6 +226,10 @@ def _newest_first(items: list[ArtifactInfo]) -> list[ArtifactInfo]:
 
     Among equal times the later-listed wins, as in NFD (stable sort, take the last).
     """
+    if len(items) < 2:
+        return items  # nothing to order: the clock module is not even imported
+    from datetime import datetime, timezone
+
     floor = datetime.min.replace(tzinfo=timezone.utc)
     ranked = sorted(enumerate(items),
                     key=lambda pair: (created_time(pair[1].created) or floor, pair[0]),

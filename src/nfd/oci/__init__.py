@@ -1,16 +1,16 @@
 """The OCI registry side: references, auth, manifests, platforms, referrers, push/delete.
 
-Written on ``httpx``; see :class:`RegistryClient`. Every manifest and blob read
-is size-bounded and digest-verified; see :mod:`nfd.errors` for what is raised.
+Written on our own HTTP/1.1 client (:mod:`nfd._http1`); see :class:`RegistryClient`.
+Every manifest and blob read is size-bounded and digest-verified; see :mod:`nfd.errors`
+for what is raised.
 """
 
 from __future__ import annotations
 
-import typing
-
+from nfd import _lazy
 from nfd._lazy import lazy_getattr as _lazy_getattr
 
-if typing.TYPE_CHECKING:
+if _lazy.TYPE_CHECKING:
     from nfd.oci._client import RegistryClient
     from nfd.oci._content import (
         Descriptor,
@@ -46,7 +46,7 @@ if typing.TYPE_CHECKING:
     from nfd.oci._token_cache import TokenCache
 
 # Names load on first use (PEP 562), so commands that only parse registry flags do
-# not pay for importing httpx.
+# not pay for importing the registry client.
 _LAZY = {
     "CREATED_ANNOTATION": "nfd.oci._options",
     "CREATED_ANNOTATION_ALT": "nfd.oci._options",

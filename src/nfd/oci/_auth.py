@@ -1,4 +1,4 @@
-"""Registry authentication as an :class:`httpx.Auth`: answers 401 challenges.
+"""Registry authentication: answers 401 challenges.
 
 Distribution's token flow (distribution/docs/spec/auth/token.md): the registry
 answers ``401`` with ``WWW-Authenticate: Bearer realm=...,service=...,scope=...``;
@@ -18,10 +18,8 @@ import json
 import math
 import re
 from collections.abc import Callable, Generator
-from dataclasses import dataclass
 
-import httpx
-
+from nfd._http1 import URL, BadURL, Request, Response
 from nfd.errors import AuthError, UsageError
 from nfd.oci._credentials import Credential
 from nfd.oci._options import MAX_TOKEN_BYTES
@@ -36,19 +34,26 @@ KNOWN_TOKEN_HOSTS = {"registry-1.docker.io": frozenset({"auth.docker.io"})}
 # A token lifetime beyond a day is not believed (and 400-digit numbers are not floats).
 MAX_TOKEN_LIFETIME = 86400.0
 
-# Request extension carrying the scopes a request needs (e.g. ``repository:app:pull``).
-SCOPE_EXTENSION = "nfd.scopes"
 CLIENT_ID = "nfd-client"
 
 _PARAM = re.compile(r'\s*([A-Za-z][A-Za-z0-9_-]*)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]*))\s*,?')
 
 
-@dataclass(frozen=True)
 class Challenge:
     """One parsed ``WWW-Authenticate`` challenge."""
 
-    scheme: str
-    params: dict[str, str]
+    __slots__ = ("params", "scheme")
+
+    def __init__(self, scheme: str, params: dict[str, str]) -> None:
+        self.scheme = scheme
+        self.params = params
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Challenge) and (self.scheme, self.params) == (
+            other.scheme, other.params)
+
+    def __repr__(self) -> str:
+        return f"Challenge({self.scheme!r}, {self.params!r})"
 
 
 def parse_challenge(header: str) -> Challenge | None:
@@ -73,13 +78,18 @@ def basic_header(credential: Credential) -> str:
     return "Basic " + base64.b64encode(raw).decode()
 
 
-class RegistryAuth(httpx.Auth):
+# A flow: the requests to send, each answer sent back in; it ends when the last answer
+# is final (a generator, like httpx's auth flows).
+AuthFlow = Generator[Request, Response, None]
+
+
+class RegistryAuth:
     """Answers registry challenges for one host, caching bearer tokens by scope."""
 
     def __init__(
         self,
         origin: str,
-        credential: Callable[[httpx.Request], Credential],
+        credential: Callable[[str], Credential],
         tokens: TokenCache,
         *,
         redactor: Redactor | None = None,
@@ -99,15 +109,16 @@ class RegistryAuth(httpx.Auth):
         return AuthError(self._redactor.clean(message),
                          untrusted_token_host=untrusted_token_host)
 
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        if _origin(request.url) != self._origin:
+    def auth_flow(self, request: Request, scopes: tuple[str, ...] = (),
+                  repository: str = "") -> AuthFlow:
+        """Send ``request`` (for ``scopes`` of ``repository``), answering challenges."""
+        if request.url.origin != self._origin:
             # Never hand credentials to another host (e.g. after a redirect).
             request.headers.pop("Authorization", None)
             yield request
             return
-        scopes: tuple[str, ...] = tuple(request.extensions.get(SCOPE_EXTENSION, ()))
-        cred = self._credential(request)
-        host = request.url.netloc.decode()
+        cred = self._credential(repository)
+        host = request.url.netloc
         if cred.access_token:
             _check_channel(request.url, "the registry token")
             request.headers["Authorization"] = f"Bearer {cred.access_token}"
@@ -119,7 +130,7 @@ class RegistryAuth(httpx.Auth):
         elif host in self._basic_hosts and cred.has_basic:
             request.headers["Authorization"] = basic_header(cred)
         response = yield request
-        if response.status_code != 401:
+        if response.status != 401:
             return
         challenge = parse_challenge(response.headers.get("WWW-Authenticate", ""))
         if challenge is None:
@@ -144,32 +155,31 @@ class RegistryAuth(httpx.Auth):
         request.headers["Authorization"] = f"Bearer {token}"
         yield request
 
-    def _realm(self, challenge: Challenge) -> httpx.URL:
+    def _realm(self, challenge: Challenge) -> URL:
         realm = challenge.params.get("realm")
         if not realm:
             raise self._fail("bearer challenge without a realm")
-        try:
-            url = httpx.URL(realm)
-        except httpx.InvalidURL:
-            raise self._fail(f"bearer challenge with an invalid realm {realm[:200]!r}") from None
-        if url.scheme not in ("http", "https") or not url.host:
+        if not realm.lower().startswith(("http://", "https://")):
             raise self._fail(f"bearer challenge with an unsupported realm {realm[:200]!r}")
-        return url
+        try:
+            return URL.parse(realm)
+        except BadURL:
+            raise self._fail(f"bearer challenge with an invalid realm {realm[:200]!r}") from None
 
-    def _trusts(self, realm: httpx.URL, registry: httpx.URL) -> bool:
+    def _trusts(self, realm: URL, registry: URL) -> bool:
         """Credentials may go to a realm on the registry's host or on a host named trusted."""
         if realm.host == registry.host:
             return True
         named = self._token_hosts | KNOWN_TOKEN_HOSTS.get(registry.host, frozenset())
-        return realm.host in named or realm.netloc.decode() in named
+        return realm.host in named or realm.netloc in named
 
     def _token_request(
         self,
-        request: httpx.Request,
+        request: Request,
         challenge: Challenge,
         scopes: tuple[str, ...],
         cred: Credential,
-    ) -> tuple[httpx.Request, bool]:
+    ) -> tuple[Request, bool]:
         """The token request, and whether it carries our credentials."""
         url = self._realm(challenge)
         secret = bool(cred.refresh_token or cred.has_basic) and self._trusts(url, request.url)
@@ -178,45 +188,39 @@ class RegistryAuth(httpx.Auth):
         if secret:
             _check_channel(url, "credentials")
         service = challenge.params.get("service")
-        params: list[tuple[str, str | int | float | bool | None]] = []
+        params: list[tuple[str, str]] = []
         if service:
             params.append(("service", service))
         params += [("scope", s) for s in scopes if s]
         if secret and cred.refresh_token:
-            form = [("grant_type", "refresh_token"), ("refresh_token", cred.refresh_token),
-                    ("client_id", CLIENT_ID), *[(k, str(v)) for k, v in params]]
-            return httpx.Request(
-                "POST", url, data=dict(_join_scopes(form)), extensions=_timeout(request)
-            ), True
-        headers = {"Authorization": basic_header(cred)} if secret else {}
-        return httpx.Request(
-            "GET", url.copy_merge_params(params), headers=headers, extensions=_timeout(request)
-        ), secret
+            from urllib.parse import urlencode
 
-    def _read_token(self, response: httpx.Response, realm: httpx.URL,
+            form = [("grant_type", "refresh_token"), ("refresh_token", cred.refresh_token),
+                    ("client_id", CLIENT_ID), *params]
+            body = urlencode(dict(_join_scopes(form))).encode()
+            return Request("POST", url, {"Content-Type": "application/x-www-form-urlencoded"},
+                           body, limit=MAX_TOKEN_BYTES), True
+        headers = {"Authorization": basic_header(cred)} if secret else {}
+        return Request("GET", url.with_params(params), headers, limit=MAX_TOKEN_BYTES), secret
+
+    def _read_token(self, response: Response, realm: URL,
                     with_secret: bool) -> tuple[str, float | None]:
-        host = realm.netloc.decode()
-        if response.status_code in (401, 403):
+        host = realm.netloc
+        if response.status in (401, 403):
             if with_secret:
                 raise self._fail(f"token server {host} refused the credentials "
-                                 f"({response.status_code})")
+                                 f"({response.status})")
             if not _same_host(realm, self._origin):
                 raise self._fail(f"token server {host} wants credentials "
-                                 f"({response.status_code}); none were sent to it: it is not "
+                                 f"({response.status}); none were sent to it: it is not "
                                  "on the registry's host, and not named trusted", host)
-            raise self._fail(f"token server {host} wants credentials ({response.status_code}); "
+            raise self._fail(f"token server {host} wants credentials ({response.status}); "
                              "no credentials were given")
-        if response.status_code != 200:
-            raise self._fail(f"token server {host} answered {response.status_code}")
-        declared = response.headers.get("Content-Length", "")
-        if declared.isascii() and declared.isdigit() and int(declared) > MAX_TOKEN_BYTES:
+        if response.status != 200:
+            raise self._fail(f"token server {host} answered {response.status}")
+        if response.over_limit:  # the request's limit: MAX_TOKEN_BYTES
             raise self._fail(f"token server {host} sent an answer over {MAX_TOKEN_BYTES} bytes")
-        # read() (not iter_bytes) because httpx re-reads every auth-flow response afterwards;
-        # the operation's byte budget (nfd._budget) stops an endless answer.
-        body = response.read()
-        if len(body) > MAX_TOKEN_BYTES:
-            raise self._fail(f"token server {host} sent an answer over {MAX_TOKEN_BYTES} bytes")
-        token, expires = _token_fields(body)
+        token, expires = _token_fields(response.body)
         if token is None:
             raise self._fail(f"token server {host} sent an unreadable answer or no token")
         self._redactor.add(token)
@@ -249,15 +253,15 @@ def _lifetime(value: object) -> float | None:
     return min(seconds, MAX_TOKEN_LIFETIME) if math.isfinite(seconds) else None
 
 
-def _check_channel(url: httpx.URL, what: str) -> None:
+def _check_channel(url: URL, what: str) -> None:
     """Secrets never cross the network in clear: plain HTTP only to this machine."""
     if url.scheme == "http" and not is_loopback_host(url.host):
         raise UsageError(f"refusing to send {what} over plain HTTP to {url.host} "
                          "(only loopback registries may get them without TLS)")
 
 
-def _same_host(url: httpx.URL, origin: str) -> bool:
-    return url.host == httpx.URL(origin).host
+def _same_host(url: URL, origin: str) -> bool:
+    return url.host == URL.parse(origin).host
 
 
 def _join_scopes(form: list[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -267,16 +271,6 @@ def _join_scopes(form: list[tuple[str, str]]) -> list[tuple[str, str]]:
     return [*rest, ("scope", scopes)] if scopes else rest
 
 
-def _timeout(request: httpx.Request) -> dict[str, object]:
-    timeout = request.extensions.get("timeout")
-    return {"timeout": timeout} if timeout is not None else {}
-
-
-def _origin(url: httpx.URL) -> str:
-    port = url.port or (443 if url.scheme == "https" else 80)
-    return f"{url.scheme}://{url.host}:{port}"
-
-
 def origin_of(url: str) -> str:
     """``scheme://host:port`` with the default port spelled out."""
-    return _origin(httpx.URL(url))
+    return URL.parse(url).origin

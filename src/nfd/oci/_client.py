@@ -2,8 +2,8 @@
 
 Endpoints follow the OCI distribution spec v1.1 ("Pulling manifests", "Pulling
 blobs", "Pushing blobs" POST-then-PUT, "Pushing manifests", "Deleting
-manifests"). One ``httpx.Client`` and one :class:`TokenCache` serve every host,
-so keep-alive and tokens are shared across calls.
+manifests"). One connection pool (:mod:`nfd._http1`) and one :class:`TokenCache`
+serve every host, so keep-alive and tokens are shared across calls.
 """
 
 from __future__ import annotations
@@ -13,9 +13,8 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
-import httpx
-
-from nfd._budget import BudgetScope, Clock
+from nfd._budget import Clock
+from nfd._http1 import URL, BadURL
 from nfd.errors import DigestMismatchError, RegistryError, TooLargeError, UsageError
 from nfd.oci._content import Descriptor, Manifest, digest_of, parse_manifest, verify_digest
 from nfd.oci._credentials import ANONYMOUS, Credential, find_credential
@@ -24,6 +23,9 @@ from nfd.oci._options import ACCEPT_MANIFESTS, RegistryOptions
 from nfd.oci._redact import Redactor
 from nfd.oci._reference import Reference
 from nfd.oci._token_cache import TokenCache
+
+# Manifests remembered by digest per client, all together (each is at most 4 MiB).
+MAX_REMEMBERED_BYTES = 16 * 1024 * 1024
 
 
 def pull_scope(ref: Reference) -> tuple[str, ...]:
@@ -39,7 +41,7 @@ def delete_scope(ref: Reference) -> tuple[str, ...]:
 
 
 class RegistryClient:
-    """Talks to OCI registries; use as a context manager (it owns an ``httpx.Client``).
+    """Talks to OCI registries; use as a context manager (it owns a connection pool).
 
     >>> with RegistryClient(RegistryOptions(plain_http=True)) as client:  # doctest: +SKIP
     ...     manifest = client.get_manifest(Reference.parse("localhost:5000/app:v1"))
@@ -55,21 +57,21 @@ class RegistryClient:
         sleep: Sleep = time.sleep,
     ) -> None:
         self.options = options or RegistryOptions()
-        scope = BudgetScope()
-        self._http = make_http_client(self.options, scope)
-        self._requests = 0
-        self._http.event_hooks["request"].append(self._count)
+        self._http = make_http_client(self.options)
         self._redactor = self.options.redactor or Redactor()
         self._redactor.add(self.options.password, username=self.options.username)
         self._redactor.add(self.options.token)
-        self._shared = SessionContext(self._http, scope, tokens or TokenCache(clock),
+        self._shared = SessionContext(self._http, tokens or TokenCache(clock),
                                       self._redactor, frozenset(self.options.token_hosts),
                                       clock, sleep)
         self._env = env
         self._sessions: dict[str, HostSession] = {}
         self._credentials: dict[tuple[str, str], Credential] = {}
-        # Per repository: does the registry serve the Referrers API? (learned once)
-        self._referrers_api: dict[tuple[str, str], bool] = {}
+        # Per registry host: does it serve the Referrers API? (learned once)
+        self._referrers_api: dict[str, bool] = {}
+        # Manifests fetched by digest (immutable content), so a session reads each once.
+        self._by_digest: dict[tuple[str, str, str], Manifest] = {}
+        self._by_digest_bytes = 0
 
     def __enter__(self) -> RegistryClient:
         return self
@@ -80,13 +82,10 @@ class RegistryClient:
     def close(self) -> None:
         self._http.close()
 
-    def _count(self, request: httpx.Request) -> None:
-        self._requests += 1
-
     @property
     def requests_sent(self) -> int:
         """HTTP requests sent so far (token and auth round trips included), for benchmarks."""
-        return self._requests
+        return self._http.sent
 
     @property
     def redactor(self) -> Redactor:
@@ -98,11 +97,16 @@ class RegistryClient:
         self._shared.sleep(seconds)
 
     def serves_referrers_api(self, ref: Reference) -> bool | None:
-        """Whether ``ref``'s repository answered the Referrers API (None: not asked yet)."""
-        return self._referrers_api.get((ref.registry, ref.repository))
+        """Whether ``ref``'s registry answered the Referrers API (None: not asked yet).
+
+        Known per registry, not per repository: the distribution spec ("Listing
+        Referrers") has a registry that supports the API never answer it 404, so a 404
+        for a repository whose manifest we have just read means the registry has none.
+        """
+        return self._referrers_api.get(ref.api_host)
 
     def remember_referrers_api(self, ref: Reference, served: bool) -> None:
-        self._referrers_api[(ref.registry, ref.repository)] = served
+        self._referrers_api[ref.api_host] = served
 
     def session(self, ref: Reference) -> HostSession:
         """The session for ``ref``'s registry host (made on first use)."""
@@ -161,6 +165,10 @@ class RegistryClient:
         Raises :class:`NotFoundError` for a missing tag or digest.
         """
         reference = reference or (expected.digest if expected else ref.reference)
+        key = (ref.api_host, ref.repository, reference)
+        known = self._by_digest.get(key)
+        if known is not None and (expected is None or expected.size == len(known.data)):
+            return known  # content named by its digest does not change: no second request
         limit = self.options.max_manifest_bytes
         what = f"fetching manifest {reference}"
         if expected is not None and expected.size > limit:
@@ -182,10 +190,14 @@ class RegistryClient:
                 f"{what}: {len(reply.body)} bytes, descriptor says {expected.size}",
                 registry=ref.registry, repository=ref.repository)
         try:
-            return parse_manifest(reply.body, digest, reply.headers.get("Content-Type"))
+            manifest = parse_manifest(reply.body, digest, reply.headers.get("Content-Type"))
         except RegistryError as exc:
             raise RegistryError(self._redactor.clean(f"{what}: {exc.message}"),
                                 registry=ref.registry, repository=ref.repository) from None
+        if pinned and self._by_digest_bytes + len(reply.body) <= MAX_REMEMBERED_BYTES:
+            self._by_digest[key] = manifest
+            self._by_digest_bytes += len(reply.body)
+        return manifest
 
     def get_blob(self, ref: Reference, descriptor: Descriptor, *, limit: int) -> bytes:
         """Fetch a blob, refusing it beyond ``limit`` bytes, and verify its digest and size."""
@@ -225,8 +237,8 @@ class RegistryClient:
             raise RegistryError(f"{what}: registry gave no upload location",
                                 registry=ref.registry, repository=ref.repository)
         try:
-            url = httpx.URL(started.url).join(location).copy_merge_params({"digest": digest})
-        except httpx.InvalidURL:
+            url = URL.parse(started.url).join(location).with_params([("digest", digest)])
+        except BadURL:
             raise RegistryError(f"{what}: registry gave an invalid upload location "
                                 f"{location[:200]!r}", registry=ref.registry,
                                 repository=ref.repository) from None
@@ -255,6 +267,7 @@ class RegistryClient:
     def delete_manifest(self, ref: Reference, digest: str) -> bool:
         """Delete a manifest by digest; ``False`` when it was already gone."""
         what = f"deleting manifest {digest}"
+        self._by_digest.pop((ref.api_host, ref.repository, digest), None)
         reply = self._request(ref, "DELETE", f"/v2/{ref.repository}/manifests/{digest}", what=what,
                            scopes=delete_scope(ref), ok=frozenset({200, 202, 404, 405}))
         if reply.status == 405:

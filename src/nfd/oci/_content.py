@@ -10,8 +10,8 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from typing import Any
 
+from nfd._lazy import TYPE_CHECKING
 from nfd.errors import DigestMismatchError, RegistryError
 from nfd.oci._options import (
     CREATED_ANNOTATION,
@@ -21,6 +21,9 @@ from nfd.oci._options import (
     OCI_INDEX,
 )
 from nfd.oci._reference import is_valid_digest
+
+if TYPE_CHECKING:
+    from typing import Any
 
 
 @dataclass(frozen=True)

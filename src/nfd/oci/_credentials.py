@@ -14,14 +14,16 @@ import base64
 import binascii
 import json
 import os
-import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
+from nfd._lazy import TYPE_CHECKING
 from nfd.errors import AuthError
 from nfd.oci._reference import DOCKER_HUB
+
+if TYPE_CHECKING:
+    from typing import Any
 
 # Docker stores Hub credentials under its v1 URL.
 _HUB_KEYS = ("https://index.docker.io/v1/", "index.docker.io", "docker.io", "registry-1.docker.io")
@@ -185,6 +187,8 @@ def run_credential_helper(
     name: str, server: str, env: Mapping[str, str], *, missing_ok: bool = False
 ) -> Credential | None:
     """Ask ``docker-credential-<name> get`` for ``server``'s credentials."""
+    import subprocess  # only when a helper is configured
+
     program = f"docker-credential-{name}"
     try:
         done = subprocess.run(

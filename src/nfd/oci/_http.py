@@ -1,10 +1,11 @@
 """One registry host over HTTP: TLS, deadlines, retries, redirects and error mapping.
 
 Every :meth:`HostSession.send` is one operation with one deadline
-(``RegistryOptions.timeout``) and one byte budget, enforced at the socket
-(:mod:`nfd._budget`): retries, redirects, auth round trips, headers and bodies
-all spend the same clock, so a registry that trickles bytes cannot hold us
-beyond it, and one that never stops sending cannot fill memory. Only
+(``RegistryOptions.timeout``) and one byte budget, enforced at the socket by our
+HTTP/1.1 client (:mod:`nfd._http1`, :mod:`nfd._budget`): retries, redirects, auth
+round trips, headers and bodies all spend the same clock, so a registry that
+trickles bytes cannot hold us beyond it, and one that never stops sending cannot
+fill memory. Only
 idempotent requests are retried (connection failures, truncated bodies,
 408/429/5xx), with exponential backoff and ``Retry-After``. Redirects are
 followed by hand so that credentials never reach another host. Every failure
@@ -14,24 +15,25 @@ server-supplied text redacted of every secret we hold.
 
 from __future__ import annotations
 
-import email.utils
 import json
-import random
 import re
-import ssl
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-import httpx
-
-from nfd._budget import Budget, BudgetExceeded, BudgetScope, Clock, bounded_transport
+from nfd import _http1
+from nfd._budget import Budget, BudgetExceeded, Clock, DeadlinePassed
+from nfd._http1 import URL, BadURL, Headers
+from nfd._lazy import TYPE_CHECKING
 from nfd.errors import AuthError, NotFoundError, RegistryError, TooLargeError, UsageError
-from nfd.oci._auth import SCOPE_EXTENSION, RegistryAuth, TokenHosts, origin_of
+from nfd.oci._auth import AuthFlow, RegistryAuth, TokenHosts
 from nfd.oci._credentials import Credential
 from nfd.oci._options import MAX_TOKEN_BYTES, RegistryOptions
 from nfd.oci._redact import Redactor
 from nfd.oci._token_cache import TokenCache
+
+if TYPE_CHECKING:
+    import ssl
 
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 IDEMPOTENT = frozenset({"GET", "HEAD", "DELETE"})
@@ -53,7 +55,7 @@ class Reply:
     """A finished response: status, headers and the (bounded) body."""
 
     status: int
-    headers: httpx.Headers
+    headers: Headers
     body: bytes
     url: str
 
@@ -83,27 +85,37 @@ class Request:
         return self.method in IDEMPOTENT if self.idempotent is None else self.idempotent
 
 
-def make_http_client(options: RegistryOptions, scope: BudgetScope) -> httpx.Client:
-    """An ``httpx.Client`` honouring ``--insecure`` and ``--ca-file`` whose sockets obey
-    ``scope``'s budgets; no redirects, no auth, no proxy variables."""
-    verify: ssl.SSLContext | bool = True
-    if options.insecure:
-        verify = False
-    elif options.ca_file:
-        verify = ssl.create_default_context()
+def make_http_client(options: RegistryOptions) -> _http1.Pool:
+    """The connection pool, its TLS honouring ``--insecure`` and ``--ca-file`` (the
+    system's CAs, plus the file's); no redirects, no auth, no proxy variables. The CA
+    file is checked now; TLS itself is set up on the first HTTPS connection."""
+    if options.ca_file and not options.insecure:
         try:
-            verify.load_verify_locations(cafile=options.ca_file)
+            with open(options.ca_file, "rb"):
+                pass
+        except OSError as exc:
+            raise UsageError(f"`ca_file` {options.ca_file}: cannot load: "
+                             f"{exc.strerror or exc}", arguments=("ca_file",)) from None
+    return _http1.Pool(lambda: tls_context(options))
+
+
+def tls_context(options: RegistryOptions) -> ssl.SSLContext:
+    """Verification against the system's CAs (and ``ca_file``'s), or none with
+    ``insecure``."""
+    import ssl
+
+    context = ssl.create_default_context()
+    if options.insecure:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    elif options.ca_file:
+        try:
+            context.load_verify_locations(cafile=options.ca_file)
         except (OSError, ssl.SSLError) as exc:
             reason = getattr(exc, "strerror", None) or str(exc)
             raise UsageError(f"`ca_file` {options.ca_file}: cannot load: {reason}",
                              arguments=("ca_file",)) from None
-    return httpx.Client(
-        transport=bounded_transport(scope, verify),
-        timeout=httpx.Timeout(options.timeout),
-        follow_redirects=False,
-        trust_env=False,
-        headers={"User-Agent": "nfd-client"},
-    )
+    return context
 
 
 @dataclass(frozen=True)
@@ -133,8 +145,7 @@ class SessionContext:
     """What a session shares with its client: connection pool, budgets, tokens, secrets,
     and the clock and sleep (injectable, so retry tests need not really wait)."""
 
-    http: httpx.Client
-    scope: BudgetScope
+    http: _http1.Pool
     tokens: TokenCache
     redactor: Redactor
     token_hosts: TokenHosts
@@ -161,15 +172,12 @@ class HostSession:
         self._context = context
         self._credential = credential
         self._fallback_to_http = fallback_to_http
-        self._rng = random.Random()
         self._auth = self._make_auth()
 
     def _make_auth(self) -> RegistryAuth:
-        def lookup(request: httpx.Request) -> Credential:
-            return self._credential(str(request.extensions.get("nfd.repository", "")))
-
-        return RegistryAuth(origin_of(self.base_url), lookup, self._context.tokens,
-                            redactor=self._context.redactor, token_hosts=self._context.token_hosts)
+        return RegistryAuth(URL.parse(self.base_url).origin, self._credential,
+                            self._context.tokens, redactor=self._context.redactor,
+                            token_hosts=self._context.token_hosts)
 
     @property
     def base_url(self) -> str:
@@ -211,8 +219,10 @@ class HostSession:
             self._context.sleep(delay)
 
     def _backoff(self, attempt: int) -> float:
+        import random  # only when a request is retried
+
         ceiling: float = min(BACKOFF_CAP, BACKOFF_BASE * 2.0 ** (attempt - 1))
-        return ceiling * self._rng.uniform(0.5, 1)
+        return ceiling * random.uniform(0.5, 1)
 
     def _send_following(self, request: Request, deadline: float) -> Reply:
         url = request.path if "://" in request.path else f"{self.base_url}{request.path}"
@@ -235,88 +245,73 @@ class HostSession:
 
     def _join(self, base: str, location: str, request: Request) -> str:
         """``location`` resolved against the URL that answered (after a fallback: http)."""
+        scheme = location.partition(":")[0].lower() if ":" in location.split("/")[0] else ""
+        if scheme and scheme not in ("http", "https"):
+            raise self._error(_Failure(RegistryError, f"{request.what}: redirect to a "
+                                       f"{scheme[:20]!r} URL"), request)
         try:
-            url = httpx.URL(base).join(location)
-        except httpx.InvalidURL:
+            return str(URL.parse(base).join(location))
+        except BadURL:
             raise self._error(_Failure(RegistryError, f"{request.what}: redirect to an invalid "
                                        f"URL {location[:200]!r}"), request) from None
-        if url.scheme not in ("http", "https"):
-            raise self._error(_Failure(RegistryError, f"{request.what}: redirect to a "
-                                       f"{url.scheme!r} URL"), request)
-        return str(url)
 
     def _send_once(self, request: Request, url: str, budget: Budget) -> Reply:
         what = request.what
         if budget.seconds_left() <= 0:
             raise _Retryable(self._timed_out(what))
-        same_host = origin_of(url) == origin_of(self.base_url)
-        with self._context.scope.spending(budget):
-            try:
-                built = self._context.http.build_request(
-                    request.method, url, headers=dict(request.headers or {}),
-                    content=request.content, timeout=httpx.Timeout(budget.seconds_left()),
-                    extensions={SCOPE_EXTENSION: request.scopes,
-                                "nfd.repository": request.repository})
-                response = self._context.http.send(
-                    built, auth=self._auth if same_host else None, stream=True)
-                try:
-                    body = self._read_body(response, request, budget)
-                finally:
-                    response.close()
-            except BudgetExceeded as exc:
-                raise self._error(_Failure(TooLargeError, f"{what}: the registry sent more "
-                                           f"than {exc.limit} bytes"), request) from None
-            except httpx.TimeoutException:
-                raise _Retryable(self._timed_out(what)) from None
-            except httpx.ConnectError as exc:
-                raise self._connect_failure(exc, request, same_host) from None
-            except (httpx.RemoteProtocolError, httpx.ReadError) as exc:
-                raise _Retryable(_Failure(RegistryError, f"{what}: connection broken "
-                                          f"mid-answer: {_short(exc)}")) from None
-            except httpx.InvalidURL as exc:
-                raise self._error(_Failure(RegistryError, f"{what}: invalid URL: "
-                                           f"{_short(exc)}"), request) from None
-            except httpx.HTTPError as exc:
-                raise self._error(_Failure(RegistryError, f"{what}: {_short(exc)}"),
-                                  request) from None
-        return Reply(response.status_code, response.headers, body, str(response.url))
+        try:
+            wire = _http1.Request(request.method, URL.parse(url), dict(request.headers or {}),
+                                  request.content, limit=request.limit,
+                                  error_limit=MAX_ERROR_BODY)
+            same_host = wire.url.origin == URL.parse(self.base_url).origin
+            response = self._exchange(wire, request, budget, same_host)
+        except BudgetExceeded as exc:
+            raise self._error(_Failure(TooLargeError, f"{what}: the registry sent more "
+                                       f"than {exc.limit} bytes"), request) from None
+        except DeadlinePassed:
+            raise _Retryable(self._timed_out(what)) from None
+        except _http1.ConnectFailed as exc:
+            raise self._connect_failure(exc, request, same_host) from None
+        except _http1.BrokenAnswer as exc:
+            raise _Retryable(_Failure(RegistryError, f"{what}: connection broken "
+                                      f"mid-answer: {_short(exc)}")) from None
+        except BadURL as exc:
+            raise self._error(_Failure(RegistryError, f"{what}: invalid URL: "
+                                       f"{_short(exc)}"), request) from None
+        if response.over_limit and response.is_success:
+            declared = response.declared_size
+            size = f"{declared} bytes, over" if declared is not None else "over"
+            raise self._error(_Failure(TooLargeError, f"{what}: {size} the "
+                                       f"{request.limit}-byte limit"), request)
+        return Reply(response.status, response.headers, response.body, str(response.url))
 
-    def _connect_failure(self, exc: httpx.ConnectError, request: Request,
+    def _exchange(self, wire: _http1.Request, request: Request, budget: Budget,
+                  same_host: bool) -> _http1.Response:
+        """Send ``wire``, answering the registry's auth challenges on its own host."""
+        flow = self._auth.auth_flow(wire, request.scopes, request.repository) if same_host \
+            else _as_sent(wire)
+        outgoing = next(flow)
+        while True:
+            response = self._context.http.send(outgoing, budget)
+            try:
+                outgoing = flow.send(response)
+            except StopIteration:
+                return response
+
+    def _connect_failure(self, exc: _http1.ConnectFailed, request: Request,
                          same_host: bool) -> Exception:
-        if not _is_tls_error(exc):
+        if not exc.tls:
             return _Retryable(_Failure(RegistryError, f"{request.what}: cannot connect: "
                                        f"{_short(exc)}"))
         # Docker's rule, for this (loopback) registry only, never for a host it redirects to.
         if same_host and self._fallback_to_http and self.scheme == "https" \
-                and not _is_cert_error(exc):
+                and not exc.certificate:
             return _NoTLSHere()
         return self._error(_Failure(RegistryError, f"{request.what}: TLS failure: "
                                     f"{_short(exc)}"), request)
 
     def _timed_out(self, what: str) -> _Failure:
         return _Failure(RegistryError, f"{what}: timed out after {self._options.timeout:g}s")
-
-    def _read_body(self, response: httpx.Response, request: Request, budget: Budget) -> bytes:
-        if request.method == "HEAD":
-            return b""
-        limit = request.limit if response.is_success else MAX_ERROR_BODY
-        declared = response.headers.get("Content-Length", "")
-        if response.is_success and _DIGITS.fullmatch(declared) and int(declared) > limit:
-            raise self._error(_Failure(TooLargeError, f"{request.what}: {declared} bytes, over "
-                                       f"the {limit}-byte limit"), request)
-        chunks: list[bytes] = []
-        size = 0
-        for chunk in response.iter_bytes():
-            size += len(chunk)
-            if size > limit:
-                if not response.is_success:
-                    break  # an error page: its start is enough
-                raise self._error(_Failure(TooLargeError, f"{request.what}: over the "
-                                           f"{limit}-byte limit"), request)
-            chunks.append(chunk)
-            if budget.seconds_left() <= 0:
-                raise httpx.ReadTimeout("deadline passed while reading the body")
-        return b"".join(chunks)
 
     def _status_failure(self, reply: Reply, request: Request) -> _Failure:
         what, status = request.what, reply.status
@@ -356,6 +351,12 @@ class HostSession:
                             status=failure.status)
 
 
+def _as_sent(request: _http1.Request) -> AuthFlow:
+    """The flow of a request to another host: sent as it is, no credentials added."""
+    request.headers.pop("Authorization", None)
+    yield request
+
+
 def _retry_after(value: str | None) -> float | None:
     """``Retry-After`` as seconds: delta-seconds or an HTTP date (RFC 9110 10.2.3)."""
     if not value:
@@ -363,6 +364,8 @@ def _retry_after(value: str | None) -> float | None:
     value = value.strip()
     if value.isascii() and value.isdigit():
         return float(value) if len(value) < 10 else float("inf")
+    import email.utils  # only for a date (registries mostly send seconds)
+
     try:
         when = email.utils.parsedate_to_datetime(value)
         return max(0.0, when.timestamp() - time.time())
@@ -380,19 +383,6 @@ def _error_detail(body: bytes) -> str:
         return ""
     text = "; ".join(p for p in parts if p)
     return f": {' '.join(text.split())[:200]}" if text else ""
-
-
-def _is_tls_error(exc: BaseException) -> bool:
-    seen: BaseException | None = exc
-    while seen is not None:
-        if isinstance(seen, ssl.SSLError) or "SSL" in str(seen) or "TLS" in str(seen):
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return False
-
-
-def _is_cert_error(exc: BaseException) -> bool:
-    return "CERTIFICATE" in str(exc).upper() or "hostname" in str(exc)
 
 
 def _short(exc: BaseException) -> str:

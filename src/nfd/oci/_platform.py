@@ -15,9 +15,12 @@ import platform as _host
 import re
 import sys
 from dataclasses import dataclass
-from typing import Any
 
+from nfd._lazy import TYPE_CHECKING
 from nfd.errors import UsageError
+
+if TYPE_CHECKING:
+    from typing import Any
 
 # Python's machine names to Go's GOARCH (and variant), as OCI platforms use them.
 _MACHINE_TO_GO: dict[str, tuple[str, str | None]] = {

@@ -16,8 +16,7 @@ import random
 import re
 from collections.abc import Callable
 
-import httpx
-
+from nfd._http1 import URL, BadURL
 from nfd.errors import NotFoundError, RegistryError, TooLargeError
 from nfd.oci._client import RegistryClient
 from nfd.oci._content import Descriptor, Manifest, canonical_json, parse_manifest
@@ -85,7 +84,9 @@ def _from_api(
 ) -> list[Descriptor] | None:
     first = f"/v2/{ref.repository}/referrers/{subject}"
     if artifact_type:
-        first += "?" + str(httpx.QueryParams({"artifactType": artifact_type}))
+        from urllib.parse import urlencode
+
+        first += "?" + urlencode({"artifactType": artifact_type})
     url: str | None = first
     result: list[Descriptor] = []
     seen_urls: set[str] = set()
@@ -132,11 +133,13 @@ def _next_page(reply: Reply, subject: str, ref: Reference) -> str | None:
     link = _LINK_NEXT.search(reply.headers.get("Link", ""))
     if not link:
         return None
+    target = link.group(1)
+    scheme = target.partition(":")[0].lower() if ":" in target.split("/")[0] else ""
     try:
-        url = httpx.URL(reply.url).join(link.group(1))
-    except httpx.InvalidURL:
+        url = URL.parse(reply.url).join(target) if scheme in ("", "http", "https") else None
+    except BadURL:
         url = None
-    if url is None or url.scheme not in ("http", "https"):
+    if url is None:
         raise RegistryError(f"listing referrers of {subject}: the next-page Link is not a "
                             f"valid URL: {link.group(1)[:200]!r}", registry=ref.registry,
                             repository=ref.repository)

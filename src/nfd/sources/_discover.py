@@ -12,22 +12,14 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 
+from nfd._lazy import TYPE_CHECKING
 from nfd.api import Features
 from nfd.errors import UsageError
-from nfd.sources._cpu import discover_cpu
-from nfd.sources._cpu_facts import METHOD_CPUID, cpu_facts
-from nfd.sources._drivers import driver_facts as derive_driver_facts
 from nfd.sources._hostpaths import HostPaths
-from nfd.sources._kernel import discover_kernel
-from nfd.sources._local import discover_local
-from nfd.sources._memory import discover_memory
-from nfd.sources._network import discover_network
-from nfd.sources._pci import discover_pci
-from nfd.sources._storage import discover_storage
-from nfd.sources._system import discover_system
-from nfd.sources._usb import discover_usb
+
+if TYPE_CHECKING:
+    from datetime import datetime
 
 
 @dataclass(frozen=True)
@@ -43,24 +35,71 @@ class SourceContext:
 SourceFunction = Callable[[SourceContext], Features]
 
 
+# Each source's module is imported when the source runs: a run that needs two sources
+# (validate-node reads only what its spec names) loads two.
 def _cpu(ctx: SourceContext) -> Features:
+    from nfd.sources._cpu import discover_cpu
+    from nfd.sources._cpu_facts import cpu_facts
+
     facts = cpu_facts(ctx.host)
     ctx.metadata["cpuid"] = facts.method
     ctx.metadata.update(facts.notes)
     return discover_cpu(ctx.host, facts)
 
 
+def _kernel(ctx: SourceContext) -> Features:
+    from nfd.sources._kernel import discover_kernel
+
+    return discover_kernel(ctx.host)
+
+
+def _local(ctx: SourceContext) -> Features:
+    from nfd.sources._local import discover_local
+
+    return discover_local(ctx.host, ctx.now)
+
+
+def _memory(ctx: SourceContext) -> Features:
+    from nfd.sources._memory import discover_memory
+
+    return discover_memory(ctx.host)
+
+
+def _network(ctx: SourceContext) -> Features:
+    from nfd.sources._network import discover_network
+
+    return discover_network(ctx.host)
+
+
+def _pci(ctx: SourceContext) -> Features:
+    from nfd.sources._pci import discover_pci
+
+    return discover_pci(ctx.host)
+
+
+def _storage(ctx: SourceContext) -> Features:
+    from nfd.sources._storage import discover_storage
+
+    return discover_storage(ctx.host)
+
+
+def _system(ctx: SourceContext) -> Features:
+    from nfd.sources._system import discover_system
+
+    return discover_system(ctx.host, ctx.environ)
+
+
+def _usb(ctx: SourceContext) -> Features:
+    from nfd.sources._usb import discover_usb
+
+    return discover_usb(ctx.host)
+
+
 # NFD's nine default feature sources, in the (name) order NFD runs them.
 SOURCE_TABLE: tuple[tuple[str, SourceFunction], ...] = (
-    ("cpu", _cpu),
-    ("kernel", lambda ctx: discover_kernel(ctx.host)),
-    ("local", lambda ctx: discover_local(ctx.host, ctx.now)),
-    ("memory", lambda ctx: discover_memory(ctx.host)),
-    ("network", lambda ctx: discover_network(ctx.host)),
-    ("pci", lambda ctx: discover_pci(ctx.host)),
-    ("storage", lambda ctx: discover_storage(ctx.host)),
-    ("system", lambda ctx: discover_system(ctx.host, ctx.environ)),
-    ("usb", lambda ctx: discover_usb(ctx.host)),
+    ("cpu", _cpu), ("kernel", _kernel), ("local", _local), ("memory", _memory),
+    ("network", _network), ("pci", _pci), ("storage", _storage), ("system", _system),
+    ("usb", _usb),
 )
 SOURCES: tuple[str, ...] = tuple(name for name, _ in SOURCE_TABLE)
 
@@ -100,11 +139,21 @@ def _unread(host: HostPaths, features: Features, sources: set[str]) -> dict[str,
 def source_status(discovery: Discovery) -> dict[str, str]:
     """Each source's status for ``--metadata``: ``ok``, or what it could not read."""
     status = {name: "ok" for name in SOURCES}
+    notes: dict[str, list[str]] = {}
     for feature, why in discovery.unread.items():
-        source = feature.split(".", 1)[0]
-        note = f"{feature} not read ({why})"
-        status[source] = note if status[source] == "ok" else f"{status[source]}; {note}"
+        notes.setdefault(feature.split(".", 1)[0], []).append(f"{feature} not read ({why})")
+    for source, why in discovery.failed_reads.items():
+        notes.setdefault(source, []).append(f"could not read {why}")
+    for source, found in notes.items():
+        status[source] = "; ".join(found)
     return status
+
+
+def _failed_reads(host: HostPaths) -> dict[str, str]:
+    out = {}
+    for source, (count, first) in host.failed_reads().items():
+        out[source] = first if count == 1 else f"{first} (and {count - 1} more)"
+    return out
 
 
 @dataclass(frozen=True)
@@ -117,11 +166,26 @@ class Discovery:
     bound of :class:`~nfd.sources.HostLimits` left something out
     ``overLimitCount`` and ``overLimitFirst`` (a path). ``unread``: features absent
     because their file could not be read, with ``path: why`` (:data:`FEATURE_FILES`).
+    ``failed_reads``: per source, the first read or listing that failed for another reason
+    than an absent path (a FIFO or device where a file or directory belongs, a bound, no
+    permission), ``path: why``, with how many more.
     """
 
     features: Features
     metadata: dict[str, str] = field(default_factory=dict)
     unread: dict[str, str] = field(default_factory=dict)
+    failed_reads: dict[str, str] = field(default_factory=dict)
+
+    def why_unread(self, feature: str) -> str | None:
+        """``path: why`` when ``feature`` is absent (or, for an instance feature, empty)
+        while a read failed: its own file (:data:`FEATURE_FILES`), else its source's first
+        failed read; None when it was read and is simply not on this host."""
+        if feature in self.features.flags or feature in self.features.attributes:
+            return None
+        source_why = self.failed_reads.get(feature.split(".", 1)[0])
+        if feature in self.features.instances:  # NFD publishes a failed listing empty
+            return None if self.features.instances[feature] else source_why
+        return self.unread.get(feature) or source_why
 
 
 def _prefixed(source: str, part: Features) -> Features:
@@ -157,15 +221,30 @@ def discover(host: HostPaths | None = None, *, sources: Iterable[str] = SOURCES,
     count_before, _ = host.over_limit()
     for name, run in SOURCE_TABLE:
         if name in wanted:
-            merged.merge(_prefixed(name, run(ctx)))
+            with host.reading_for(name):
+                merged.merge(_prefixed(name, run(ctx)))
     if driver_facts:
+        from nfd.sources._drivers import driver_facts as derive_driver_facts
+
         _add_driver_facts(merged, derive_driver_facts(host), ctx.metadata)
     count, paths = host.over_limit()
     if count > count_before:
         ctx.metadata["overLimitCount"] = str(count - count_before)
         ctx.metadata["overLimitFirst"] = paths[min(count_before, len(paths) - 1)]
     return Discovery(features=merged, metadata=ctx.metadata,
-                     unread=_unread(host, merged, wanted))
+                     unread=_unread(host, merged, wanted), failed_reads=_failed_reads(host))
+
+
+def sources_read(features: Iterable[str]) -> tuple[str, ...]:
+    """The sources that provide ``features`` (names like ``cpu.model``), in NFD's order.
+
+    A spec's verdict and its report depend only on the features its rules name (NFD's
+    report lists each expression of the spec, nothing else), so discovering just their
+    sources gives the same ``--output-json``. Names of no source (``rule.matched``)
+    need none.
+    """
+    wanted = {name.partition(".")[0].lower() for name in features}
+    return tuple(name for name in SOURCES if name in wanted)
 
 
 def _add_driver_facts(features: Features, facts: dict[str, str],
@@ -179,4 +258,6 @@ def _add_driver_facts(features: Features, facts: dict[str, str],
 
 def uses_live_cpuid(discovery: Discovery) -> bool:
     """True when ``cpu.cpuid`` came from executing CPUID on this machine."""
+    from nfd.sources._cpu_facts import METHOD_CPUID
+
     return discovery.metadata.get("cpuid") == METHOD_CPUID

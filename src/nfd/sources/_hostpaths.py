@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from zlib import error as zlib_error
 
@@ -119,6 +121,21 @@ class HostPaths:
     def begin_discovery(self) -> None:
         """Give one discovery the whole :attr:`HostLimits.max_total_bytes` budget."""
         self._fs.begin()
+
+    @contextmanager
+    def reading_for(self, source: str) -> Iterator[None]:
+        """Reads within this block are ``source``'s: a failed one is recorded under its name
+        (:meth:`failed_reads`)."""
+        self._fs.reading_for = source
+        try:
+            yield
+        finally:
+            self._fs.reading_for = None
+
+    def failed_reads(self) -> dict[str, tuple[int, str]]:
+        """Per source, since :meth:`begin_discovery`: how many reads or listings failed for
+        another reason than an absent path, and the first as ``path: why``."""
+        return dict(self._fs.failed_reads)
 
     def over_limit(self) -> tuple[int, list[str]]:
         """How many reads or listings a bound cut short so far, and the first few paths."""

@@ -12,11 +12,10 @@ envelopes) load only when a signature is checked: ``pip install nfd-client[verif
 
 from __future__ import annotations
 
-import typing
-
+from nfd import _lazy
 from nfd._lazy import lazy_getattr as _lazy_getattr
 
-if typing.TYPE_CHECKING:
+if _lazy.TYPE_CHECKING:
     from nfd.trust._cosign import CosignVerifier
     from nfd.trust._notation import NotationVerifier
     from nfd.trust._verify import (

@@ -31,6 +31,7 @@ from nfd.webhook._metrics import CONTENT_TYPE, Metrics
 from nfd.webhook._pool import ReviewSession, ReviewWorkers, WorkerLost, thread_starter
 from nfd.webhook._resolver import Resolution, Resolver
 from nfd.webhook._review import MAX_CONTAINERS, FailurePolicy, merge_weight, response, unchecked
+from nfd.webhook._unsatisfiable import UnsatisfiableCheck, denied
 from nfd.webhook._work import Decision, Look, Prepared, decide_prepared, encode, examine
 
 MAX_REVIEW_BYTES = 8 * 1024 * 1024  # a pod is at most ~1.5 MiB in etcd; leave room for oldObject
@@ -76,9 +77,11 @@ class Webhook:
     """The request handlers, over one resolver and one set of metrics."""
 
     def __init__(self, settings: ServerSettings, resolver: Resolver,
-                 log: Log | None = None, workers: ReviewWorkers | None = None) -> None:
+                 log: Log | None = None, workers: ReviewWorkers | None = None,
+                 unsatisfiable: UnsatisfiableCheck | None = None) -> None:
         self.settings = settings
         self.resolver = resolver
+        self.unsatisfiable = unsatisfiable
         self.metrics = Metrics()
         self._log: Log = log or Logger()
         # Big reviews are parsed, decided and encoded here: serve() gives processes; a
@@ -96,7 +99,10 @@ class Webhook:
         return web.Response(text="ok\n")
 
     async def metrics_page(self, request: web.Request) -> web.Response:
-        return web.Response(body=self.metrics.render(self.resolver).encode(),
+        text = self.metrics.render(self.resolver)
+        if self.unsatisfiable is not None:
+            text += "\n".join(self.unsatisfiable.metrics()) + "\n"
+        return web.Response(body=text.encode(),
                             headers={"Content-Type": CONTENT_TYPE})
 
     async def mutate(self, request: web.Request) -> web.StreamResponse:
@@ -147,6 +153,18 @@ class Webhook:
             resolutions.append(Resolution("", "failed", f"{images.unchecked_containers} "
                                           f"container(s) beyond the first {MAX_CONTAINERS} not "
                                           "checked"))
+        if self.unsatisfiable is not None:
+            verdict = await self.unsatisfiable.verdict(
+                resolutions, f"{review.kind} {review.where}".strip(), deadline,
+                looked.requirement)
+            if verdict.deny is not None:
+                self.metrics.observe("unsatisfiable", time.perf_counter() - started)
+                self._log("review", level="warning", outcome="unsatisfiable",
+                          kind=review.kind, object=review.where, uid=review.uid,
+                          reason=verdict.deny)
+                return web.json_response(denied(review.uid, verdict.deny))
+            if verdict.warning is not None:  # shown with the review's other warnings
+                resolutions.append(Resolution("", "skipped", verdict.warning))
         policy = self.settings.failure_policy
         decision: Decision | str | None
         if session is None and merge_weight(resolutions) <= INLINE_TERMS:
@@ -246,11 +264,12 @@ async def _reload_tls(context: ssl.SSLContext, settings: ServerSettings, log: Lo
 
 
 async def serve(settings: ServerSettings, resolver: Resolver, log: Log | None = None,
-                ready: Callable[[str], None] | None = None) -> None:
+                ready: Callable[[str], None] | None = None,
+                unsatisfiable: UnsatisfiableCheck | None = None) -> None:
     """Serve until SIGTERM or SIGINT, then finish the requests under way."""
     context = tls_context(settings.cert_file, settings.key_file)
     workers = ReviewWorkers(settings.review_workers)
-    webhook = Webhook(settings, resolver, log, workers)
+    webhook = Webhook(settings, resolver, log, workers, unsatisfiable)
     runner = web.AppRunner(webhook.app(), access_log=None, handle_signals=False,
                            shutdown_timeout=SHUTDOWN_SECONDS)
     await runner.setup()
@@ -274,11 +293,15 @@ async def serve(settings: ServerSettings, resolver: Resolver, log: Log | None = 
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     reloader = asyncio.create_task(_reload_tls(context, settings, webhook._log))
+    if unsatisfiable is not None:
+        unsatisfiable.feed.start()
     workers.start()  # in the background, not on the first big review
     try:
         await stop.wait()
     finally:
         reloader.cancel()
         await runner.cleanup()
+        if unsatisfiable is not None:
+            unsatisfiable.feed.stop()
         resolver.close()
         workers.close()

@@ -24,6 +24,7 @@ from typing import Any
 
 from nfd._text import printable_line
 from nfd.api import LoadLimits, check_json_containers
+from nfd.cluster import LabelRequirement, nfd_label_requirement
 from nfd.errors import SpecError
 from nfd.webhook._resolver import Resolution
 from nfd.webhook._review import (
@@ -57,6 +58,8 @@ class Look:
     review: ReviewRequest
     opted_out: bool
     images: PodImages | None
+    # The pod's own nodeSelector and required node affinity on NFD labels (small).
+    requirement: LabelRequirement | None = None
 
 
 @dataclass(frozen=True)
@@ -98,9 +101,17 @@ def examine(body: bytes, workloads: bool) -> tuple[Prepared | None, Look | str]:
         prepared = prepare(body, workloads)
     except (ValueError, RecursionError, SpecError) as exc:
         return None, printable_line(str(exc))
+    target = prepared.target
+    requirement = (nfd_label_requirement(target.get(target.spec_path))
+                   if target is not None and prepared.images is not None else None)
     looked = Look(dataclasses.replace(prepared.review, obj=None), prepared.opted_out,
-                  prepared.images)
+                  prepared.images, requirement)
     return (prepared if prepared.images is not None else None), looked
+
+
+def look(body: bytes, workloads: bool) -> Look | str:
+    """:func:`examine`'s view for the event loop alone (the parsed review dropped)."""
+    return examine(body, workloads)[1]
 
 
 def encode(answer: dict[str, Any]) -> bytes:
