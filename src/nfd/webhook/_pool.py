@@ -202,10 +202,13 @@ class ReviewSession:
         return looked
 
     async def decide(self, resolutions: Sequence[Resolution], policy: FailurePolicy,
-                     prepared: Prepared | None = None) -> Decision | str:
-        """Decide the review the worker holds (or ``prepared``, parsed elsewhere)."""
+                     prepared: Prepared | None = None,
+                     gzip_ok: bool = False) -> Decision | str:
+        """Decide the review the worker holds (or ``prepared``, parsed elsewhere); a big
+        answer comes back compressed when ``gzip_ok``."""
         self._holding = False
-        decision: Decision | str = await self._call(("decide", (prepared, resolutions, policy)))
+        decision: Decision | str = await self._call(
+            ("decide", (prepared, resolutions, policy, gzip_ok)))
         return decision
 
     async def _call(self, header: tuple[str, Any], body: bytes | None = None) -> Any:

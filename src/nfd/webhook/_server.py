@@ -171,7 +171,8 @@ class Webhook:
             assert prepared is not None
             decision = decide_prepared(prepared, resolutions, policy)
         else:
-            decision = await self._decide_in_worker(session, deadline, resolutions, prepared)
+            decision = await self._decide_in_worker(session, deadline, resolutions, prepared,
+                                                    _accepts_gzip(request))
         if decision is None:
             decision = f"{review.kind} {review.where}: not decided within {budget:g} s"
         if isinstance(decision, str):
@@ -181,19 +182,20 @@ class Webhook:
             self._log("review", level="warning", outcome=decision.outcome, kind=review.kind,
                       object=review.where, uid=review.uid, warnings=" | ".join(decision.warnings))
         self.metrics.observe(decision.outcome, time.perf_counter() - started)
-        return await _send_json(request, decision.body)
+        return await _send_json(request, decision.body, decision.encoding)
 
     async def _decide_in_worker(self, session: ReviewSession | None, deadline: float,
                                 resolutions: list[Resolution],
-                                prepared: Prepared | None) -> Decision | str | None:
+                                prepared: Prepared | None,
+                                gzip_ok: bool) -> Decision | str | None:
         """The decision from the review's worker (or any worker, for a small review with a
         big merge: the parsed review goes along); ``None`` when it did not come in time."""
         policy = self.settings.failure_policy
         try:
             if session is not None:
-                return await session.decide(resolutions, policy)
+                return await session.decide(resolutions, policy, gzip_ok=gzip_ok)
             async with self._workers.session(deadline) as own:
-                return await own.decide(resolutions, policy, prepared)
+                return await own.decide(resolutions, policy, prepared, gzip_ok)
         except TimeoutError:
             return None
         except WorkerLost as exc:
@@ -216,12 +218,26 @@ async def _read_body(request: web.Request) -> bytes:
     return b"".join(chunks)
 
 
-async def _send_json(request: web.Request, body: bytes) -> web.StreamResponse:
+def _accepts_gzip(request: web.Request) -> bool:
+    """Whether the client takes a gzip-encoded answer (RFC 9110 Accept-Encoding; a
+    ``q=0`` refuses it)."""
+    for coding in request.headers.get("Accept-Encoding", "").split(","):
+        name, _, params = coding.partition(";")
+        if name.strip().lower() == "gzip":
+            return params.replace(" ", "").lower() not in ("q=0", "q=0.0", "q=0.00", "q=0.000")
+    return False
+
+
+async def _send_json(request: web.Request, body: bytes,
+                     encoding: str | None = None) -> web.StreamResponse:
     """The answer; a big one in slices, so TLS encrypts (on the event loop) a slice at a
     time and ``/healthz`` and small reviews get their turn in between."""
+    headers = {"Content-Type": "application/json"}
+    if encoding is not None:
+        headers["Content-Encoding"] = encoding
     if len(body) <= ANSWER_SLICE:
-        return web.Response(body=body, content_type="application/json")
-    reply = web.StreamResponse(headers={"Content-Type": "application/json"})
+        return web.Response(body=body, headers=headers)
+    reply = web.StreamResponse(headers=headers)
     reply.content_length = len(body)
     await reply.prepare(request)
     view = memoryview(body)
