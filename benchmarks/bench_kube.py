@@ -7,6 +7,8 @@
   serve``, registered by URL for one namespace, its caches warm) against without it (a
   namespace it does not select), 8 concurrent clients alternating between the two so both
   see the same load: p50/p99 and the latency the webhook adds at p99. Goal: <= 5 ms.
+  Interleaved with them, opted-out pods (the webhook is called and answers at once): the
+  floor, what calling any webhook costs; and the server's CPU per review.
 
 Best of ``--repeat`` wall times; absolute times drift on shared machines, the ratios are
 the figures. Run: ``python benchmarks/bench_kube.py [--repeat 3] [--pods 1000]
