@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from nfd._io import read_bounded
 from nfd._lazy import TYPE_CHECKING
 from nfd.errors import AuthError
 from nfd.oci._reference import DOCKER_HUB
@@ -86,8 +87,7 @@ def find_credential(
 
 def _read_auth_file(path: Path) -> dict[str, Any] | None:
     try:
-        with path.open("rb") as handle:
-            raw = handle.read(MAX_AUTH_FILE_BYTES + 1)
+        raw = read_bounded(path, MAX_AUTH_FILE_BYTES)
     except FileNotFoundError:
         return None
     except OSError as exc:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from nfd._redact import Redactor
 from nfd._timeouts import DEFAULT_REGISTRY_TIMEOUT
 from nfd.oci._platform import Platform
-from nfd.oci._redact import Redactor
 
 # Bounds (oras-go uses 4 MiB for manifests too; a spec beyond 1 MiB is surely an error).
 MAX_MANIFEST_BYTES = 4 * 1024 * 1024
