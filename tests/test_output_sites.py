@@ -35,7 +35,7 @@ REVIEWED: dict[tuple[str, str], str] = {
         "the AdmissionReview answer (JSON encoded by json.dumps) to the API server, in slices",
     ("sources/_native.py", "code"): "machine code written to an executable page",
     ("cli/_write.py", "text"): "a file the user asked for (data, written atomically)",
-    ("cli/compat_get_spec.py", "fetched.data"): "the stored spec unchanged to a pipe or file "
+    ("cli/compat_get_spec.py", "fetched.spec_bytes"): "the stored spec unchanged to a pipe or file "
                                                 "(data); a terminal gets printable()",
     ("cli/__init__.py", "_usage()"): "our own command list",
     ("cli/__init__.py", "__version__"): "ours",
