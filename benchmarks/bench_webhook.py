@@ -15,8 +15,10 @@ Then the review at the per-review bounds (``maximal``): a body near the 8 MiB
 cap, 64 distinct images (the image cap, digest-pinned, each with a spec, so
 every one is merged), the pod's own required affinity at the size the merge
 bound allows, cached as in the steady state; its latency alone, and
-``/healthz``'s p99 at 8 clients while two clients send nothing but maximal
-reviews (they are parsed and decided in the CPU pool, off the event loop).
+``/healthz``'s p99 at 8 clients for as long as two clients send nothing but
+maximal reviews (from another process; each parsed once and decided in a review
+worker, off the server's event loop), against as many ``/healthz`` calls with
+nothing else running.
 
 Goals: a cached decision at most 2x ``/healthz`` at p99 under 8 and 32 clients;
 a maximal review within 1 s; ``/healthz`` p99 unchanged (about 1x) while maximal
@@ -28,6 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import multiprocessing
 import ssl
 import statistics
 import sys
@@ -109,46 +112,93 @@ def _maximal_body(image: str) -> bytes:
     return json.dumps(review_for(obj)).encode()
 
 
-async def _healthz_under_load(url: str, ca: Path, body: bytes, requests: int,
-                              concurrency: int) -> tuple[list[float], list[float]]:
-    """(healthz latencies at ``concurrency`` clients, maximal review latencies) while two
-    clients send maximal reviews back to back."""
+async def _healthz_until(url: str, ca: Path, concurrency: int, stop: asyncio.Event,
+                         limit: int) -> list[float]:
+    """``/healthz`` latencies at ``concurrency`` clients until ``stop`` (or ``limit`` calls)."""
     context = ssl.create_default_context(cafile=str(ca))
-    maximal: list[float] = []
-    stop = asyncio.Event()
-
-    async def heavy() -> None:
-        async with httpx.AsyncClient(base_url=url, verify=context, timeout=60) as client:
-            while not stop.is_set():
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    times: list[float] = []
+    async with httpx.AsyncClient(base_url=url, verify=context, limits=limits,
+                                 timeout=30) as client:
+        async def worker() -> None:
+            while not stop.is_set() and len(times) < limit:
                 started = time.perf_counter()
-                reply = await client.post("/mutate", content=body, headers=JSON)
-                maximal.append(time.perf_counter() - started)
+                reply = await client.get("/healthz")
+                times.append(time.perf_counter() - started)
                 reply.raise_for_status()
 
-    loaders = [asyncio.create_task(heavy()) for _ in range(2)]
-    await asyncio.sleep(0.5)  # both under way
-    try:
-        health = await _drive(url, ca, requests, concurrency, None)
-    finally:
-        stop.set()
-        await asyncio.gather(*loaders)
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return times
+
+
+def _send_maximal(url: str, ca: str, body: bytes, runs: int,
+                  results: multiprocessing.Queue[list[float]]) -> None:
+    """In a process of its own: ``runs`` maximal reviews from two clients back to back.
+    Not in the measuring process: encrypting 8 MiB and reading a 10 MiB answer there would
+    stall the /healthz clients' own event loop and be counted as the server's latency."""
+    import threading
+
+    context = ssl.create_default_context(cafile=ca)
+    times: list[float] = []
+    sent = iter(range(runs))
+
+    def client() -> None:
+        with httpx.Client(base_url=url, verify=context, timeout=60) as http:
+            for _ in sent:
+                started = time.perf_counter()
+                reply = http.post("/mutate", content=body, headers=JSON)
+                times.append(time.perf_counter() - started)
+                reply.raise_for_status()
+
+    threads = [threading.Thread(target=client) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    results.put(times)
+
+
+async def _healthz_under_load(url: str, ca: Path, body: bytes, concurrency: int
+                              ) -> tuple[list[float], list[float]]:
+    """(healthz latencies at ``concurrency`` clients, maximal review latencies), healthz
+    measured for exactly as long as two clients (another process) send maximal reviews
+    back to back (``MAXIMAL_RUNS`` in all)."""
+    processes = multiprocessing.get_context("spawn")
+    results: multiprocessing.Queue[list[float]] = processes.Queue()
+    sender = processes.Process(target=_send_maximal,
+                               args=(url, str(ca), body, MAXIMAL_RUNS, results))
+    sender.start()
+    stop = asyncio.Event()
+
+    async def loaded() -> list[float]:
+        try:
+            times: list[float] = await asyncio.get_running_loop().run_in_executor(
+                None, results.get, True, 600)
+            return times
+        finally:
+            stop.set()
+
+    loading = asyncio.create_task(loaded())
+    health = await _healthz_until(url, ca, concurrency, stop, 1_000_000)
+    maximal = await loading
+    sender.join(10)
     return health, maximal
 
 
-def _bench_maximal(server: WebhookProcess, ca: Path, image: str, requests: int) -> None:
+def _bench_maximal(server: WebhookProcess, ca: Path, image: str) -> None:
     body = _maximal_body(image)
     first = server.review(json.loads(body))["response"]  # resolves and plans every image
     assert first["allowed"] is True and "patch" in first, first.get("warnings")
     alone = [_timed(server, body) for _ in range(MAXIMAL_RUNS)]
-    base = asyncio.run(_drive(server.url, ca, requests // ROUNDS, 8, None))
-    health, maximal = asyncio.run(_healthz_under_load(server.url, ca, body,
-                                                      requests // ROUNDS, 8))
+    health, maximal = asyncio.run(_healthz_under_load(server.url, ca, body, 8))
+    # The floor: as many /healthz calls again, nothing else running.
+    base = asyncio.run(_healthz_until(server.url, ca, 8, asyncio.Event(), len(health)))
     print(f"\nmaximal review: {len(body) / 2**20:.2f} MiB, {MAX_IMAGES_PER_REVIEW} images; "
           f"alone p50 {_pct(alone, 0.5):.0f} ms, max {max(alone) * 1000:.0f} ms "
           f"(goal <= 1000 ms); under load p50 {_pct(maximal, 0.5):.0f} ms")
-    print(f"healthz p99 at 8 clients: {_pct(base, 0.99):.2f} ms alone, {_pct(health, 0.99):.2f} "
-          f"ms while 2 clients send maximal reviews ({len(maximal)} of them): "
-          f"{_pct(health, 0.99) / _pct(base, 0.99):.2f}x (goal ~1x)")
+    print(f"healthz p99 at 8 clients ({len(health)} calls each): {_pct(base, 0.99):.2f} ms "
+          f"alone, {_pct(health, 0.99):.2f} ms while 2 clients sent {len(maximal)} maximal "
+          f"reviews: {_pct(health, 0.99) / _pct(base, 0.99):.2f}x (goal ~1x)")
 
 
 def _timed(server: WebhookProcess, body: bytes) -> float:
@@ -215,7 +265,7 @@ def main() -> int:
             done = nfd("compat", "attach-spec", "--image", kernel, "--spec",
                        str(DATA / "spec-kernel.yaml"))
             assert done.returncode == 0, done.stderr
-            _bench_maximal(cached, work / "ca.crt", kernel, requests)
+            _bench_maximal(cached, work / "ca.crt", kernel)
         finally:
             for server in servers:
                 server.stop()

@@ -268,3 +268,28 @@ def test_workload_templates(cluster: ControlPlane, webhook: WebhookProcess,
         images["fits"])
     stored = cluster.request("GET", f"/apis/apps/v1/namespaces/{NAMESPACE}/deployments/web")
     assert stored["spec"]["template"] == created["spec"]["template"]
+
+
+def test_a_big_answer_reaches_the_api_server(cluster: ControlPlane, webhook: WebhookProcess,
+                                             images: dict[str, str]) -> None:
+    """A pod with many required terms of its own: the patch is over the size at which a
+    review worker gzips the answer when the client asks (the API server's Go transport
+    does); the API server applies it all the same."""
+    from nfd.webhook._work import COMPRESS_BYTES
+
+    count = 1500
+    obj = _pod(images["fits"])
+    obj["spec"]["affinity"] = {"nodeAffinity": {
+        "requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [
+            {"matchExpressions": [{"key": f"example.com/zone-{i}", "operator": "In",
+                                   "values": [f"zone-with-a-long-name-{i}"]}]}
+            for i in range(count)]}}}
+    created, _ = _create(cluster, obj)
+    terms = _node_affinity(created["spec"])["requiredDuringSchedulingIgnoredDuringExecution"][
+        "nodeSelectorTerms"]
+    ours = {e["key"] for term in _expected_affinity(images["fits"])[
+        "requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"]
+        for e in term["matchExpressions"]}
+    assert len(terms) >= count and all(ours <= {e["key"] for e in term["matchExpressions"]}
+                                       for term in terms)
+    assert len(json.dumps(terms)) * 4 // 3 > COMPRESS_BYTES  # the answer's base64 patch

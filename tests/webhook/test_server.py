@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import time
 from pathlib import Path
@@ -435,3 +436,32 @@ def test_a_big_review_is_decided_in_the_review_processes_alike(
     reply = server.client.post("/mutate", content=bad,
                                headers={"Content-Type": "application/json"})
     assert reply.status_code == 400 and "expected apiVersion" in reply.text
+
+
+def test_a_big_answer_is_gzipped_by_its_worker_only_when_asked(
+        start_webhook: StartWebhook, registry: Registry, weighted_image: str) -> None:
+    from nfd.webhook._work import COMPRESS_BYTES
+
+    server = start_webhook(*_allow(registry))
+    # The pod's own required terms each gain the image's requirements: a big patch.
+    terms = [{"matchExpressions": [{"key": f"example.com/zone-{i}", "operator": "In",
+                                    "values": [f"z{i}"]}]} for i in range(2000)]
+    obj = pod([weighted_image], affinity={"nodeAffinity": {
+        "requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": terms}}})
+    body = json.dumps(review_for(obj))
+    answers = {}
+    for accept in ("gzip", "identity"):
+        with server.client.stream("POST", "/mutate", content=body, headers={
+                "Content-Type": "application/json", "Accept-Encoding": accept}) as reply:
+            assert reply.status_code == 200
+            raw = b"".join(reply.iter_raw())
+            answers[accept] = (reply.headers.get("Content-Encoding"), raw)
+    encoding, raw = answers["identity"]
+    assert encoding is None and len(raw) > COMPRESS_BYTES
+    plain = json.loads(raw)
+    encoding, raw = answers["gzip"]
+    assert encoding == "gzip" and len(raw) < COMPRESS_BYTES
+    assert json.loads(gzip.decompress(raw)) == plain
+    result = patched(obj, plain)
+    assert len(result["spec"]["affinity"]["nodeAffinity"][
+        "requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"]) >= len(terms)

@@ -3,42 +3,45 @@
 aiohttp is imported by this module only, and this module only by ``nfd compat
 webhook serve``. One event loop answers every request; small cached decisions
 never leave it, registry calls go to the resolver's thread pool, and reviews
-over :data:`INLINE_BYTES` (or merging many of our terms) are parsed, decided
-and encoded in worker processes (:mod:`nfd.webhook._work`), so ``/healthz`` and
-other reviews stay prompt. Each review is answered within its deadline:
-``--timeout``, or less when the API server's own ``?timeout=`` (sent with every
-webhook call) leaves less; one not decided by then gets the failure policy's
-answer.
+over :data:`INLINE_BYTES` are parsed, decided and encoded in worker processes
+(:mod:`nfd.webhook._pool`), the body parsed once, by the worker that decides
+it; the event loop only moves bytes (the body, read once; a big answer, in
+slices), so ``/healthz`` and other reviews stay prompt. Each review is answered
+within its deadline: ``--timeout``, or less when the API server's own
+``?timeout=`` (sent with every webhook call) leaves less; one not decided by
+then gets the failure policy's answer.
 """
 
 from __future__ import annotations
 
 import asyncio
-import multiprocessing
 import re
 import signal
 import ssl
 import time
 from collections.abc import Callable
-from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from aiohttp import web
 
 from nfd.errors import UsageError
 from nfd.webhook._log import Log, Logger
 from nfd.webhook._metrics import CONTENT_TYPE, Metrics
+from nfd.webhook._pool import ReviewSession, ReviewWorkers, WorkerLost, thread_starter
 from nfd.webhook._resolver import Resolution, Resolver
 from nfd.webhook._review import MAX_CONTAINERS, FailurePolicy, merge_weight, response, unchecked
 from nfd.webhook._unsatisfiable import UnsatisfiableCheck, denied
-from nfd.webhook._work import Decision, decide_body, encode, look, lower_priority
+from nfd.webhook._work import Decision, Look, Prepared, decide_prepared, encode, examine
 
 MAX_REVIEW_BYTES = 8 * 1024 * 1024  # a pod is at most ~1.5 MiB in etcd; leave room for oldObject
 # Reviews up to this size are parsed and decided on the event loop (tens of microseconds);
-# bigger ones, or ones merging many of our terms, go to the resolver's CPU pool.
+# bigger ones are parsed and decided in a review worker, and so are small ones merging
+# many of our terms.
 INLINE_BYTES = 64 * 1024
 INLINE_TERMS = 64
+# Answers bigger than this are written in slices of it (see _send_json).
+ANSWER_SLICE = 256 * 1024
 MARGIN_SECONDS = 0.25  # for encoding the answer and the network back to the API server
 SHUTDOWN_SECONDS = 5.0
 _GO_SECONDS = re.compile(r"(\d+(?:\.\d+)?)s")
@@ -74,15 +77,16 @@ class Webhook:
     """The request handlers, over one resolver and one set of metrics."""
 
     def __init__(self, settings: ServerSettings, resolver: Resolver,
-                 log: Log | None = None, review_pool: Executor | None = None,
+                 log: Log | None = None, workers: ReviewWorkers | None = None,
                  unsatisfiable: UnsatisfiableCheck | None = None) -> None:
         self.settings = settings
         self.resolver = resolver
         self.unsatisfiable = unsatisfiable
         self.metrics = Metrics()
         self._log: Log = log or Logger()
-        # Big reviews are parsed, decided and encoded here; serve() gives a process pool.
-        self._review_pool = review_pool or resolver.cpu_pool
+        # Big reviews are parsed, decided and encoded here: serve() gives processes; a
+        # server built in process (tests) gets threads, same protocol.
+        self._workers = workers or ReviewWorkers(settings.review_workers, thread_starter)
 
     def app(self) -> web.Application:
         app = web.Application(client_max_size=MAX_REVIEW_BYTES)
@@ -101,34 +105,39 @@ class Webhook:
         return web.Response(body=text.encode(),
                             headers={"Content-Type": CONTENT_TYPE})
 
-    async def _compute(self, heavy: bool, deadline: float, fn: Callable[..., T],
-                       *args: Any) -> T:
-        """``fn(*args)``: inline when light, else in the review pool, due by ``deadline``
-        (``TimeoutError`` then; a call not yet started is cancelled)."""
-        if not heavy:
-            return fn(*args)
-        left = deadline - time.perf_counter()
-        if left <= 0:
-            raise TimeoutError
-        future = self._review_pool.submit(fn, *args)
-        return await asyncio.wait_for(asyncio.wrap_future(future), left)
-
-    async def mutate(self, request: web.Request) -> web.Response:
+    async def mutate(self, request: web.Request) -> web.StreamResponse:
         started = time.perf_counter()
         budget = _deadline(self.settings, request)
         deadline = started + budget - MARGIN_SECONDS
         try:
-            body = await request.read()
-            heavy = len(body) > INLINE_BYTES
-            looked = await self._compute(heavy, deadline, look, body, self.settings.workloads)
+            body = await _read_body(request)
         except web.HTTPRequestEntityTooLarge:
             self.metrics.observe("bad-request", time.perf_counter() - started)
             return web.Response(status=413, text=f"review over {MAX_REVIEW_BYTES} bytes\n")
-        except TimeoutError:  # no uid to answer with: the API server's failurePolicy decides
-            self.metrics.observe("timeout", time.perf_counter() - started)
-            self._log("review", level="warning", outcome="timeout",
-                      reason=f"not parsed within {budget:g} s (the server is overloaded)")
-            return web.Response(status=503, text=f"review not parsed within {budget:g} s\n")
+        if len(body) <= INLINE_BYTES:  # parsed here, once: tens of microseconds
+            prepared, looked = examine(body, self.settings.workloads)
+            return await self._answer(request, started, budget, looked, prepared, None)
+        try:
+            async with self._workers.session(deadline) as session:
+                looked = await session.look(body, self.settings.workloads)
+                del body  # the worker holds the review now; the loop keeps no copy
+                return await self._answer(request, started, budget, looked, None, session)
+        except (TimeoutError, WorkerLost) as exc:  # no uid to answer with: the API server's
+            # failurePolicy decides. Not retried: a body that killed one worker could kill
+            # the next.
+            outcome = "timeout" if isinstance(exc, TimeoutError) else "worker-lost"
+            self.metrics.observe(outcome, time.perf_counter() - started)
+            reason = (f"not parsed within {budget:g} s (the server is overloaded)"
+                      if isinstance(exc, TimeoutError) else f"not parsed: {exc}")
+            self._log("review", level="warning", outcome=outcome, reason=reason)
+            return web.Response(status=503, text=f"review {reason}\n")
+
+    async def _answer(self, request: web.Request, started: float, budget: float,
+                      looked: Look | str, prepared: Prepared | None,
+                      session: ReviewSession | None) -> web.StreamResponse:
+        """Resolve a parsed review's images, decide (where it was parsed, or in a worker
+        when the merge is big), log and answer."""
+        deadline = started + budget - MARGIN_SECONDS
         if isinstance(looked, str):
             self.metrics.observe("bad-request", time.perf_counter() - started)
             return web.Response(status=400, text=f"not an AdmissionReview: {looked}\n")
@@ -156,21 +165,86 @@ class Webhook:
                 return web.json_response(denied(review.uid, verdict.deny))
             if verdict.warning is not None:  # shown with the review's other warnings
                 resolutions.append(Resolution("", "skipped", verdict.warning))
-        heavy = heavy or merge_weight(resolutions) > INLINE_TERMS
-        try:
-            decision = await self._compute(heavy, deadline, decide_body, body,
-                                           self.settings.workloads, resolutions,
-                                           self.settings.failure_policy)
-        except TimeoutError:
+        policy = self.settings.failure_policy
+        decision: Decision | str | None
+        if session is None and merge_weight(resolutions) <= INLINE_TERMS:
+            assert prepared is not None
+            decision = decide_prepared(prepared, resolutions, policy)
+        else:
+            decision = await self._decide_in_worker(session, deadline, resolutions, prepared,
+                                                    _accepts_gzip(request))
+        if decision is None:
             decision = f"{review.kind} {review.where}: not decided within {budget:g} s"
         if isinstance(decision, str):
-            answer, outcome = unchecked(review, self.settings.failure_policy, decision)
+            answer, outcome = unchecked(review, policy, decision)
             decision = Decision(outcome, encode(answer), tuple(answer["response"]["warnings"]))
         if decision.outcome in ("denied", "failed-open", "invalid"):
             self._log("review", level="warning", outcome=decision.outcome, kind=review.kind,
                       object=review.where, uid=review.uid, warnings=" | ".join(decision.warnings))
         self.metrics.observe(decision.outcome, time.perf_counter() - started)
-        return web.Response(body=decision.body, content_type="application/json")
+        return await _send_json(request, decision.body, decision.encoding)
+
+    async def _decide_in_worker(self, session: ReviewSession | None, deadline: float,
+                                resolutions: list[Resolution],
+                                prepared: Prepared | None,
+                                gzip_ok: bool) -> Decision | str | None:
+        """The decision from the review's worker (or any worker, for a small review with a
+        big merge: the parsed review goes along); ``None`` when it did not come in time."""
+        policy = self.settings.failure_policy
+        try:
+            if session is not None:
+                return await session.decide(resolutions, policy, gzip_ok=gzip_ok)
+            async with self._workers.session(deadline) as own:
+                return await own.decide(resolutions, policy, prepared, gzip_ok)
+        except TimeoutError:
+            return None
+        except WorkerLost as exc:
+            return f"internal error: {exc}"
+
+
+async def _read_body(request: web.Request) -> bytes:
+    """The request body, refused past :data:`MAX_REVIEW_BYTES` (declared or sent); one
+    copy of it (the chunks joined once)."""
+    declared = request.content_length
+    if declared is not None and declared > MAX_REVIEW_BYTES:
+        raise web.HTTPRequestEntityTooLarge(max_size=MAX_REVIEW_BYTES, actual_size=declared)
+    chunks: list[bytes] = []
+    size = 0
+    while chunk := await request.content.readany():
+        size += len(chunk)
+        if size > MAX_REVIEW_BYTES:
+            raise web.HTTPRequestEntityTooLarge(max_size=MAX_REVIEW_BYTES, actual_size=size)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _accepts_gzip(request: web.Request) -> bool:
+    """Whether the client takes a gzip-encoded answer (RFC 9110 Accept-Encoding; a
+    ``q=0`` refuses it)."""
+    for coding in request.headers.get("Accept-Encoding", "").split(","):
+        name, _, params = coding.partition(";")
+        if name.strip().lower() == "gzip":
+            return params.replace(" ", "").lower() not in ("q=0", "q=0.0", "q=0.00", "q=0.000")
+    return False
+
+
+async def _send_json(request: web.Request, body: bytes,
+                     encoding: str | None = None) -> web.StreamResponse:
+    """The answer; a big one in slices, so TLS encrypts (on the event loop) a slice at a
+    time and ``/healthz`` and small reviews get their turn in between."""
+    headers = {"Content-Type": "application/json"}
+    if encoding is not None:
+        headers["Content-Encoding"] = encoding
+    if len(body) <= ANSWER_SLICE:
+        return web.Response(body=body, headers=headers)
+    reply = web.StreamResponse(headers=headers)
+    reply.content_length = len(body)
+    await reply.prepare(request)
+    view = memoryview(body)
+    for at in range(0, len(body), ANSWER_SLICE):
+        await reply.write(view[at:at + ANSWER_SLICE])
+    await reply.write_eof()
+    return reply
 
 
 def tls_context(cert_file: str, key_file: str) -> ssl.SSLContext:
@@ -210,12 +284,8 @@ async def serve(settings: ServerSettings, resolver: Resolver, log: Log | None = 
                 unsatisfiable: UnsatisfiableCheck | None = None) -> None:
     """Serve until SIGTERM or SIGINT, then finish the requests under way."""
     context = tls_context(settings.cert_file, settings.key_file)
-    # forkserver: workers start from a clean process, not a fork of this threaded one.
-    processes = multiprocessing.get_context("forkserver")
-    processes.set_forkserver_preload(["nfd.webhook._work"])
-    pool = ProcessPoolExecutor(settings.review_workers, mp_context=processes,
-                               initializer=lower_priority)
-    webhook = Webhook(settings, resolver, log, pool, unsatisfiable)
+    workers = ReviewWorkers(settings.review_workers)
+    webhook = Webhook(settings, resolver, log, workers, unsatisfiable)
     runner = web.AppRunner(webhook.app(), access_log=None, handle_signals=False,
                            shutdown_timeout=SHUTDOWN_SECONDS)
     await runner.setup()
@@ -225,7 +295,6 @@ async def serve(settings: ServerSettings, resolver: Resolver, log: Log | None = 
         await site.start()
     except OSError as exc:
         await runner.cleanup()
-        pool.shutdown(wait=False)
         raise UsageError(f"cannot listen on {settings.host}:{settings.port}: "
                          f"{exc.strerror or exc}") from None
     addresses = runner.addresses
@@ -242,15 +311,13 @@ async def serve(settings: ServerSettings, resolver: Resolver, log: Log | None = 
     reloader = asyncio.create_task(_reload_tls(context, settings, webhook._log))
     if unsatisfiable is not None:
         unsatisfiable.feed.start()
-    # Start the review processes now, in the background, not on the first big review.
-    warming = loop.run_in_executor(None, lambda: pool.submit(int).result())
+    workers.start()  # in the background, not on the first big review
     try:
         await stop.wait()
     finally:
         reloader.cancel()
-        warming.cancel()
         await runner.cleanup()
         if unsatisfiable is not None:
             unsatisfiable.feed.stop()
         resolver.close()
-        pool.shutdown(wait=False, cancel_futures=True)
+        workers.close()
