@@ -16,9 +16,9 @@ that are not are passed over with a warning, never used.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
 
 from nfd._lazy import TYPE_CHECKING
+from nfd._record import FrozenRecord, set_field
 from nfd.api import ARTIFACT_TYPE, SPEC_MEDIA_TYPE, loads_spec
 from nfd.errors import (
     DigestMismatchError,
@@ -59,20 +59,35 @@ MAX_DESCRIBED = 100
 MAX_UNVERIFIED = 8
 
 
-@dataclass(frozen=True)
-class FetchedSpec:
+class FetchedSpec(FrozenRecord):
     """The spec layer of an image's compatibility artifact and where it came from."""
 
+    __slots__ = ("artifact_digest", "created", "data", "image", "image_digest", "signer")
     data: bytes
     image: str
     image_digest: str
     artifact_digest: str
     created: str | None
-    signer: str | None = None
+    signer: str | None
+
+    def __init__(
+        self,
+        data: bytes,
+        image: str,
+        image_digest: str,
+        artifact_digest: str,
+        created: str | None,
+        signer: str | None = None,
+    ) -> None:
+        set_field(self, "data", data)
+        set_field(self, "image", image)
+        set_field(self, "image_digest", image_digest)
+        set_field(self, "artifact_digest", artifact_digest)
+        set_field(self, "created", created)
+        set_field(self, "signer", signer)
 
 
-@dataclass(frozen=True)
-class ArtifactInfo:
+class ArtifactInfo(FrozenRecord):
     """One compatibility artifact attached to an image, as its referrers listing names it.
 
     ``spec_size``, ``descriptions`` and ``tags`` are filled in by :func:`list_compat_artifacts`,
@@ -80,17 +95,47 @@ class ArtifactInfo:
     compatibility artifact of this image, or a spec that does not parse).
     """
 
+    __slots__ = (
+        "artifact_type", "created", "descriptions", "digest", "manifest_size", "media_type",
+        "problem", "signer", "spec_size", "subject", "tags",
+    )
     digest: str
     created: str | None
     manifest_size: int
     artifact_type: str
     subject: str
     media_type: str
-    spec_size: int | None = None
-    descriptions: tuple[str, ...] = ()
-    tags: tuple[str, ...] = ()
-    problem: str | None = None
-    signer: str | None = None
+    spec_size: int | None
+    descriptions: tuple[str, ...]
+    tags: tuple[str, ...]
+    problem: str | None
+    signer: str | None
+
+    def __init__(
+        self,
+        digest: str,
+        created: str | None,
+        manifest_size: int,
+        artifact_type: str,
+        subject: str,
+        media_type: str,
+        spec_size: int | None = None,
+        descriptions: tuple[str, ...] = (),
+        tags: tuple[str, ...] = (),
+        problem: str | None = None,
+        signer: str | None = None,
+    ) -> None:
+        set_field(self, "digest", digest)
+        set_field(self, "created", created)
+        set_field(self, "manifest_size", manifest_size)
+        set_field(self, "artifact_type", artifact_type)
+        set_field(self, "subject", subject)
+        set_field(self, "media_type", media_type)
+        set_field(self, "spec_size", spec_size)
+        set_field(self, "descriptions", descriptions)
+        set_field(self, "tags", tags)
+        set_field(self, "problem", problem)
+        set_field(self, "signer", signer)
 
     @property
     def descriptor(self) -> Descriptor:
@@ -98,13 +143,23 @@ class ArtifactInfo:
         return Descriptor(self.media_type, self.digest, self.manifest_size)
 
 
-@dataclass(frozen=True)
-class ResolvedImage:
+class ResolvedImage(FrozenRecord):
     """What an image reference points to: a manifest, or an index and its platform's manifest."""
 
+    __slots__ = ("manifest", "platform_manifest", "ref")
     ref: Reference
     manifest: Manifest
     platform_manifest: Manifest | None
+
+    def __init__(
+        self,
+        ref: Reference,
+        manifest: Manifest,
+        platform_manifest: Manifest | None,
+    ) -> None:
+        set_field(self, "ref", ref)
+        set_field(self, "manifest", manifest)
+        set_field(self, "platform_manifest", platform_manifest)
 
     @property
     def subjects(self) -> list[str]:
@@ -283,7 +338,7 @@ def fetch_compat_spec(
                     break
                 continue
             _warn_untrusted(options, unverified)
-            return replace(_read_spec(client, ref, chosen, found), signer=signer)
+            return _read_spec(client, ref, chosen, found).replace(signer=signer)
         if unverified:  # the newest one's reason is the error; the others are warnings
             _warn_untrusted(options, unverified[1:])
             raise unverified[0]
@@ -349,7 +404,7 @@ def list_compat_artifacts(image: str, options: RegistryOptions | None = None,
         found = find_artifacts(client, resolve_image(client, ref, options.platform))
         unread = f"not read: only the newest {MAX_DESCRIBED} artifacts are"
         return [describe_artifact(client, ref, item, verifier) if i < MAX_DESCRIBED
-                else replace(item, problem=unread) for i, item in enumerate(found)]
+                else item.replace(problem=unread) for i, item in enumerate(found)]
 
 
 def describe_artifact(client: RegistryClient, ref: Reference, item: ArtifactInfo,
@@ -360,21 +415,20 @@ def describe_artifact(client: RegistryClient, ref: Reference, item: ArtifactInfo
         manifest = client.get_manifest(ref, expected=item.descriptor)
         problem = not_ours(manifest, item.subject, client.options.max_spec_bytes)
         if problem is not None:
-            return replace(item, problem=f"not a compatibility artifact of this image: {problem}")
+            return item.replace(problem=f"not a compatibility artifact of this image: {problem}")
         fetched = _read_spec(client, ref, item, manifest)
     except (NotFoundError, DigestMismatchError, TooLargeError, NoArtifactError) as exc:
-        return replace(item, problem=str(exc))
-    described = replace(item, created=fetched.created, spec_size=len(fetched.data))
+        return item.replace(problem=str(exc))
+    described = item.replace(created=fetched.created, spec_size=len(fetched.data))
     if verifier is not None:
         try:
-            described = replace(described, signer=verify_artifact(
+            described = described.replace(signer=verify_artifact(
                 client, ref, manifest.descriptor, verifier).signer)
         except VerificationError as exc:
-            return replace(described, problem=f"not trusted: {exc}")
+            return described.replace(problem=f"not trusted: {exc}")
     try:
         spec = loads_spec(fetched.data, f"{ref}@{item.digest}")
     except SpecError as exc:
-        return replace(described, problem=f"the spec does not load: {exc.message}")
-    return replace(described,
-                   descriptions=tuple(c.description for c in spec.compatibilities),
-                   tags=tuple(c.tag for c in spec.compatibilities))
+        return described.replace(problem=f"the spec does not load: {exc.message}")
+    return described.replace(descriptions=tuple(c.description for c in spec.compatibilities),
+                             tags=tuple(c.tag for c in spec.compatibilities))

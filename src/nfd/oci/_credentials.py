@@ -15,10 +15,10 @@ import binascii
 import json
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from nfd._lazy import TYPE_CHECKING
+from nfd._record import FrozenRecord, set_field
 from nfd.errors import AuthError
 from nfd.oci._reference import DOCKER_HUB
 
@@ -31,19 +31,34 @@ HELPER_TIMEOUT = 30.0
 MAX_AUTH_FILE_BYTES = 4 * 1024 * 1024
 
 
-@dataclass(frozen=True)
-class Credential:
+class Credential(FrozenRecord):
     """What to authenticate with; secrets stay out of ``repr``.
 
     ``refresh_token`` is an OAuth2 identity token (Docker's ``identitytoken``);
     ``access_token`` is a ready bearer token sent as is (``--registry-token-stdin``).
     """
 
-    username: str | None = None
-    password: str | None = field(default=None, repr=False)
-    refresh_token: str | None = field(default=None, repr=False)
-    access_token: str | None = field(default=None, repr=False)
-    origin: str = "options"
+    __slots__ = ("access_token", "origin", "password", "refresh_token", "username")
+    _unshown = ("password", "refresh_token", "access_token")
+    username: str | None
+    password: str | None
+    refresh_token: str | None
+    access_token: str | None
+    origin: str
+
+    def __init__(
+        self,
+        username: str | None = None,
+        password: str | None = None,
+        refresh_token: str | None = None,
+        access_token: str | None = None,
+        origin: str = "options",
+    ) -> None:
+        set_field(self, "username", username)
+        set_field(self, "password", password)
+        set_field(self, "refresh_token", refresh_token)
+        set_field(self, "access_token", access_token)
+        set_field(self, "origin", origin)
 
     @property
     def has_basic(self) -> bool:

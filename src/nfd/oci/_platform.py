@@ -14,9 +14,9 @@ from __future__ import annotations
 import platform as _host
 import re
 import sys
-from dataclasses import dataclass
 
 from nfd._lazy import TYPE_CHECKING
+from nfd._record import FrozenRecord, set_field
 from nfd.errors import UsageError
 
 if TYPE_CHECKING:
@@ -52,14 +52,26 @@ _COMPONENT = re.compile(r"[A-Za-z0-9_-]+")
 MAX_PLATFORM_CHARS = 50  # containerd's bound on a specifier
 
 
-@dataclass(frozen=True)
-class Platform:
+class Platform(FrozenRecord):
     """An OCI platform: operating system, architecture, optional variant and OS version."""
 
+    __slots__ = ("architecture", "os", "os_version", "variant")
     os: str
     architecture: str
-    variant: str | None = None
-    os_version: str | None = None
+    variant: str | None
+    os_version: str | None
+
+    def __init__(
+        self,
+        os: str,
+        architecture: str,
+        variant: str | None = None,
+        os_version: str | None = None,
+    ) -> None:
+        set_field(self, "os", os)
+        set_field(self, "architecture", architecture)
+        set_field(self, "variant", variant)
+        set_field(self, "os_version", os_version)
 
     @classmethod
     def parse(cls, text: str) -> Platform:

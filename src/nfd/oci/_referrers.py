@@ -11,7 +11,6 @@ writing and repairs until its change is seen.
 
 from __future__ import annotations
 
-import dataclasses
 import random
 import re
 from collections.abc import Callable
@@ -74,7 +73,7 @@ def _own_artifact_types(
         if budget and desc.artifact_type in (None, "", EMPTY_MEDIA_TYPE):
             budget -= 1
             declared = client.get_manifest(ref, desc.digest, expected=desc).artifact_type
-            desc = dataclasses.replace(desc, artifact_type=declared) if declared else desc
+            desc = desc.replace(artifact_type=declared) if declared else desc
         out.append(desc)
     return out
 

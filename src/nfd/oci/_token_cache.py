@@ -11,7 +11,8 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+
+from nfd._record import Record
 
 # Tokens are dropped this long before the server says they expire (clock skew, latency).
 EXPIRY_MARGIN = 10.0
@@ -55,11 +56,17 @@ def covers(granted: Iterable[str], needed: Iterable[str]) -> bool:
     return True
 
 
-@dataclass
-class _Entry:
-    token: str = field(repr=False)
+class _Entry(Record):
+    __slots__ = ("expires_at", "scopes", "token")
+    _unshown = ("token",)
+    token: str
     scopes: tuple[str, ...]
     expires_at: float
+
+    def __init__(self, token: str, scopes: tuple[str, ...], expires_at: float) -> None:
+        self.token = token
+        self.scopes = scopes
+        self.expires_at = expires_at
 
 
 class TokenCache:

@@ -14,8 +14,8 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import dataclass
 
+from nfd._record import FrozenRecord, set_field
 from nfd.errors import NotFoundError, RegistryError, UsageError, VerificationError
 from nfd.oci import Descriptor, Manifest, Reference, RegistryClient, list_referrers
 
@@ -39,17 +39,22 @@ _REASON_RANK = (
 )
 
 
-@dataclass(frozen=True)
-class Verified:
+class Verified(FrozenRecord):
     """Who signed an artifact, by which signature, and until when that holds.
 
     ``signer`` is the identity the policy trusted (a certificate subject, a key's
     fingerprint); ``valid_until`` (epoch seconds) is when a certificate in the chain expires.
     """
 
+    __slots__ = ("signature", "signer", "valid_until")
     signer: str
     signature: str
-    valid_until: float | None = None
+    valid_until: float | None
+
+    def __init__(self, signer: str, signature: str, valid_until: float | None = None) -> None:
+        set_field(self, "signer", signer)
+        set_field(self, "signature", signature)
+        set_field(self, "valid_until", valid_until)
 
 
 class Verifier:
