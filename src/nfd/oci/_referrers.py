@@ -11,7 +11,6 @@ writing and repairs until its change is seen.
 
 from __future__ import annotations
 
-import random
 import re
 from collections.abc import Callable
 
@@ -185,6 +184,8 @@ def update_fallback_index(
     change is visible (each racer does the same, so both changes survive).
     Returns the final entries. An index left empty is deleted: no tag means no referrers.
     """
+    import random  # only a writer of the fallback index waits at random
+
     rng = random.Random()
     tag = fallback_tag(subject)
     for _ in range(MAX_UPDATE_ROUNDS):

@@ -7,7 +7,7 @@ never mixed: :class:`CpuFacts` records the method, and discovery reports it.
 
 from __future__ import annotations
 
-import platform
+import os
 import re
 
 from nfd._record import Record
@@ -216,7 +216,8 @@ def cpu_facts(host: HostPaths) -> CpuFacts:
     """The processor's facts: executed on the live host, else read from the tree."""
     if not host.is_live:
         return _from_cpuinfo(host)
-    arch = _MACHINE_ARCH.get(platform.machine(), platform.machine())
+    machine = os.uname().machine
+    arch = _MACHINE_ARCH.get(machine, machine)
     if arch == "amd64":
         try:
             with CpuidInstruction() as cpu:

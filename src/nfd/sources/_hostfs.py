@@ -24,7 +24,6 @@ from __future__ import annotations
 import ctypes
 import errno
 import os
-import platform
 import stat
 import weakref
 import zlib
@@ -94,7 +93,7 @@ def _libc_syscall() -> Callable[..., int] | None:
 
 
 _SYSCALL = _libc_syscall()
-_OPENAT2 = _OPENAT2_SYSCALLS.get(platform.machine())
+_OPENAT2 = _OPENAT2_SYSCALLS.get(os.uname().machine)
 _OPENAT2_NUMBER = ctypes.c_long(_OPENAT2 or -1)
 _OPEN_HOW_SIZE = ctypes.c_size_t(ctypes.sizeof(_OpenHow))
 _RESOLVE = _RESOLVE_IN_ROOT | _RESOLVE_NO_MAGICLINKS
