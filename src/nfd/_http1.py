@@ -17,7 +17,6 @@ first use, so a plain-HTTP run never imports ``ssl``.
 
 from __future__ import annotations
 
-import contextlib
 import select
 import socket
 from collections.abc import Callable, Iterable
@@ -212,8 +211,10 @@ class _Connection:
 
     def close(self) -> None:
         self.reusable = False
-        with contextlib.suppress(OSError):
+        try:  # noqa: SIM105 (contextlib would be this command's only importer of it)
             self.sock.close()
+        except OSError:
+            pass
 
     def stale(self) -> bool:
         """An idle connection the peer closed (or wrote to unasked) is not reused."""

@@ -10,8 +10,6 @@ the docker-credential-helpers protocol (``get`` with the server URL on stdin).
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import os
 from collections.abc import Mapping, Sequence
@@ -190,6 +188,9 @@ def _from_auth_entry(entry: Any, path: str | os.PathLike[str], key: str) -> Cred
     username, password = entry.get("username"), entry.get("password")
     encoded = entry.get("auth")
     if isinstance(encoded, str) and encoded:
+        import base64  # only with an auth file's entry: most pulls have none
+        import binascii
+
         try:
             decoded = base64.b64decode(encoded, validate=True).decode()
         except (binascii.Error, UnicodeDecodeError):
