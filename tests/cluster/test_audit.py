@@ -206,3 +206,38 @@ def test_bad_pods_dump_is_a_located_error(cluster_files: dict[str, Path],
     assert_one_line_error(nfd("compat", "audit", "--pods", str(bad), "--nodefeatures",
                               str(cluster_files["nodes"]), "--specs",
                               str(cluster_files["specs"])), 2, "items[0].spec.containers")
+
+
+def test_live_nodefeatures_paged_and_projected_agree_with_the_dump(
+        cluster_files: dict[str, Path], tmp_path: Path) -> None:
+    """The NodeFeatures listed from an API server (pages of 2) give the dump's report."""
+    from tests.cluster._apiserver import ApiServer, ApiState, write_kubeconfig
+
+    items = json.loads(cluster_files["nodes"].read_text())["items"]
+    state = ApiState(items=items, max_limit=2)
+    server = ApiServer(state)
+    try:
+        kubeconfig = write_kubeconfig(tmp_path / "kubeconfig", server.url,
+                                      {"admin": {"token": "good-token"}}, current="admin")
+        common = ("--pods", str(cluster_files["pods"]), "--specs", str(cluster_files["specs"]),
+                  "-o", "json")
+        live = nfd("compat", "audit", *common, "--kubeconfig", str(kubeconfig),
+                   "--page-size", "2")
+        dump = nfd("compat", "audit", *common, "--nodefeatures", str(cluster_files["nodes"]))
+    finally:
+        server.close()
+    assert (live.returncode, live.stdout) == (dump.returncode, dump.stdout), live.stderr
+    assert len(state.requests) == 2  # three objects, two per page
+
+
+def test_live_options_with_dumps_only_are_a_usage_error(cluster_files: dict[str, Path]) -> None:
+    assert_one_line_error(nfd("compat", "audit", "--pods", str(cluster_files["pods"]),
+                              "--nodefeatures", str(cluster_files["nodes"]), "--context", "prod",
+                              "--specs", str(cluster_files["specs"])), 2, "live cluster")
+
+
+def test_live_workload_listing_covers_every_template_kind() -> None:
+    from nfd.cli._audit_args import _WORKLOAD_RESOURCES
+    from nfd.cluster._audit import WORKLOAD_TEMPLATES
+
+    assert sorted(kind for *_, kind in _WORKLOAD_RESOURCES) == sorted(WORKLOAD_TEMPLATES)

@@ -200,3 +200,27 @@ def test_library_needs_exactly_one_tls_source() -> None:
 
     with pytest.raises(UsageError, match="exactly one"):
         build_manifests(ManifestOptions(allow_registries=("x",)))
+
+
+def test_unsatisfiable_grants_list_and_watch_on_nodefeatures(ca_bundle: Path) -> None:
+    def role_rules(*flags: str) -> list[dict[str, Any]]:
+        objects = _by_kind(_manifests("--ca-bundle", str(ca_bundle), *flags))
+        role = objects.get("ClusterRole")
+        return role["rules"] if role else []
+
+    watch = {"apiGroups": ["nfd.k8s-sigs.io"], "resources": ["nodefeatures"],
+             "verbs": ["list", "watch"]}
+    assert watch not in role_rules()  # off by default: nothing granted for it
+    assert watch in role_rules("--unsatisfiable", "deny")
+    # Without rule creation, the webhook still calls the API: the token is mounted, and the
+    # role grants the NodeFeature reads alone.
+    objects = _by_kind(_manifests("--ca-bundle", str(ca_bundle), "--no-create-rules",
+                                  "--unsatisfiable", "warn"))
+    assert objects["ClusterRole"]["rules"] == [watch]
+    assert objects["ServiceAccount"]["automountServiceAccountToken"] is True
+    pod = objects["Deployment"]["spec"]["template"]["spec"]
+    assert pod["automountServiceAccountToken"] is True
+    args = pod["containers"][0]["args"]
+    assert args[args.index("--unsatisfiable") + 1] == "warn"
+    assert "ClusterRole" not in _by_kind(_manifests("--ca-bundle", str(ca_bundle),
+                                                    "--no-create-rules"))

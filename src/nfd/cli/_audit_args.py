@@ -111,3 +111,96 @@ def spec_lookups(args: argparse.Namespace, images: list[str]) -> dict[str, SpecL
     from nfd.cluster._audit import fetch_specs
 
     return fetch_specs(images, spec_source(args))
+
+
+# What ``--workloads`` lists besides pods: (group, version, plural, kind).
+_WORKLOAD_RESOURCES = (
+    ("apps", "v1", "deployments", "Deployment"), ("apps", "v1", "statefulsets", "StatefulSet"),
+    ("apps", "v1", "daemonsets", "DaemonSet"), ("apps", "v1", "replicasets", "ReplicaSet"),
+    ("batch", "v1", "jobs", "Job"), ("batch", "v1", "cronjobs", "CronJob"),
+)
+
+
+def add_live_arguments(parser: argparse.ArgumentParser) -> None:
+    """Where the live cluster is, as ``validate-cluster`` reads it."""
+    from nfd.cluster._kube_defaults import DEFAULT_PAGE_SIZE, DEFAULT_TIMEOUT
+
+    live = parser.add_argument_group(
+        "live cluster (what no dump gives is listed from it)")
+    where = live.add_mutually_exclusive_group()
+    where.add_argument("--kubeconfig", metavar="FILE",
+                       help="kubeconfig (default: $KUBECONFIG, ~/.kube/config, in-cluster)")
+    where.add_argument("--in-cluster", action="store_true",
+                       help="use the pod's service account")
+    live.add_argument("--context", metavar="NAME", help="kubeconfig context to use")
+    live.add_argument("--page-size", type=int, default=DEFAULT_PAGE_SIZE, metavar="N",
+                      help=f"objects per API list request (default {DEFAULT_PAGE_SIZE})")
+    live.add_argument("--request-timeout", type=float, default=DEFAULT_TIMEOUT,
+                      metavar="SECONDS",
+                      help=f"time limit per API request (default {DEFAULT_TIMEOUT:g})")
+
+
+class LiveCluster:
+    """The live cluster of the command line: one client for every listing, made on first
+    use (a run from dumps never reads a kubeconfig)."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self._args = args
+        self._client: Any = None
+        self._options: Any = None
+
+    def __enter__(self) -> LiveCluster:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._client is not None:
+            self._client.close()
+
+    def _connect(self) -> tuple[Any, Any]:
+        if self._client is None:
+            from nfd.cli._registry_options import checked_seconds, command_redactor
+            from nfd.cluster import KubeOptions, kube_client
+
+            args = self._args
+            self._options = KubeOptions(
+                kubeconfig=args.kubeconfig, context=args.context, in_cluster=args.in_cluster,
+                page_size=args.page_size,
+                timeout=checked_seconds("--request-timeout", args.request_timeout),
+                redactor=command_redactor(args))
+            self._client = kube_client(self._options)
+        return self._options, self._client
+
+    def pods(self, workloads: bool) -> list[Any]:
+        """The active pods (and with ``workloads`` the workloads' templates), listed."""
+        from nfd.cluster import Resource, list_objects
+        from nfd.cluster._audit import pods_from_document
+
+        options, client = self._connect()
+        resources = [Resource("", "v1", "pods", "Pod")]
+        if workloads:
+            resources += [Resource(*r) for r in _WORKLOAD_RESOURCES]
+        items: list[Any] = []
+        for resource in resources:
+            listing = list_objects(options, resource, client)
+            # A list's items carry no kind: the list's resource says it.
+            items += [{**item, "kind": resource.kind} for item in listing.items
+                      if isinstance(item, dict)]
+        return pods_from_document({"items": items}, workloads=workloads)
+
+    def nodes(self, only: dict[str, frozenset[str] | None] | None = None) -> Any:
+        """The NodeFeatures, merged per node as NFD's master does, projected on ``only``."""
+        from nfd.cluster import cluster_features_from_pages, iter_pages
+
+        options, client = self._connect()
+        features, _ = cluster_features_from_pages(iter_pages(options, client=client),
+                                                  only=only)
+        return features
+
+
+def check_live_arguments(args: argparse.Namespace, live_used: bool) -> None:
+    """Live-cluster options with dumps only are a usage error (they would be ignored)."""
+    from nfd.errors import UsageError
+
+    if not live_used and (args.kubeconfig or args.in_cluster or args.context):
+        raise UsageError("--kubeconfig, --context and --in-cluster read a live cluster; "
+                         "every input here comes from a file")

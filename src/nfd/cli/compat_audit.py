@@ -2,9 +2,11 @@
 
 Pods (and, with ``--workloads``, the templates of Deployments, StatefulSets, DaemonSets,
 ReplicaSets, Jobs and CronJobs) come from a ``kubectl get`` dump; node features from a
-``kubectl get nodefeatures -A`` dump. Each image's spec is looked up once; each spec is
-evaluated once per distinct projection of the nodes. Exit 0 when nothing drifted, 1 when
-something did, 2 on bad input, 3 when a registry cannot be read for every image.
+``kubectl get nodefeatures -A`` dump; whichever is not given is listed from the live cluster
+(kubeconfig, context or service account, as ``validate-cluster`` reads it). Each image's
+spec is looked up once; each spec is evaluated once per distinct projection of the nodes.
+Exit 0 when nothing drifted, 1 when something did, 2 on bad input, 3 when a registry or
+the cluster cannot be read.
 """
 
 from __future__ import annotations
@@ -23,25 +25,30 @@ EXAMPLES = (
      "as JSON",
      "nfd compat audit --pods workloads.json --workloads --nodefeatures nodefeatures.json "
      "-o json"),
+    ("the live cluster of a kubeconfig context",
+     "nfd compat audit --context prod --workloads"),
     ("with the specs from a file instead of the registry",
      "nfd compat audit --pods pods.json --nodefeatures nodefeatures.json --specs specs.yaml"),
 )
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from nfd.cli._audit_args import add_spec_source_arguments
+    from nfd.cli._audit_args import add_live_arguments, add_spec_source_arguments
     from nfd.cli._output import OUTPUT_FORMATS
 
-    parser.add_argument("--pods", required=True, metavar="FILE",
+    parser.add_argument("--pods", metavar="FILE",
                         help="'kubectl get pods -A -o json|yaml' (with --workloads, also "
-                             "deploy, sts, ds, rs, job, cronjob objects)")
-    parser.add_argument("--nodefeatures", required=True, metavar="FILE",
-                        help="'kubectl get nodefeatures -A -o json|yaml'")
+                             "deploy, sts, ds, rs, job, cronjob objects); default: listed "
+                             "from the live cluster")
+    parser.add_argument("--nodefeatures", metavar="FILE",
+                        help="'kubectl get nodefeatures -A -o json|yaml'; default: listed "
+                             "from the live cluster")
     parser.add_argument("--workloads", action="store_true",
                         help="also check workload templates: drift is then no node at all")
     parser.add_argument("--output", "-o", choices=OUTPUT_FORMATS, default="table",
                         help="report format (default: table)")
     add_spec_source_arguments(parser)
+    add_live_arguments(parser)
 
 
 def audit_report(result: Any) -> dict[str, Any]:
@@ -87,14 +94,24 @@ def render_audit(result: Any, out: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from nfd.cli._audit_args import load_nodes, load_pods, spec_lookups
+    from nfd.cli._audit_args import (
+        LiveCluster,
+        check_live_arguments,
+        load_nodes,
+        load_pods,
+        spec_lookups,
+    )
     from nfd.cli._output import write_big_json, write_document
     from nfd.cluster._audit import Evaluations, audit, reads_of
 
-    pods = load_pods(args.pods, args.workloads)
-    lookups = spec_lookups(args, [image for pod in pods for image in pod.images])
-    evaluations = Evaluations(lookups)
-    cluster = load_nodes(args.nodefeatures, reads_of(evaluations.evaluators))
+    check_live_arguments(args, not (args.pods and args.nodefeatures))
+    with LiveCluster(args) as live:
+        pods = load_pods(args.pods, args.workloads) if args.pods else live.pods(args.workloads)
+        lookups = spec_lookups(args, [image for pod in pods for image in pod.images])
+        evaluations = Evaluations(lookups)
+        reads = reads_of(evaluations.evaluators)
+        cluster = load_nodes(args.nodefeatures, reads) if args.nodefeatures else \
+            live.nodes(reads)
     result = audit(pods, cluster, lookups, evaluations)
     if args.output == "table":
         render_audit(result, sys.stdout)

@@ -53,6 +53,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "with 'nfd compat affinity --emit rule | kubectl apply -f -')")
     parser.add_argument("--workloads", action="store_true",
                         help="also patch Deployments, StatefulSets, DaemonSets, Jobs, CronJobs")
+    parser.add_argument("--unsatisfiable", choices=("off", "warn", "deny"), default="off",
+                        help="the webhook warns about, or denies, pods no node can run "
+                        "(serve --unsatisfiable); grants list and watch on NodeFeatures "
+                        "(default off)")
     parser.add_argument("--registry-auth-secret", metavar="SECRET",
                         help="a kubernetes.io/dockerconfigjson Secret with registry credentials")
     parser.add_argument("--output", "-o", choices=("yaml", "json"), default="yaml",
@@ -84,7 +88,8 @@ def run(args: argparse.Namespace) -> int:
         ca_bundle=_read_ca_bundle(args.ca_bundle) if args.ca_bundle else None,
         failure_policy=args.failure_policy, serve_timeout=args.timeout,
         webhook_timeout=args.webhook_timeout, create_rules=args.create_rules,
-        workloads=args.workloads, registry_auth_secret=args.registry_auth_secret))
+        workloads=args.workloads, registry_auth_secret=args.registry_auth_secret,
+        unsatisfiable=args.unsatisfiable))
     if args.output == "json":
         write_document({"apiVersion": "v1", "kind": "List", "items": objects}, "json",
                        sys.stdout)

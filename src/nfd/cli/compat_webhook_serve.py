@@ -82,7 +82,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="create or update each new spec's NodeFeatureRule through the "
                         "Kubernetes API (in-cluster, or --kubeconfig)")
     parser.add_argument("--kubeconfig", metavar="FILE",
-                        help="with --create-rules: use this kubeconfig, not the service account")
+                        help="with --create-rules or --unsatisfiable: use this kubeconfig, not "
+                        "the service account")
+    parser.add_argument("--unsatisfiable", choices=("off", "warn", "deny"), default="off",
+                        help="check each pod against the cluster's NodeFeatures (listed, then "
+                        "watched): warn about, or deny, a pod whose images no current node "
+                        "satisfies, naming the closest nodes and what each lacks (default off)")
+    parser.add_argument("--index-watch-seconds", type=int, default=30, metavar="S",
+                        help="with --unsatisfiable: each NodeFeature watch call lasts S seconds "
+                        "and its events apply when it ends, so the index trails the cluster "
+                        "by at most S (default 30)")
+    parser.add_argument("--index-max-staleness", type=_seconds, metavar="S",
+                        help="with --unsatisfiable deny: deny only while the index was "
+                        "confirmed current within S seconds, else warn (default: twice "
+                        "--index-watch-seconds plus --timeout)")
     parser.add_argument("--log-format", choices=("text", "json"), default="text",
                         help="log records on stderr as text lines or JSON lines (ts, level, "
                         "msg and fields); outside text is escaped either way (default text)")
@@ -116,8 +129,8 @@ def _resolver(args: argparse.Namespace, log: Any) -> object:
 
     if args.cache_size < 1:
         raise UsageError(f"--cache-size must be at least 1, not {args.cache_size}")
-    if args.kubeconfig and not args.create_rules:
-        raise UsageError("--kubeconfig goes with --create-rules")
+    if args.kubeconfig and not args.create_rules and args.unsatisfiable == "off":
+        raise UsageError("--kubeconfig goes with --create-rules or --unsatisfiable")
     registry = RegistryOptions(plain_http=args.plain_http, ca_file=args.ca_file,
                                auth_file=args.registry_auth_file,
                                platform=Platform.parse(args.platform) if args.platform else None,
@@ -177,6 +190,27 @@ def _nfd_support(args: argparse.Namespace, writer: Any, log: Any) -> Any:
         return None
 
 
+def _unsatisfiable(args: argparse.Namespace, resolver: Any, log: Any) -> Any:
+    """The NodeFeature index and its check, when ``--unsatisfiable`` is on (else None)."""
+    from nfd.cluster import FeatureIndex, IndexFeed, KubeOptions
+    from nfd.errors import UsageError
+    from nfd.webhook import UnsatisfiableCheck
+
+    if args.unsatisfiable == "off":
+        if args.index_max_staleness is not None:
+            raise UsageError("--index-max-staleness goes with --unsatisfiable")
+        return None
+    if not 1 <= args.index_watch_seconds <= 3600:
+        raise UsageError(f"--index-watch-seconds must be 1 to 3600, not "
+                         f"{args.index_watch_seconds}")
+    options = KubeOptions(kubeconfig=args.kubeconfig, in_cluster=args.kubeconfig is None,
+                          timeout=args.timeout)
+    feed = IndexFeed(FeatureIndex({}), options, args.index_watch_seconds, log=log)
+    feed.client()  # a kubeconfig or service account that cannot be read: exit now
+    staleness = args.index_max_staleness or 2 * args.index_watch_seconds + args.timeout
+    return UnsatisfiableCheck(args.unsatisfiable, feed, resolver, staleness)
+
+
 def _require_server() -> None:
     """A clear error instead of an ImportError when the server framework is missing."""
     from nfd._extras import require_extra
@@ -198,5 +232,5 @@ def run(args: argparse.Namespace) -> int:
                               key_file=args.tls_key_file, failure_policy=args.failure_policy,
                               timeout=args.timeout, workloads=args.workloads,
                               tls_reload_seconds=args.tls_reload_seconds)
-    asyncio.run(serve(settings, resolver, log))
+    asyncio.run(serve(settings, resolver, log, unsatisfiable=_unsatisfiable(args, resolver, log)))
     return 0

@@ -2,8 +2,9 @@
 
 Planned node profiles are an ``nfd export features`` file or a NodeFeature (``--features``),
 or a NodeFeature list (``--nodefeatures``, one profile per node). The images are those of a
-pods dump (``--pods``) or a list (``--images``). With ``--current-nodefeatures`` beside
-``--pods``, each image is shown next to what it gets today (its pods on today's nodes).
+pods dump (``--pods``), a list (``--images``), or, with neither, the pods of the live
+cluster, whose NodeFeatures then show what each image gets today (as
+``--current-nodefeatures`` does beside ``--pods``).
 Exit 0 when every image runs on every profile, 1 when something would break.
 """
 
@@ -22,6 +23,8 @@ EXAMPLES = (
      "nfd compat what-if --features new-node.json --pods pods.json"),
     ("a planned pool's NodeFeatures against a list of images, as JSON",
      "nfd compat what-if --nodefeatures planned.json --images images.txt -o json"),
+    ("the live cluster's pods on a planned node, next to what they get today",
+     "nfd compat what-if --features new-node.json --context prod"),
     ("compared with today's nodes",
      "nfd compat what-if --features new-node.json --pods pods.json "
      "--current-nodefeatures nodefeatures.json"),
@@ -29,7 +32,7 @@ EXAMPLES = (
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from nfd.cli._audit_args import add_spec_source_arguments
+    from nfd.cli._audit_args import add_live_arguments, add_spec_source_arguments
     from nfd.cli._output import OUTPUT_FORMATS
 
     planned = parser.add_mutually_exclusive_group(required=True)
@@ -37,9 +40,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                          help="one planned node: 'nfd export features' JSON or a NodeFeature")
     planned.add_argument("--nodefeatures", metavar="FILE",
                          help="planned nodes: a NodeFeature list, one profile per node")
-    images = parser.add_mutually_exclusive_group(required=True)
+    images = parser.add_mutually_exclusive_group()
     images.add_argument("--pods", metavar="FILE",
-                        help="the images of a 'kubectl get pods -A -o json|yaml' dump")
+                        help="the images of a 'kubectl get pods -A -o json|yaml' dump "
+                             "(default: the live cluster's pods)")
     images.add_argument("--images", metavar="FILE", help="image references, one a line")
     parser.add_argument("--current-nodefeatures", metavar="FILE",
                         help="today's 'kubectl get nodefeatures -A' dump (with --pods): show "
@@ -47,6 +51,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--output", "-o", choices=OUTPUT_FORMATS, default="table",
                         help="report format (default: table)")
     add_spec_source_arguments(parser)
+    add_live_arguments(parser)
 
 
 def _profiles(args: argparse.Namespace) -> Any:
@@ -61,18 +66,22 @@ def _profiles(args: argparse.Namespace) -> Any:
     return ClusterFeatures(nodes={Path(args.features).name: load_features(args.features)})
 
 
-def _today(args: argparse.Namespace, pods: list[Any], lookups: Any, evaluations: Any
-           ) -> dict[str, tuple[int, int]]:
+def _today(args: argparse.Namespace, pods: list[Any], lookups: Any, evaluations: Any,
+           live: Any) -> dict[str, tuple[int, int]]:
     """Image -> (pods whose node satisfies it today, pods checked)."""
     from nfd.cli._audit_args import load_nodes
     from nfd.cluster._audit import audit, reads_of
     from nfd.errors import UsageError
 
-    if not args.current_nodefeatures:
+    reads = reads_of(evaluations.evaluators)
+    if args.current_nodefeatures:
+        if not pods:
+            raise UsageError("--current-nodefeatures goes with --pods, or the live cluster")
+        cluster = load_nodes(args.current_nodefeatures, reads)
+    elif live is not None:
+        cluster = live.nodes(reads)
+    else:
         return {}
-    if not pods:
-        raise UsageError("--current-nodefeatures goes with --pods")
-    cluster = load_nodes(args.current_nodefeatures, reads_of(evaluations.evaluators))
     result = audit(pods, cluster, lookups, evaluations)
     drifted: dict[str, int] = {}
     for group in result.drift:
@@ -126,28 +135,38 @@ def render_what_if(report: dict[str, Any], out: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from nfd.cli._audit_args import load_pods, spec_lookups
+    from nfd.cli._audit_args import LiveCluster, check_live_arguments, load_pods, spec_lookups
     from nfd.cli._output import write_document
-    from nfd.cluster._audit import Evaluations, images_from_list, what_if
+    from nfd.cluster._audit import Evaluations, what_if
 
     pods: list[Any] = []
-    if args.pods:
-        pods = load_pods(args.pods, workloads=True)
-        images = [image for pod in pods for image in pod.images]
-    else:
-        from nfd.api._yaml import read_bounded
-        from nfd.errors import SpecError
-
-        data = read_bounded(args.images, _MAX_IMAGE_LIST)
-        if len(data) > _MAX_IMAGE_LIST:
-            raise SpecError(f"over the {_MAX_IMAGE_LIST}-byte limit", source=args.images)
-        images = images_from_list(data.decode("utf-8", "replace"))
-    lookups = spec_lookups(args, images)
-    evaluations = Evaluations(lookups)
-    verdicts = what_if(images, _profiles(args), lookups, evaluations)
-    report = what_if_report(verdicts, _today(args, pods, lookups, evaluations), lookups)
+    from_live = not (args.pods or args.images)
+    check_live_arguments(args, from_live)
+    with LiveCluster(args) as live:
+        if args.pods or from_live:
+            pods = load_pods(args.pods, workloads=True) if args.pods else \
+                live.pods(workloads=True)
+            images = [image for pod in pods for image in pod.images]
+        else:
+            images = _image_list(args.images)
+        lookups = spec_lookups(args, images)
+        evaluations = Evaluations(lookups)
+        verdicts = what_if(images, _profiles(args), lookups, evaluations)
+        today = _today(args, pods, lookups, evaluations, live if from_live else None)
+    report = what_if_report(verdicts, today, lookups)
     if args.output == "table":
         render_what_if(report, sys.stdout)
     else:
         write_document(report, args.output)
     return EXIT_OK if all(v.compatible for v in verdicts) else EXIT_NOT_COMPATIBLE
+
+
+def _image_list(path: str) -> list[str]:
+    from nfd.api._yaml import read_bounded
+    from nfd.cluster._audit import images_from_list
+    from nfd.errors import SpecError
+
+    data = read_bounded(path, _MAX_IMAGE_LIST)
+    if len(data) > _MAX_IMAGE_LIST:
+        raise SpecError(f"over the {_MAX_IMAGE_LIST}-byte limit", source=path)
+    return images_from_list(data.decode("utf-8", "replace"))

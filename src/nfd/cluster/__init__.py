@@ -34,6 +34,7 @@ if typing.TYPE_CHECKING:
         patch_workload,
         patchable,
     )
+    from nfd.cluster._audit import reads_of
     from nfd.cluster._documents import (
         load_cluster_dump,
         load_documents,
@@ -46,6 +47,13 @@ if typing.TYPE_CHECKING:
         SetInfo,
         validate_cluster,
     )
+    from nfd.cluster._feature_index import (
+        FeatureIndex,
+        SatisfiabilityCheck,
+        Unsatisfied,
+        WatchGone,
+    )
+    from nfd.cluster._index_feed import DEFAULT_WATCH_SECONDS, IndexFeed
     from nfd.cluster._job import (
         DEFAULT_CLIENT_IMAGE,
         HOST_MOUNTS,
@@ -55,9 +63,17 @@ if typing.TYPE_CHECKING:
         build_jobs,
         parse_node_list,
     )
-    from nfd.cluster._kube import KubeOptions, Listing, Page, iter_pages, list_node_features
+    from nfd.cluster._kube import (
+        KubeOptions,
+        Listing,
+        Page,
+        iter_pages,
+        kube_client,
+        list_node_features,
+        list_objects,
+    )
     from nfd.cluster._kube_client import KubeClient
-    from nfd.cluster._kube_reader import status_message
+    from nfd.cluster._kube_reader import NODE_FEATURES, Resource, status_message
     from nfd.cluster._kubeconfig import ClusterAccess, load_access
     from nfd.cluster._labels import (
         DEFAULT_LABEL_PREFIX,
@@ -121,6 +137,17 @@ _HOME = {
     "KubeOptions": "nfd.cluster._kube",
     "KubeClient": "nfd.cluster._kube_client",
     "status_message": "nfd.cluster._kube_reader",
+    "NODE_FEATURES": "nfd.cluster._kube_reader",
+    "Resource": "nfd.cluster._kube_reader",
+    "FeatureIndex": "nfd.cluster._feature_index",
+    "SatisfiabilityCheck": "nfd.cluster._feature_index",
+    "Unsatisfied": "nfd.cluster._feature_index",
+    "WatchGone": "nfd.cluster._feature_index",
+    "DEFAULT_WATCH_SECONDS": "nfd.cluster._index_feed",
+    "IndexFeed": "nfd.cluster._index_feed",
+    "kube_client": "nfd.cluster._kube",
+    "list_objects": "nfd.cluster._kube",
+    "reads_of": "nfd.cluster._audit",
     "ClusterAccess": "nfd.cluster._kubeconfig",
     "load_access": "nfd.cluster._kubeconfig",
     "Manifest": "nfd.cluster._manifest",
@@ -165,7 +192,9 @@ __all__ = [
     "DEFAULT_CLIENT_IMAGE",
     "DEFAULT_LABEL_PREFIX",
     "DEFAULT_NFD_NAMESPACE",
+    "DEFAULT_WATCH_SECONDS",
     "HOST_MOUNTS",
+    "NODE_FEATURES",
     "POD_SPEC_PATHS",
     "REFERENCE_NFD_VERSION",
     "Affinity",
@@ -173,6 +202,8 @@ __all__ = [
     "ClusterAccess",
     "ClusterFeatures",
     "ClusterResult",
+    "FeatureIndex",
+    "IndexFeed",
     "JobOptions",
     "KubeClient",
     "KubeOptions",
@@ -182,11 +213,15 @@ __all__ = [
     "NfdSupport",
     "NodeVerdict",
     "Page",
+    "Resource",
     "RulePlan",
+    "SatisfiabilityCheck",
     "SelectedSet",
     "SetInfo",
     "SetVerdict",
     "Toleration",
+    "Unsatisfied",
+    "WatchGone",
     "and_node_affinities",
     "build_affinity",
     "build_job",
@@ -200,7 +235,9 @@ __all__ = [
     "fit_compatibility",
     "image_label_base",
     "iter_pages",
+    "kube_client",
     "list_node_features",
+    "list_objects",
     "load_access",
     "load_cluster_dump",
     "load_documents",
@@ -218,6 +255,7 @@ __all__ = [
     "prefetched",
     "project_features",
     "read_manifest",
+    "reads_of",
     "sanitize_name",
     "select_sets",
     "status_message",

@@ -172,6 +172,11 @@ class FeatureIndex:
                 self._remerge(node)
             self._advance(version)
 
+    def confirm(self) -> None:
+        """A watch ended cleanly: nothing was missed up to now (staleness starts again)."""
+        with self._lock:
+            self._synced = self._clock()
+
     def _parse(self, obj: Any, path: str) -> Any:
         """The object as NFD's master reads it, projected; None without the node label."""
         if isinstance(obj, dict) and "kind" not in obj:
@@ -231,18 +236,28 @@ class SatisfiabilityCheck:
         self._generation = -1
         self._lock = threading.Lock()
 
-    def check(self, evaluators: list[SpecEvaluator]) -> Unsatisfied | None:
-        """None when some node satisfies all ``evaluators``, else why not."""
+    def remembered(self, evaluators: list[SpecEvaluator]) -> tuple[bool, Unsatisfied | None]:
+        """``(True, answer)`` when the answer for the current index is remembered (a
+        lookup), else ``(False, None)``: :meth:`check` would evaluate every node."""
         key = tuple(sorted(id(e) for e in evaluators))
         with self._lock:
             if self._generation != self.index.generation:
                 self._answers.clear()
                 self._generation = self.index.generation
             if key in self._answers:
-                return self._answers[key]
+                return True, self._answers[key]
+        return False, None
+
+    def check(self, evaluators: list[SpecEvaluator]) -> Unsatisfied | None:
+        """None when some node satisfies all ``evaluators``, else why not."""
+        key = tuple(sorted(id(e) for e in evaluators))
+        found, remembered = self.remembered(evaluators)
+        if found:
+            return remembered
+        generation = self.index.generation
         answer = self._evaluate(evaluators)
-        with self._lock:
-            if len(self._answers) < self._remember:
+        with self._lock:  # an answer about an index changed meanwhile is not remembered
+            if self._generation == generation and len(self._answers) < self._remember:
                 self._answers[key] = answer
         return answer
 

@@ -27,7 +27,7 @@ from nfd.cluster._kube_defaults import (
 from nfd.errors import ClusterError, UsageError
 
 if TYPE_CHECKING:
-    from nfd.cluster._kube_reader import Reader
+    from nfd.cluster._kube_reader import Reader, Resource
     from nfd.oci import Redactor
 
 # One page of 500 NodeFeatures is a few MiB; 256 MiB is far beyond any real page.
@@ -60,6 +60,8 @@ class Page:
     items: list[dict[str, Any]]
     server: str
     number: int
+    # The list's resourceVersion (on every page; a watch starts from the last page's).
+    resource_version: str = ""
 
 
 @dataclass
@@ -73,7 +75,7 @@ class Listing:
 
 def _listing_pages(reader: Reader, options: KubeOptions) -> Iterator[Page]:
     """One consistent listing; raises ``Expired`` if the server forgets it."""
-    from nfd.cluster._kube_reader import continue_token
+    from nfd.cluster._kube_reader import continue_token, list_version
 
     token: str | None = None
     seen: set[str] = set()
@@ -83,7 +85,8 @@ def _listing_pages(reader: Reader, options: KubeOptions) -> Iterator[Page]:
         if number > options.max_pages:
             raise ClusterError(f"{reader.what()}: more than {options.max_pages} pages")
         page = reader.page(token)
-        yield Page(list(page.get("items") or []), reader.access.server, number)
+        yield Page(list(page.get("items") or []), reader.access.server, number,
+                   list_version(page))
         token = continue_token(page, reader.what())
         if token is None:
             return
@@ -93,8 +96,11 @@ def _listing_pages(reader: Reader, options: KubeOptions) -> Iterator[Page]:
         seen.add(token)
 
 
-def iter_pages(options: KubeOptions) -> Iterator[Page]:
-    """The NodeFeature objects of the cluster, across namespaces, a page at a time.
+def iter_pages(options: KubeOptions, resource: Resource | None = None,
+               client: Any = None) -> Iterator[Page]:
+    """The NodeFeature objects (or ``resource``'s) of the cluster, across namespaces, a
+    page at a time; through ``client`` (a :class:`KubeClient`, left open) when given, else
+    through one made from ``options`` and closed at the end.
 
     When an expired continue token (410) restarts the listing, pages are numbered
     from 1 again: a consumer drops what it took from the pages before.
@@ -102,17 +108,14 @@ def iter_pages(options: KubeOptions) -> Iterator[Page]:
     if options.page_size < 1:
         raise UsageError(f"`page_size` must be at least 1, not {options.page_size}",
                          arguments=("page_size",))
-    from nfd.cluster._kube_client import KubeClient
-    from nfd.cluster._kube_reader import PLURAL, Expired, Reader
-    from nfd.cluster._kubeconfig import load_access
+    from nfd.cluster._kube_reader import NODE_FEATURES, Expired, Reader
 
-    def load() -> Any:
-        return load_access(options.kubeconfig, options.context, options.in_cluster,
-                           options.service_account_dir, options.exec_timeout)
-
-    client = KubeClient(load, options.timeout, redactor=options.redactor)
+    resource = resource or NODE_FEATURES
+    own = client is None
+    if client is None:
+        client = kube_client(options)
     access = client.access
-    reader = Reader(client, options.page_size, options.max_page_bytes)
+    reader = Reader(client, options.page_size, options.max_page_bytes, resource)
     try:
         for attempt in (1, 2):
             try:
@@ -121,17 +124,40 @@ def iter_pages(options: KubeOptions) -> Iterator[Page]:
             except Expired:
                 if attempt == 2:
                     break
-        raise ClusterError(f"{access.server}: listing {PLURAL} kept expiring (410 Gone)")
+        raise ClusterError(f"{access.server}: listing {resource.plural} kept expiring "
+                           "(410 Gone)")
     finally:
-        reader.close()
+        if own:
+            reader.close()
+
+
+def kube_client(options: KubeOptions, timeout: float | None = None) -> Any:
+    """The one :class:`KubeClient` for ``options`` (its kubeconfig, context or service
+    account); a service account's rotated token is read again on a 401."""
+    from nfd.cluster._kube_client import KubeClient
+    from nfd.cluster._kubeconfig import load_access
+
+    def load() -> Any:
+        return load_access(options.kubeconfig, options.context, options.in_cluster,
+                           options.service_account_dir, options.exec_timeout)
+
+    return KubeClient(load, options.timeout if timeout is None else timeout,
+                      reload_on_401=options.in_cluster, redactor=options.redactor)
 
 
 def list_node_features(options: KubeOptions) -> Listing:
     """Every NodeFeature object in the cluster, across namespaces, page by page."""
+    return list_objects(options)
+
+
+def list_objects(options: KubeOptions, resource: Resource | None = None,
+                 client: Any = None) -> Listing:
+    """Every object of ``resource`` (default: NodeFeatures) in the cluster, across
+    namespaces, page by page (see :func:`iter_pages`)."""
     items: list[dict[str, Any]] = []
     server = ""
     pages = 0
-    for page in iter_pages(options):
+    for page in iter_pages(options, resource, client):
         if page.number == 1:
             items = []
         items.extend(page.items)

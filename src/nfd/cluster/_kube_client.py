@@ -150,14 +150,15 @@ class KubeClient:
 
     def call(self, method: str, path: str, *, what: str, max_bytes: int,
              params: Mapping[str, str | int] | None = None, content: bytes | None = None,
-             answer: str = "an answer") -> tuple[int, bytes]:
+             answer: str = "an answer", timeout: float | None = None) -> tuple[int, bytes]:
         """``(status, body)`` of one request; a success body over ``max_bytes`` is an
         error, an error body is kept up to 64 KiB. ``what`` names the call in errors,
-        ``answer`` what it gets back."""
+        ``answer`` what it gets back; ``timeout`` replaces the client's deadline for this
+        call (a watch the server ends after ``timeoutSeconds`` needs a little more)."""
         for attempt in (1, 2):
             http = self._http
             status, body = self._once(http, method, path, (what, answer), max_bytes, params,
-                                      content)
+                                      content, self.timeout if timeout is None else timeout)
             if status == 401 and attempt == 1 and self._reload_on_401:
                 self._reload(http)
                 continue
@@ -167,8 +168,8 @@ class KubeClient:
     def _once(self, http: httpx.Client, method: str, path: str, names: tuple[str, str],
               max_bytes: int,
               params: Mapping[str, str | int] | None,
-              content: bytes | None) -> tuple[int, bytes]:
-        budget = Budget(time.monotonic() + self.timeout,
+              content: bytes | None, timeout: float) -> tuple[int, bytes]:
+        budget = Budget(time.monotonic() + timeout,
                         max(max_bytes, MAX_ERROR_BYTES) + _HEADER_ALLOWANCE)
         headers = {"Content-Type": "application/json"} if content is not None else None
         # kubeconfig's tls-server-name: the name the certificate is checked against.
@@ -183,7 +184,7 @@ class KubeClient:
         except (BudgetExceeded, _TooLarge):
             raise ClusterError(f"{names[0]}: {names[1]} over {max_bytes} bytes") from None
         except httpx.TimeoutException:
-            raise ClusterError(f"{names[0]}: timed out after {self.timeout:g}s") from None
+            raise ClusterError(f"{names[0]}: timed out after {timeout:g}s") from None
         except httpx.HTTPError as exc:
             raise ClusterError(f"{self.server}: {describe_http_error(exc)}") from None
 

@@ -37,9 +37,11 @@ from nfd.webhook._review import (
 if typing.TYPE_CHECKING:
     from nfd.webhook._rules import RuleWriter
     from nfd.webhook._server import ServerSettings, serve
+    from nfd.webhook._unsatisfiable import UnsatisfiableCheck
 
 _LAZY = {"ServerSettings": "nfd.webhook._server", "serve": "nfd.webhook._server",
-         "RuleWriter": "nfd.webhook._rules"}
+         "RuleWriter": "nfd.webhook._rules",
+         "UnsatisfiableCheck": "nfd.webhook._unsatisfiable"}
 
 
 __getattr__ = _lazy_getattr(__name__, _LAZY)
@@ -62,6 +64,7 @@ __all__ = [
     "RuleWriter",
     "ServerSettings",
     "TTLCache",
+    "UnsatisfiableCheck",
     "build_manifests",
     "decide",
     "images_of",

@@ -55,6 +55,13 @@ class ManifestOptions:
     workloads: bool = False
     registry_auth_secret: str | None = None
     replicas: int = 2
+    # serve --unsatisfiable: off, warn or deny (list and watch on NodeFeatures then).
+    unsatisfiable: str = "off"
+
+    @property
+    def uses_api(self) -> bool:
+        """Whether the webhook calls the Kubernetes API (its token is mounted then)."""
+        return self.create_rules or self.unsatisfiable != "off"
 
 
 def _check(options: ManifestOptions) -> None:
@@ -103,6 +110,8 @@ def _serve_args(options: ManifestOptions) -> list[str]:
         args += ["--registry-auth-file", f"{AUTH_DIR}/.dockerconfigjson"]
     if options.create_rules:
         args.append("--create-rules")
+    if options.unsatisfiable != "off":
+        args += ["--unsatisfiable", options.unsatisfiable]
     if options.workloads:
         args.append("--workloads")
     return args
@@ -154,7 +163,7 @@ def _deployment(options: ManifestOptions) -> dict[str, Any]:
                 "metadata": {"labels": {**labels, SKIP_ANNOTATION: SKIP_VALUE}},
                 "spec": {
                     "serviceAccountName": options.name,
-                    "automountServiceAccountToken": options.create_rules,
+                    "automountServiceAccountToken": options.uses_api,
                     "securityContext": {"runAsNonRoot": True, "runAsUser": NONROOT_UID,
                                         "runAsGroup": NONROOT_UID, "fsGroup": NONROOT_UID,
                                         "seccompProfile": {"type": "RuntimeDefault"}},
@@ -219,16 +228,25 @@ def _webhook_configuration(options: ManifestOptions) -> dict[str, Any]:
     }
 
 
+def _role_rules(options: ManifestOptions) -> list[dict[str, Any]]:
+    rules: list[dict[str, Any]] = []
+    if options.create_rules:
+        rules += [{"apiGroups": [GROUP], "resources": [PLURAL],
+                   "verbs": ["get", "create", "update"]},
+                  # the NodeFeatureRule CRD's schema says which ops the cluster's NFD takes
+                  {"apiGroups": ["apiextensions.k8s.io"],
+                   "resources": ["customresourcedefinitions"],
+                   "resourceNames": [CRD_NAME], "verbs": ["get"]}]
+    if options.unsatisfiable != "off":  # the NodeFeature index: list, then watch
+        rules.append({"apiGroups": [GROUP], "resources": ["nodefeatures"],
+                      "verbs": ["list", "watch"]})
+    return rules
+
+
 def _rbac(options: ManifestOptions) -> list[dict[str, Any]]:
     return [
         {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
-         "metadata": _meta(options, namespaced=False),
-         "rules": [{"apiGroups": [GROUP], "resources": [PLURAL],
-                    "verbs": ["get", "create", "update"]},
-                   # the NodeFeatureRule CRD's schema says which ops the cluster's NFD takes
-                   {"apiGroups": ["apiextensions.k8s.io"],
-                    "resources": ["customresourcedefinitions"],
-                    "resourceNames": [CRD_NAME], "verbs": ["get"]}]},
+         "metadata": _meta(options, namespaced=False), "rules": _role_rules(options)},
         {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
          "metadata": _meta(options, namespaced=False),
          "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
@@ -265,9 +283,9 @@ def build_manifests(options: ManifestOptions) -> list[dict[str, Any]]:
         {"apiVersion": "v1", "kind": "Namespace",
          "metadata": {"name": options.namespace, "labels": labels}},
         {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": _meta(options),
-         "automountServiceAccountToken": options.create_rules},
+         "automountServiceAccountToken": options.uses_api},
     ]
-    if options.create_rules:
+    if options.uses_api:
         objects += _rbac(options)
     if options.cert_manager_issuer is not None:
         objects.append(_certificate(options))

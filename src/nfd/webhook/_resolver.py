@@ -24,6 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
+from nfd.api import CompatSpec
 from nfd.cluster import NfdSupport
 from nfd.errors import NfdError, SpecError, UsageError, VerificationError
 from nfd.oci import Reference, RegistryOptions
@@ -180,6 +181,20 @@ class Resolver:
             return None
         return Resolution(image, "spec", digest=digest,
                           artifact_digest=entry.spec.artifact_digest, plan=plan)
+
+    def spec_of(self, resolution: Resolution) -> CompatSpec | None:
+        """The spec a resolution was made from, while the spec cache holds it."""
+        try:
+            ref = Reference.parse(resolution.image)
+        except UsageError:
+            return None
+        if not resolution.digest:
+            return None
+        entry = self.specs.get(str(ref.with_digest(resolution.digest)))
+        if entry is None or entry.spec is None or \
+                entry.spec.artifact_digest != resolution.artifact_digest:
+            return None
+        return entry.spec.spec
 
     def _timed_out(self, image: str, timeout: float) -> Resolution:
         registry = image.split("/", 1)[0] if "/" in image else "docker.io"

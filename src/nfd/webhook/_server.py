@@ -31,6 +31,7 @@ from nfd.webhook._log import Log, Logger
 from nfd.webhook._metrics import CONTENT_TYPE, Metrics
 from nfd.webhook._resolver import Resolution, Resolver
 from nfd.webhook._review import MAX_CONTAINERS, FailurePolicy, merge_weight, response, unchecked
+from nfd.webhook._unsatisfiable import UnsatisfiableCheck, denied
 from nfd.webhook._work import Decision, decide_body, encode, look, lower_priority
 
 MAX_REVIEW_BYTES = 8 * 1024 * 1024  # a pod is at most ~1.5 MiB in etcd; leave room for oldObject
@@ -73,9 +74,11 @@ class Webhook:
     """The request handlers, over one resolver and one set of metrics."""
 
     def __init__(self, settings: ServerSettings, resolver: Resolver,
-                 log: Log | None = None, review_pool: Executor | None = None) -> None:
+                 log: Log | None = None, review_pool: Executor | None = None,
+                 unsatisfiable: UnsatisfiableCheck | None = None) -> None:
         self.settings = settings
         self.resolver = resolver
+        self.unsatisfiable = unsatisfiable
         self.metrics = Metrics()
         self._log: Log = log or Logger()
         # Big reviews are parsed, decided and encoded here; serve() gives a process pool.
@@ -92,7 +95,10 @@ class Webhook:
         return web.Response(text="ok\n")
 
     async def metrics_page(self, request: web.Request) -> web.Response:
-        return web.Response(body=self.metrics.render(self.resolver).encode(),
+        text = self.metrics.render(self.resolver)
+        if self.unsatisfiable is not None:
+            text += "\n".join(self.unsatisfiable.metrics()) + "\n"
+        return web.Response(body=text.encode(),
                             headers={"Content-Type": CONTENT_TYPE})
 
     async def _compute(self, heavy: bool, deadline: float, fn: Callable[..., T],
@@ -138,6 +144,17 @@ class Webhook:
             resolutions.append(Resolution("", "failed", f"{images.unchecked_containers} "
                                           f"container(s) beyond the first {MAX_CONTAINERS} not "
                                           "checked"))
+        if self.unsatisfiable is not None:
+            verdict = await self.unsatisfiable.verdict(
+                resolutions, f"{review.kind} {review.where}".strip(), deadline)
+            if verdict.deny is not None:
+                self.metrics.observe("unsatisfiable", time.perf_counter() - started)
+                self._log("review", level="warning", outcome="unsatisfiable",
+                          kind=review.kind, object=review.where, uid=review.uid,
+                          reason=verdict.deny)
+                return web.json_response(denied(review.uid, verdict.deny))
+            if verdict.warning is not None:  # shown with the review's other warnings
+                resolutions.append(Resolution("", "skipped", verdict.warning))
         heavy = heavy or merge_weight(resolutions) > INLINE_TERMS
         try:
             decision = await self._compute(heavy, deadline, decide_body, body,
@@ -188,7 +205,8 @@ async def _reload_tls(context: ssl.SSLContext, settings: ServerSettings, log: Lo
 
 
 async def serve(settings: ServerSettings, resolver: Resolver, log: Log | None = None,
-                ready: Callable[[str], None] | None = None) -> None:
+                ready: Callable[[str], None] | None = None,
+                unsatisfiable: UnsatisfiableCheck | None = None) -> None:
     """Serve until SIGTERM or SIGINT, then finish the requests under way."""
     context = tls_context(settings.cert_file, settings.key_file)
     # forkserver: workers start from a clean process, not a fork of this threaded one.
@@ -196,7 +214,7 @@ async def serve(settings: ServerSettings, resolver: Resolver, log: Log | None = 
     processes.set_forkserver_preload(["nfd.webhook._work"])
     pool = ProcessPoolExecutor(settings.review_workers, mp_context=processes,
                                initializer=lower_priority)
-    webhook = Webhook(settings, resolver, log, pool)
+    webhook = Webhook(settings, resolver, log, pool, unsatisfiable)
     runner = web.AppRunner(webhook.app(), access_log=None, handle_signals=False,
                            shutdown_timeout=SHUTDOWN_SECONDS)
     await runner.setup()
@@ -221,6 +239,8 @@ async def serve(settings: ServerSettings, resolver: Resolver, log: Log | None = 
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     reloader = asyncio.create_task(_reload_tls(context, settings, webhook._log))
+    if unsatisfiable is not None:
+        unsatisfiable.feed.start()
     # Start the review processes now, in the background, not on the first big review.
     warming = loop.run_in_executor(None, lambda: pool.submit(int).result())
     try:
@@ -229,5 +249,7 @@ async def serve(settings: ServerSettings, resolver: Resolver, log: Log | None = 
         reloader.cancel()
         warming.cancel()
         await runner.cleanup()
+        if unsatisfiable is not None:
+            unsatisfiable.feed.stop()
         resolver.close()
         pool.shutdown(wait=False, cancel_futures=True)
