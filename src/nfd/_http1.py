@@ -354,7 +354,10 @@ class Pool:
             self._tls = self._make_tls()
         sock.settimeout(budget.timeout(None))
         try:
-            return self._tls.wrap_socket(sock, server_hostname=host)
+            # As bytes: ssl would send a str through the idna codec (encodings.idna,
+            # stringprep and unicodedata: a millisecond of a cold start); the host is
+            # ASCII already (_ascii_host did the IDNA step for a non-ASCII name).
+            return self._tls.wrap_socket(sock, server_hostname=host.encode("ascii"))
         except TimeoutError:
             raise DeadlinePassed("the operation's deadline passed in the TLS handshake") from None
         except ssl.SSLCertVerificationError as exc:
