@@ -36,7 +36,7 @@ ALLOWED_NFD = {
     "nfd._http1", "nfd._text",
     "nfd.cli", "nfd.cli._base", "nfd.cli._output", "nfd.cli._spec_args",
     "nfd.cli._registry_options", "nfd.cli._discovery_args", "nfd.cli.compat_validate_node",
-    "nfd.cli._verify_args", "nfd.cli.export_features", "nfd.trust", "nfd.trust._verify",
+    "nfd.cli._verify_args", "nfd.cli.export_features", "nfd.trust",
     "nfd.api", "nfd.api._convert", "nfd.api._features", "nfd.api._load", "nfd.api._spec",
     "nfd.api._yaml", "nfd.api._yaml_subset",
     "nfd.match", "nfd.match._evaluate", "nfd.match._explain", "nfd.match._matchers",

@@ -45,10 +45,11 @@ from nfd.oci import (
     split_digest_prefix,
 )
 from nfd.oci._platform import describe_platforms
-from nfd.trust import Verifier, verify_artifact
 
 if TYPE_CHECKING:
     from datetime import datetime
+
+    from nfd.trust import Verifier
 
 _FRACTION = re.compile(r"(\.\d{6})\d+")
 # Listing reads each artifact (two requests, up to a spec's size): a referrers index
@@ -57,6 +58,14 @@ MAX_DESCRIBED = 100
 # Artifacts whose signatures are checked before giving up (each costs a referrers listing
 # and up to MAX_SIGNATURES envelope reads): newer unsigned ones cannot make a fetch unbounded.
 MAX_UNVERIFIED = 8
+
+
+def _signer(client: RegistryClient, ref: Reference, descriptor: Descriptor,
+            verifier: Verifier) -> str:
+    """Who signed the artifact ``descriptor`` names (the trust code loads only with a policy)."""
+    from nfd.trust import verify_artifact
+
+    return verify_artifact(client, ref, descriptor, verifier).signer
 
 
 class FetchedSpec(FrozenRecord):
@@ -331,7 +340,7 @@ def fetch_compat_spec(
             if verifier is None:
                 return _read_spec(client, ref, chosen, found)
             try:
-                signer = verify_artifact(client, ref, found.descriptor, verifier).signer
+                signer = _signer(client, ref, found.descriptor, verifier)
             except VerificationError as exc:
                 unverified.append(exc)
                 if digest is not None or len(unverified) >= MAX_UNVERIFIED:
@@ -422,8 +431,8 @@ def describe_artifact(client: RegistryClient, ref: Reference, item: ArtifactInfo
     described = item.replace(created=fetched.created, spec_size=len(fetched.data))
     if verifier is not None:
         try:
-            described = described.replace(signer=verify_artifact(
-                client, ref, manifest.descriptor, verifier).signer)
+            described = described.replace(
+                signer=_signer(client, ref, manifest.descriptor, verifier))
         except VerificationError as exc:
             return described.replace(problem=f"not trusted: {exc}")
     try:
