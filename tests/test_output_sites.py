@@ -28,8 +28,8 @@ ASCII = ord("a")  # f"{x!a}": ascii() escapes every control and non-ASCII charac
 
 # (module, argument as written): why no sanitizer is needed there.
 REVIEWED: dict[tuple[str, str], str] = {
-    ("_budget.py", "buffer"): "a socket write, not output",
-    ("_budget.py", "self._timeout(timeout)"): "a socket write, not output",
+    ("_budget_httpx.py", "buffer"): "a socket write, not output",
+    ("_budget_httpx.py", "self._timeout(timeout)"): "a socket write, not output",
     ("cluster/_fork.py", "payload"): "the pipe from a forked worker to its parent",
     ("sources/_native.py", "code"): "machine code written to an executable page",
     ("cli/_write.py", "text"): "a file the user asked for (data, written atomically)",

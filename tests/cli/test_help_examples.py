@@ -182,3 +182,21 @@ def test_the_reported_near_miss(capsys: pytest.CaptureFixture[str]) -> None:
     assert "unknown flag --feat (did you mean --features?)" in capsys.readouterr().err
     assert main(["compat", "validate-cluster", "--spec", "s.yaml", "--no", "f"]) == 2
     assert "unknown flag --no " in capsys.readouterr().err
+
+
+def _too_wide(words: tuple[str, ...], capsys: pytest.CaptureFixture[str]) -> list[str]:
+    code = main([*words, "--help"])
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    return [line for line in (out.out + out.err).splitlines() if len(line) > 80]
+
+
+@pytest.mark.parametrize("words", [(), ("compat",), ("export",), *PAGES],
+                         ids=lambda w: " ".join(w) or "nfd")
+def test_every_help_page_fits_80_columns(words: tuple[str, ...],
+                                         monkeypatch: pytest.MonkeyPatch,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    """argparse wraps to $COLUMNS; our own lines (the command list, examples, exit codes)
+    must fit a classic terminal as well."""
+    monkeypatch.setenv("COLUMNS", "80")
+    assert _too_wide(words, capsys) == []

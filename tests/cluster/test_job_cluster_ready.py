@@ -84,9 +84,10 @@ def test_skip_mount_leaves_a_path_out() -> None:
 def test_not_compatible_is_a_verdict_not_a_crash() -> None:
     spec = build_job(JobOptions(image="app", backoff_limit=3))["spec"]
     rules = spec["podFailurePolicy"]["rules"]
-    # Exit 1 ends the Job at once (reason PodFailurePolicy), whatever the retries.
+    # Exit 1 (not compatible) and 5 (spec not trusted) end the Job at once (reason
+    # PodFailurePolicy), whatever the retries: a retry cannot change either verdict.
     assert rules[0] == {"action": "FailJob", "onExitCodes": {
-        "containerName": "validate-node", "operator": "In", "values": [1]}}
+        "containerName": "validate-node", "operator": "In", "values": [1, 5]}}
     # A drained or preempted node is not the image's fault: not counted.
     assert rules[1] == {"action": "Ignore",
                         "onPodConditions": [{"type": "DisruptionTarget", "status": "True"}]}

@@ -219,3 +219,23 @@ def test_cluster_and_webhook_code_loads_inside(buildah: Buildah) -> None:
     assert proc.returncode == 0, proc.stderr
     served = buildah.run("nfd", "compat", "webhook", "serve", "--help")
     assert served.returncode == 0, served.stderr
+
+
+def test_verify_extra_inside_and_no_kubernetes_client(buildah: Buildah) -> None:
+    """A Job's or the webhook's --verify runs in this image: cryptography (its compiled
+    core, used for a real signature) and cbor2 are there; the kubernetes client is not."""
+    check = ("import cbor2, nfd.trust._notation, nfd.trust._cosign\n"
+             "from cryptography.hazmat.primitives import hashes\n"
+             "from cryptography.hazmat.primitives.asymmetric import ec\n"
+             "key = ec.generate_private_key(ec.SECP256R1())\n"
+             "sig = key.sign(b'spec', ec.ECDSA(hashes.SHA256()))\n"
+             "key.public_key().verify(sig, b'spec', ec.ECDSA(hashes.SHA256()))\n"
+             "assert cbor2.loads(cbor2.dumps([1, b'x'])) == [1, b'x']\n")
+    proc = buildah.run("python3", "-I", "-c", check)
+    assert proc.returncode == 0, proc.stderr
+    missing = buildah.run("python3", "-I", "-c", "import kubernetes")
+    assert missing.returncode == 1 and "No module named 'kubernetes'" in missing.stderr
+    lock = (Path(__file__).resolve().parents[2] / "image" / "requirements.lock").read_text()
+    names = {line.split("==", 1)[0] for line in lock.splitlines()}
+    assert {"cryptography", "cbor2", "ruamel-yaml"} <= names and "kubernetes" not in names
+    assert all("--hash=sha256:" in line for line in lock.splitlines())

@@ -114,3 +114,24 @@ def test_webhook_manifests(cluster: ControlPlane, tmp_path: Path) -> None:
     finally:
         # Its Service is unreachable here: with it registered, every pod would wait 10 s.
         cluster.kubectl("delete", "mutatingwebhookconfiguration", "emitted-webhook")
+
+
+def test_jobs_that_verify(cluster: ControlPlane, tmp_path: Path) -> None:
+    """``--verify``: the trust ConfigMap and the Job that mounts it, and a Job mounting a
+    cosign key Secret, as the API server stores them."""
+    from tests.cluster.test_job_verify import write_policy
+
+    image = "registry.example.com/app:v1"
+    policy = write_policy(tmp_path / "notation")
+    notation = _ok("compat", "job", "--image", image, "--node", NODE_NAME, "-n", "default",
+                   "--job-name", "validate-notation", "--verify", "notation",
+                   "--trust-configmap", "nfd-trust", "--trust-policy", str(policy))
+    cosign = _ok("compat", "job", "--image", image, "--node", NODE_NAME, "-n", "default",
+                 "--job-name", "validate-cosign", "--verify", "cosign",
+                 "--cosign-key-secret", "cosign")
+    cluster.kubectl("apply", "-f", "-", stdin=notation)
+    cluster.kubectl("create", "-f", "-", stdin=cosign)
+    items = yaml.safe_load(notation)["items"]
+    assert [i["kind"] for i in items] == ["ConfigMap", "Job"]
+    for item in [*items, yaml.safe_load(cosign)]:
+        _subset(item, _get(cluster, item, "default"), item["kind"])

@@ -118,3 +118,35 @@ def test_serve_refuses_bad_options_before_listening(flags: tuple[str, ...], word
                str(cert), "--tls-key-file", str(key), "--allow-registry", "r.example", *flags)
     assert done.returncode in (2, 3), done.stderr
     assert words in done.stderr and "Traceback" not in done.stderr
+
+
+def test_the_pods_own_nfd_requirement_is_anded(kernel_image: str, registry: Registry) -> None:
+    """The image's spec holds on a node, but the pod itself asks (nodeSelector) for an NFD
+    label that node's NodeFeature does not carry: no node can run it."""
+    import json
+
+    from tests.webhook._webhook import pod, review_for
+
+    from nfd.webhook._work import look
+
+    gpu = "feature.node.kubernetes.io/pci-10de.present"
+    obj = pod([kernel_image])
+    obj["spec"]["nodeSelector"] = {gpu: "true", "example.com/rack": "r1"}
+    looked = look(json.dumps(review_for(obj)).encode(), False)
+    assert not isinstance(looked, str) and looked.requirement is not None
+    check, resolver, resolutions = _check("deny", kernel_image, registry.host, Clock())
+    try:
+        new = node_feature("new", _node("6"))
+        new["spec"]["labels"] = {"feature.node.kubernetes.io/kernel-version.major": "6"}
+        gpu_node = node_feature("old-gpu", _node("4"))
+        gpu_node["spec"]["labels"] = {gpu: "true"}
+        check.index.widen({"kernel.version": None})
+        check.index.replace([new, gpu_node], "5")
+        verdict = asyncio.run(check.verdict(resolutions, "Pod apps/p", time.perf_counter() + 5,
+                                            looked.requirement))
+        assert verdict.deny is not None and f"new lacks label {gpu}=true" in verdict.deny
+        assert "old-gpu lacks" in verdict.deny and "kernel.version" in verdict.deny
+        # Without the pod's own requirement, the new node runs it.
+        assert _verdict(check, resolutions).deny is None
+    finally:
+        resolver.close()

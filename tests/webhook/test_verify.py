@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests._cli import nfd
+from tests._cli import assert_one_line_error, nfd
 from tests.oci._registry import Registry
 from tests.trust._signers import CosignSigner
 from tests.webhook._webhook import pod, review_for
@@ -77,3 +77,20 @@ def test_a_newer_unsigned_spec_is_passed_over_with_a_warning(
     answer = verified.review(review_for(pod([image])))["response"]
     assert answer["allowed"] is True and answer["patch"] != unchecked["patch"]
     assert any("passing over" in w and "no signature" in w for w in answer["warnings"]), answer
+
+
+def test_a_missing_policy_names_the_serve_flag(tmp_path: Path) -> None:
+    """No Notation policy in the config directory: the error words the fix with serve's
+    own flag, never the library's or another command's ``--trust-policy``."""
+    for key in ("c.pem", "k.pem"):
+        (tmp_path / key).write_text("")
+    serve = ("compat", "webhook", "serve", "--tls-cert-file", str(tmp_path / "c.pem"),
+             "--tls-key-file", str(tmp_path / "k.pem"), "--allow-registry", "r.example")
+    env = {"XDG_CONFIG_HOME": str(tmp_path), "HOME": str(tmp_path)}
+    proc = nfd(*serve, "--verify-registry", "r.example=notation", env=env)
+    assert_one_line_error(proc, 2, "--verify-registry 'r.example=notation': no Notation trust "
+                          "policy", "(give --verify-registry PATTERN=notation:POLICY)")
+    assert "--trust-policy" not in proc.stderr
+    proc = nfd(*serve, "--verify-registry", f"r.example=notation:{tmp_path / 'nope.json'}",
+               env=env)
+    assert_one_line_error(proc, 2, "--verify-registry 'r.example=notation:", "nope.json: No such")

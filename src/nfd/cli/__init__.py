@@ -22,29 +22,35 @@ if TYPE_CHECKING:
 class CommandInfo(FrozenRecord):
     """Where a subcommand lives and what it does, without importing it."""
 
-    __slots__ = ("module", "summary")
+    __slots__ = ("description", "module", "summary")
     module: str
+    #: One line of ``nfd --help``: at most 52 characters, so the list fits 80 columns.
     summary: str
+    #: The command's own help page says more when the summary had to be short.
+    description: str
 
-    def __init__(self, module: str, summary: str) -> None:
+    def __init__(self, module: str, summary: str, description: str = "") -> None:
         set_field(self, "module", module)
         set_field(self, "summary", summary)
+        set_field(self, "description", description or summary)
 
 
 COMMANDS: dict[str, dict[str, CommandInfo]] = {
     "compat": {
         "validate-node": CommandInfo(
             "nfd.cli.compat_validate_node",
+            "check this node or a features file against a spec",
             "validate this node (or a features file) against an image's compatibility spec",
         ),
         "validate-spec": CommandInfo(
             "nfd.cli.compat_validate_spec", "check a compatibility spec for errors (lint)"
         ),
         "attach-spec": CommandInfo(
-            "nfd.cli.compat_attach_spec", "attach a compatibility spec to an image in a registry"
+            "nfd.cli.compat_attach_spec", "attach a compatibility spec to an image"
         ),
         "list": CommandInfo(
-            "nfd.cli.compat_list", "list the compatibility artifacts attached to an image"
+            "nfd.cli.compat_list", "list the compatibility artifacts of an image",
+            "list the compatibility artifacts attached to an image"
         ),
         "get-spec": CommandInfo(
             "nfd.cli.compat_get_spec", "print the compatibility spec attached to an image"
@@ -62,6 +68,7 @@ COMMANDS: dict[str, dict[str, CommandInfo]] = {
         ),
         "affinity": CommandInfo(
             "nfd.cli.compat_affinity",
+            "emit a NodeFeatureRule and affinity for a spec",
             "emit a NodeFeatureRule and node affinity that honour the spec",
         ),
         "job": CommandInfo(
@@ -69,18 +76,22 @@ COMMANDS: dict[str, dict[str, CommandInfo]] = {
         ),
         "audit": CommandInfo(
             "nfd.cli.compat_audit",
+            "find running pods whose node no longer fits (drift)",
             "find running pods whose node no longer satisfies their image (drift)",
         ),
         "what-if": CommandInfo(
             "nfd.cli.compat_what_if",
+            "tell which images fail on planned nodes, and why",
             "tell which images would not run on planned node profiles, and why",
         ),
         "generate": CommandInfo(
             "nfd.cli.compat_generate",
+            "generate a spec from an image's NVIDIA_REQUIRE_*",
             "generate a compatibility spec from an image's NVIDIA_REQUIRE_* environment",
         ),
         "webhook": CommandInfo(
             "nfd.cli.compat_webhook",
+            "admission webhook: 'serve' it or its 'manifests'",
             "admission webhook: 'serve' it, or print its 'manifests'",
         ),
     },
@@ -89,10 +100,12 @@ COMMANDS: dict[str, dict[str, CommandInfo]] = {
             "nfd.cli.export_features", "print the features discovered on this host as JSON"
         ),
         "labels": CommandInfo(
-            "nfd.cli.export_labels", "print the node labels nfd-worker would publish (JSON)"
+            "nfd.cli.export_labels", "print the labels nfd-worker would publish (JSON)",
+            "print the node labels nfd-worker would publish (JSON)"
         ),
         "features-d": CommandInfo(
             "nfd.cli.export_features_d",
+            "print driver facts as a features.d file for NFD",
             "print this host's driver facts (GFD's names) as a features.d file for NFD",
         ),
     },
@@ -181,7 +194,7 @@ def console() -> None:
 
 def _run(info: CommandInfo, prog: str, argv: Sequence[str]) -> int:
     module = importlib.import_module(info.module)
-    parser = CommandParser(prog=prog, description=getattr(module, "DESCRIPTION", info.summary),
+    parser = CommandParser(prog=prog, description=getattr(module, "DESCRIPTION", info.description),
                            epilog=help_epilog(getattr(module, "EXAMPLES", ())))
     module.add_arguments(parser)
     return run_command(parser, module.run, argv)

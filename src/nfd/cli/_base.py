@@ -95,6 +95,48 @@ def _continued(command: str) -> list[str]:
     return [*lines, current]
 
 
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """argparse keeps a mutually exclusive group on one usage line, aligned under the
+    program's name, so a long group passes the terminal's width. Then the usage is laid
+    out again as argparse lays out a long program name: the parts under ``usage:``, and
+    a part that still does not fit broken after a ``|``."""
+
+    def _format_usage(self, usage: str | None, actions: Any, groups: Any,
+                      prefix: str | None) -> str:
+        text = super()._format_usage(usage, actions, groups, prefix)
+        if usage is not None or all(len(line) <= self._width for line in text.splitlines()):
+            return text
+        head = (prefix if prefix is not None else "usage: ") + self._prog
+        indent = " " * len("usage: ")
+        lines = [head]
+        for part in _usage_parts(" ".join(text[len(head):].split())):
+            if len(lines) > 1 and len(lines[-1]) + 1 + len(part) <= self._width:
+                lines[-1] += " " + part
+                continue
+            line = indent + part
+            while len(line) > self._width and " | " in line[:self._width]:
+                cut = line.rindex(" | ", 0, self._width) + 2
+                lines.append(line[:cut])
+                line = indent + "  " + line[cut + 1:]
+            lines.append(line)
+        return "\n".join(lines) + "\n\n"
+
+
+def _usage_parts(text: str) -> list[str]:
+    """``[-h] (--a | --b) [--c X]`` -> its parts, spaces inside brackets kept."""
+    parts: list[str] = []
+    depth = 0
+    current = ""
+    for char in text:
+        if char == " " and depth == 0:
+            parts.append(current)
+            current = ""
+            continue
+        depth += (char in "[(") - (char in "])")
+        current += char
+    return [*parts, current] if current else parts
+
+
 class CommandParser(argparse.ArgumentParser):
     """argparse with one-line usage errors that suggest the flag that was meant.
 
@@ -106,7 +148,7 @@ class CommandParser(argparse.ArgumentParser):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs["allow_abbrev"] = False
         # Examples keep their lines; descriptions are written one paragraph each.
-        kwargs.setdefault("formatter_class", argparse.RawDescriptionHelpFormatter)
+        kwargs.setdefault("formatter_class", _HelpFormatter)
         super().__init__(*args, **kwargs)
 
     def _get_formatter(self) -> argparse.HelpFormatter:

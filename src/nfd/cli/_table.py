@@ -163,8 +163,13 @@ def _on_the_node(e: ExpressionStatus, unread: Mapping[str, str]) -> str:
     (not on this node and not read are different answers)."""
     if e.is_match:
         return ""
-    if not e.node.available and e.feature in unread:
-        return f"could not be read: {unread[e.feature]}"
+    # Absent, or an instance feature with no instance (NFD publishes pci.device and
+    # usb.device empty when their listing fails): a failed read of its source says why.
+    empty = not e.node.available or e.node.instances == 0
+    why = unread.get(e.feature) if not e.node.available else None
+    why = why or (unread.get(e.feature.split(".", 1)[0]) if empty else None)
+    if why:
+        return f"could not be read: {why}"
     return node_text(e)
 
 
@@ -217,7 +222,8 @@ def render_report(result: ValidationResult, stream: TextIO, colour: bool,
     """Write the whole table report, then a one-line verdict.
 
     With ``spec``, rows follow the spec's order; ``max_width`` is the terminal's width;
-    ``unread``: features discovery could not read, with where and why.
+    ``unread``: features discovery could not read, with where and why; a key without a
+    dot is a source, for what that source could not read (``Discovery.failed_reads``).
     """
     paint = Paint(colour)
     for status in result.statuses:

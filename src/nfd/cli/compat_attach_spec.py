@@ -10,11 +10,12 @@ from nfd.cli._base import EXIT_OK, EXIT_USAGE
 PROG = "nfd compat attach-spec"
 DESCRIPTION = """attach a compatibility spec to an image in a registry
 
-The spec is linted first, as 'nfd compat validate-spec' does, and every finding is
-printed. Errors refuse the attach: what NFD's engine rejects, and a compatibility set
-that no node can ever match (a module name with a dash, PCI id 10DE). --force attaches
-the latter anyway; a spec NFD cannot evaluate is never attached. --dry-run checks
-everything, reads the registry, and writes nothing."""
+The spec is linted first, as 'nfd compat validate-spec' does, and every
+finding is printed. Errors refuse the attach: what NFD's engine rejects, and a
+compatibility set that no node can ever match (a module name with a dash, PCI
+id 10DE). --force attaches the latter anyway; a spec NFD cannot evaluate is
+never attached. --dry-run checks everything, reads the registry, and writes
+nothing."""
 EXAMPLES = (
     ("check what would be attached, writing nothing",
      "nfd compat attach-spec --image registry.example.com/app:1.0 "

@@ -5,6 +5,11 @@ The pod mounts the host read-only the way NFD's worker does and runs
 log is NFD's JSON report, exit 1 ("not compatible") fails the Job with reason
 PodFailurePolicy, any other failure with BackoffLimitExceeded. Arguments after
 ``--`` are passed on to validate-node, checked here first.
+
+``--verify`` is the Job's own flag, not a pass-through one: the pod needs the trust
+material, so ``--verify notation`` reads the trust policy and store here (as
+validate-node would) and emits them as a ConfigMap before the Jobs, and ``--verify
+cosign`` mounts the public key of each ``--cosign-key-secret``.
 """
 
 from __future__ import annotations
@@ -21,6 +26,13 @@ EXAMPLES = (
     ("one Job per node of a file, with a registry Secret, in namespace nfd-check",
      "nfd compat job --image registry.example.com/app:1.0 --nodes nodes.txt "
      "--registry-auth-secret regcred -n nfd-check"),
+    ("a Job that uses only a cosign-signed spec (the Secret of `cosign generate-key-pair "
+     "k8s://nfd-check/cosign`)",
+     "nfd compat job --image registry.example.com/app:1.0 --node worker-1 -n nfd-check "
+     "--verify cosign --cosign-key-secret cosign"),
+    ("the same with Notation: the policy and the truststore/ beside it go into a ConfigMap",
+     "nfd compat job --image registry.example.com/app:1.0 --node worker-1 -n nfd-check "
+     "--verify notation --trust-configmap nfd-trust --trust-policy notation/trustpolicy.json"),
 )
 
 
@@ -29,7 +41,7 @@ MAX_NODES_FILE_BYTES = 1 << 20
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from nfd.cluster import DEFAULT_CLIENT_IMAGE
-    from nfd.cluster._job import HOST_PATH_TYPES
+    from nfd.cluster._job import COSIGN_PUBLIC_KEY, HOST_PATH_TYPES, VERIFY_SCHEMES
 
     parser.add_argument("--image", metavar="REF", required=True, help="image to validate")
     where = parser.add_mutually_exclusive_group()
@@ -69,6 +81,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="fail the Job if not finished after S seconds (default 600)")
     parser.add_argument("--output", "-o", choices=("yaml", "json"), default="yaml",
                         help="format (default: yaml)")
+    signatures = parser.add_argument_group("signatures (validate-node's --verify, in the pod)")
+    signatures.add_argument("--verify", choices=VERIFY_SCHEMES, default=None,
+                            help="the pod uses only a spec signed as the trust material "
+                            "below requires (the Job fails with exit 5 when none is)")
+    signatures.add_argument("--trust-configmap", metavar="NAME",
+                            help="with --verify notation: a ConfigMap of the trust policy and "
+                            "store, emitted before the Jobs and mounted read-only")
+    signatures.add_argument("--trust-policy", metavar="FILE",
+                            help="the Notation trust policy the ConfigMap carries, its store "
+                            "the truststore/ beside it (default: Notation's own)")
+    signatures.add_argument("--cosign-key-secret", action="append", default=[],
+                            metavar="NAME[:KEY]",
+                            help="with --verify cosign: a Secret whose KEY (default "
+                            f"{COSIGN_PUBLIC_KEY}) is a trusted PEM public key, mounted "
+                            "read-only; only that key is mounted (repeatable)")
     parser.add_argument("validate_args", nargs="*", metavar="-- ARGS",
                         help="more validate-node arguments, after '--'")
 
@@ -108,9 +135,32 @@ def read_nodes(source: str) -> list[str]:
     return parse_node_list(data.decode("utf-8", errors="replace"), source)
 
 
+def trust_files(args: argparse.Namespace) -> tuple[tuple[str, bytes], ...]:
+    """The Notation trust policy and store the ConfigMap carries, read and checked here
+    as validate-node reads them (a bad policy is exit 2 before anything is emitted)."""
+    if args.trust_policy and not (args.verify == "notation" and args.trust_configmap):
+        raise UsageError("--trust-policy names what --trust-configmap carries: it goes with "
+                         "--verify notation --trust-configmap NAME")
+    if args.verify != "notation" or not args.trust_configmap or args.cosign_key_secret:
+        return ()  # nothing to carry, or a combination the Job's own check refuses
+    from nfd.trust import NotationVerifier
+
+    return tuple(NotationVerifier(args.trust_policy).trust_files().items())
+
+
+def cosign_key_secrets(values: list[str]) -> tuple[tuple[str, str], ...]:
+    from nfd.cluster._job import COSIGN_PUBLIC_KEY
+
+    pairs = []
+    for value in values:
+        name, _, key = value.partition(":")
+        pairs.append((name, key or COSIGN_PUBLIC_KEY))
+    return tuple(pairs)
+
+
 def run(args: argparse.Namespace) -> int:
     from nfd.cli._output import write_document
-    from nfd.cluster import JobOptions, Toleration, build_job, build_jobs
+    from nfd.cluster import JobOptions, Toleration, build_job, build_jobs, build_trust_configmap
 
     extra: list[str] = []
     if args.tags:
@@ -129,8 +179,14 @@ def run(args: argparse.Namespace) -> int:
         extra_args=tuple(extra), image_pull_secrets=tuple(args.image_pull_secret),
         registry_auth_secret=args.registry_auth_secret,
         tolerations=tuple(Toleration.parse(t) for t in args.toleration),
-        skip_mounts=frozenset(args.skip_mount))
+        skip_mounts=frozenset(args.skip_mount), verify=args.verify,
+        trust_configmap=args.trust_configmap, trust_files=trust_files(args),
+        cosign_key_secrets=cosign_key_secrets(args.cosign_key_secret))
     document = (build_jobs(options, read_nodes(args.nodes)) if args.nodes
                 else build_job(options))
+    if options.trust_files:  # the ConfigMap first: `kubectl apply` creates in order
+        jobs = document["items"] if args.nodes else [document]
+        document = {"apiVersion": "v1", "kind": "List", "metadata": {},
+                    "items": [build_trust_configmap(options), *jobs]}
     write_document(document, args.output, sys.stdout)
     return 0

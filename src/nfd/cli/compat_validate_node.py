@@ -89,7 +89,8 @@ def _load_features(args: argparse.Namespace, reads: Iterable[str]
                      sources=sources_read(reads), driver_facts=args.driver_facts)
     for note in discovery_notes(found, args.host_root):
         print(f"{PROG}: {note}", file=sys.stderr)
-    return found.features, {"discovery": dict(found.metadata), "unread": dict(found.unread)}
+    return found.features, {"discovery": dict(found.metadata), "unread": dict(found.unread),
+                            "failedReads": dict(found.failed_reads)}
 
 
 def run(args: argparse.Namespace) -> int:
@@ -114,7 +115,8 @@ def run(args: argparse.Namespace) -> int:
         from nfd.cli._table import render_report
 
         render_report(result, sys.stdout, use_colour(sys.stdout), spec,
-                      terminal_width(sys.stdout), unread=origin.get("unread"))
+                      terminal_width(sys.stdout),
+                      unread={**origin.get("failedReads", {}), **origin.get("unread", {})})
     else:
         write_document(rich_report(result, {**context, **origin}), args.output)
     sys.stdout.flush()

@@ -16,10 +16,11 @@ from nfd.errors import UsageError
 
 DESCRIPTION = """check a compatibility spec for errors (lint)
 
-Errors (exit 2): what NFD's engine rejects, and a compatibility set that no node can ever
-match (an element name or value NFD's sources never publish, where the rule needs it).
-Warnings (exit 0; 2 with --strict): legal but suspicious. 'nfd compat explain' lists the
-ops, features, element names and value formats this checks against."""
+Errors (exit 2): what NFD's engine rejects, and a compatibility set that no
+node can ever match (an element name or value NFD's sources never publish,
+where the rule needs it). Warnings (exit 0; 2 with --strict): legal but
+suspicious. 'nfd compat explain' lists the ops, features, element names and
+value formats this checks against."""
 EXAMPLES = (
     ("lint a spec file", "nfd compat validate-spec examples/image-compatibility.yaml"),
     ("the same, with the file as a flag and the findings as JSON",

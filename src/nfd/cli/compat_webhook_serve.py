@@ -164,13 +164,19 @@ def _verifiers(values: list[str]) -> tuple[tuple[str, Verifier], ...]:
         pattern, _, how = value.partition("=")
         scheme, _, files = how.partition(":")
         AllowList.parse([pattern])
-        if scheme == "notation":
-            found.append((pattern, NotationVerifier(files or None)))
-        elif scheme == "cosign" and files:
-            found.append((pattern, CosignVerifier([f for f in files.split(",") if f])))
-        else:
-            raise UsageError(f"--verify-registry {value!r}: expected PATTERN=notation[:POLICY] "
-                             "or PATTERN=cosign:KEY[,KEY]")
+        try:
+            if scheme == "notation":
+                found.append((pattern, NotationVerifier(files or None)))
+            elif scheme == "cosign" and files:
+                found.append((pattern, CosignVerifier([f for f in files.split(",") if f])))
+            else:
+                raise UsageError("expected PATTERN=notation[:POLICY] or PATTERN=cosign:KEY[,KEY]")
+        except UsageError as exc:
+            # The library names its own argument (`trust_policy`); here the policy is the
+            # POLICY part of this flag's value.
+            text = str(exc).replace("`trust_policy` FILE",
+                                    "--verify-registry PATTERN=notation:POLICY")
+            raise UsageError(f"--verify-registry {value!r}: {text}") from None
     return tuple(found)
 
 

@@ -9,7 +9,8 @@
   the nodes of each compatibility set; :func:`build_affinity` turns those labels
   into pod node affinity, and :func:`patch_workload` merges it into a manifest.
 * :func:`build_job` writes a Job that runs ``validate-node`` on one node,
-  :func:`build_jobs` one per node of a list (:func:`parse_node_list`), in a List.
+  :func:`build_jobs` one per node of a list (:func:`parse_node_list`), in a List;
+  with ``--verify notation`` :func:`build_trust_configmap` carries the trust policy.
 
 The Kubernetes API is reached through one client, :class:`KubeClient` (reads and
 writes, each call within its deadline and byte budget, the kubeconfig's proxy and TLS);
@@ -61,6 +62,7 @@ if typing.TYPE_CHECKING:
         Toleration,
         build_job,
         build_jobs,
+        build_trust_configmap,
         parse_node_list,
     )
     from nfd.cluster._kube import (
@@ -89,6 +91,7 @@ if typing.TYPE_CHECKING:
         read_manifest,
         write_changes,
     )
+    from nfd.cluster._nfd_affinity import LabelRequirement, nfd_label_requirement
     from nfd.cluster._nfd_releases import (
         REFERENCE_NFD_VERSION,
         NfdSupport,
@@ -133,6 +136,7 @@ _HOME = {
     "Toleration": "nfd.cluster._job",
     "build_job": "nfd.cluster._job",
     "build_jobs": "nfd.cluster._job",
+    "build_trust_configmap": "nfd.cluster._job",
     "parse_node_list": "nfd.cluster._job",
     "KubeOptions": "nfd.cluster._kube",
     "KubeClient": "nfd.cluster._kube_client",
@@ -140,6 +144,8 @@ _HOME = {
     "NODE_FEATURES": "nfd.cluster._kube_reader",
     "Resource": "nfd.cluster._kube_reader",
     "FeatureIndex": "nfd.cluster._feature_index",
+    "LabelRequirement": "nfd.cluster._nfd_affinity",
+    "nfd_label_requirement": "nfd.cluster._nfd_affinity",
     "SatisfiabilityCheck": "nfd.cluster._feature_index",
     "Unsatisfied": "nfd.cluster._feature_index",
     "WatchGone": "nfd.cluster._feature_index",
@@ -207,6 +213,7 @@ __all__ = [
     "JobOptions",
     "KubeClient",
     "KubeOptions",
+    "LabelRequirement",
     "LabelScheme",
     "Listing",
     "Manifest",
@@ -227,6 +234,7 @@ __all__ = [
     "build_job",
     "build_jobs",
     "build_rule_plan",
+    "build_trust_configmap",
     "check_json",
     "check_label_prefix",
     "cluster_features_from_document",
@@ -244,6 +252,7 @@ __all__ = [
     "load_dump",
     "merge_cluster",
     "merge_node_affinity",
+    "nfd_label_requirement",
     "nfd_requirements",
     "parse_documents",
     "parse_manifest",

@@ -25,8 +25,10 @@ from nfd.api import (
     NODE_NAME_LABEL,
     Features,
     merge_node_features,
+    merge_order,
     node_feature_from_obj,
 )
+from nfd.cluster._nfd_affinity import LabelRequirement, is_nfd_label
 from nfd.cluster._stream import project_features
 from nfd.errors import SpecError
 from nfd.match import SpecEvaluator
@@ -85,6 +87,7 @@ class FeatureIndex:
         self._objects: dict[tuple[str, str], Any] = {}  # (namespace, name) -> NodeFeature
         self._by_node: dict[str, set[tuple[str, str]]] = {}
         self._nodes: dict[str, Features] = {}
+        self._labels: dict[str, dict[str, str]] = {}
         self._synced: float | None = None
         self._pool = _Pool()
         self._lock = threading.Lock()
@@ -96,6 +99,12 @@ class FeatureIndex:
         """Node name -> merged projected features (a snapshot: safe to iterate)."""
         with self._lock:
             return dict(self._nodes)
+
+    @property
+    def labels(self) -> dict[str, dict[str, str]]:
+        """Node name -> nfd-worker's labels in NFD's namespaces (a snapshot)."""
+        with self._lock:
+            return dict(self._labels)
 
     def staleness(self) -> float | None:
         """Seconds since the index was last known current; None before the first list."""
@@ -135,6 +144,7 @@ class FeatureIndex:
             for key, nf in objects.items():
                 self._by_node.setdefault(nf.node_name, set()).add(key)
             self._nodes = {}
+            self._labels = {}
             for node in self._by_node:
                 self._remerge(node)
             self._advance(resource_version)
@@ -186,6 +196,9 @@ class FeatureIndex:
             return None  # the master does not use it
         nf = node_feature_from_obj(obj, path)
         nf.features = self._pool.shared(project_features(nf.features, self.reads))
+        # nfd-worker's labels in NFD's namespaces: what a pod's own affinity may ask for.
+        nf.labels = {sys.intern(k): sys.intern(v) for k, v in nf.labels.items()
+                     if is_nfd_label(k)}
         return nf
 
     def _remerge(self, node: str) -> None:
@@ -193,7 +206,13 @@ class FeatureIndex:
         if not keys:
             self._by_node.pop(node, None)
             self._nodes.pop(node, None)
+            self._labels.pop(node, None)
             return
+        # The master's order: later objects' labels win (getAndMergeNodeFeatures).
+        labels: dict[str, str] = {}
+        for nf in merge_order([self._objects[k] for k in keys], self.nfd_namespace):
+            labels.update(nf.labels)
+        self._labels[node] = labels
         if len(keys) == 1:  # most nodes: one publisher, nothing to merge (nor to copy)
             (key,) = keys
             self._nodes[node] = self._objects[key].features
@@ -205,6 +224,11 @@ class FeatureIndex:
         self.resource_version = resource_version or self.resource_version
         self.generation += 1
         self._synced = self._clock()
+
+
+def _key(evaluators: list[SpecEvaluator], requirement: LabelRequirement | None
+         ) -> tuple[object, ...]:
+    return (*sorted(id(e) for e in evaluators), requirement)
 
 
 class Unsatisfied:
@@ -232,14 +256,16 @@ class SatisfiabilityCheck:
         self.index = index
         self._closest = closest
         self._remember = remember
-        self._answers: dict[tuple[int, ...], Unsatisfied | None] = {}
+        self._answers: dict[tuple[object, ...], Unsatisfied | None] = {}
         self._generation = -1
         self._lock = threading.Lock()
 
-    def remembered(self, evaluators: list[SpecEvaluator]) -> tuple[bool, Unsatisfied | None]:
+    def remembered(self, evaluators: list[SpecEvaluator],
+                   requirement: LabelRequirement | None = None
+                   ) -> tuple[bool, Unsatisfied | None]:
         """``(True, answer)`` when the answer for the current index is remembered (a
         lookup), else ``(False, None)``: :meth:`check` would evaluate every node."""
-        key = tuple(sorted(id(e) for e in evaluators))
+        key = _key(evaluators, requirement)
         with self._lock:
             if self._generation != self.index.generation:
                 self._answers.clear()
@@ -248,24 +274,32 @@ class SatisfiabilityCheck:
                 return True, self._answers[key]
         return False, None
 
-    def check(self, evaluators: list[SpecEvaluator]) -> Unsatisfied | None:
-        """None when some node satisfies all ``evaluators``, else why not."""
-        key = tuple(sorted(id(e) for e in evaluators))
-        found, remembered = self.remembered(evaluators)
+    def check(self, evaluators: list[SpecEvaluator],
+              requirement: LabelRequirement | None = None) -> Unsatisfied | None:
+        """None when some node satisfies all ``evaluators`` and the pod's own NFD label
+        ``requirement``, else why not."""
+        key = _key(evaluators, requirement)
+        found, remembered = self.remembered(evaluators, requirement)
         if found:
             return remembered
         generation = self.index.generation
-        answer = self._evaluate(evaluators)
+        answer = self._evaluate(evaluators, requirement)
         with self._lock:  # an answer about an index changed meanwhile is not remembered
             if self._generation == generation and len(self._answers) < self._remember:
                 self._answers[key] = answer
         return answer
 
-    def _evaluate(self, evaluators: list[SpecEvaluator]) -> Unsatisfied | None:
+    def _evaluate(self, evaluators: list[SpecEvaluator],
+                  requirement: LabelRequirement | None) -> Unsatisfied | None:
         nodes = self.index.nodes
+        labels = self.index.labels if requirement is not None else {}
+        # Keys no NodeFeature publishes may be set on nodes by others: they hold.
+        published = {k for node_labels in labels.values() for k in node_labels}
         ranked: list[tuple[int, str, tuple[str, ...]]] = []
         for node, features in nodes.items():
             reasons: list[str] = []
+            if requirement is not None:
+                reasons.extend(requirement.failures(labels.get(node, {}), published))
             for evaluator in evaluators:
                 verdicts = evaluator.verdicts(features)
                 if not any(v.is_match for v in verdicts):

@@ -46,11 +46,24 @@ HOSTNAME_LABEL = "kubernetes.io/hostname"
 NONROOT_UID = 65534  # "nobody": every image has it, and it owns nothing on the host
 CONTAINER = "validate-node"
 EXIT_NOT_COMPATIBLE = 1
+EXIT_UNTRUSTED = 5  # validate-node's exit code for a spec no trusted identity signed
 REGISTRY_AUTH_DIR = "/etc/nfd-client/registry-auth"
 # A kubernetes.io/dockerconfigjson Secret's key, and the file name podman and we read.
 DOCKER_CONFIG_KEY = ".dockerconfigjson"
 REGISTRY_AUTH_FILE = f"{REGISTRY_AUTH_DIR}/config.json"
 TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
+# Trust material for validate-node's --verify, mounted read-only. Each file is mounted with
+# subPath: the kubelet resolves the volume's own symbolic links (AtomicWriter's ``..data``)
+# for a subPath (pkg/volume/util/subpath: EvalSymlinks, then a bind mount), so the pod sees
+# regular files and directories, which Notation's rules (and ours) require.
+NOTATION_DIR = "/etc/nfd-client/notation"
+COSIGN_DIR = "/etc/nfd-client/cosign"
+# The public key's entry in the Secret `cosign generate-key-pair k8s://NS/NAME` makes (beside
+# cosign.key and cosign.password, which are never mounted).
+COSIGN_PUBLIC_KEY = "cosign.pub"
+VERIFY_SCHEMES = ("notation", "cosign")
+MAX_CONFIGMAP_BYTES = 1024 * 1024  # the API server's limit on a ConfigMap's data
+_KEY_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._")
 MAX_NODES = 5000  # Kubernetes' tested maximum cluster size
 
 # (volume name, host path, mount path).
@@ -128,6 +141,16 @@ class JobOptions:
     registry_auth_secret: str | None = None
     tolerations: tuple[Toleration, ...] = ()
     skip_mounts: frozenset[str] = frozenset()
+    #: validate-node's ``--verify``: "notation" (with ``trust_configmap`` and its
+    #: ``trust_files``) or "cosign" (with ``cosign_key_secrets``).
+    verify: str | None = None
+    #: The ConfigMap that carries the Notation trust policy and trust store into the pod.
+    trust_configmap: str | None = None
+    #: Its files, relative to the policy's directory (``NotationVerifier.trust_files``):
+    #: the policy first, then ``truststore/x509/TYPE/NAME/FILE``.
+    trust_files: tuple[tuple[str, bytes], ...] = ()
+    #: (Secret, key) pairs, each a PEM public key whose cosign signatures are trusted.
+    cosign_key_secrets: tuple[tuple[str, str], ...] = ()
 
 
 # validate-node's flags the pod cannot honour, or that the Job sets itself (a reason naming
@@ -143,6 +166,10 @@ REFUSED_ARGS = {
     "--registry-username": "the pod has no stdin for the password (use "
                            "`registry_auth_secret`)",
     "--node": "it picks a node of a features file; the pod validates its own node",
+    "--verify": "the pod needs the trust material: use `verify` with `trust_configmap` or "
+                "`cosign_key_secret`",
+    "--trust-policy": "a file here is not in the pod: use `trust_configmap`",
+    "--cosign-key": "a file here is not in the pod: use `cosign_key_secret`",
 }
 
 
@@ -154,7 +181,8 @@ def _refusal(arg: str) -> str | None:
 
 
 def _named_in(text: str) -> tuple[str, ...]:
-    return ("registry_auth_secret",) if "`registry_auth_secret`" in text else ()
+    return tuple(name for name in ("registry_auth_secret", "verify", "trust_configmap",
+                                   "cosign_key_secret") if f"`{name}`" in text)
 
 
 def _check(options: JobOptions) -> None:
@@ -192,6 +220,101 @@ def _check(options: JobOptions) -> None:
         if reason:
             raise UsageError(f"validate-node argument {arg!r} is refused: {reason}",
                              arguments=_named_in(reason))
+    _check_verify(options)
+
+
+def _check_verify(options: JobOptions) -> None:
+    """``verify`` and its trust material go together: notation with a ConfigMap of its
+    policy and store, cosign with key Secrets, and neither without ``verify``."""
+    scheme, configmap, secrets = options.verify, options.trust_configmap, options.cosign_key_secrets
+    if scheme not in (None, *VERIFY_SCHEMES):
+        raise UsageError(f"`verify` {scheme!r}: not one of {', '.join(VERIFY_SCHEMES)}",
+                         arguments=("verify",))
+    if scheme != "notation" and (configmap or options.trust_files):
+        raise UsageError("`trust_configmap` carries a Notation trust policy: it goes with "
+                         "`verify` notation", arguments=("trust_configmap", "verify"))
+    if scheme != "cosign" and secrets:
+        raise UsageError("`cosign_key_secret` goes with `verify` cosign",
+                         arguments=("cosign_key_secret", "verify"))
+    if scheme == "notation":
+        if not configmap or not options.trust_files:
+            raise UsageError("`verify` notation in a Job needs `trust_configmap` NAME: the "
+                             "trust policy and store it carries into the pod",
+                             arguments=("verify", "trust_configmap"))
+        if not is_subdomain(configmap):
+            raise UsageError(f"`trust_configmap` {configmap!r}: not a Kubernetes object name "
+                             "(RFC 1123)", arguments=("trust_configmap",))
+        trust_configmap_data(options)  # keys and size checked before anything is emitted
+    if scheme == "cosign" and not secrets:
+        raise UsageError("`verify` cosign in a Job needs `cosign_key_secret` NAME[:KEY]: the "
+                         "public key it carries into the pod", arguments=("verify",
+                                                                           "cosign_key_secret"))
+    for secret, key in secrets:
+        if not is_subdomain(secret) or not _is_key(key):
+            raise UsageError(f"`cosign_key_secret` {secret}:{key!r}: not a Secret name "
+                             "(RFC 1123) and key ([-._a-zA-Z0-9]+)",
+                             arguments=("cosign_key_secret",))
+    if len(set(secrets)) != len(secrets):
+        raise UsageError("`cosign_key_secret`: a key is given twice",
+                         arguments=("cosign_key_secret",))
+
+
+def _is_key(key: str) -> bool:
+    """A ConfigMap or Secret key (``IsConfigMapKey``), never ``.`` or ``..``."""
+    return 0 < len(key) <= 253 and set(key) <= _KEY_CHARS and key not in (".", "..") \
+        and not key.startswith("..")
+
+
+def _trust_key(path: str) -> str:
+    """The ConfigMap key of a trust file: ``truststore/x509/ca/acme/certs.pem`` ->
+    ``ca.acme.certs.pem`` (keys are flat; the volume's items put each back at its path)."""
+    return path.removeprefix("truststore/x509/").replace("/", ".")
+
+
+def trust_configmap_data(options: JobOptions) -> tuple[dict[str, str], dict[str, str]]:
+    """(data, binaryData) of the trust ConfigMap, with its keys and size checked."""
+    import base64
+
+    data: dict[str, str] = {}
+    binary: dict[str, str] = {}
+    total = 0
+    for path, content in options.trust_files:
+        key = _trust_key(path)
+        parts = path.split("/")
+        if not _is_key(key) or key in data or key in binary or "" in parts or ".." in parts:
+            raise UsageError(f"`trust_configmap`: trust file {path!r} cannot be a ConfigMap "
+                             "key (store names must be [-._a-zA-Z0-9]+)",
+                             arguments=("trust_configmap",))
+        total += len(key) + len(content)
+        try:
+            data[key] = content.decode("utf-8")
+        except UnicodeDecodeError:
+            binary[key] = base64.b64encode(content).decode("ascii")
+    if total > MAX_CONFIGMAP_BYTES:
+        raise UsageError(f"`trust_configmap`: the trust policy and store take {total} bytes, "
+                         f"more than a ConfigMap holds ({MAX_CONFIGMAP_BYTES})",
+                         arguments=("trust_configmap",))
+    return data, binary
+
+
+def build_trust_configmap(options: JobOptions) -> dict[str, Any]:
+    """The ConfigMap (``v1``) that carries the Notation trust policy and store into the Jobs'
+    pods; it belongs before the Jobs in what ``kubectl apply`` reads."""
+    _check(options)
+    if options.verify != "notation" or not options.trust_configmap:
+        raise UsageError("a trust ConfigMap is for `verify` notation",
+                         arguments=("verify",))
+    data, binary = trust_configmap_data(options)
+    metadata: dict[str, Any] = {"name": options.trust_configmap,
+                                "labels": {"app.kubernetes.io/name": "nfd-validate-node"}}
+    if options.namespace:
+        metadata["namespace"] = options.namespace
+    configmap: dict[str, Any] = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": metadata}
+    if data:
+        configmap["data"] = data
+    if binary:
+        configmap["binaryData"] = binary
+    return configmap
 
 
 def check_object_names(name: str | None, namespace: str | None) -> None:
@@ -245,12 +368,39 @@ def _volumes(options: JobOptions) -> tuple[list[dict[str, Any]], list[dict[str, 
             "items": [{"key": DOCKER_CONFIG_KEY, "path": "config.json"}]}})
         mounts.append({"name": "registry-auth", "mountPath": REGISTRY_AUTH_DIR,
                        "readOnly": True})
+    if options.verify == "notation" and options.trust_configmap:
+        items = [{"key": _trust_key(path), "path": path} for path, _ in options.trust_files]
+        volumes.append({"name": "trust-policy", "configMap": {
+            "name": options.trust_configmap, "defaultMode": 0o444, "items": items}})
+        policy = options.trust_files[0][0]
+        mounts += [{"name": "trust-policy", "mountPath": f"{NOTATION_DIR}/{sub}",
+                    "subPath": sub, "readOnly": True} for sub in (policy, "truststore")]
+    for number, (secret, key) in enumerate(options.cosign_key_secrets):
+        volumes.append({"name": f"cosign-key-{number}", "secret": {
+            "secretName": secret, "defaultMode": 0o444, "items": [{"key": key, "path": key}]}})
+        mounts.append({"name": f"cosign-key-{number}", "mountPath": _cosign_key_path(number, key),
+                       "subPath": key, "readOnly": True})
     return volumes, mounts
+
+
+def _cosign_key_path(number: int, key: str) -> str:
+    return f"{COSIGN_DIR}/{number}/{key}"
+
+
+def _verify_args(options: JobOptions) -> list[str]:
+    """validate-node's --verify flags, pointed at the mounted trust material."""
+    if options.verify == "notation":
+        return ["--verify", "notation", "--trust-policy",
+                f"{NOTATION_DIR}/{options.trust_files[0][0]}"]
+    if options.verify == "cosign":
+        keys = [_cosign_key_path(n, key) for n, (_, key) in enumerate(options.cosign_key_secrets)]
+        return ["--verify", "cosign", *(arg for path in keys for arg in ("--cosign-key", path))]
+    return []
 
 
 def _container(options: JobOptions, mounts: list[dict[str, Any]]) -> dict[str, Any]:
     args = ["compat", "validate-node", "--image", options.image, "--host-prefix", HOST_PREFIX,
-            *options.extra_args, "--output-json"]
+            *options.extra_args, *_verify_args(options), "--output-json"]
     container: dict[str, Any] = {
         "name": CONTAINER,
         "image": options.client_image,
@@ -319,9 +469,11 @@ def build_job(options: JobOptions) -> dict[str, Any]:
             "ttlSecondsAfterFinished": options.ttl_seconds,
             "activeDeadlineSeconds": options.deadline_seconds,
             "podFailurePolicy": {"rules": [
+                # Verdicts a retry cannot change: not compatible, and a spec that is not
+                # trusted (validate-node's exit 5 under --verify).
                 {"action": "FailJob", "onExitCodes": {
                     "containerName": CONTAINER, "operator": "In",
-                    "values": [EXIT_NOT_COMPATIBLE]}},
+                    "values": [EXIT_NOT_COMPATIBLE, EXIT_UNTRUSTED]}},
                 # status is written out: API servers default it to "True", but the published
                 # OpenAPI schemas (Kubernetes 1.32-1.34) mark it required, so strict validators
                 # (kubectl's client-side validation, kubeconform) refuse a Job without it.

@@ -151,11 +151,21 @@ def _unread(host: HostPaths, features: Features, sources: set[str]) -> dict[str,
 def source_status(discovery: Discovery) -> dict[str, str]:
     """Each source's status for ``--metadata``: ``ok``, or what it could not read."""
     status = {name: "ok" for name in SOURCES}
+    notes: dict[str, list[str]] = {}
     for feature, why in discovery.unread.items():
-        source = feature.split(".", 1)[0]
-        note = f"{feature} not read ({why})"
-        status[source] = note if status[source] == "ok" else f"{status[source]}; {note}"
+        notes.setdefault(feature.split(".", 1)[0], []).append(f"{feature} not read ({why})")
+    for source, why in discovery.failed_reads.items():
+        notes.setdefault(source, []).append(f"could not read {why}")
+    for source, found in notes.items():
+        status[source] = "; ".join(found)
     return status
+
+
+def _failed_reads(host: HostPaths) -> dict[str, str]:
+    out = {}
+    for source, (count, first) in host.failed_reads().items():
+        out[source] = first if count == 1 else f"{first} (and {count - 1} more)"
+    return out
 
 
 class Discovery(FrozenRecord):
@@ -167,22 +177,39 @@ class Discovery(FrozenRecord):
     bound of :class:`~nfd.sources.HostLimits` left something out
     ``overLimitCount`` and ``overLimitFirst`` (a path). ``unread``: features absent
     because their file could not be read, with ``path: why`` (:data:`FEATURE_FILES`).
+    ``failed_reads``: per source, the first read or listing that failed for another reason
+    than an absent path (a FIFO or device where a file or directory belongs, a bound, no
+    permission), ``path: why``, with how many more.
     """
 
-    __slots__ = ("features", "metadata", "unread")
+    __slots__ = ("failed_reads", "features", "metadata", "unread")
     features: Features
     metadata: dict[str, str]
     unread: dict[str, str]
+    failed_reads: dict[str, str]
 
     def __init__(
         self,
         features: Features,
         metadata: dict[str, str] | None = None,
         unread: dict[str, str] | None = None,
+        failed_reads: dict[str, str] | None = None,
     ) -> None:
         set_field(self, "features", features)
         set_field(self, "metadata", {} if metadata is None else metadata)
         set_field(self, "unread", {} if unread is None else unread)
+        set_field(self, "failed_reads", {} if failed_reads is None else failed_reads)
+
+    def why_unread(self, feature: str) -> str | None:
+        """``path: why`` when ``feature`` is absent (or, for an instance feature, empty)
+        while a read failed: its own file (:data:`FEATURE_FILES`), else its source's first
+        failed read; None when it was read and is simply not on this host."""
+        if feature in self.features.flags or feature in self.features.attributes:
+            return None
+        source_why = self.failed_reads.get(feature.split(".", 1)[0])
+        if feature in self.features.instances:  # NFD publishes a failed listing empty
+            return None if self.features.instances[feature] else source_why
+        return self.unread.get(feature) or source_why
 
 
 def _prefixed(source: str, part: Features) -> Features:
@@ -218,7 +245,8 @@ def discover(host: HostPaths | None = None, *, sources: Iterable[str] = SOURCES,
     count_before, _ = host.over_limit()
     for name, run in SOURCE_TABLE:
         if name in wanted:
-            merged.merge(_prefixed(name, run(ctx)))
+            with host.reading_for(name):
+                merged.merge(_prefixed(name, run(ctx)))
     if driver_facts:
         from nfd.sources._drivers import driver_facts as derive_driver_facts
 
@@ -228,7 +256,7 @@ def discover(host: HostPaths | None = None, *, sources: Iterable[str] = SOURCES,
         ctx.metadata["overLimitCount"] = str(count - count_before)
         ctx.metadata["overLimitFirst"] = paths[min(count_before, len(paths) - 1)]
     return Discovery(features=merged, metadata=ctx.metadata,
-                     unread=_unread(host, merged, wanted))
+                     unread=_unread(host, merged, wanted), failed_reads=_failed_reads(host))
 
 
 def sources_read(features: Iterable[str]) -> tuple[str, ...]:

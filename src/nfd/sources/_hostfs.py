@@ -147,10 +147,26 @@ class HostFS:
         self.over_limit: list[str] = []  # where a bound cut a read short (first few)
         self.over_limit_count = 0
         self.budget_left = self.limits.max_total_bytes
+        #: The feature source reading now; its failed reads are recorded under its name.
+        self.reading_for: str | None = None
+        #: Per source: (how many reads failed, the first as ``path: why``).
+        self.failed_reads: dict[str, tuple[int, str]] = {}
 
     def begin(self) -> None:
         """A new discovery starts: the whole ``max_total_bytes`` budget is available again."""
         self.budget_left = self.limits.max_total_bytes
+        self.failed_reads = {}
+
+    def _failed(self, exc: OSError) -> OSError:
+        """Record a read or listing that failed for the source reading now, and return the
+        error. An absent path (ENOENT) is not a failure: sysfs attributes and whole buses
+        are optional, and NFD leaves them out silently. A file's own answer to read(2)
+        (sysfs ``speed`` of a link that is down: EINVAL) never comes here either."""
+        if self.reading_for is not None and exc.errno != errno.ENOENT:
+            count, first = self.failed_reads.get(self.reading_for, (0, ""))
+            why = f"{exc.filename}: {exc.strerror or exc}" if exc.filename else str(exc)
+            self.failed_reads[self.reading_for] = (count + 1, first or why)
+        return exc
 
     def _root(self) -> int:
         """The root directory's ``O_PATH`` fd, opened once and closed with this object."""
@@ -255,12 +271,15 @@ class HostFS:
         FIFOs, sockets and devices raise ``EINVAL`` without ever being opened for reading.
         """
         cap = self.limits.max_file_bytes if limit is None else limit
-        probe = self.open(path, os.O_PATH)
+        try:
+            probe = self.open(path, os.O_PATH)
+        except OSError as exc:
+            raise self._failed(exc) from None
         try:
             info = os.fstat(probe)
             if not stat.S_ISREG(info.st_mode):
                 err = errno.EISDIR if stat.S_ISDIR(info.st_mode) else errno.EINVAL
-                raise OSError(err, "not a regular file", self.display(path))
+                raise self._failed(OSError(err, "not a regular file", self.display(path)))
             fd = self._reopen(probe, info, path)
         finally:
             os.close(probe)
@@ -296,11 +315,11 @@ class HostFS:
             if total > limit:
                 raise self._over_budget(path, "bytes", cap)
 
-    def _over_budget(self, path: str, what: str, cap: int) -> HostLimitError:
+    def _over_budget(self, path: str, what: str, cap: int) -> OSError:
         if cap <= self.budget_left:
-            return self._over_limit(path, what, cap)
-        return self._over_limit(path, f"{what} read in one discovery",
-                                self.limits.max_total_bytes)
+            return self._failed(self._over_limit(path, what, cap))
+        return self._failed(self._over_limit(path, f"{what} read in one discovery",
+                                             self.limits.max_total_bytes))
 
     def read_gzip(self, path: str) -> bytes:
         """A gzip file's decompressed content (all members), capped like any read."""
@@ -317,14 +336,17 @@ class HostFS:
             if total > limit or inflater.unconsumed_tail:
                 raise self._over_budget(path, "decompressed bytes", cap)
             if not inflater.eof:
-                raise OSError(errno.EIO, "truncated gzip data", self.display(path))
+                raise self._failed(OSError(errno.EIO, "truncated gzip data", self.display(path)))
             data = inflater.unused_data
         self.budget_left -= total
         return b"".join(out)
 
     def list_dir(self, path: str) -> list[str]:
         """``os.ReadDir`` names, sorted byte-wise, at most ``max_dir_entries``; raises OSError."""
-        fd = self.open(path, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            fd = self.open(path, os.O_RDONLY | os.O_DIRECTORY)
+        except OSError as exc:
+            raise self._failed(exc) from None
         names: list[str] = []
         cap = self.limits.max_dir_entries
         try:
@@ -332,7 +354,7 @@ class HostFS:
                 for entry in entries:
                     names.append(entry.name)
                     if len(names) > cap:
-                        raise self._over_limit(path, "directory entries", cap)
+                        raise self._failed(self._over_limit(path, "directory entries", cap))
         finally:
             os.close(fd)
         return sorted(names, key=os.fsencode)

@@ -29,6 +29,19 @@ HOST_DIRS = ("sys", "proc", "etc", "boot", "lib", "usr", "var")
 go_trim_space = trim_space  # strings.TrimSpace, under the name the sources use
 
 
+class _ReadingFor:
+    # A class, not contextlib.contextmanager: contextlib would be the only reason a
+    # registry command's cold start imports it.
+    def __init__(self, fs: HostFS, source: str) -> None:
+        self._fs, self._source = fs, source
+
+    def __enter__(self) -> None:
+        self._fs.reading_for = self._source
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._fs.reading_for = None
+
+
 class HostPaths(FrozenRecord):
     """Where each host directory is read from, and the readers that go there.
 
@@ -129,6 +142,16 @@ class HostPaths(FrozenRecord):
     def begin_discovery(self) -> None:
         """Give one discovery the whole :attr:`HostLimits.max_total_bytes` budget."""
         self._fs.begin()
+
+    def reading_for(self, source: str) -> _ReadingFor:
+        """``with host.reading_for(source):`` reads within the block are ``source``'s: a
+        failed one is recorded under its name (:meth:`failed_reads`)."""
+        return _ReadingFor(self._fs, source)
+
+    def failed_reads(self) -> dict[str, tuple[int, str]]:
+        """Per source, since :meth:`begin_discovery`: how many reads or listings failed for
+        another reason than an absent path, and the first as ``path: why``."""
+        return dict(self._fs.failed_reads)
 
     def over_limit(self) -> tuple[int, list[str]]:
         """How many reads or listings a bound cut short so far, and the first few paths."""

@@ -43,6 +43,7 @@ LEVELS = ("strict", "permissive", "audit", "skip")
 MAX_POLICY_BYTES = 1024 * 1024
 MAX_STORE_FILES = 256
 MAX_CERT_FILE_BYTES = 1024 * 1024
+STORE_FILE = "certificates.pem"  # a store's certificates, as trust_files() writes them
 # COSE algorithm identifiers (RFC 9053 / IANA) Notation signs with.
 _COSE_ALGORITHMS = {-37: "PS256", -38: "PS384", -39: "PS512", -7: "ES256", -35: "ES384",
                     -36: "ES512"}
@@ -89,6 +90,7 @@ class NotationVerifier(Verifier):
         path = Path(policy_file) if policy_file else _find_policy(default_config_dir())
         raw = _read_regular(path, MAX_POLICY_BYTES, "trust policy")
         self.source = str(path)
+        self._policy = (path.name, raw)
         self.statements = _parse_policy(raw, self.source)
         store_root = path.parent / "truststore" / "x509"
         self._stores: dict[tuple[str, str], list[bytes]] = {}
@@ -102,6 +104,21 @@ class NotationVerifier(Verifier):
             for der in ders:
                 fingerprint.update(der)
         self.policy_id = f"notation:{fingerprint.hexdigest()}"
+
+    def trust_files(self) -> dict[str, bytes]:
+        """What this verifier trusts, as files relative to the policy's directory: the
+        policy as read, and each store it uses as one PEM file (notation-core-go's
+        ``ReadCertificateFile`` reads every certificate of a PEM file), so that the same
+        trust can be carried elsewhere (the ConfigMap of ``nfd compat job``)."""
+        from cryptography import x509
+        from cryptography.hazmat.primitives.serialization import Encoding
+
+        name, raw = self._policy
+        files = {name: raw}
+        for (kind, store), ders in sorted(self._stores.items()):
+            files[f"truststore/x509/{kind}/{store}/{STORE_FILE}"] = b"".join(
+                x509.load_der_x509_certificate(der).public_bytes(Encoding.PEM) for der in ders)
+        return files
 
     def statement_for(self, ref: Reference) -> PolicyStatement:
         """The statement whose registry scope is ``registry/repository``, else the ``*`` one

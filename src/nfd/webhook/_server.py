@@ -146,7 +146,8 @@ class Webhook:
                                           "checked"))
         if self.unsatisfiable is not None:
             verdict = await self.unsatisfiable.verdict(
-                resolutions, f"{review.kind} {review.where}".strip(), deadline)
+                resolutions, f"{review.kind} {review.where}".strip(), deadline,
+                looked.requirement)
             if verdict.deny is not None:
                 self.metrics.observe("unsatisfiable", time.perf_counter() - started)
                 self._log("review", level="warning", outcome="unsatisfiable",

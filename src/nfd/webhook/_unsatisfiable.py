@@ -8,12 +8,16 @@ by an :class:`~nfd.cluster.IndexFeed` (list, then bounded watches; relist on 410
 no current node satisfies gets a warning naming the closest nodes and what each lacks, or
 is denied.
 
-What is checked: the images' specs only (the pod's own affinity and selectors are not).
-That is sound for deny: the affinity the webhook adds ANDs every image's requirements, so a
-pod no node satisfies on those alone can never be scheduled. Images whose spec could not be
-resolved are left out, which can only make the set easier to satisfy. Deny relies on the
-index being current: when it has not been confirmed within ``max_staleness`` seconds,
-deny becomes a warning, and before the first list nothing is checked.
+What is checked: the images' specs, ANDed with the NFD-backed part of the pod's own
+``nodeSelector`` and required node affinity (:mod:`nfd.cluster._nfd_affinity`: keys in NFD's
+label namespaces that nfd-worker publishes, judged on the labels the NodeFeatures carry).
+That is sound for deny: the affinity the webhook adds ANDs every image's requirements, and
+the pod's own requirements stand beside them, so a pod no node satisfies on those alone can
+never be scheduled; whatever this check cannot judge is taken as satisfied. Images whose
+spec could not be resolved are left out, which can only make the set easier to satisfy.
+Deny relies on the index being current: when it has not been confirmed within
+``max_staleness`` seconds, deny becomes a warning, and before the first list nothing is
+checked.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from typing import Any, Literal
 from nfd.cluster import (
     FeatureIndex,
     IndexFeed,
+    LabelRequirement,
     SatisfiabilityCheck,
     Unsatisfied,
     reads_of,
@@ -86,21 +91,22 @@ class UnsatisfiableCheck:
                  if r.status == "spec" and r.artifact_digest)
         return list({id(e): e for e in found if e is not None}.values())
 
-    async def verdict(self, resolutions: Sequence[Resolution], what: str, deadline: float
-                      ) -> Verdict:
-        """Whether any current node satisfies all the resolved images' specs (never raises:
-        a fault of ours is a warning, and the review goes on)."""
+    async def verdict(self, resolutions: Sequence[Resolution], what: str, deadline: float,
+                      requirement: LabelRequirement | None = None) -> Verdict:
+        """Whether any current node satisfies all the resolved images' specs and the pod's
+        own ``requirement`` on NFD labels (never raises: a fault of ours is a warning, and
+        the review goes on)."""
         try:
-            return await self._verdict(resolutions, what, deadline)
+            return await self._verdict(resolutions, what, deadline, requirement)
         except Exception as exc:  # a bug of ours must not fail the admission
             self.counts["unchecked"] += 1
             return Verdict(warning=f"{what}: not checked for a node that can run it "
                            f"(internal error: {type(exc).__name__})")
 
-    async def _verdict(self, resolutions: Sequence[Resolution], what: str, deadline: float
-                       ) -> Verdict:
+    async def _verdict(self, resolutions: Sequence[Resolution], what: str, deadline: float,
+                       requirement: LabelRequirement | None) -> Verdict:
         evaluators = self.evaluators(resolutions)
-        if not evaluators:
+        if not evaluators and requirement is None:
             return Verdict()
         staleness = self.index.staleness()
         reads = reads_of(evaluators)
@@ -113,7 +119,7 @@ class UnsatisfiableCheck:
                            ("listed)" if staleness is None else "widened to what its images "
                             "read)"))
         try:
-            answer = await self._answer(evaluators, deadline)
+            answer = await self._answer(evaluators, requirement, deadline)
         except TimeoutError:  # the check goes on and is remembered for the next review
             self.counts["unchecked"] += 1
             return Verdict(warning=f"{what}: not checked for a node that can run it within "
@@ -130,15 +136,17 @@ class UnsatisfiableCheck:
                         f"{staleness:.0f} s ago)")
         return Verdict(warning=message)
 
-    async def _answer(self, evaluators: list[SpecEvaluator], deadline: float
+    async def _answer(self, evaluators: list[SpecEvaluator],
+                      requirement: LabelRequirement | None, deadline: float
                       ) -> Unsatisfied | None:
-        found, answer = self._check.remembered(evaluators)
+        found, answer = self._check.remembered(evaluators, requirement)
         if found:
             return answer
         if len(self.index.nodes) <= INLINE_NODES:
-            return self._check.check(evaluators)
+            return self._check.check(evaluators, requirement)
         loop = asyncio.get_running_loop()
-        future = loop.run_in_executor(self._resolver.cpu_pool, self._check.check, evaluators)
+        future = loop.run_in_executor(self._resolver.cpu_pool, self._check.check, evaluators,
+                                      requirement)
         return await asyncio.wait_for(future, max(deadline - time.perf_counter(), 0.01))
 
     def metrics(self) -> list[str]:

@@ -21,6 +21,7 @@ from typing import Any
 
 from nfd._text import printable_line
 from nfd.api import LoadLimits, check_json_containers
+from nfd.cluster import LabelRequirement, nfd_label_requirement
 from nfd.errors import SpecError
 from nfd.webhook._resolver import Resolution
 from nfd.webhook._review import (
@@ -54,6 +55,8 @@ class Look:
     review: ReviewRequest
     opted_out: bool
     images: PodImages | None
+    # The pod's own nodeSelector and required node affinity on NFD labels (small).
+    requirement: LabelRequirement | None = None
 
 
 @dataclass(frozen=True)
@@ -93,8 +96,11 @@ def look(body: bytes, workloads: bool) -> Look | str:
         prepared = prepare(body, workloads)
     except (ValueError, RecursionError, SpecError) as exc:
         return printable_line(str(exc))
+    target = prepared.target
+    requirement = (nfd_label_requirement(target.get(target.spec_path))
+                   if target is not None and prepared.images is not None else None)
     return Look(dataclasses.replace(prepared.review, obj=None), prepared.opted_out,
-                prepared.images)
+                prepared.images, requirement)
 
 
 def encode(answer: dict[str, Any]) -> bytes:
