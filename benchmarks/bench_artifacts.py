@@ -5,7 +5,7 @@ carrying ``N`` compatibility artifacts, one run prints:
 - ``list`` (each artifact read for its spec's size, tags and descriptions) against the
   bare referrers listing it starts from;
 - attaching the spec already in effect (nothing pushed) against attaching a new one;
-- ``remove_compat_specs(all=True)`` (each artifact fetched and checked before it is
+- ``remove_compat_specs(every=True)`` (each artifact fetched and checked before it is
   deleted) against the deletes and index mending alone.
 Run: ``python benchmarks/bench_artifacts.py [N]``.
 """
@@ -78,7 +78,7 @@ def main(count: int) -> None:
                  _counted(lambda: attach_compat_spec(image, newest, OPTIONS)),
                  _counted(lambda: attach_compat_spec(image, spec_text("new"), OPTIONS)),
                  "a new spec")
-            removal = _counted(lambda: remove_compat_specs(image, OPTIONS, all=True))
+            removal = _counted(lambda: remove_compat_specs(image, OPTIONS, every=True))
             checks = count + 1  # one manifest GET per artifact removed
             _row("remove all (each checked first)", removal,
                  (removal[0] - checks, removal[1]), "without the checks")

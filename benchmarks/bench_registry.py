@@ -2,7 +2,7 @@
 
 Starts Debian's docker-registry on 127.0.0.1 (anonymous, and token auth), pushes
 an image with skopeo, attaches a spec, then measures in one run:
-- nfd's fetch_compat_spec in-process (requests counted on the httpx client),
+- nfd's fetch_compat_spec_bytes in-process (requests counted on the httpx client),
 - ``nfd compat validate-node --image`` as a subprocess (wall time),
 - oras-py fetching the same artifact manifest and spec blob (requests counted).
 Run: ``python benchmarks/bench_registry.py [rounds]``.
@@ -25,7 +25,7 @@ from tests.oci._images import build_layout, push_image
 from tests.oci._registry import Registry, TokenServer, make_ca, start_registry
 from tests.oci._specs import spec_text
 
-from nfd.compat import attach_compat_spec, fetch_compat_spec
+from nfd.compat import attach_compat_spec, fetch_compat_spec_bytes
 from nfd.oci import Reference, RegistryClient, RegistryOptions, fallback_tag
 
 USER, PASSWORD = "bench", "bench-pass"
@@ -50,7 +50,7 @@ def _nfd_fetch(image: str, options: RegistryOptions) -> int:
 
     RegistryClient.close = close  # type: ignore[method-assign]
     try:
-        fetch_compat_spec(image, options)
+        fetch_compat_spec_bytes(image, options)
     finally:
         RegistryClient.close = original  # type: ignore[method-assign]
     return counted[0]

@@ -6,7 +6,7 @@
     would), where the ``nfd`` console script runs ``compat validate-node --spec
     --features`` on the example (the spec as YAML, and as JSON), and ``import nfd``,
     against that venv's ``python3 -c pass``, interleaved, medians of 21 runs
-    (target: at most 3x ``-c pass`` with the JSON spec, issue 12);
+    (target: at most 3x ``-c pass`` with the JSON spec);
 (b) one spec against 1,000 / 5,000 / 10,000 features documents in-process
     (target: 10,000 under 1 s, growing linearly).
 

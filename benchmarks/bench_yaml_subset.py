@@ -1,4 +1,4 @@
-"""What reading specs without PyYAML saves (``nfd/api/_yaml_subset.py``, issue 12).
+"""What reading specs without PyYAML saves (``nfd/api/_yaml_subset.py``: the cold start).
 
 Three figures, each subset path against the PyYAML path (the subset reader switched off):
 

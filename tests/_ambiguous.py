@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-# The issue's list (issue 9): numbers in Go's strconv base 0 or YAML 1.1/1.2 spelling,
-# sexagesimal, YAML 1.1 booleans, nulls, special floats.
+# Scalars YAML 1.1, YAML 1.2 and Go read differently: numbers in Go's strconv base 0 or
+# YAML 1.1/1.2 spelling, sexagesimal, YAML 1.1 booleans, nulls, special floats.
 SEEDS = ("0108", "1e3", "0x10", "0o17", "0b1", "1_000", ".5", "+1", "1:20", "yes", "no",
          "on", "off", "y", "n", "~", "null", "NaN", ".inf")
 # Characters such strings are made of, for generated ones.

@@ -17,16 +17,17 @@ SUBPACKAGES = ("nfd", "nfd.api", "nfd.match", "nfd.compat", "nfd.cluster", "nfd.
                "nfd.sources", "nfd.webhook", "nfd.trust")
 SRC = Path(__file__).resolve().parents[1] / "src" / "nfd"
 
-# Issue 11: the use cases, by module: (required parameters, optional ones defaulting to
+# The use cases, by module: (required parameters, optional ones defaulting to
 # None or False), in this order at the front of the signature.
 USE_CASES: dict[str, dict[str, tuple[list[str], list[str]]]] = {
     "nfd.api": {"load_spec": (["path"], []), "load_features": (["path"], ["node"])},
     "nfd.compat": {
         "validate_features": (["spec", "features"], ["tags"]),
-        "attach_compat_spec": (["image", "spec"], ["options"]),
-        "list_compat_artifacts": (["image"], ["options"]),
-        "fetch_compat_spec": (["image"], ["options", "digest"]),
-        "remove_compat_specs": (["image"], ["options", "digests", "all"]),
+        "attach_compat_spec": (["image", "spec_bytes"], ["options", "client"]),
+        "list_compat_artifacts": (["image"], ["options", "verifier", "client"]),
+        "fetch_compat_spec": (["image"], ["options", "digest", "verifier", "client"]),
+        "fetch_compat_spec_bytes": (["image"], ["options", "digest", "verifier", "client"]),
+        "remove_compat_specs": (["image"], ["options", "digests", "every", "client"]),
     },
     "nfd.oci": {"RegistryOptions": ([], [])},
 }
@@ -53,6 +54,32 @@ def test_use_cases_are_public(module_name: str, function: str, required: list[st
     assert list(params)[:len(required) + len(optional)] == required + optional
     assert all(params[p].default is inspect.Parameter.empty for p in required)
     assert all(params[p].default in (None, False) for p in optional)
+
+
+def test_the_front_door_gives_the_subpackages_own_objects() -> None:
+    import nfd
+
+    homes = {"nfd.api": ("CompatSpec", "Features", "load_features", "load_spec"),
+             "nfd.compat": ("AttachedSpec", "ValidationResult", "attach_compat_spec",
+                            "fetch_compat_spec", "fetch_compat_spec_bytes",
+                            "list_compat_artifacts", "remove_compat_specs",
+                            "validate_features"),
+             "nfd.oci": ("RegistryClient", "RegistryOptions"),
+             "nfd.sources": ("HostPaths", "discover")}
+    for home, names in homes.items():
+        module = importlib.import_module(home)
+        for name in names:
+            assert getattr(nfd, name) is getattr(module, name), name
+    assert set(nfd.__all__) >= {n for names in homes.values() for n in names}
+    with pytest.raises(AttributeError, match="no attribute 'fetch_spec'"):
+        nfd.fetch_spec  # noqa: B018
+
+
+def test_importing_nfd_loads_no_subpackage_until_a_name_is_used() -> None:
+    code = ("import sys, nfd; print(sorted(m for m in sys.modules if m.startswith('nfd.'))); "
+            "nfd.load_spec; print('nfd.api' in sys.modules, 'nfd.oci' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.splitlines() == ["['nfd._lazy', 'nfd.errors']", "True False"]
 
 
 def test_importing_nfd_stays_light() -> None:
@@ -144,7 +171,8 @@ def test_webhook_server_framework_loads_only_for_serving() -> None:
 
 
 def test_local_validation_loads_neither_yaml_nor_registry_code(tmp_path: Path) -> None:
-    # Issue 12: YAML only when a YAML file is read, registry code only for --image.
+    # A cold start pays only for what it uses: YAML only when a YAML file is read,
+    # registry code only for --image.
     spec = tmp_path / "spec.json"
     spec.write_text('{"version": "v1alpha1", "compatibilities": [{"rules": [{"name": "r", '
                     '"matchFeatures": [{"feature": "kernel.loadedmodule", "matchExpressions": '

@@ -12,8 +12,8 @@ from urllib.parse import quote
 from hypothesis import given
 from hypothesis import strategies as st
 
+from nfd._redact import Redactor
 from nfd._text import printable, printable_line
-from nfd.oci._redact import Redactor
 from tests._cli import nfd
 
 SECRETS = st.text(min_size=1, max_size=40).filter(lambda s: "*" not in s)

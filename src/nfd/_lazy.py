@@ -1,12 +1,12 @@
 """Loading only what is used: names a package exports but imports on first use (PEP 562),
 and :data:`TYPE_CHECKING` without ``import typing``.
 
-Issue 12: ``nfd compat validate-node --spec --features`` must start within 3x
-``python3 -c pass``. ``typing`` alone is a tenth of that budget, and modules need it
-only for annotations (which ``from __future__ import annotations`` never evaluates),
-so they write ``from nfd._lazy import TYPE_CHECKING`` (packages: ``if
-_lazy.TYPE_CHECKING:``) and import typing's names under it. Type checkers treat any
-name ``TYPE_CHECKING`` as true.
+The cold-start goal (README, "Architecture"): ``nfd compat validate-node --spec --features``
+starts within 3x ``python3 -c pass``. ``typing`` alone is a tenth of that budget, and
+modules need it only for annotations (which ``from __future__ import annotations`` never
+evaluates), so they write ``from nfd._lazy import TYPE_CHECKING`` (packages: ``if
+_lazy.TYPE_CHECKING:``) and import typing's names under it. Type checkers treat any name
+``TYPE_CHECKING`` as true.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Value classes without :mod:`dataclasses` (issue 12: a cold start must not pay for it).
+"""Value classes without :mod:`dataclasses` (a cold start must not pay for it).
 
 ``import dataclasses`` pulls in ``inspect``, ``ast``, ``dis`` and ``tokenize``, and every
 ``@dataclass`` builds its methods with ``exec`` at import time: together more than the

@@ -7,6 +7,7 @@ Forking needs a process without other threads, so the checks run in a fresh one.
 from __future__ import annotations
 
 import copy
+import gc
 import json
 import subprocess
 import sys
@@ -17,12 +18,11 @@ import pytest
 from tests.cluster._synthetic import node_feature, synthetic_list
 
 from nfd.api import Features, load_spec, parse_spec
-from nfd.api._yaml import json_shape
-from nfd.cluster import load_cluster_dump, validate_cluster
-from nfd.cluster._fastjson import PARALLEL_ITEMS, no_key_dropped, open_list
+from nfd.cluster import load_cluster_dump, prefetch_dump, validate_cluster, validate_fleet_dump
+from nfd.cluster._fastjson import PARALLEL_ITEMS, open_list
 from nfd.cluster._fleet import validate_cluster_dump, validate_listing_in_two
 from nfd.cluster._fork import can_fork
-from nfd.errors import EvaluationError
+from nfd.errors import EvaluationError, SpecError
 from nfd.match import SpecEvaluator
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -85,6 +85,9 @@ def check_same_as_serial(tmp: str) -> None:
     after = {n.node: n for n in two.nodes}[node]
     assert after.objects[-1] == "zz/zz-late" and not after.sets[0].is_match
     assert validate_cluster_dump(spec, str(path), SpecEvaluator(spec), NS, workers=2) == serial
+    # The library call the CLI makes: read ahead, collection paused, both cores.
+    assert validate_fleet_dump(spec, str(path), prefetched=prefetch_dump(str(path))) == serial
+    assert gc.isenabled()
 
 
 def check_refusals_take_the_serial_path(tmp: str) -> None:
@@ -120,23 +123,14 @@ def check_engine_errors_name_the_first_node(tmp: str) -> None:
         validate_cluster_dump(bad, str(path), SpecEvaluator(bad), NS, workers=2)
 
 
-@pytest.mark.parametrize(("text", "whole"), [
-    (b'{"a": {"b":1, "c":[2]}, "d":[{}]}', True),
-    (b'{"a": 1, "b": {"a": 2}}', True),  # equal keys in different mappings
-    (b'{"a": 1, "a": 2}', False),
-    (b'{"a": 1, "b": {"c": 2, "c": 3}}', False),
-    (b'{"t": "10:00", "a": 1}', True),  # colons in strings: '":' decides
-    (b'{"t": "10:00", "a": 1, "a": 2}', False),
-    (b'{"t": "10:00", "a": 1, "a" : 2}', False),  # a blank before the colon
-    (b'{"t": "10:00", "a"\n: 1}', False),  # cannot be ruled out: read in full
-    (b'{"a\\":": 1, "a": 2}', False),  # a colon inside a key: not ruled out
-])
-def test_no_key_dropped_only_when_the_counts_rule_it_out(text: bytes, whole: bool) -> None:
-    keys = json_shape([json.loads(text)], 100)
-    assert no_key_dropped(text, keys) is whole
-    for cut in range(len(text)):  # counted in two parts, as on two cores
-        colons = text.count(b":", 0, cut) + text.count(b":", cut)
-        assert no_key_dropped(text, keys, colons) is whole
+def test_a_prefetched_dump_fails_where_its_bytes_are_asked_for(tmp_path: Path) -> None:
+    prefetched = prefetch_dump(str(tmp_path / "missing.json"))
+    with pytest.raises(SpecError, match="cannot read"):
+        prefetched.data()
+    spec = load_spec(SPEC_CPU)
+    with pytest.raises(SpecError, match="cannot read"):
+        validate_fleet_dump(spec, str(tmp_path / "missing.json"), prefetched=prefetched)
+    assert gc.isenabled()  # collection resumes after a failure too
 
 
 @pytest.mark.parametrize("text", ["plain", "a<b", "x&y", "line\u2028sep", "para\u2029", "é\u00a0"])

@@ -167,7 +167,7 @@ def check_case(case: Case) -> None:
     """Assert every expectation the case states."""
     outcome = run_case(case)
     if outcome.unknown_tags is not None:
-        # A deliberate difference (issue 10): where the tags select no set, NFD reports
+        # A deliberate difference from NFD: where the tags select no set, NFD reports
         # an empty list and exit 1, which a CI gate reads as "incompatible"; we refuse
         # the tags (exit 2) and name the spec's. The case must be NFD's empty report.
         assert case.exit == 1 and case.raw.get("report", []) == [], case.raw

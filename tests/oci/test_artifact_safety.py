@@ -1,6 +1,7 @@
 """remove-spec deletes only what is checked to be ours; a forged referrers index cannot make
-it delete another image (issue 8, "Data safety"). Against a real registry (distribution 2.8,
-whose referrers live in the ``sha256-<hex>`` tag index that anyone with push access writes).
+it delete another image (SECURITY.md: we delete only what is ours). Against a real registry
+(distribution 2.8, whose referrers live in the ``sha256-<hex>`` tag index that anyone with
+push access writes).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from nfd.api import ARTIFACT_TYPE
 from nfd.cli import main
 from nfd.compat import (
     attach_compat_spec,
-    fetch_compat_spec,
+    fetch_compat_spec_bytes,
     list_compat_artifacts,
     remove_compat_specs,
 )
@@ -78,7 +79,7 @@ def forged(plain_registry: Registry, image_layout: Path,
 
 def test_remove_all_deletes_only_what_is_ours(plain_registry: Registry,
                                               forged: dict[str, str]) -> None:
-    removal = remove_compat_specs(forged["a"], ANON, all=True)
+    removal = remove_compat_specs(forged["a"], ANON, every=True)
     assert [r.digest for r in removal.removed] == [forged["ours"]]
     refused = {item.digest: reason for item, reason in removal.refused}
     assert set(refused) == {forged["b_manifest"], forged["b_artifact"]}
@@ -89,7 +90,7 @@ def test_remove_all_deletes_only_what_is_ours(plain_registry: Registry,
     assert _exists(plain_registry, forged["a"], forged["b_manifest"])
     assert _exists(plain_registry, forged["a"], forged["b_artifact"])
     assert not _exists(plain_registry, forged["a"], forged["ours"])
-    assert fetch_compat_spec(forged["b"], ANON).data == spec_text("b")
+    assert fetch_compat_spec_bytes(forged["b"], ANON).spec_bytes == spec_text("b")
 
 
 def test_a_named_forged_entry_deletes_nothing(plain_registry: Registry,
@@ -102,10 +103,10 @@ def test_a_named_forged_entry_deletes_nothing(plain_registry: Registry,
 
 def test_forged_entries_are_passed_over_when_reading(forged: dict[str, str]) -> None:
     # They claim to be newer, yet the spec read is the image's own.
-    fetched = fetch_compat_spec(forged["a"], ANON)
-    assert (fetched.artifact_digest, fetched.data) == (forged["ours"], spec_text("a"))
+    fetched = fetch_compat_spec_bytes(forged["a"], ANON)
+    assert (fetched.artifact_digest, fetched.spec_bytes) == (forged["ours"], spec_text("a"))
     with pytest.raises(NoArtifactError, match="subject"):
-        fetch_compat_spec(forged["a"], ANON, digest=forged["b_artifact"])
+        fetch_compat_spec_bytes(forged["a"], ANON, digest=forged["b_artifact"])
     listed = {item.digest: item for item in list_compat_artifacts(forged["a"], ANON)}
     assert listed[forged["ours"]].problem is None
     assert listed[forged["ours"]].descriptions == ("registry test a",)
@@ -134,7 +135,7 @@ def test_replace_leaves_forged_entries_alone(plain_registry: Registry,
                                                            forged["b_artifact"]}
     assert _exists(plain_registry, forged["a"], forged["b_manifest"])
     assert _exists(plain_registry, forged["a"], forged["b_artifact"])
-    assert fetch_compat_spec(forged["a"], ANON).data == spec_text("a2")
+    assert fetch_compat_spec_bytes(forged["a"], ANON).spec_bytes == spec_text("a2")
 
 
 def test_one_digest_given_as_a_string(plain_registry: Registry, forged: dict[str, str]) -> None:

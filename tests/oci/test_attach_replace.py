@@ -1,5 +1,5 @@
 """attach-spec of a spec already attached does nothing; ``--replace`` leaves only the new one
-(issue 10, "Artifacts"). Against a real registry (distribution 2.8, tag fallback)."""
+(no duplicate artifacts). Against a real registry (distribution 2.8, tag fallback)."""
 
 from __future__ import annotations
 

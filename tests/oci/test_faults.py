@@ -10,7 +10,7 @@ from tests.oci._fake_registry import FakeRegistry, Handler
 from tests.oci._fake_registry import image_with_artifact as _with_artifact
 from tests.oci._specs import spec_text
 
-from nfd.compat import fetch_compat_spec
+from nfd.compat import fetch_compat_spec_bytes
 from nfd.errors import AuthError, DigestMismatchError, RegistryError, TooLargeError
 from nfd.oci import Reference, RegistryClient, RegistryOptions
 
@@ -34,7 +34,7 @@ def _storm(status: int, count: int, headers: dict[str, str] | None = None) -> An
 def test_500_storm_then_success(fake_registry: FakeRegistry) -> None:
     image = _with_artifact(fake_registry)
     fake_registry.fault = _storm(500, 2)
-    assert fetch_compat_spec(image, FAST).data == spec_text("fault")
+    assert fetch_compat_spec_bytes(image, FAST).spec_bytes == spec_text("fault")
 
 
 def test_429_honours_retry_after(fake_registry: FakeRegistry) -> None:
@@ -51,7 +51,7 @@ def test_429_honours_retry_after(fake_registry: FakeRegistry) -> None:
     Handler.error = error_with_retry_after  # type: ignore[method-assign,assignment]
     try:
         started = time.monotonic()
-        assert fetch_compat_spec(image, FAST).data == spec_text("fault")
+        assert fetch_compat_spec_bytes(image, FAST).spec_bytes == spec_text("fault")
         assert time.monotonic() - started >= 1.0
     finally:
         Handler.error = original  # type: ignore[method-assign]
@@ -61,7 +61,7 @@ def test_endless_500_gives_a_clear_error(fake_registry: FakeRegistry) -> None:
     image = _with_artifact(fake_registry)
     fake_registry.fault = _storm(503, 1000)
     with pytest.raises(RegistryError) as info:
-        fetch_compat_spec(image, FAST)
+        fetch_compat_spec_bytes(image, FAST)
     message = str(info.value)
     assert fake_registry.host in message and "/app" in message and "503" in message
     assert "attempts" in message
@@ -84,7 +84,7 @@ def test_truncated_body_is_retried(fake_registry: FakeRegistry) -> None:
         return False
 
     fake_registry.fault = truncate
-    assert fetch_compat_spec(image, FAST).data == spec_text("fault")
+    assert fetch_compat_spec_bytes(image, FAST).spec_bytes == spec_text("fault")
     assert left == [0]
 
 
@@ -94,7 +94,7 @@ def test_wrong_blob_digest_is_refused(fake_registry: FakeRegistry) -> None:
         if fake_registry.blobs[key] == spec_text("fault"):
             fake_registry.blobs[key] = spec_text("evil!")  # same size, other content
     with pytest.raises(DigestMismatchError, match="hashes to"):
-        fetch_compat_spec(image, FAST)
+        fetch_compat_spec_bytes(image, FAST)
 
 
 def test_wrong_manifest_digest_header_is_refused(fake_registry: FakeRegistry) -> None:
@@ -110,7 +110,7 @@ def test_wrong_manifest_digest_header_is_refused(fake_registry: FakeRegistry) ->
 
     fake_registry.fault = lie
     with pytest.raises(DigestMismatchError):
-        fetch_compat_spec(image, FAST)
+        fetch_compat_spec_bytes(image, FAST)
 
 
 def test_oversized_manifest_is_refused(fake_registry: FakeRegistry) -> None:
@@ -124,7 +124,7 @@ def test_oversized_manifest_is_refused(fake_registry: FakeRegistry) -> None:
 
     fake_registry.fault = huge
     with pytest.raises(TooLargeError, match="4194304-byte limit"):
-        fetch_compat_spec(image, FAST)
+        fetch_compat_spec_bytes(image, FAST)
 
 
 def test_slow_registry_stops_at_the_timeout(fake_registry: FakeRegistry) -> None:
@@ -148,7 +148,7 @@ def test_slow_registry_stops_at_the_timeout(fake_registry: FakeRegistry) -> None
     fake_registry.fault = trickle
     started = time.monotonic()
     with pytest.raises(RegistryError, match="timed out"):
-        fetch_compat_spec(image, RegistryOptions(plain_http=True, use_auth_files=False,
+        fetch_compat_spec_bytes(image, RegistryOptions(plain_http=True, use_auth_files=False,
                                                  timeout=1.5))
     assert time.monotonic() - started < 4
 
@@ -170,7 +170,7 @@ def test_redirect_to_another_host_gets_no_credentials() -> None:
             return False
 
         registry.fault = redirect
-        assert fetch_compat_spec(image, opts).data == spec_text("fault")
+        assert fetch_compat_spec_bytes(image, opts).spec_bytes == spec_text("fault")
         assert elsewhere.log and all(auth is None for _, _, auth in elsewhere.log)
         # and the registry itself did get them
         assert any(auth and auth.startswith("Basic ") for _, _, auth in registry.log)
@@ -192,7 +192,7 @@ def test_unreachable_registry(tmp_path: Any) -> None:
     image = f"127.0.0.1:{free_port()}/app:v1"
     started = time.monotonic()
     with pytest.raises(RegistryError, match="cannot connect"):
-        fetch_compat_spec(image, RegistryOptions(plain_http=True, timeout=2, retries=1))
+        fetch_compat_spec_bytes(image, RegistryOptions(plain_http=True, timeout=2, retries=1))
     assert time.monotonic() - started < 4
 
 

@@ -1,4 +1,4 @@
-"""What a server calling :func:`nfd.compat.fetch_compat_spec` needs (the admission webhook):
+"""What a server calling :func:`nfd.compat.fetch_compat_spec_bytes` needs (the admission webhook):
 its own deadline over the whole fetch, and a credentials file of its own."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from tests.oci._registry import Registry
 from tests.oci._specs import spec_text
 from tests.oci.conftest import PASSWORD, USER, PushImage
 
-from nfd.compat import attach_compat_spec, fetch_compat_spec
+from nfd.compat import attach_compat_spec, fetch_compat_spec_bytes
 from nfd.errors import AuthError, RegistryError, UsageError
 from nfd.oci import RegistryOptions
 
@@ -44,12 +44,12 @@ def test_the_deadline_bounds_the_whole_fetch(fake_registry: FakeRegistry) -> Non
     image = _image(fake_registry)
     fake_registry.fault = _slow_steps
     roomy = RegistryOptions(plain_http=True, use_auth_files=False, timeout=30)
-    assert fetch_compat_spec(image, roomy).data == spec_text("deadline")  # the control
+    assert fetch_compat_spec_bytes(image, roomy).spec_bytes == spec_text("deadline")  # the control
     started = time.monotonic()
     tight = RegistryOptions(plain_http=True, use_auth_files=False, timeout=30,
                             deadline=started + 3 * STEP_SECONDS)
     with pytest.raises(RegistryError, match="timed out"):
-        fetch_compat_spec(image, tight)
+        fetch_compat_spec_bytes(image, tight)
     assert time.monotonic() - started < 5 * STEP_SECONDS
 
 
@@ -69,11 +69,12 @@ def test_auth_file_is_the_one_read(tls_registry: Registry, push: PushImage, tmp_
     wrong = _auth_file(tmp_path / "wrong.json", tls_registry.host, USER, "wrong")
     monkeypatch.setenv("REGISTRY_AUTH_FILE", str(wrong))
     with pytest.raises(AuthError):
-        fetch_compat_spec(image, RegistryOptions(ca_file=ca))
+        fetch_compat_spec_bytes(image, RegistryOptions(ca_file=ca))
     right = _auth_file(tmp_path / "right.json", tls_registry.host, USER, PASSWORD)
-    fetched = fetch_compat_spec(image, RegistryOptions(ca_file=ca, auth_file=str(right)))
-    assert fetched.data == spec_text("auth-file")
+    fetched = fetch_compat_spec_bytes(image, RegistryOptions(ca_file=ca, auth_file=str(right)))
+    assert fetched.spec_bytes == spec_text("auth-file")
     # A named file that is not there is an error, not a silent anonymous pull.
     with pytest.raises(UsageError, match="`auth_file`") as info:
-        fetch_compat_spec(image, RegistryOptions(ca_file=ca, auth_file=str(tmp_path / "none")))
+        fetch_compat_spec_bytes(image, RegistryOptions(ca_file=ca,
+                                                       auth_file=str(tmp_path / "none")))
     assert info.value.arguments == ("auth_file",)

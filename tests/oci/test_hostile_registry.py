@@ -33,7 +33,7 @@ from tests.oci._fake_registry import (
 )
 
 from nfd.api import ARTIFACT_TYPE, SPEC_MEDIA_TYPE
-from nfd.compat import fetch_compat_spec
+from nfd.compat import fetch_compat_spec_bytes
 from nfd.errors import AuthError, NfdError, RegistryError, TooLargeError, UsageError
 from nfd.oci import RegistryOptions, fallback_tag
 
@@ -103,7 +103,7 @@ OPTIONS = RegistryOptions(plain_http=True, timeout=5, retries=0, use_auth_files=
 
 def test_well_formed_documents_give_the_spec(server: FakeRegistry) -> None:
     image, layer = _publish(server, "wellformed", lambda doc: doc)
-    assert sha256(fetch_compat_spec(image, OPTIONS).data) == layer
+    assert sha256(fetch_compat_spec_bytes(image, OPTIONS).spec_bytes) == layer
 
 
 @settings(max_examples=40, deadline=None,
@@ -113,10 +113,10 @@ def test_arbitrary_documents_give_a_spec_or_a_typed_error(server: FakeRegistry,
                                                           rng: random.Random, n: int) -> None:
     image, layer = _publish(server, f"hostile{n}", lambda doc: _mutate(doc, rng))
     try:
-        fetched = fetch_compat_spec(image, OPTIONS)
+        fetched = fetch_compat_spec_bytes(image, OPTIONS)
     except NfdError:
         return
-    assert sha256(fetched.data) == layer
+    assert sha256(fetched.spec_bytes) == layer
 
 
 # -- network attacks: every one ends in a typed error (CLI: one line, exit 2/3) in time --
@@ -158,7 +158,7 @@ def test_trickled_headers_stop_at_the_deadline() -> None:
 
     for registry in _attacked(slow_headers):
         with _within(ATTACK_TIMEOUT + 2), pytest.raises(RegistryError, match="timed out"):
-            fetch_compat_spec(f"{registry.host}/app:v1", _options())
+            fetch_compat_spec_bytes(f"{registry.host}/app:v1", _options())
 
 
 def test_endless_401_body_in_the_auth_flow_is_cut() -> None:
@@ -171,7 +171,7 @@ def test_endless_401_body_in_the_auth_flow_is_cut() -> None:
     for registry in _attacked(endless_401):
         with _within(ATTACK_TIMEOUT + 2), \
                 pytest.raises(AuthError, match=r"unauthorized \(401\): user bob"):
-            fetch_compat_spec(f"{registry.host}/app:v1",
+            fetch_compat_spec_bytes(f"{registry.host}/app:v1",
                               _options(username="bob", password=SECRET, timeout=20))
 
 
@@ -204,7 +204,7 @@ def test_token_endpoint_that_never_finishes(attack: str) -> None:
     try:
         for registry in _attacked(_bearer(f"http://{token_server.host}/token")):
             with _within(ATTACK_TIMEOUT + 3), pytest.raises(RegistryError) as info:
-                fetch_compat_spec(f"{registry.host}/app:v1", _options(timeout=20 if attack ==
+                fetch_compat_spec_bytes(f"{registry.host}/app:v1", _options(timeout=20 if attack ==
                                                                       "endless" else 1.5))
             # An endless token reply is cut at the token bound (1 MiB).
             expected = "sent an answer over" if attack == "endless" else "timed out"
@@ -232,7 +232,8 @@ def test_400_digit_expires_in_is_capped() -> None:
             return _bearer(f"http://{token_server.host}/token")(handler)
 
         registry.fault = needs_token
-        assert fetch_compat_spec(image, _options(timeout=5)).data.startswith(b"version:")
+        fetched = fetch_compat_spec_bytes(image, _options(timeout=5))
+        assert fetched.spec_bytes.startswith(b"version:")
     finally:
         registry.stop()
         token_server.stop()
@@ -254,10 +255,10 @@ def test_realm_on_another_host_gets_no_credentials_unless_trusted() -> None:
         for registry in _attacked(_bearer(realm)):
             image = f"{registry.host}/app:v1"
             with pytest.raises(AuthError, match="none were sent"):
-                fetch_compat_spec(image, _options(username="bob", password=SECRET))
+                fetch_compat_spec_bytes(image, _options(username="bob", password=SECRET))
             assert seen == [None]
             with pytest.raises(AuthError, match="refused the credentials"):
-                fetch_compat_spec(image, _options(username="bob", password=SECRET,
+                fetch_compat_spec_bytes(image, _options(username="bob", password=SECRET,
                                                   token_hosts=(f"localhost:{token_server.port}",)))
             assert seen[1] is not None and seen[1].startswith("Basic ")
     finally:
@@ -268,7 +269,7 @@ def test_credentials_never_go_over_plain_http_to_another_machine() -> None:
     realm = "http://auth.example.invalid/token"
     for registry in _attacked(_bearer(realm)):
         with pytest.raises(UsageError, match=r"plain HTTP to auth\.example\.invalid"):
-            fetch_compat_spec(f"{registry.host}/app:v1",
+            fetch_compat_spec_bytes(f"{registry.host}/app:v1",
                               _options(username="bob", password=SECRET,
                                        token_hosts=("auth.example.invalid",)))
 
@@ -344,7 +345,7 @@ def test_referrers_pagination_is_bounded_by_bytes() -> None:
 
         registry.fault = endless_pages
         with pytest.raises(TooLargeError, match="pages total over the 3000000-byte limit"):
-            fetch_compat_spec(image, _options(timeout=10, max_referrers_bytes=3_000_000))
+            fetch_compat_spec_bytes(image, _options(timeout=10, max_referrers_bytes=3_000_000))
         assert served[0] < 5_000_000  # stopped after about 3 MB, not 100 pages
     finally:
         registry.stop()
@@ -366,7 +367,7 @@ def test_relative_redirect_after_the_https_fallback_stays_on_http() -> None:
         registry.fault = relative_redirect
         # No plain_http: loopback first tries TLS, finds plain HTTP, falls back.
         options = RegistryOptions(use_auth_files=False, timeout=5)
-        assert fetch_compat_spec(image, options).data.startswith(b"version:")
+        assert fetch_compat_spec_bytes(image, options).spec_bytes.startswith(b"version:")
         assert moved[0] == 1
     finally:
         registry.stop()

@@ -12,7 +12,7 @@ from tests.oci._registry import Registry
 from tests.oci._specs import spec_text
 from tests.oci.conftest import PushImage
 
-from nfd.compat import attach_compat_spec, fetch_compat_spec, list_compat_artifacts
+from nfd.compat import attach_compat_spec, fetch_compat_spec_bytes, list_compat_artifacts
 from nfd.oci import RegistryOptions, fallback_tag
 
 oras_provider = pytest.importorskip("oras.provider")
@@ -77,8 +77,8 @@ def test_we_find_what_oras_pushes(plain_registry: Registry, push: PushImage,
     assert reply.status_code == 201
     listed = list_compat_artifacts(image, ANON)
     assert [a.digest for a in listed] == [artifact_digest]
-    fetched = fetch_compat_spec(image, ANON)
-    assert fetched.data == spec_text("from-oras")
+    fetched = fetch_compat_spec_bytes(image, ANON)
+    assert fetched.spec_bytes == spec_text("from-oras")
     assert fetched.image_digest == subject_digest
     # and attaching next to it keeps oras-py's entry
     ours = attach_compat_spec(image, spec_text("ours"), ANON)

@@ -1,5 +1,5 @@
 """``--platform`` as a flag: a bad one is exit 2 before any network call, and every
-command's help says what it really defaults to (issue 10, "Flags")."""
+command's help says what it really defaults to."""
 
 from __future__ import annotations
 

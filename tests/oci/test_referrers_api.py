@@ -8,7 +8,7 @@ from tests.oci._specs import spec_text
 
 from nfd.compat import (
     attach_compat_spec,
-    fetch_compat_spec,
+    fetch_compat_spec_bytes,
     list_compat_artifacts,
     remove_compat_specs,
 )
@@ -38,7 +38,7 @@ def test_attach_uses_api_and_writes_no_fallback_tag(fake_registry: FakeRegistry)
     result = attach_compat_spec(image, spec_text("api"), OPTS)
     assert result.referrers_tag is None  # OCI-Subject came back
     assert ("app", fallback_tag(result.subject)) not in fake_registry.tags
-    assert fetch_compat_spec(image, OPTS).data == spec_text("api")
+    assert fetch_compat_spec_bytes(image, OPTS).spec_bytes == spec_text("api")
     assert any("/referrers/" in path for _, path, _ in fake_registry.log)
 
 
@@ -93,8 +93,8 @@ def test_created_spelled_as_in_nfd_docs_is_honoured(fake_registry: FakeRegistry)
                         "digest": layer, "size": len(data)}],
             "subject": subject.to_obj(),
             "annotations": {"oci.opencontainers.image.created": stamp}})
-    fetched = fetch_compat_spec(image, OPTS)
-    assert fetched.data == spec_text("docs-new")
+    fetched = fetch_compat_spec_bytes(image, OPTS)
+    assert fetched.spec_bytes == spec_text("docs-new")
     assert fetched.created == "2024-03-27T08:08:08Z"
 
 

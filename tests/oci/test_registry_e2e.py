@@ -13,6 +13,7 @@ from tests.oci.conftest import PASSWORD, USER, PushImage
 from nfd.compat import (
     attach_compat_spec,
     fetch_compat_spec,
+    fetch_compat_spec_bytes,
     list_compat_artifacts,
     remove_compat_specs,
 )
@@ -35,8 +36,8 @@ def test_attach_then_fetch_roundtrip(plain_registry: Registry, push: PushImage) 
     image = push(plain_registry)
     result = attach_compat_spec(image, spec_text("one"), ANON)
     assert result.referrers_tag == fallback_tag(result.subject)  # 2.8 has no Referrers API
-    fetched = fetch_compat_spec(image, ANON)
-    assert fetched.data == spec_text("one")
+    fetched = fetch_compat_spec_bytes(image, ANON)
+    assert fetched.spec_bytes == spec_text("one")
     assert fetched.artifact_digest == result.artifact_digest
     assert fetched.image_digest == result.subject
     assert fetched.image == image
@@ -50,20 +51,20 @@ def test_newest_wins_and_digest_pins(plain_registry: Registry, push: PushImage) 
     second = attach_compat_spec(image, spec_text("new"), ANON)
     listed = list_compat_artifacts(image, ANON)
     assert [a.digest for a in listed] == [second.artifact_digest, first.artifact_digest]
-    assert fetch_compat_spec(image, ANON).data == spec_text("new")
-    pinned = fetch_compat_spec(image, ANON, digest=first.artifact_digest)
-    assert pinned.data == spec_text("old")
+    assert fetch_compat_spec_bytes(image, ANON).spec_bytes == spec_text("new")
+    pinned = fetch_compat_spec_bytes(image, ANON, digest=first.artifact_digest)
+    assert pinned.spec_bytes == spec_text("old")
     with pytest.raises(NoArtifactError):
-        fetch_compat_spec(image, ANON, digest="sha256:" + "0" * 64)
+        fetch_compat_spec_bytes(image, ANON, digest="sha256:" + "0" * 64)
 
 
 def test_no_artifact_and_missing_image(plain_registry: Registry, push: PushImage) -> None:
     image = push(plain_registry)
     with pytest.raises(NoArtifactError):
-        fetch_compat_spec(image, ANON)
+        fetch_compat_spec_bytes(image, ANON)
     assert list_compat_artifacts(image, ANON) == []
     with pytest.raises(NotFoundError) as info:
-        fetch_compat_spec(f"{plain_registry.host}/nothing/here:v1", ANON)
+        fetch_compat_spec_bytes(f"{plain_registry.host}/nothing/here:v1", ANON)
     assert plain_registry.host in str(info.value) and "nothing/here" in str(info.value)
 
 
@@ -78,11 +79,11 @@ def test_remove_keeps_the_others_in_the_fallback_index(
     removed = remove_compat_specs(image, ANON, digests=[a.artifact_digest]).removed
     assert [r.digest for r in removed] == [a.artifact_digest]
     assert _fallback_digests(plain_registry, image, a.subject) == {b.artifact_digest}
-    assert fetch_compat_spec(image, ANON).artifact_digest == b.artifact_digest
-    remove_compat_specs(image, ANON, all=True)
+    assert fetch_compat_spec_bytes(image, ANON).artifact_digest == b.artifact_digest
+    remove_compat_specs(image, ANON, every=True)
     assert _fallback_digests(plain_registry, image, a.subject) == set()
     with pytest.raises(NoArtifactError):
-        fetch_compat_spec(image, ANON)
+        fetch_compat_spec_bytes(image, ANON)
     with RegistryClient(ANON) as client, pytest.raises(NotFoundError):
         client.get_manifest(Reference.parse(image), b.artifact_digest)
 
@@ -120,12 +121,12 @@ def test_multi_platform_index_and_platform_manifest(
     # Looking from arm64, both are found; the newer (on the arm64 manifest) wins.
     seen = list_compat_artifacts(image, arm)
     assert [a.digest for a in seen] == [on_arm.artifact_digest, on_index.artifact_digest]
-    assert fetch_compat_spec(image, arm).image_digest == on_arm.subject
+    assert fetch_compat_spec_bytes(image, arm).image_digest == on_arm.subject
     # From amd64 only the index's artifact applies.
     amd = RegistryOptions(use_auth_files=False, platform=Platform.parse("linux/amd64"))
-    assert fetch_compat_spec(image, amd).data == spec_text("index")
+    assert fetch_compat_spec_bytes(image, amd).spec_bytes == spec_text("index")
     with pytest.raises(NotFoundError, match="linux/amd64, linux/arm64"):
-        fetch_compat_spec(image, RegistryOptions(platform=Platform.parse("linux/s390x")))
+        fetch_compat_spec_bytes(image, RegistryOptions(platform=Platform.parse("linux/s390x")))
 
 
 def test_basic_auth_over_tls(tls_registry: Registry, push: PushImage) -> None:
@@ -133,17 +134,17 @@ def test_basic_auth_over_tls(tls_registry: Registry, push: PushImage) -> None:
     ca = str(tls_registry.ca_file)
     good = RegistryOptions(ca_file=ca, username=USER, password=PASSWORD, use_auth_files=False)
     attach_compat_spec(image, spec_text("tls"), good)
-    assert fetch_compat_spec(image, good).data == spec_text("tls")
+    assert fetch_compat_spec_bytes(image, good).spec_bytes == spec_text("tls")
     with pytest.raises(AuthError, match="401"):
-        fetch_compat_spec(image, RegistryOptions(ca_file=ca, username=USER, password="wrong",
+        fetch_compat_spec_bytes(image, RegistryOptions(ca_file=ca, username=USER, password="wrong",
                                                  use_auth_files=False))
     with pytest.raises(RegistryError, match="TLS") as info:
-        fetch_compat_spec(image, RegistryOptions(username=USER, password=PASSWORD,
+        fetch_compat_spec_bytes(image, RegistryOptions(username=USER, password=PASSWORD,
                                                  use_auth_files=False))
     assert PASSWORD not in str(info.value)
     insecure = RegistryOptions(insecure=True, username=USER, password=PASSWORD,
                                use_auth_files=False)
-    assert fetch_compat_spec(image, insecure).data == spec_text("tls")
+    assert fetch_compat_spec_bytes(image, insecure).spec_bytes == spec_text("tls")
 
 
 def test_token_auth_scopes(token_registry: Registry, push: PushImage) -> None:
@@ -159,10 +160,40 @@ def test_token_auth_scopes(token_registry: Registry, push: PushImage) -> None:
     assert f"repository:{repo}:pull" in scopes
     assert f"repository:{repo}:pull,push" in scopes
     before = len(server.issued)
-    assert fetch_compat_spec(image, ANON).data == spec_text("token")  # anonymous pull allowed
+    # anonymous pull allowed
+    assert fetch_compat_spec_bytes(image, ANON).spec_bytes == spec_text("token")
     assert all(user == "" for user, _ in server.issued[before:])
     with pytest.raises(AuthError):
         attach_compat_spec(image, spec_text("anon"), ANON)  # anonymous push refused
+
+
+def test_one_client_session_reuses_its_tokens_across_use_cases(
+        token_registry: Registry, push: PushImage) -> None:
+    image = push(token_registry)
+    server = token_registry.token_server
+    assert server is not None
+    creds = RegistryOptions(username=USER, password=PASSWORD, use_auth_files=False)
+    attach_compat_spec(image, spec_text("session"), creds)
+
+    def tokens_for(calls: int, client: RegistryClient | None) -> int:
+        before = len(server.issued)
+        for _ in range(calls):
+            if client is None:
+                fetched = fetch_compat_spec(image, creds)
+            else:
+                fetched = fetch_compat_spec(image, client=client)
+            assert fetched.spec_bytes == spec_text("session")
+            assert [c.description for c in fetched.spec.compatibilities] == [
+                "registry test session"]
+        return len(server.issued) - before
+
+    alone = tokens_for(3, None)
+    with RegistryClient(creds) as client:
+        shared = tokens_for(3, client)
+        assert len(list_compat_artifacts(image, client=client)) == 1
+        with pytest.raises(UsageError, match="`options` or `client`"):
+            fetch_compat_spec(image, ANON, client=client)
+    assert alone == 3 * shared and shared >= 1  # a token per call, against one per session
 
 
 def test_secrets_not_in_repr() -> None:

@@ -118,4 +118,4 @@ def test_a_newer_unsigned_spec_is_not_used(referrers_registry: Registry, push: A
                        created=dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=1))
     fetched = fetch_compat_spec(target.image, ANON,
                                 verifier=CosignVerifier([cosign.public_key]))
-    assert fetched.data == spec_text("signed")
+    assert fetched.spec_bytes == spec_text("signed")

@@ -201,7 +201,7 @@ def test_a_tampered_newer_unsigned_spec_is_passed_over(both_registries: Registry
     options = RegistryOptions(use_auth_files=False, warning=warnings.append)
     fetched = fetch_compat_spec(target.image, options,
                                 verifier=NotationVerifier(notation.policy))
-    assert (fetched.artifact_digest, fetched.data) == (target.artifact.digest,
+    assert (fetched.artifact_digest, fetched.spec_bytes) == (target.artifact.digest,
                                                        spec_text("signed"))
     assert len(warnings) == 1 and tampered.artifact_digest in warnings[0]
     assert "no signature" in warnings[0]

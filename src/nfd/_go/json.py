@@ -41,7 +41,7 @@ def _valid_unicode(text: str) -> str:
 
 @functools.cache
 def _surrogates() -> re.Pattern[str]:
-    return re.compile("[\ud800-\udfff]")  # compiled on first need (cold start, issue 12)
+    return re.compile("[\ud800-\udfff]")  # compiled on first need: a cold start counts
 
 
 def dumps(obj: Any, *, indent: int | None = None) -> str:

@@ -8,36 +8,13 @@ boolean into a string where the Go field is a string (``family: 6`` is
 from __future__ import annotations
 
 from nfd._go.strconv import quote as go_quote
+from nfd._jsondoc import join_path, mapping, type_name
 from nfd._lazy import TYPE_CHECKING
 from nfd.errors import SpecError
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
     from typing import Any
-
-
-def join_path(base: str, key: str | int) -> str:
-    """Extend a JSON path: ``a.b`` + ``c`` -> ``a.b.c``, ``a`` + ``0`` -> ``a[0]``."""
-    if isinstance(key, int):
-        return f"{base}[{key}]"
-    return f"{base}.{key}" if base else key
-
-
-def type_name(value: Any) -> str:
-    """The YAML/JSON name of a Python value's type, for messages."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, (int, float)):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "list"
-    if isinstance(value, dict):
-        return "mapping"
-    return type(value).__name__
 
 
 def _float_text(value: float) -> str:
@@ -74,20 +51,6 @@ def key_str(value: Any, path: str) -> str:
     except SpecError:
         message = f"mapping key must be a string, got {type_name(value)}"
         raise SpecError(message, path=path) from None
-
-
-def mapping(value: Any, path: str) -> dict[Any, Any]:
-    """A mapping, or a located error."""
-    if not isinstance(value, dict):
-        raise SpecError(f"expected a mapping, got {type_name(value)}", path=path)
-    return value
-
-
-def sequence(value: Any, path: str) -> list[Any]:
-    """A list, or a located error."""
-    if not isinstance(value, list):
-        raise SpecError(f"expected a list, got {type_name(value)}", path=path)
-    return value
 
 
 def check_keys(obj: dict[Any, Any], allowed: Iterable[str], path: str) -> dict[str, Any]:

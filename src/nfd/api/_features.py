@@ -8,15 +8,13 @@ skipped, an empty one takes part), so ``None`` is kept apart from ``{}``.
 
 from __future__ import annotations
 
+from nfd._jsondoc import join_path, mapping, sequence
 from nfd._lazy import TYPE_CHECKING
 from nfd._record import Record
 from nfd.api._convert import (
     check_keys,
-    join_path,
     key_str,
-    mapping,
     scalar_str,
-    sequence,
     string_map,
 )
 from nfd.errors import SpecError

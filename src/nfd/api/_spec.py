@@ -10,16 +10,14 @@ model keeps what was written, so verdicts match NFD's exactly.
 
 from __future__ import annotations
 
+from nfd._jsondoc import join_path, mapping, sequence
 from nfd._lazy import TYPE_CHECKING
 from nfd._record import FrozenRecord, set_field
 from nfd.api._convert import (
     check_keys,
     integer,
-    join_path,
     key_str,
-    mapping,
     scalar_str,
-    sequence,
     string_map,
 )
 from nfd.api._yaml import LoadLimits, load_file, loads

@@ -16,9 +16,9 @@ constructor spends most of its time in Python per node, which made a
 from __future__ import annotations
 
 import json
-import re
-import sys
 
+from nfd._io import read_document
+from nfd._jsondoc import MAX_NESTING_DEPTH, JsonTooDeep, json_shape, no_key_dropped
 from nfd._lazy import TYPE_CHECKING
 from nfd._record import FrozenRecord, set_field
 from nfd.api._yaml_subset import read_subset
@@ -32,7 +32,6 @@ if TYPE_CHECKING:
 
 MAX_DOCUMENT_BYTES = 1 << 20
 MAX_EXPANDED_NODES = 1_000_000
-MAX_NESTING_DEPTH = 100
 # Up to this size a JSON text is read with a duplicate-key hook on every object; above,
 # a count decides whether the (slower) checked parse is needed at all.
 STRICT_JSON_BYTES = 4 << 20
@@ -325,47 +324,6 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
-class JsonTooDeep(Exception):
-    """A JSON text nests deeper than allowed (the YAML parser then says where)."""
-
-
-def json_shape(docs: list[Any], max_depth: int, depth: int = 1) -> int:
-    """The number of keys in all mappings of decoded JSON ``docs`` (each at nesting ``depth``);
-    raises :class:`JsonTooDeep` past ``max_depth``.
-
-    Iterative: deep documents are what this guards against.
-    """
-    keys = 0
-    stack = [(doc, depth) for doc in docs]
-    pop, push = stack.pop, stack.append
-    while stack:
-        item, depth = pop()
-        if type(item) is dict:
-            keys += len(item)
-            children: Any = item.values()
-        elif type(item) is list:
-            children = item
-        else:
-            continue
-        if depth > max_depth:
-            raise JsonTooDeep
-        for child in children:
-            if type(child) is dict or type(child) is list:
-                push((child, depth + 1))
-    return keys
-
-
-_SPACED_COLON = re.compile(r'"\s+:')
-
-
-def _may_hold_duplicates(text: str, keys: int) -> bool:
-    """False when ``text`` certainly has no duplicate keys: every key ends in ``":``, so
-    with no ``"`` + space + ``:`` in the text, ``text.count('":')`` is at least the number
-    of key/value pairs written; if the parsed mappings hold that many keys, none was
-    dropped as a duplicate."""
-    return _SPACED_COLON.search(text) is not None or text.count('":') != keys
-
-
 def _loads_json(text: str, limits: LoadLimits) -> list[Any]:
     """A JSON text, duplicate keys refused at every size; ValueError if it is not JSON."""
     check_json_containers(text, limits.containers(len(text)))
@@ -384,7 +342,7 @@ def _loads_json(text: str, limits: LoadLimits) -> list[Any]:
     except JsonTooDeep:
         raise SpecError(f"nesting deeper than {limits.max_depth} levels",
                         path=_deep_path(docs, limits.max_depth)) from None
-    if _may_hold_duplicates(text, keys):
+    if not no_key_dropped(text, keys):
         try:
             docs = [json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_not_json)]
         except ValueError as exc:
@@ -479,26 +437,13 @@ def loads(data: str | bytes, *, source: str | None = None,
     return docs[0] if docs else None
 
 
-def read_bounded(path: str | Path, max_bytes: int) -> bytes:
-    """The bytes of ``path`` (``-`` is standard input); one byte over the bound is read
-    so that the caller can tell the file is too large."""
-    name = str(path)
-    try:
-        if name == "-":
-            return sys.stdin.buffer.read(max_bytes + 1)
-        with open(path, "rb") as fh:
-            return fh.read(max_bytes + 1)
-    except OSError as exc:
-        raise SpecError(f"cannot read: {exc.strerror or exc}", source=name) from None
-
-
 def load_file(path: str | Path, *, limits: LoadLimits | None = None) -> Any:
     """Read and parse the one document in ``path`` (``-`` is standard input)."""
     limits = limits or DEFAULT_LIMITS
-    return loads(read_bounded(path, limits.max_bytes), source=str(path), limits=limits)
+    return loads(read_document(path, limits.max_bytes), source=str(path), limits=limits)
 
 
 def load_file_all(path: str | Path, *, limits: LoadLimits | None = None) -> list[Any]:
     """Read and parse every document in ``path``."""
     limits = limits or DEFAULT_LIMITS
-    return loads_all(read_bounded(path, limits.max_bytes), source=str(path), limits=limits)
+    return loads_all(read_document(path, limits.max_bytes), source=str(path), limits=limits)

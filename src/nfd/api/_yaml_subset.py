@@ -1,9 +1,9 @@
 """A fast reader for the YAML that compatibility specs are written in, without PyYAML.
 
 Why: importing PyYAML costs more than the rest of ``nfd compat validate-node --spec``
-start-up (issue 12's cold-start goal). Specs use a small part of YAML: block mappings
-and sequences by indentation, one-line flow collections, comments, plain words and
-quoted strings. This module reads exactly that part and nothing else.
+start-up (the cold-start goal in README's architecture section). Specs use a small part of
+YAML: block mappings and sequences by indentation, one-line flow collections, comments,
+plain words and quoted strings. This module reads exactly that part and nothing else.
 
 The rule: decline when unsure. :func:`read_subset` either returns the documents that
 PyYAML's safe loader (as ``nfd.api._yaml._build`` drives it) would give for the text,

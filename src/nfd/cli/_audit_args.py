@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from nfd.cluster._audit import SpecLookup, SpecSource
+from nfd.cluster import SpecLookup, SpecSource
 
 
 def add_spec_source_arguments(parser: argparse.ArgumentParser) -> None:
@@ -24,8 +24,7 @@ def add_spec_source_arguments(parser: argparse.ArgumentParser) -> None:
 def _spec_file_source(path: str) -> SpecSource:
     from pathlib import Path
 
-    from nfd.api import load_spec
-    from nfd.api._yaml import load_file
+    from nfd.api import load_file, load_spec
     from nfd.errors import SpecError
     from nfd.oci import Reference
 
@@ -62,18 +61,19 @@ def _registry_source(args: argparse.Namespace) -> SpecSource:
 
     from nfd.api import loads_spec
     from nfd.cli._registry_options import registry_options_from_args
-    from nfd.compat import fetch_compat_spec
+    from nfd.compat import fetch_compat_spec_bytes
     from nfd.errors import NoArtifactError
 
     options = registry_options_from_args(args)
 
     def lookup(image: str) -> SpecLookup:
         try:
-            fetched = fetch_compat_spec(image, options)
+            fetched = fetch_compat_spec_bytes(image, options)
         except NoArtifactError:
             return SpecLookup(None)
-        spec = loads_spec(fetched.data, source=f"{image} artifact {fetched.artifact_digest}")
-        content = hashlib.sha256(fetched.data).hexdigest()
+        spec = loads_spec(fetched.spec_bytes,
+                          source=f"{image} artifact {fetched.artifact_digest}")
+        content = hashlib.sha256(fetched.spec_bytes).hexdigest()
         return SpecLookup(spec, artifact=fetched.artifact_digest, same_as=content)
 
     return lookup
@@ -85,8 +85,7 @@ def spec_source(args: argparse.Namespace) -> SpecSource:
 
 
 def load_pods(path: str, workloads: bool) -> list[Any]:
-    from nfd.cluster._audit import pods_from_document
-    from nfd.cluster._documents import MAX_DUMP_BYTES, load_documents
+    from nfd.cluster import MAX_DUMP_BYTES, load_documents, pods_from_document
     from nfd.errors import SpecError
 
     docs = load_documents(path, MAX_DUMP_BYTES)
@@ -102,13 +101,13 @@ def load_pods(path: str, workloads: bool) -> list[Any]:
 
 
 def load_nodes(path: str, only: dict[str, frozenset[str] | None] | None = None) -> Any:
-    from nfd.cluster._documents import load_cluster_dump
+    from nfd.cluster import load_cluster_dump
 
     return load_cluster_dump(path, only=only)
 
 
 def spec_lookups(args: argparse.Namespace, images: list[str]) -> dict[str, SpecLookup]:
-    from nfd.cluster._audit import fetch_specs
+    from nfd.cluster import fetch_specs
 
     return fetch_specs(images, spec_source(args))
 
@@ -123,7 +122,7 @@ _WORKLOAD_RESOURCES = (
 
 def add_live_arguments(parser: argparse.ArgumentParser) -> None:
     """Where the live cluster is, as ``validate-cluster`` reads it."""
-    from nfd.cluster._kube_defaults import DEFAULT_PAGE_SIZE, DEFAULT_TIMEOUT
+    from nfd.cluster import DEFAULT_PAGE_SIZE, DEFAULT_REQUEST_TIMEOUT
 
     live = parser.add_argument_group(
         "live cluster (what no dump gives is listed from it)")
@@ -135,9 +134,9 @@ def add_live_arguments(parser: argparse.ArgumentParser) -> None:
     live.add_argument("--context", metavar="NAME", help="kubeconfig context to use")
     live.add_argument("--page-size", type=int, default=DEFAULT_PAGE_SIZE, metavar="N",
                       help=f"objects per API list request (default {DEFAULT_PAGE_SIZE})")
-    live.add_argument("--request-timeout", type=float, default=DEFAULT_TIMEOUT,
+    live.add_argument("--request-timeout", type=float, default=DEFAULT_REQUEST_TIMEOUT,
                       metavar="SECONDS",
-                      help=f"time limit per API request (default {DEFAULT_TIMEOUT:g})")
+                      help=f"time limit per API request (default {DEFAULT_REQUEST_TIMEOUT:g})")
 
 
 class LiveCluster:
@@ -172,8 +171,7 @@ class LiveCluster:
 
     def pods(self, workloads: bool) -> list[Any]:
         """The active pods (and with ``workloads`` the workloads' templates), listed."""
-        from nfd.cluster import Resource, list_objects
-        from nfd.cluster._audit import pods_from_document
+        from nfd.cluster import Resource, list_objects, pods_from_document
 
         options, client = self._connect()
         resources = [Resource("", "v1", "pods", "Pod")]

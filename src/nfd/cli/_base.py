@@ -44,6 +44,7 @@ EXIT_INTERRUPTED = 130
 _FLAG_FOR_ARGUMENT = {
     "digest": "--artifact-digest",
     "digests": "--artifact-digest",
+    "every": "--all",
     "spec_path": "--spec",
 }
 
@@ -153,7 +154,7 @@ class CommandParser(argparse.ArgumentParser):
 
     def _get_formatter(self) -> argparse.HelpFormatter:
         # argparse's own asks shutil for the width, and add_argument makes one per flag:
-        # importing shutil would cost every run 5 ms (issue 12). The width is the same.
+        # importing shutil would cost every run 5 ms of its cold start. The width is the same.
         return self.formatter_class(prog=self.prog,  # type: ignore[call-arg]  # they all take it
                                     width=terminal_columns() - 2)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from nfd._io import read_bounded
 from nfd._lazy import TYPE_CHECKING
 from nfd._timeouts import DEFAULT_REGISTRY_TIMEOUT as DEFAULT_TIMEOUT
 from nfd.errors import UsageError
@@ -114,7 +115,7 @@ def read_secret(stream: TextIO) -> str:
 
     Bounded (``< /dev/zero`` must not fill memory) and UTF-8, without control characters.
     """
-    raw = _read_bounded(stream, MAX_SECRET_BYTES + 1)
+    raw = read_bounded(stream, MAX_SECRET_BYTES)
     if len(raw) > MAX_SECRET_BYTES:
         raise UsageError(f"the registry secret on stdin is over {MAX_SECRET_BYTES} bytes")
     try:
@@ -127,13 +128,6 @@ def read_secret(stream: TextIO) -> str:
     if not secret.isprintable():
         raise UsageError("the registry secret on stdin holds control characters")
     return secret
-
-
-def _read_bounded(stream: TextIO, size: int) -> bytes:
-    binary = getattr(stream, "buffer", None)
-    if binary is not None:
-        return bytes(binary.read(size))
-    return stream.read(size).encode(errors="surrogateescape")
 
 
 def progress_reporter(stream: TextIO | None = None) -> Callable[[str], None] | None:

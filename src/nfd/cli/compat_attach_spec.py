@@ -46,14 +46,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _read_spec(path: str) -> bytes:
+    from nfd._io import read_bounded
     from nfd.errors import SpecError
     from nfd.oci import MAX_SPEC_BYTES
 
-    if path == "-":
-        data = sys.stdin.buffer.read(MAX_SPEC_BYTES + 1)
-    else:
-        with open(path, "rb") as handle:
-            data = handle.read(MAX_SPEC_BYTES + 1)
+    data = read_bounded(path, MAX_SPEC_BYTES)
     if len(data) > MAX_SPEC_BYTES:
         raise SpecError(f"spec is over the {MAX_SPEC_BYTES}-byte limit", source=path)
     return data

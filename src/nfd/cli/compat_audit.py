@@ -102,7 +102,7 @@ def run(args: argparse.Namespace) -> int:
         spec_lookups,
     )
     from nfd.cli._output import write_big_json, write_document
-    from nfd.cluster._audit import Evaluations, audit, reads_of
+    from nfd.cluster import Evaluations, audit, reads_of
 
     check_live_arguments(args, not (args.pods and args.nodefeatures))
     with LiveCluster(args) as live:

@@ -63,10 +63,11 @@ def _report_not_expressed(items: list[str]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from nfd._io import read_bounded
     from nfd.cli._registry_options import registry_options_from_args
     from nfd.cli._write import check_target, write_atomically
     from nfd.cli._yaml_emit import dump_yaml
-    from nfd.compat._nvidia_require import MAX_CONFIG_BYTES, env_from_config, spec_from_env
+    from nfd.compat import MAX_CONFIG_BYTES, env_from_config, spec_from_env
     from nfd.errors import UsageError
 
     if args.attach and not args.from_image:
@@ -75,13 +76,12 @@ def run(args: argparse.Namespace) -> int:
         check_target("--path", args.path)
     options = registry_options_from_args(args)
     if args.from_image:
-        from nfd.compat._generate import read_image_config
+        from nfd.compat import read_image_config
 
         config = read_image_config(args.from_image, options)
         env, origin = config.env, f"{config.image}@{config.manifest_digest}"
     else:
-        with open(args.from_config, "rb") as handle:
-            data = handle.read(MAX_CONFIG_BYTES + 1)
+        data = read_bounded(args.from_config, MAX_CONFIG_BYTES)
         env, origin = env_from_config(data, args.from_config), args.from_config
     translation = spec_from_env(env, description=f"NVIDIA requirements of {origin}",
                                 brand=args.brand)

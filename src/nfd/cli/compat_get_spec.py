@@ -38,26 +38,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from nfd.cli._registry_options import registry_options_from_args
     from nfd.cli._verify_args import verifier_from_args
-    from nfd.compat import fetch_compat_spec
+    from nfd.compat import fetch_compat_spec_bytes
 
     verifier = verifier_from_args(args)
-    fetched = fetch_compat_spec(args.image, registry_options_from_args(args),
-                                digest=args.artifact_digest, verifier=verifier)
+    fetched = fetch_compat_spec_bytes(args.image, registry_options_from_args(args),
+                                      digest=args.artifact_digest, verifier=verifier)
     if args.output != "raw":
         from nfd.api import loads, loads_spec
         from nfd.cli._output import write_document
 
         source = f"{fetched.image}@{fetched.artifact_digest}"
-        loads_spec(fetched.data, source)  # a spec we could not read is not re-emitted
-        write_document(loads(fetched.data, source=source), args.output)
+        loads_spec(fetched.spec_bytes, source)  # a spec we could not read is not re-emitted
+        write_document(loads(fetched.spec_bytes, source=source), args.output)
         return EXIT_OK
     if sys.stdout.isatty():
         from nfd._text import printable
 
         # A terminal gets the text without controls; a file or pipe gets the stored bytes.
-        sys.stdout.write(printable(fetched.data.decode(errors="replace")))
+        sys.stdout.write(printable(fetched.spec_bytes.decode(errors="replace")))
         sys.stdout.flush()
         return EXIT_OK
-    sys.stdout.buffer.write(fetched.data)
+    sys.stdout.buffer.write(fetched.spec_bytes)
     sys.stdout.buffer.flush()
     return EXIT_OK

@@ -40,8 +40,12 @@ MAX_NODES_FILE_BYTES = 1 << 20
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from nfd.cluster import DEFAULT_CLIENT_IMAGE
-    from nfd.cluster._job import COSIGN_PUBLIC_KEY, HOST_PATH_TYPES, VERIFY_SCHEMES
+    from nfd.cluster import (
+        COSIGN_PUBLIC_KEY,
+        DEFAULT_CLIENT_IMAGE,
+        HOST_PATH_TYPES,
+        VERIFY_SCHEMES,
+    )
 
     parser.add_argument("--image", metavar="REF", required=True, help="image to validate")
     where = parser.add_mutually_exclusive_group()
@@ -123,13 +127,10 @@ def check_pass_through(image: str, extra: list[str]) -> None:
 
 
 def read_nodes(source: str) -> list[str]:
+    from nfd._io import read_bounded
     from nfd.cluster import parse_node_list
 
-    if source == "-":
-        data = sys.stdin.buffer.read(MAX_NODES_FILE_BYTES + 1)
-    else:
-        with open(source, "rb") as fh:
-            data = fh.read(MAX_NODES_FILE_BYTES + 1)
+    data = read_bounded(source, MAX_NODES_FILE_BYTES)
     if len(data) > MAX_NODES_FILE_BYTES:
         raise UsageError(f"--nodes {source}: more than {MAX_NODES_FILE_BYTES} bytes")
     return parse_node_list(data.decode("utf-8", errors="replace"), source)
@@ -149,7 +150,7 @@ def trust_files(args: argparse.Namespace) -> tuple[tuple[str, bytes], ...]:
 
 
 def cosign_key_secrets(values: list[str]) -> tuple[tuple[str, str], ...]:
-    from nfd.cluster._job import COSIGN_PUBLIC_KEY
+    from nfd.cluster import COSIGN_PUBLIC_KEY
 
     pairs = []
     for value in values:

@@ -46,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
     from nfd.compat import remove_compat_specs
 
     removal = remove_compat_specs(args.image, registry_options_from_args(args),
-                                  digests=args.digest, all=args.all, dry_run=args.dry_run)
+                                  digests=args.digest, every=args.all, dry_run=args.dry_run)
     verb = "would remove" if args.dry_run else "removed"
     for item in removal.removed:
         print(f"{verb} {printable_line(item.digest)}")

@@ -64,11 +64,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _read_ca_bundle(path: str) -> bytes:
+    from nfd._io import read_bounded
     from nfd.errors import UsageError
 
     try:
-        with open(path, "rb") as handle:
-            data = handle.read(MAX_CA_BUNDLE_BYTES + 1)
+        data = read_bounded(path, MAX_CA_BUNDLE_BYTES)
     except OSError as exc:
         raise UsageError(f"--ca-bundle {path}: {exc.strerror or exc}") from None
     if len(data) > MAX_CA_BUNDLE_BYTES:

@@ -70,7 +70,7 @@ def _today(args: argparse.Namespace, pods: list[Any], lookups: Any, evaluations:
            live: Any) -> dict[str, tuple[int, int]]:
     """Image -> (pods whose node satisfies it today, pods checked)."""
     from nfd.cli._audit_args import load_nodes
-    from nfd.cluster._audit import audit, reads_of
+    from nfd.cluster import audit, reads_of
     from nfd.errors import UsageError
 
     reads = reads_of(evaluations.evaluators)
@@ -137,7 +137,7 @@ def render_what_if(report: dict[str, Any], out: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from nfd.cli._audit_args import LiveCluster, check_live_arguments, load_pods, spec_lookups
     from nfd.cli._output import write_document
-    from nfd.cluster._audit import Evaluations, what_if
+    from nfd.cluster import Evaluations, what_if
 
     pods: list[Any] = []
     from_live = not (args.pods or args.images)
@@ -162,11 +162,11 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _image_list(path: str) -> list[str]:
-    from nfd.api._yaml import read_bounded
-    from nfd.cluster._audit import images_from_list
+    from nfd._io import read_document
+    from nfd.cluster import images_from_list
     from nfd.errors import SpecError
 
-    data = read_bounded(path, _MAX_IMAGE_LIST)
+    data = read_document(path, _MAX_IMAGE_LIST)
     if len(data) > _MAX_IMAGE_LIST:
         raise SpecError(f"over the {_MAX_IMAGE_LIST}-byte limit", source=path)
     return images_from_list(data.decode("utf-8", "replace"))

@@ -41,8 +41,7 @@ def _note_skipped(skipped: list[tuple[str, str]]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Discover, derive the labels, render, write."""
-    from nfd.sources import HostPaths, discover, feature_labels
-    from nfd.sources._labels import custom_rule_files
+    from nfd.sources import HostPaths, custom_rule_files, discover, feature_labels
 
     host = HostPaths.from_options(args.host_root, args.host_prefix)
     if args.path:

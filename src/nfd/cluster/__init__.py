@@ -5,6 +5,9 @@
   (:func:`list_node_features`, or page by page with :func:`iter_pages`, every request
   bounded in time and size; :func:`cluster_features_from_pages` evaluates as pages
   come), merging each node's objects as NFD's master does.
+  :func:`validate_fleet_dump` and :func:`validate_live_cluster` do it as fast as
+  ``nfd compat validate-cluster`` does: a dump read ahead (:func:`prefetch_dump`),
+  garbage collection paused, both cores where the process may fork.
 * :func:`build_rule_plan` translates a spec into a NodeFeatureRule labelling
   the nodes of each compatibility set; :func:`build_affinity` turns those labels
   into pod node affinity, and :func:`patch_workload` merges it into a manifest.
@@ -35,8 +38,19 @@ if typing.TYPE_CHECKING:
         patch_workload,
         patchable,
     )
-    from nfd.cluster._audit import reads_of
+    from nfd.cluster._audit import (
+        Evaluations,
+        SpecLookup,
+        SpecSource,
+        audit,
+        fetch_specs,
+        images_from_list,
+        pods_from_document,
+        reads_of,
+        what_if,
+    )
     from nfd.cluster._documents import (
+        MAX_DUMP_BYTES,
         load_cluster_dump,
         load_documents,
         load_dump,
@@ -54,10 +68,19 @@ if typing.TYPE_CHECKING:
         Unsatisfied,
         WatchGone,
     )
+    from nfd.cluster._fleet import (
+        PrefetchedDump,
+        prefetch_dump,
+        validate_fleet_dump,
+        validate_live_cluster,
+    )
     from nfd.cluster._index_feed import DEFAULT_WATCH_SECONDS, IndexFeed
     from nfd.cluster._job import (
+        COSIGN_PUBLIC_KEY,
         DEFAULT_CLIENT_IMAGE,
         HOST_MOUNTS,
+        HOST_PATH_TYPES,
+        VERIFY_SCHEMES,
         JobOptions,
         Toleration,
         build_job,
@@ -75,6 +98,7 @@ if typing.TYPE_CHECKING:
         list_objects,
     )
     from nfd.cluster._kube_client import KubeClient
+    from nfd.cluster._kube_defaults import DEFAULT_PAGE_SIZE, DEFAULT_REQUEST_TIMEOUT
     from nfd.cluster._kube_reader import NODE_FEATURES, Resource, status_message
     from nfd.cluster._kubeconfig import ClusterAccess, load_access
     from nfd.cluster._labels import (
@@ -131,6 +155,16 @@ _HOME = {
     "SetInfo": "nfd.cluster._evaluate",
     "validate_cluster": "nfd.cluster._evaluate",
     "DEFAULT_CLIENT_IMAGE": "nfd.cluster._job",
+    "HOST_PATH_TYPES": "nfd.cluster._job",
+    "COSIGN_PUBLIC_KEY": "nfd.cluster._job",
+    "VERIFY_SCHEMES": "nfd.cluster._job",
+    "DEFAULT_PAGE_SIZE": "nfd.cluster._kube_defaults",
+    "DEFAULT_REQUEST_TIMEOUT": "nfd.cluster._kube_defaults",
+    "PrefetchedDump": "nfd.cluster._fleet",
+    "prefetch_dump": "nfd.cluster._fleet",
+    "validate_fleet_dump": "nfd.cluster._fleet",
+    "validate_live_cluster": "nfd.cluster._fleet",
+    "MAX_DUMP_BYTES": "nfd.cluster._documents",
     "HOST_MOUNTS": "nfd.cluster._job",
     "JobOptions": "nfd.cluster._job",
     "Toleration": "nfd.cluster._job",
@@ -170,6 +204,14 @@ _HOME = {
     "check_label_prefix": "nfd.cluster._labels",
     "image_label_base": "nfd.cluster._labels",
     "sanitize_name": "nfd.cluster._labels",
+    "Evaluations": "nfd.cluster._audit",
+    "SpecLookup": "nfd.cluster._audit",
+    "SpecSource": "nfd.cluster._audit",
+    "audit": "nfd.cluster._audit",
+    "fetch_specs": "nfd.cluster._audit",
+    "images_from_list": "nfd.cluster._audit",
+    "pods_from_document": "nfd.cluster._audit",
+    "what_if": "nfd.cluster._audit",
     "REFERENCE_NFD_VERSION": "nfd.cluster._nfd_releases",
     "NfdSupport": "nfd.cluster._nfd_releases",
     "fit_compatibility": "nfd.cluster._nfd_releases",
@@ -195,19 +237,26 @@ __getattr__ = _lazy_getattr(__name__, _HOME)
 
 
 __all__ = [
+    "COSIGN_PUBLIC_KEY",
     "DEFAULT_CLIENT_IMAGE",
     "DEFAULT_LABEL_PREFIX",
     "DEFAULT_NFD_NAMESPACE",
+    "DEFAULT_PAGE_SIZE",
+    "DEFAULT_REQUEST_TIMEOUT",
     "DEFAULT_WATCH_SECONDS",
     "HOST_MOUNTS",
+    "HOST_PATH_TYPES",
+    "MAX_DUMP_BYTES",
     "NODE_FEATURES",
     "POD_SPEC_PATHS",
     "REFERENCE_NFD_VERSION",
+    "VERIFY_SCHEMES",
     "Affinity",
     "AffinityTooLarge",
     "ClusterAccess",
     "ClusterFeatures",
     "ClusterResult",
+    "Evaluations",
     "FeatureIndex",
     "IndexFeed",
     "JobOptions",
@@ -220,16 +269,20 @@ __all__ = [
     "NfdSupport",
     "NodeVerdict",
     "Page",
+    "PrefetchedDump",
     "Resource",
     "RulePlan",
     "SatisfiabilityCheck",
     "SelectedSet",
     "SetInfo",
     "SetVerdict",
+    "SpecLookup",
+    "SpecSource",
     "Toleration",
     "Unsatisfied",
     "WatchGone",
     "and_node_affinities",
+    "audit",
     "build_affinity",
     "build_job",
     "build_jobs",
@@ -240,8 +293,10 @@ __all__ = [
     "cluster_features_from_document",
     "cluster_features_from_pages",
     "cluster_report",
+    "fetch_specs",
     "fit_compatibility",
     "image_label_base",
+    "images_from_list",
     "iter_pages",
     "kube_client",
     "list_node_features",
@@ -261,6 +316,8 @@ __all__ = [
     "parse_node_list",
     "patch_workload",
     "patchable",
+    "pods_from_document",
+    "prefetch_dump",
     "prefetched",
     "project_features",
     "read_manifest",
@@ -269,5 +326,8 @@ __all__ = [
     "select_sets",
     "status_message",
     "validate_cluster",
+    "validate_fleet_dump",
+    "validate_live_cluster",
+    "what_if",
     "write_changes",
 ]

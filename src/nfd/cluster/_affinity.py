@@ -30,7 +30,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from nfd.api._convert import join_path
+from nfd._jsondoc import join_path
 from nfd.cluster._labels import LABEL_VALUE
 from nfd.cluster._rule import SelectedSet
 from nfd.errors import SpecError

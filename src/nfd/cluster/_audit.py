@@ -19,9 +19,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from nfd._jsondoc import join_path, mapping, sequence
 from nfd._record import Record
 from nfd.api import CompatSpec, Features
-from nfd.api._convert import join_path, mapping, sequence
 from nfd.cluster._affinity import POD_SPEC_PATHS
 from nfd.cluster._nodefeatures import ClusterFeatures
 from nfd.errors import NfdError, SpecError

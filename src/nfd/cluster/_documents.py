@@ -13,8 +13,15 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from nfd.api import DEFAULT_NFD_NAMESPACE, LoadLimits, check_json_containers
-from nfd.api._yaml import STRICT_JSON_BYTES, load_file_all, loads_all, read_bounded
+from nfd._io import read_document
+from nfd.api import (
+    DEFAULT_NFD_NAMESPACE,
+    STRICT_JSON_BYTES,
+    LoadLimits,
+    check_json_containers,
+    load_file_all,
+    loads_all,
+)
 from nfd.cluster._nodefeatures import ClusterFeatures, cluster_features_from_document
 from nfd.errors import SpecError
 
@@ -57,7 +64,7 @@ def load_cluster_dump(path: str | Path, nfd_namespace: str = DEFAULT_NFD_NAMESPA
     Big JSON dumps take the fast path of :mod:`nfd.cluster._fastjson`; ``workers=2``
     decodes half of one in a forked process (for single-threaded callers such as the CLI).
     """
-    return cluster_dump_from_bytes(read_bounded(path, limit), str(path), nfd_namespace, only,
+    return cluster_dump_from_bytes(read_document(path, limit), str(path), nfd_namespace, only,
                                    limit, workers)
 
 

@@ -20,20 +20,24 @@ hold keys, no key was dropped.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import msgspec
 
-from nfd.api import DEFAULT_NFD_NAMESPACE, NODE_NAME_LABEL, Features, NodeFeature, merge_order
-from nfd.api._features import InstanceElements
-from nfd.api._yaml import MAX_NESTING_DEPTH, JsonTooDeep, json_shape
+from nfd._jsondoc import MAX_NESTING_DEPTH, JsonTooDeep, json_shape, no_key_dropped
+from nfd.api import (
+    DEFAULT_NFD_NAMESPACE,
+    NODE_NAME_LABEL,
+    Features,
+    InstanceElements,
+    NodeFeature,
+    merge_order,
+)
 from nfd.cluster._fork import Forked, can_fork
 from nfd.cluster._nodefeatures import ClusterFeatures
 
 _LIST_KINDS = ("NodeFeatureList", "List")
-_SPACED_COLON = re.compile(rb'"\s+:')
 UNSET = msgspec.UNSET
 Unset = msgspec.UnsetType
 Only = Mapping[str, "frozenset[str] | None"] | None
@@ -103,21 +107,6 @@ def _keys(value: Any, depth: int) -> int:
         return json_shape([value], MAX_NESTING_DEPTH, depth)
     except JsonTooDeep:
         raise _General from None
-
-
-def no_key_dropped(data: bytes, keys: int, colons: int | None = None) -> bool:
-    """Whether the ``keys`` that the decoded mappings of the JSON text ``data`` hold are
-    every key written there (none dropped as a duplicate). ``colons``: the ``:`` of
-    ``data``, when counted already (in parts, on both cores).
-
-    Each key written is followed by one colon outside any string, so a text holds at
-    least as many colons as keys written, and those at least as many as the decoded
-    mappings hold: equal counts leave no room for a dropped key (a memchr-fast count).
-    Where strings hold colons too (timestamps), ``":`` stands in: every key ends in it
-    unless blanks come before its colon (``"a" : 1``), which a search rules out."""
-    if (data.count(b":") if colons is None else colons) == keys:
-        return True
-    return data.count(b'":') == keys and _SPACED_COLON.search(data) is None
 
 
 def _present(*values: Any) -> int:

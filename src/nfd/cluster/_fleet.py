@@ -11,14 +11,25 @@ the parent, which re-decodes the child's objects of it from the text it holds.
 Whatever does not go exactly as the serial path would (an item the general reader
 must read, a duplicate key, an engine error, a failed child) gives ``None`` here,
 and the caller takes the serial path, which words the error as always.
+
+:func:`validate_fleet_dump` and :func:`validate_live_cluster` are what the CLI runs, for
+library callers too: the dump read ahead on a thread (:func:`prefetch_dump`) while the
+spec is read and compiled, cyclic garbage collection paused during the bulk, and both
+cores where this process may fork.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import gc
+import os
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
+from nfd._io import read_document
+from nfd._jsondoc import no_key_dropped
 from nfd.api import DEFAULT_NFD_NAMESPACE, CompatSpec, NodeFeature
-from nfd.api._yaml import read_bounded
 from nfd.cluster._documents import (
     MAX_DUMP_BYTES,
     check_dump_containers,
@@ -33,12 +44,14 @@ from nfd.cluster._fastjson import (
     Reader,
     decode_items,
     merge_objects,
-    no_key_dropped,
     open_list,
 )
 from nfd.cluster._fork import Forked, can_fork
 from nfd.errors import EvaluationError
 from nfd.match import SetVerdict, SpecEvaluator
+
+if TYPE_CHECKING:
+    from nfd.cluster._kube import KubeOptions
 
 
 class _Half:
@@ -142,7 +155,7 @@ def validate_cluster_dump(spec: CompatSpec, path: str, evaluator: SpecEvaluator,
     where ``workers=2`` allows forking (a single-threaded caller, such as the CLI).
     ``data``: the bytes of ``path``, when the caller has read them already."""
     if data is None:
-        data = read_bounded(path, MAX_DUMP_BYTES)
+        data = read_document(path, MAX_DUMP_BYTES)
     if is_big_json(data):
         check_dump_containers(data, path)
     if is_big_json(data) and can_fork(workers):
@@ -155,3 +168,94 @@ def validate_cluster_dump(spec: CompatSpec, path: str, evaluator: SpecEvaluator,
                                       workers=workers)
     del data
     return validate_cluster(spec, cluster, evaluator=evaluator, workers=workers)
+
+
+class PrefetchedDump:
+    """A dump file read on another thread while the caller reads and compiles the spec
+    (the read waits on the kernel's copy, with the GIL free). What went wrong is raised
+    where the bytes are asked for, as if read then."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._data: bytes | None = None
+        self._error: BaseException | None = None
+
+        def read() -> None:
+            try:
+                self._data = read_document(path, MAX_DUMP_BYTES)
+            except BaseException as exc:  # raised again, in the caller, by data()
+                self._error = exc
+
+        # A daemon: a run that ends early (a bad spec) does not wait for a slow file.
+        self._thread = threading.Thread(target=read, name="nfd-read-dump", daemon=True)
+        self._thread.start()
+
+    def data(self) -> bytes:
+        """The bytes of the file, once read (raises what reading raised)."""
+        self._thread.join()  # done before any fork (which wants one thread)
+        if self._error is not None:
+            raise self._error
+        assert self._data is not None
+        return self._data
+
+
+def prefetch_dump(path: str) -> PrefetchedDump:
+    """Start reading the dump ``path`` on a thread; pass the result to
+    :func:`validate_fleet_dump` (before it, this process is not single-threaded)."""
+    return PrefetchedDump(path)
+
+
+def fleet_workers() -> int:
+    """Both cores for a big cluster, where this process has them."""
+    cores = (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+             else os.cpu_count() or 1)
+    return min(2, cores)
+
+
+@contextmanager
+def collection_paused() -> Iterator[None]:
+    """No cyclic garbage collection while a cluster is read and evaluated: the bulk
+    makes no reference cycles, and the collector's passes over millions of young
+    objects cost more than the evaluation itself."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def validate_fleet_dump(spec: CompatSpec, path: str, *, tags: Sequence[str] = (),
+                        evaluator: SpecEvaluator | None = None,
+                        nfd_namespace: str = DEFAULT_NFD_NAMESPACE,
+                        prefetched: PrefetchedDump | None = None) -> ClusterResult:
+    """:func:`validate_cluster` on the NodeFeature dump ``path`` (``-`` is standard input)
+    as fast as the CLI: a big JSON List decoded and evaluated on both cores (forking,
+    where the process is single-threaded), garbage collection paused meanwhile.
+
+    ``evaluator``: one made for ``spec`` and ``tags`` already (checking the tags before
+    the dump is read); ``prefetched``: the dump's :func:`prefetch_dump`."""
+    evaluator = evaluator or SpecEvaluator(spec, tags)
+    with collection_paused():
+        data = prefetched.data() if prefetched is not None else None
+        return validate_cluster_dump(spec, path, evaluator, nfd_namespace,
+                                     workers=fleet_workers(), data=data)
+
+
+def validate_live_cluster(spec: CompatSpec, options: KubeOptions, *, tags: Sequence[str] = (),
+                          evaluator: SpecEvaluator | None = None,
+                          nfd_namespace: str = DEFAULT_NFD_NAMESPACE
+                          ) -> tuple[ClusterResult, str]:
+    """:func:`validate_cluster` on the live cluster ``options`` name, page by page (every
+    request bounded), as fast as the CLI; also the API server's address."""
+    from nfd.cluster._kube import iter_pages
+    from nfd.cluster._stream import cluster_features_from_pages
+
+    evaluator = evaluator or SpecEvaluator(spec, tags)
+    only: Mapping[str, frozenset[str] | None] = evaluator.reads
+    with collection_paused():
+        cluster, server = cluster_features_from_pages(iter_pages(options), nfd_namespace,
+                                                      only)
+        return validate_cluster(spec, cluster, evaluator=evaluator,
+                                workers=fleet_workers()), server

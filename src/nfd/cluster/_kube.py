@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from nfd.cluster._kube_defaults import (
     DEFAULT_EXEC_TIMEOUT,
     DEFAULT_PAGE_SIZE,
-    DEFAULT_TIMEOUT,
+    DEFAULT_REQUEST_TIMEOUT,
     SERVICE_ACCOUNT_DIR,
 )
 from nfd.errors import ClusterError, UsageError
@@ -43,7 +43,7 @@ class KubeOptions:
     context: str | None = None
     in_cluster: bool = False
     page_size: int = DEFAULT_PAGE_SIZE
-    timeout: float = DEFAULT_TIMEOUT
+    timeout: float = DEFAULT_REQUEST_TIMEOUT
     service_account_dir: str = SERVICE_ACCOUNT_DIR
     max_page_bytes: int = MAX_PAGE_BYTES
     max_pages: int = MAX_PAGES

@@ -4,6 +4,6 @@ its help without loading the reader (and its subprocess, logging and TLS imports
 from __future__ import annotations
 
 DEFAULT_PAGE_SIZE = 500
-DEFAULT_TIMEOUT = 30.0
+DEFAULT_REQUEST_TIMEOUT = 30.0
 SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
 DEFAULT_EXEC_TIMEOUT = 60.0

@@ -34,7 +34,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any
 
-from nfd.api._yaml import read_bounded
+from nfd._io import read_document
 from nfd.cluster._kube_defaults import DEFAULT_EXEC_TIMEOUT, SERVICE_ACCOUNT_DIR
 from nfd.errors import ClusterError, SpecError, UsageError
 
@@ -106,7 +106,7 @@ def _kubeconfig_paths(kubeconfig: str | None) -> list[str]:
 
 def _read(path: str, what: str, limit: int) -> bytes:
     try:
-        data = read_bounded(path, limit)
+        data = read_document(path, limit)
     except SpecError:
         raise UsageError(f"{what} {path}: cannot read it") from None
     if len(data) > limit:

@@ -37,8 +37,8 @@ import re
 import struct
 from typing import Any
 
-from nfd.api._convert import join_path
-from nfd.api._yaml import read_bounded
+from nfd._io import read_document
+from nfd._jsondoc import join_path
 from nfd.errors import SpecError
 
 MAX_MANIFEST_BYTES = 4 << 20
@@ -439,7 +439,7 @@ def parse_manifest(data: bytes, source: str, max_nodes: int = MAX_MANIFEST_NODES
 
 def read_manifest(path: str, max_bytes: int = MAX_MANIFEST_BYTES) -> Manifest:
     """:func:`parse_manifest` of the file ``path`` (``-`` is standard input)."""
-    data = read_bounded(path, max_bytes)
+    data = read_document(path, max_bytes)
     if len(data) > max_bytes:
         raise SpecError(f"document is over the {max_bytes}-byte limit", source=path)
     return parse_manifest(data, path)

@@ -24,6 +24,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from nfd._go.strconv import INT64_MAX, INT64_MIN, atoi
+from nfd._jsondoc import join_path
 from nfd._record import FrozenRecord, set_field
 from nfd.api import (
     Compatibility,
@@ -33,7 +34,6 @@ from nfd.api import (
     MatchAnyElem,
     MatchExpression,
 )
-from nfd.api._convert import join_path
 from nfd.errors import SpecError, UsageError
 
 #: The NFD release nfd-client follows (its engine, report and CRDs).

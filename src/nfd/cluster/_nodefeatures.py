@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from nfd._jsondoc import join_path, mapping, sequence
 from nfd._record import Record
 from nfd.api import (
     DEFAULT_NFD_NAMESPACE,
@@ -22,7 +23,6 @@ from nfd.api import (
     merge_order,
     node_feature_from_obj,
 )
-from nfd.api._convert import join_path, mapping, sequence
 from nfd.errors import SpecError
 
 _LIST_KINDS = ("NodeFeatureList", "List")

@@ -25,6 +25,7 @@ from nfd.compat._artifacts import (
     ArtifactInfo,
     find_artifacts,
     not_ours,
+    registry_session,
     resolve_image,
     spec_layer,
 )
@@ -98,17 +99,19 @@ def build_artifact_manifest(spec: Descriptor, subject: Descriptor, created: str)
 
 def attach_compat_spec(
     image: str,
-    spec: bytes,
+    spec_bytes: bytes,
     options: RegistryOptions | None = None,
     *,
+    client: RegistryClient | None = None,
     source: str = "<spec>",
     created: datetime | None = None,
     replace: bool = False,
     force: bool = False,
     dry_run: bool = False,
 ) -> AttachResult:
-    """Lint ``spec`` and attach it to ``image``; with an explicit platform on a
-    multi-platform image, to that platform's manifest, else to what the tag names.
+    """Lint the spec ``spec_bytes`` (its YAML or JSON text) and attach it to ``image``; with
+    an explicit platform on a multi-platform image, to that platform's manifest, else to
+    what the tag names.
 
     A lint error refuses the spec (as a located :class:`SpecError`); with ``force`` only
     what NFD's engine itself rejects does (:func:`check_spec`), so a spec lint finds
@@ -119,37 +122,39 @@ def attach_compat_spec(
     (``unchanged``); an identical older one is attached again, to become the newest.
     With ``replace``, the subject's other compatibility artifacts are removed once
     this one is attached (those that are checked to be ours; see ``replaced``).
+    ``client``: a session to reuse (its options apply).
     """
     from nfd.api import loads_spec
     from nfd.compat._lint import check_spec, lint_spec_bytes
 
-    options = options or RegistryOptions()
-    if len(spec) > options.max_spec_bytes:
-        raise SpecError(f"spec is {len(spec)} bytes, over the {options.max_spec_bytes}-byte "
-                        "limit", source=source)
+    options = client.options if client else options or RegistryOptions()
+    if len(spec_bytes) > options.max_spec_bytes:
+        raise SpecError(f"spec is {len(spec_bytes)} bytes, over the {options.max_spec_bytes}"
+                        "-byte limit", source=source)
     if force:
-        check_spec(loads_spec(spec, source))
+        check_spec(loads_spec(spec_bytes, source))
     else:
-        lint_spec_bytes(spec, source)
+        lint_spec_bytes(spec_bytes, source)
     ref = Reference.parse(image)
     stamp = rfc3339(created or datetime.now(timezone.utc))
-    with RegistryClient(options) as client:
+    with registry_session(client, options if client is None else None) as client:
         resolved = resolve_image(client, ref, options.platform)
         target = resolved.target if options.platform else resolved.manifest
         subject = target.descriptor
         existing = [a for a in find_artifacts(client, resolved) if a.subject == subject.digest]
-        same = _already_attached(client, ref, existing, digest_of(spec), newest_only=not replace)
+        same = _already_attached(client, ref, existing, digest_of(spec_bytes),
+                                 newest_only=not replace)
         if same is not None:
             result = AttachResult(str(ref), subject.digest, same.digest, same.created, None,
                                   unchanged=True, dry_run=dry_run)
         elif dry_run:
-            layer = Descriptor(SPEC_MEDIA_TYPE, digest_of(spec), len(spec),
+            layer = Descriptor(SPEC_MEDIA_TYPE, digest_of(spec_bytes), len(spec_bytes),
                                annotations={TITLE_ANNOTATION: spec_title(source)})
             body = build_artifact_manifest(layer, subject, stamp)
             result = AttachResult(str(ref), subject.digest, digest_of(body), stamp, None,
                                   dry_run=True)
         else:
-            result = _push_artifact(client, ref, spec, subject, stamp, spec_title(source))
+            result = _push_artifact(client, ref, spec_bytes, subject, stamp, spec_title(source))
         if not replace:
             return result
         older = [a for a in existing if a.digest != result.artifact_digest]
@@ -180,12 +185,12 @@ def _already_attached(client: RegistryClient, ref: Reference, existing: list[Art
     return None
 
 
-def _push_artifact(client: RegistryClient, ref: Reference, spec: bytes, subject: Descriptor,
+def _push_artifact(client: RegistryClient, ref: Reference, spec_bytes: bytes, subject: Descriptor,
                    stamp: str, title: str) -> AttachResult:
     options = client.options
     options.report(f"uploading the spec to {ref.registry}/{ref.repository}")
     client.push_blob(ref, EMPTY_DATA, EMPTY_MEDIA_TYPE)
-    layer = client.push_blob(ref, spec, SPEC_MEDIA_TYPE).replace(
+    layer = client.push_blob(ref, spec_bytes, SPEC_MEDIA_TYPE).replace(
         annotations={TITLE_ANNOTATION: title})
     body = build_artifact_manifest(layer, subject, stamp)
     options.report(f"pushing the artifact manifest for {subject.digest}")

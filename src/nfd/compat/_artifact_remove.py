@@ -19,6 +19,7 @@ from nfd.compat._artifacts import (
     find_artifacts,
     not_ours,
     pick_artifact,
+    registry_session,
     resolve_image,
 )
 from nfd.errors import NoArtifactError, NotFoundError, UsageError
@@ -37,40 +38,42 @@ def remove_compat_specs(
     image: str,
     options: RegistryOptions | None = None,
     digests: Iterable[str] | None = None,
-    all: bool = False,  # shadows the builtin on purpose: the public API names it so
+    every: bool = False,
     *,
+    client: RegistryClient | None = None,
     dry_run: bool = False,
 ) -> Removal:
     """Delete compatibility artifacts from ``image`` and mend the referrers tag.
 
-    ``digests`` names the artifacts; ``all`` takes every one listed; with neither,
+    ``digests`` names the artifacts; ``every`` takes every one listed; with neither,
     only a lone artifact is removed (with several the caller must say which, so
     nothing is deleted by surprise). A named artifact that is not a compatibility
-    artifact of the image is an error and nothing is deleted; under ``all`` such
+    artifact of the image is an error and nothing is deleted; under ``every`` such
     entries are refused (see :class:`Removal`) and the rest removed. A digest may be
     shortened (as ``list`` shows it) while only one artifact's starts so. With
     ``dry_run`` every check is made and nothing is deleted: ``removed`` is what would go.
+    ``client``: a session to reuse (its options apply).
     """
     if isinstance(digests, str):  # one digest given as such, not its characters
         digests = [digests]
     wanted = list(dict.fromkeys(digests or ()))
-    if wanted and all:
-        raise UsageError("`digests` and `all` exclude each other", arguments=("digests", "all"))
-    options = options or RegistryOptions()
+    if wanted and every:
+        raise UsageError("`digests` and `every` exclude each other",
+                         arguments=("digests", "every"))
     ref = Reference.parse(image)
-    with RegistryClient(options) as client:
-        artifacts = find_artifacts(client, resolve_image(client, ref, options.platform))
+    with registry_session(client, options) as client:
+        artifacts = find_artifacts(client, resolve_image(client, ref, client.options.platform))
         if not artifacts:
             raise NoArtifactError(f"{ref}: no compatibility artifact is attached to the image")
         if wanted:
             picked = (pick_artifact(ref, artifacts, d) for d in wanted)
             targets = list({a.digest: a for a in picked}.values())
-        elif all or len(artifacts) == 1:
+        elif every or len(artifacts) == 1:
             targets = artifacts
         else:
             raise UsageError(f"{ref} has {len(artifacts)} compatibility artifacts; choose "
-                             "them with `digests` or remove them all with `all`",
-                             arguments=("digests", "all"))
+                             "them with `digests` or remove them all with `every`",
+                             arguments=("digests", "every"))
         removal = delete_artifacts(client, ref, targets, strict_targets=bool(wanted),
                                    dry_run=dry_run)
     if not removal.removed:

@@ -19,7 +19,7 @@ import re
 
 from nfd._lazy import TYPE_CHECKING
 from nfd._record import FrozenRecord, set_field
-from nfd.api import ARTIFACT_TYPE, SPEC_MEDIA_TYPE, loads_spec
+from nfd.api import ARTIFACT_TYPE, SPEC_MEDIA_TYPE, CompatSpec, loads_spec
 from nfd.errors import (
     DigestMismatchError,
     NoArtifactError,
@@ -39,12 +39,12 @@ from nfd.oci import (
     Reference,
     RegistryClient,
     RegistryOptions,
+    describe_platforms,
     host_platform,
     list_referrers,
     select_platform,
     split_digest_prefix,
 )
-from nfd.oci._platform import describe_platforms
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -60,19 +60,12 @@ MAX_DESCRIBED = 100
 MAX_UNVERIFIED = 8
 
 
-def _signer(client: RegistryClient, ref: Reference, descriptor: Descriptor,
-            verifier: Verifier) -> str:
-    """Who signed the artifact ``descriptor`` names (the trust code loads only with a policy)."""
-    from nfd.trust import verify_artifact
-
-    return verify_artifact(client, ref, descriptor, verifier).signer
-
-
 class FetchedSpec(FrozenRecord):
-    """The spec layer of an image's compatibility artifact and where it came from."""
+    """The spec layer of an image's compatibility artifact, as bytes, and where it came
+    from: the manifest (or index) it is attached to, and the artifact's manifest."""
 
-    __slots__ = ("artifact_digest", "created", "data", "image", "image_digest", "signer")
-    data: bytes
+    __slots__ = ("artifact_digest", "created", "image", "image_digest", "signer", "spec_bytes")
+    spec_bytes: bytes
     image: str
     image_digest: str
     artifact_digest: str
@@ -81,19 +74,91 @@ class FetchedSpec(FrozenRecord):
 
     def __init__(
         self,
-        data: bytes,
+        spec_bytes: bytes,
         image: str,
         image_digest: str,
         artifact_digest: str,
         created: str | None,
         signer: str | None = None,
     ) -> None:
-        set_field(self, "data", data)
+        set_field(self, "spec_bytes", spec_bytes)
         set_field(self, "image", image)
         set_field(self, "image_digest", image_digest)
         set_field(self, "artifact_digest", artifact_digest)
         set_field(self, "created", created)
         set_field(self, "signer", signer)
+
+    @property
+    def data(self) -> bytes:
+        """:attr:`spec_bytes`, by the name it had before."""
+        return self.spec_bytes
+
+
+class AttachedSpec(FrozenRecord):
+    """The compatibility spec attached to an image, parsed, and where it came from."""
+
+    __slots__ = (
+        "artifact_digest", "created", "image", "image_digest", "signer", "spec", "spec_bytes",
+    )
+    spec: CompatSpec
+    image: str
+    image_digest: str
+    artifact_digest: str
+    created: str | None
+    spec_bytes: bytes
+    signer: str | None
+
+    def __init__(
+        self,
+        spec: CompatSpec,
+        image: str,
+        image_digest: str,
+        artifact_digest: str,
+        created: str | None,
+        spec_bytes: bytes,
+        signer: str | None = None,
+    ) -> None:
+        set_field(self, "spec", spec)
+        set_field(self, "image", image)
+        set_field(self, "image_digest", image_digest)
+        set_field(self, "artifact_digest", artifact_digest)
+        set_field(self, "created", created)
+        set_field(self, "spec_bytes", spec_bytes)
+        set_field(self, "signer", signer)
+
+
+def registry_session(client: RegistryClient | None, options: RegistryOptions | None
+                     ) -> _Session:
+    """``with registry_session(client, options) as session:`` ``client`` (the caller's
+    session: its tokens and connections are reused, and it is left open), else a client of
+    its own for ``options``, closed after."""
+    if client is not None and options is not None and options is not client.options:
+        raise UsageError("give `options` or `client`, not both: a client has its options",
+                         arguments=("options", "client"))
+    return _Session(client, options)
+
+
+class _Session:
+    # A class, not contextlib.contextmanager: contextlib would be the only reason a
+    # registry command's cold start imports it.
+    def __init__(self, client: RegistryClient | None, options: RegistryOptions | None) -> None:
+        self._owned = client is None
+        self._client = RegistryClient(options or RegistryOptions()) if client is None else client
+
+    def __enter__(self) -> RegistryClient:
+        return self._client
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._owned:
+            self._client.close()
+
+
+def _signer(client: RegistryClient, ref: Reference, descriptor: Descriptor,
+            verifier: Verifier) -> str:
+    """Who signed the artifact ``descriptor`` names (the trust code loads only with a policy)."""
+    from nfd.trust import verify_artifact
+
+    return verify_artifact(client, ref, descriptor, verifier).signer
 
 
 class ArtifactInfo(FrozenRecord):
@@ -303,9 +368,26 @@ def _newest_first(items: list[ArtifactInfo]) -> list[ArtifactInfo]:
 
 def fetch_compat_spec(
     image: str, options: RegistryOptions | None = None, digest: str | None = None,
-    verifier: Verifier | None = None,
+    verifier: Verifier | None = None, *, client: RegistryClient | None = None,
+) -> AttachedSpec:
+    """The parsed spec of ``image``'s newest compatibility artifact (or of artifact
+    ``digest``), with the digests it was found under (and its ``signer``, with a
+    ``verifier``); see :func:`fetch_compat_spec_bytes`.
+
+    Raises :class:`SpecError` (naming ``image@artifact``) when the spec does not load.
+    """
+    fetched = fetch_compat_spec_bytes(image, options, digest, verifier, client=client)
+    spec = loads_spec(fetched.spec_bytes, f"{fetched.image}@{fetched.artifact_digest}")
+    return AttachedSpec(spec, fetched.image, fetched.image_digest, fetched.artifact_digest,
+                        fetched.created, fetched.spec_bytes, fetched.signer)
+
+
+def fetch_compat_spec_bytes(
+    image: str, options: RegistryOptions | None = None, digest: str | None = None,
+    verifier: Verifier | None = None, *, client: RegistryClient | None = None,
 ) -> FetchedSpec:
-    """The spec of ``image``'s newest compatibility artifact (or of artifact ``digest``).
+    """The spec layer of ``image``'s newest compatibility artifact (or of artifact
+    ``digest``), as the registry holds it (verified against its digest, not parsed).
 
     Looks on the image (and, for a multi-platform image, on the manifest of
     ``options.platform``, else this host's). Listed artifacts that are not really
@@ -314,42 +396,42 @@ def fetch_compat_spec(
 
     With a ``verifier`` (:mod:`nfd.trust`), only an artifact signed as its policy requires
     is used: the newest such one, newer unsigned ones passed over with a warning.
+    ``client``: a session to reuse (its options apply).
 
     Raises :class:`RegistryError` and its kinds for registry failures,
     :class:`NoArtifactError` when the image carries no (such) compatibility artifact,
     :class:`VerificationError` when none carries a trusted signature.
     """
-    options = options or RegistryOptions()
     ref = Reference.parse(image)
-    with RegistryClient(options) as client:
-        resolved = resolve_image(client, ref, options.platform)
-        artifacts = find_artifacts(client, resolved)
+    with registry_session(client, options) as session:
+        resolved = resolve_image(session, ref, session.options.platform)
+        artifacts = find_artifacts(session, resolved)
         if digest is not None:
             artifacts = [pick_artifact(ref, artifacts, digest)]
             digest = artifacts[0].digest
         unverified: list[VerificationError] = []
         for chosen in artifacts:
-            found = _usable(client, ref, chosen)
+            found = _usable(session, ref, chosen)
             if not isinstance(found, Manifest):
                 if digest is not None:
                     raise NoArtifactError(f"{ref}: {digest} is not a compatibility artifact of "
                                           f"the image: {found}")
-                options.warn(f"passing over compatibility artifact {chosen.digest} listed for "
-                             f"{chosen.subject}: {found}")
+                session.options.warn(f"passing over compatibility artifact {chosen.digest} "
+                                     f"listed for {chosen.subject}: {found}")
                 continue
             if verifier is None:
-                return _read_spec(client, ref, chosen, found)
+                return _read_spec(session, ref, chosen, found)
             try:
-                signer = _signer(client, ref, found.descriptor, verifier)
+                signer = _signer(session, ref, found.descriptor, verifier)
             except VerificationError as exc:
                 unverified.append(exc)
                 if digest is not None or len(unverified) >= MAX_UNVERIFIED:
                     break
                 continue
-            _warn_untrusted(options, unverified)
-            return _read_spec(client, ref, chosen, found).replace(signer=signer)
+            _warn_untrusted(session.options, unverified)
+            return _read_spec(session, ref, chosen, found).replace(signer=signer)
         if unverified:  # the newest one's reason is the error; the others are warnings
-            _warn_untrusted(options, unverified[1:])
+            _warn_untrusted(session.options, unverified[1:])
             raise unverified[0]
         raise NoArtifactError(f"{ref}: no compatibility artifact is attached to the image")
 
@@ -402,17 +484,17 @@ def _read_spec(client: RegistryClient, ref: Reference, chosen: ArtifactInfo,
 
 
 def list_compat_artifacts(image: str, options: RegistryOptions | None = None,
-                          verifier: Verifier | None = None) -> list[ArtifactInfo]:
+                          verifier: Verifier | None = None, *,
+                          client: RegistryClient | None = None) -> list[ArtifactInfo]:
     """The compatibility artifacts attached to ``image`` (and to its platform's manifest),
     newest first, each read for its spec's size, descriptions and tags; empty when none.
     With a ``verifier``, each also says who signed it (``signer``) or why it is not
-    trusted (``problem``)."""
-    options = options or RegistryOptions()
+    trusted (``problem``). ``client``: a session to reuse (its options apply)."""
     ref = Reference.parse(image)
-    with RegistryClient(options) as client:
-        found = find_artifacts(client, resolve_image(client, ref, options.platform))
+    with registry_session(client, options) as session:
+        found = find_artifacts(session, resolve_image(session, ref, session.options.platform))
         unread = f"not read: only the newest {MAX_DESCRIBED} artifacts are"
-        return [describe_artifact(client, ref, item, verifier) if i < MAX_DESCRIBED
+        return [describe_artifact(session, ref, item, verifier) if i < MAX_DESCRIBED
                 else item.replace(problem=unread) for i, item in enumerate(found)]
 
 
@@ -428,7 +510,7 @@ def describe_artifact(client: RegistryClient, ref: Reference, item: ArtifactInfo
         fetched = _read_spec(client, ref, item, manifest)
     except (NotFoundError, DigestMismatchError, TooLargeError, NoArtifactError) as exc:
         return item.replace(problem=str(exc))
-    described = item.replace(created=fetched.created, spec_size=len(fetched.data))
+    described = item.replace(created=fetched.created, spec_size=len(fetched.spec_bytes))
     if verifier is not None:
         try:
             described = described.replace(
@@ -436,7 +518,7 @@ def describe_artifact(client: RegistryClient, ref: Reference, item: ArtifactInfo
         except VerificationError as exc:
             return described.replace(problem=f"not trusted: {exc}")
     try:
-        spec = loads_spec(fetched.data, f"{ref}@{item.digest}")
+        spec = loads_spec(fetched.spec_bytes, f"{ref}@{item.digest}")
     except SpecError as exc:
         return described.replace(problem=f"the spec does not load: {exc.message}")
     return described.replace(descriptions=tuple(c.description for c in spec.compatibilities),

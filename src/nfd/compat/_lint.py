@@ -15,7 +15,9 @@ disagree): :func:`check_spec` refuses such a spec up front, whatever the node ha
 
 from __future__ import annotations
 
+from nfd._go.strconv import atoi as go_atoi
 from nfd._go.strconv import quote as go_quote
+from nfd._jsondoc import join_path
 from nfd._lazy import TYPE_CHECKING
 from nfd._record import FrozenRecord, set_field
 from nfd.api import (
@@ -25,9 +27,8 @@ from nfd.api import (
     MatchExpression,
     loads_spec,
 )
-from nfd.api._convert import join_path
 from nfd.errors import EvaluationError, SpecError
-from nfd.match import OPS, RegexCache, evaluate, go_atoi, parse_version
+from nfd.match import OPS, RegexCache, evaluate, parse_version
 
 if TYPE_CHECKING:
     from typing import Any
@@ -287,7 +288,7 @@ class _Linter:
         self.unsatisfiable(never, "no node can match this rule, so its compatibility set "
                            "never matches", ERROR)
         if rule.vars_template:
-            from nfd.match._template import compile_template
+            from nfd.match import compile_template
 
             try:
                 compile_template(rule.vars_template)

@@ -8,7 +8,7 @@ context returned names the origin in reports.
 from __future__ import annotations
 
 from nfd._lazy import TYPE_CHECKING
-from nfd.api import CompatSpec, load_spec, loads_spec
+from nfd.api import CompatSpec, load_spec
 from nfd.errors import UsageError
 
 if TYPE_CHECKING:
@@ -34,9 +34,8 @@ def load_compat_spec(spec_path: str | None, image: str | None,
     from nfd.compat._artifacts import fetch_compat_spec
 
     fetched = fetch_compat_spec(image, registry_options, digest, verifier)
-    spec = loads_spec(fetched.data, f"{fetched.image}@{fetched.artifact_digest}")
     context = {"image": fetched.image, "imageDigest": fetched.image_digest,
                "artifactDigest": fetched.artifact_digest, "created": fetched.created}
     if fetched.signer is not None:
         context["signer"] = fetched.signer
-    return spec, context
+    return fetched.spec, context

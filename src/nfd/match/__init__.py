@@ -10,7 +10,20 @@ threading) on one node or, remembering outcomes by projection, on many.
 from __future__ import annotations
 
 from nfd import _lazy
-from nfd.match._evaluate import (
+from nfd.match._explain import (
+    NO_SINGLE_INSTANCE,
+    explain_expression,
+    first_failure,
+    hides_instance_failure,
+    node_text,
+    rule_failures,
+    set_failures,
+)
+from nfd.match._group_rule import execute_group_rule
+from nfd.match._ops import OPS, RegexCache, evaluate
+from nfd.match._regex_budget import spec_regexes
+from nfd.match._semver import parse_version
+from nfd.match._spec_evaluator import (
     RULE_MATCHED,
     CompatibilityStatus,
     SetVerdict,
@@ -21,31 +34,16 @@ from nfd.match._evaluate import (
     select_sets,
     validate_features,
 )
-from nfd.match._explain import (
-    NO_SINGLE_INSTANCE,
-    explain_expression,
-    first_failure,
-    hides_instance_failure,
-    node_text,
-    rule_failure,
-    rule_failures,
-    set_failures,
-)
-from nfd.match._matchers import TermMatch, match_multi, match_names_multi
-from nfd.match._ops import OPS, RegexCache, evaluate, go_atoi
-from nfd.match._regex_budget import spec_regexes
-from nfd.match._rule import FeatureMatcherStatus, RuleResult, execute_group_rule
-from nfd.match._semver import parse_version
 from nfd.match._status import (
     MATCH_EXPRESSION,
     MATCH_NAME,
     ExpressionStatus,
+    Failure,
     MatcherStatus,
     NodeValue,
     RuleStatus,
-    node_value,
-    rule_status,
 )
+from nfd.match._status import rule_status as _rule_status
 
 if _lazy.TYPE_CHECKING:
     from typing import Any
@@ -75,7 +73,7 @@ def evaluate_group_rule(
     Raises :class:`nfd.errors.EvaluationError` where NFD's engine errors.
     """
     result = execute_group_rule(rule, features, regexes or RegexCache())
-    return rule_status(rule, result, features), result.vars
+    return _rule_status(rule, result, features), result.vars
 
 
 __all__ = [
@@ -86,16 +84,14 @@ __all__ = [
     "RULE_MATCHED",
     "CompatibilityStatus",
     "ExpressionStatus",
-    "FeatureMatcherStatus",
+    "Failure",
     "MatcherStatus",
     "NodeValue",
     "RegexCache",
-    "RuleResult",
     "RuleStatus",
     "SetVerdict",
     "SharedOutcomes",
     "SpecEvaluator",
-    "TermMatch",
     "UnknownTagError",
     "ValidationResult",
     "compile_template",
@@ -105,16 +101,10 @@ __all__ = [
     "expand_vars_template",
     "explain_expression",
     "first_failure",
-    "go_atoi",
     "hides_instance_failure",
-    "match_multi",
-    "match_names_multi",
     "node_text",
-    "node_value",
     "parse_version",
-    "rule_failure",
     "rule_failures",
-    "rule_status",
     "select_sets",
     "set_failures",
     "spec_regexes",

@@ -20,8 +20,7 @@ from nfd.errors import EvaluationError
 from nfd.match._ops import evaluate
 
 if TYPE_CHECKING:
-    from nfd.api import MatchExpression
-    from nfd.api._features import AttributeElements, FlagElements, InstanceElements
+    from nfd.api import AttributeElements, FlagElements, InstanceElements, MatchExpression
     from nfd.match._ops import RegexCache
 
 MatchedElement = dict[str, str]

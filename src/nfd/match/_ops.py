@@ -39,7 +39,6 @@ OPS = (
 )
 _VALID_OPS = frozenset((*OPS, ""))  # "" is MatchAny
 _NO_VALUE_OPS = frozenset(("", "Exists", "DoesNotExist", "IsTrue", "IsFalse"))
-go_atoi = atoi  # strconv.Atoi, part of nfd.match's API
 
 
 def go_values(values: tuple[str, ...]) -> str:
@@ -150,7 +149,7 @@ def go_utf8(text: str) -> str:
 
 @functools.cache
 def _surrogates() -> re.Pattern[str]:
-    return re.compile("[\ud800-\udfff]")  # compiled on first need (cold start, issue 12)
+    return re.compile("[\ud800-\udfff]")  # compiled on first need: a cold start counts
 
 
 def _in_regexp(expr: MatchExpression, value: str, regexes: RegexCache) -> bool:
@@ -181,7 +180,7 @@ def _parse_pair(expr: MatchExpression, value: str, bounds: tuple[str, ...]
         parse: Any = parse_version
         kind = "a version"
     elif expr.type == "":
-        parse = go_atoi
+        parse = atoi
         kind = "a number"
     else:
         raise _bad_type(expr)

@@ -18,7 +18,7 @@ _UINT64_MAX = (1 << 64) - 1
 @functools.cache
 def _patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
     """The loose version grammar and a prerelease part, compiled on first need (most specs
-    compare no versions, and a cold start counts: issue 12)."""
+    compare no versions, and a cold start counts)."""
     loose = re.compile(
         r"v?([0-9]+)(\.[0-9]+)?(\.[0-9]+)?"
         r"(-([0-9A-Za-z\-]+(\.[0-9A-Za-z\-]+)*))?"

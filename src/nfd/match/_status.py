@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from nfd.api import FeatureMatcherTerm, Features, GroupRule, MatchExpression
-    from nfd.match._rule import MatchedTerm, RuleResult
+    from nfd.match._group_rule import MatchedTerm, RuleResult
 
 MATCH_EXPRESSION = "matchExpression"
 MATCH_NAME = "matchName"
@@ -142,6 +142,60 @@ class RuleStatus(FrozenRecord):
         set_field(self, "is_match", is_match)
         set_field(self, "match_features", match_features)
         set_field(self, "match_any", match_any)
+
+
+class Failure(FrozenRecord):
+    """One failing expression of a selected set that does not match, with what the node has.
+
+    ``alternative`` is the 1-based ``matchAny`` alternative (``None``: ``matchFeatures``);
+    ``status`` is the expression's report line: ``feature``, ``name``, ``expression``
+    and ``node`` (a :class:`NodeValue`). A matcher over instances can fail with every
+    line OK (no single instance holds all the values); it has no entry here, and
+    :func:`nfd.match.rule_failures` words it.
+    """
+
+    __slots__ = ("alternative", "rule", "set_index", "status")
+    set_index: int
+    rule: str
+    alternative: int | None
+    status: ExpressionStatus
+
+    def __init__(self, set_index: int, rule: str, alternative: int | None,
+                 status: ExpressionStatus) -> None:
+        set_field(self, "set_index", set_index)
+        set_field(self, "rule", rule)
+        set_field(self, "alternative", alternative)
+        set_field(self, "status", status)
+
+    @property
+    def feature(self) -> str:
+        return self.status.feature
+
+    @property
+    def name(self) -> str:
+        return self.status.name
+
+    @property
+    def expression(self) -> MatchExpression:
+        return self.status.expression
+
+    @property
+    def node(self) -> NodeValue:
+        return self.status.node
+
+
+def rule_failing_expressions(set_index: int, rule: RuleStatus) -> list[Failure]:
+    """The failing lines of a failing rule: those of ``matchFeatures`` and, when no
+    ``matchAny`` alternative matches, those of each alternative (as NFD reports them)."""
+    if rule.is_match:
+        return []
+    found = [Failure(set_index, rule.name, None, line)
+             for line in rule.match_features.expressions if not line.is_match]
+    if rule.match_any and not any(a.is_match for a in rule.match_any):
+        for number, alternative in enumerate(rule.match_any, 1):
+            found += [Failure(set_index, rule.name, number, line)
+                      for line in alternative.expressions if not line.is_match]
+    return found
 
 
 class Line(FrozenRecord):

@@ -11,6 +11,7 @@ from nfd import _lazy
 from nfd._lazy import lazy_getattr as _lazy_getattr
 
 if _lazy.TYPE_CHECKING:
+    from nfd._redact import Redactor
     from nfd.oci._client import RegistryClient
     from nfd.oci._content import (
         Descriptor,
@@ -34,8 +35,7 @@ if _lazy.TYPE_CHECKING:
         OCI_MANIFEST,
         RegistryOptions,
     )
-    from nfd.oci._platform import Platform, host_platform, select_platform
-    from nfd.oci._redact import Redactor
+    from nfd.oci._platform import Platform, describe_platforms, host_platform, select_platform
     from nfd.oci._reference import Reference, is_valid_digest, split_digest_prefix
     from nfd.oci._referrers import (
         fallback_tag,
@@ -62,7 +62,8 @@ _LAZY = {
     "OCI_INDEX": "nfd.oci._options",
     "OCI_MANIFEST": "nfd.oci._options",
     "Platform": "nfd.oci._platform",
-    "Redactor": "nfd.oci._redact",
+    "describe_platforms": "nfd.oci._platform",
+    "Redactor": "nfd._redact",
     "Reference": "nfd.oci._reference",
     "RegistryClient": "nfd.oci._client",
     "RegistryOptions": "nfd.oci._options",
@@ -109,6 +110,7 @@ __all__ = [
     "TokenCache",
     "auth_file_candidates",
     "canonical_json",
+    "describe_platforms",
     "descriptor_from_obj",
     "digest_of",
     "fallback_tag",

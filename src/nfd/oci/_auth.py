@@ -19,10 +19,10 @@ import re
 from collections.abc import Callable, Generator
 
 from nfd._http1 import URL, BadURL, Request, Response
+from nfd._redact import Redactor
 from nfd.errors import AuthError, UsageError
 from nfd.oci._credentials import Credential
 from nfd.oci._options import MAX_TOKEN_BYTES
-from nfd.oci._redact import Redactor
 from nfd.oci._reference import is_loopback_host
 from nfd.oci._token_cache import TokenCache, merge_scopes
 

@@ -14,12 +14,12 @@ from collections.abc import Mapping
 
 from nfd._budget import Clock
 from nfd._http1 import URL, BadURL
+from nfd._redact import Redactor
 from nfd.errors import DigestMismatchError, RegistryError, TooLargeError, UsageError
 from nfd.oci._content import Descriptor, Manifest, digest_of, parse_manifest, verify_digest
 from nfd.oci._credentials import ANONYMOUS, Credential, find_credential
 from nfd.oci._http import HostSession, Reply, Request, SessionContext, Sleep, make_http_client
 from nfd.oci._options import ACCEPT_MANIFESTS, RegistryOptions
-from nfd.oci._redact import Redactor
 from nfd.oci._reference import Reference
 from nfd.oci._token_cache import TokenCache
 

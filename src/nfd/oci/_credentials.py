@@ -14,6 +14,7 @@ import json
 import os
 from collections.abc import Mapping, Sequence
 
+from nfd._io import read_bounded
 from nfd._lazy import TYPE_CHECKING
 from nfd._record import FrozenRecord, set_field
 from nfd.errors import AuthError
@@ -106,8 +107,7 @@ def find_credential(
 
 def _read_auth_file(path: str | os.PathLike[str]) -> dict[str, Any] | None:
     try:
-        with open(path, "rb") as handle:
-            raw = handle.read(MAX_AUTH_FILE_BYTES + 1)
+        raw = read_bounded(path, MAX_AUTH_FILE_BYTES)
     except FileNotFoundError:
         return None
     except OSError as exc:

@@ -25,11 +25,11 @@ from nfd._budget import Budget, BudgetExceeded, Clock, DeadlinePassed
 from nfd._http1 import URL, BadURL, Headers
 from nfd._lazy import TYPE_CHECKING
 from nfd._record import FrozenRecord, set_field
+from nfd._redact import Redactor
 from nfd.errors import AuthError, NotFoundError, RegistryError, TooLargeError, UsageError
 from nfd.oci._auth import AuthFlow, RegistryAuth, TokenHosts
 from nfd.oci._credentials import Credential
 from nfd.oci._options import MAX_TOKEN_BYTES, RegistryOptions
-from nfd.oci._redact import Redactor
 from nfd.oci._token_cache import TokenCache
 
 if TYPE_CHECKING:

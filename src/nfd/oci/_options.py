@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from nfd._record import FrozenRecord, set_field
+from nfd._redact import Redactor
 from nfd._timeouts import DEFAULT_REGISTRY_TIMEOUT, check_timeout
 from nfd.errors import UsageError
 from nfd.oci._platform import Platform
-from nfd.oci._redact import Redactor
 
 # Bounds (oras-go uses 4 MiB for manifests too; a spec beyond 1 MiB is surely an error).
 MAX_MANIFEST_BYTES = 4 * 1024 * 1024

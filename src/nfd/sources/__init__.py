@@ -41,8 +41,13 @@ if _lazy.TYPE_CHECKING:
         gfd_facts,
         module_versions,
     )
+    from nfd.sources._feature_labels import (
+        FEATURE_LABEL_NS,
+        LabelResult,
+        custom_rule_files,
+        feature_labels,
+    )
     from nfd.sources._kernel import discover_kernel, parse_kconfig, parse_kernel_version
-    from nfd.sources._labels import FEATURE_LABEL_NS, LabelResult, feature_labels
     from nfd.sources._local import discover_local, parse_feature_file
     from nfd.sources._memory import discover_memory
     from nfd.sources._network import discover_network
@@ -61,8 +66,10 @@ _LAZY = {
     "features_d_text": "nfd.sources._drivers",
     "gfd_facts": "nfd.sources._drivers",
     "module_versions": "nfd.sources._drivers",
-    "FEATURE_LABEL_NS": "nfd.sources._labels",
-    "LabelResult": "nfd.sources._labels",
+    "FEATURE_LABEL_NS": "nfd.sources._feature_labels",
+    "LabelResult": "nfd.sources._feature_labels",
+    "custom_rule_files": "nfd.sources._feature_labels",
+    "feature_labels": "nfd.sources._feature_labels",
     "cpu_facts": "nfd.sources._cpu_facts",
     "discover_cpu": "nfd.sources._cpu",
     "discover_kernel": "nfd.sources._kernel",
@@ -73,7 +80,6 @@ _LAZY = {
     "discover_storage": "nfd.sources._storage",
     "discover_system": "nfd.sources._system",
     "discover_usb": "nfd.sources._usb",
-    "feature_labels": "nfd.sources._labels",
     "parse_feature_file": "nfd.sources._local",
     "parse_kconfig": "nfd.sources._kernel",
     "parse_kernel_version": "nfd.sources._kernel",
@@ -82,7 +88,6 @@ _LAZY = {
 
 
 __getattr__ = _lazy_getattr(__name__, _LAZY)
-
 
 __all__ = [
     "FEATURE_LABEL_NS",
@@ -95,6 +100,7 @@ __all__ = [
     "HostPaths",
     "LabelResult",
     "cpu_facts",
+    "custom_rule_files",
     "discover",
     "discover_cpu",
     "discover_kernel",

@@ -21,6 +21,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from nfd._io import read_bounded
 from nfd.errors import NotFoundError, RegistryError, UsageError, VerificationError
 from nfd.oci import Descriptor, Manifest, Reference, RegistryClient
 from nfd.trust._verify import (
@@ -137,8 +138,7 @@ class CosignVerifier(Verifier):
 
 def _pem_blocks(path: Path) -> list[bytes]:
     try:
-        with path.open("rb") as handle:
-            data = handle.read(MAX_KEY_FILE_BYTES + 1)
+        data = read_bounded(path, MAX_KEY_FILE_BYTES)
     except OSError as exc:
         raise UsageError(f"{path}: {exc.strerror}") from None
     if len(data) > MAX_KEY_FILE_BYTES:

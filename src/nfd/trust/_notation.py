@@ -28,6 +28,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from nfd._io import read_bounded
 from nfd.errors import UsageError, VerificationError
 from nfd.oci import Descriptor, Manifest, Reference, RegistryClient
 from nfd.trust._verify import Verified, Verifier, require_libraries
@@ -221,8 +222,7 @@ def _read_regular(path: Path, limit: int, what: str) -> bytes:
     if not stat.S_ISREG(info.st_mode):
         raise UsageError(f"{what} {path} is not a regular file (symbolic links are refused, "
                          "as Notation does)")
-    with path.open("rb") as handle:
-        data = handle.read(limit + 1)
+    data = read_bounded(path, limit)
     if len(data) > limit:
         raise UsageError(f"{what} {path} is over {limit} bytes")
     return data

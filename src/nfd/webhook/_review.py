@@ -16,8 +16,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from nfd._jsondoc import join_path
 from nfd._text import printable_line
-from nfd.api._convert import join_path
 from nfd.cluster import (
     POD_SPEC_PATHS,
     AffinityTooLarge,

@@ -2,7 +2,7 @@
 
 Two blocking steps, run in worker threads by the resolver: what digest a tag
 names now, and the compatibility spec attached to a digest
-(:func:`nfd.compat.fetch_compat_spec`). Each step gets its own overall
+(:func:`nfd.compat.fetch_compat_spec_bytes`). Each step gets its own overall
 deadline (``RegistryOptions.deadline``), so a worker never outlives the
 review's budget by more than that, whatever the registry does.
 """
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from nfd._text import printable_line
 from nfd.api import CompatSpec, loads_spec
-from nfd.compat import fetch_compat_spec
+from nfd.compat import fetch_compat_spec_bytes
 from nfd.errors import NoArtifactError
 from nfd.oci import Reference, RegistryClient, RegistryOptions
 from nfd.trust import Verifier
@@ -56,8 +56,9 @@ def fetch_spec(ref: Reference, digest: str, options: RegistryOptions,
     warnings: list[str] = []
     bounded = _bounded(options).replace(warning=warnings.append)
     try:
-        fetched = fetch_compat_spec(pinned, bounded, verifier=verifier)
+        fetched = fetch_compat_spec_bytes(pinned, bounded, verifier=verifier)
     except NoArtifactError:
         return None
-    return ImageSpec(loads_spec(fetched.data, f"{pinned} artifact {fetched.artifact_digest}"),
+    return ImageSpec(loads_spec(fetched.spec_bytes,
+                                f"{pinned} artifact {fetched.artifact_digest}"),
                      fetched.artifact_digest, tuple(printable_line(w) for w in warnings))

@@ -195,8 +195,9 @@ def nfd_client_answer(raw: Input) -> Answer:
     """What nfd-client makes of an input, in the oracle's answer shape."""
     outcome = run_case(_as_case(raw))
     if outcome.unknown_tags is not None:
-        # Where the tags select no set we refuse them (exit 2, issue 10); NFD answers an
-        # empty report and exit 1, and the case file records NFD's answer.
+        # Where the tags select no set we refuse them (exit 2: a CI gate must not read a
+        # typo as incompatible); NFD answers an empty report and exit 1, and the case file
+        # records NFD's answer.
         return {"name": raw["name"], "exit": 1, "report": [], "error": None}
     report = nfd_report(outcome.result) if outcome.result is not None else None
     return {"name": raw["name"], "exit": outcome.exit, "report": report,

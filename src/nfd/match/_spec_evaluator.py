@@ -25,10 +25,16 @@ from nfd._record import FrozenRecord, Record, set_field
 from nfd.api import Features
 from nfd.errors import EvaluationError, UsageError
 from nfd.match._explain import rule_failures
+from nfd.match._group_rule import RuleResult, execute_group_rule
 from nfd.match._ops import RegexCache
 from nfd.match._regex_budget import spec_regexes
-from nfd.match._rule import RuleResult, execute_group_rule
-from nfd.match._status import RuleLayout, RuleStatus, rule_status
+from nfd.match._status import (
+    Failure,
+    RuleLayout,
+    RuleStatus,
+    rule_failing_expressions,
+    rule_status,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
@@ -86,6 +92,13 @@ class ValidationResult(FrozenRecord):
     def compatible(self) -> bool:
         """At least one selected compatibility set fully matches."""
         return any(s.is_match for s in self.statuses)
+
+    def failures(self) -> list[Failure]:
+        """Every failing expression of every selected set that does not match, in report
+        order, each with the node's values (:class:`~nfd.match.Failure`)."""
+        return [failure for status in self.statuses if not status.is_match
+                for rule in status.rules
+                for failure in rule_failing_expressions(status.index, rule)]
 
 
 class SetVerdict(FrozenRecord):
@@ -359,8 +372,9 @@ class SpecEvaluator:
         return ValidationResult(statuses)
 
     def verdicts(self, features: Features) -> tuple[SetVerdict, ...]:
-        """Each selected set's verdict on ``features`` and, when it fails, why (the first
-        failing rule, worded as validate-node's table words it)."""
+        """Each selected set's verdict on ``features`` and, when it fails, why: every
+        failing expression of every failing rule, worded as validate-node's table words
+        them (without instance counts, so that like nodes read alike)."""
         work = _working_copy(features) if self._backrefs else features
         seen: dict[int, Any] = {}
         out: list[SetVerdict] = []

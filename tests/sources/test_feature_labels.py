@@ -10,7 +10,7 @@ import pytest
 
 from nfd.api import Features
 from nfd.sources import HostPaths, discover, feature_labels
-from nfd.sources._labels import (
+from nfd.sources._feature_labels import (
     CPUID_LABEL_BLACKLIST,
     custom_rule_files,
     is_qualified_name,
