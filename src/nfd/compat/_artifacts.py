@@ -126,6 +126,11 @@ class AttachedSpec(FrozenRecord):
         set_field(self, "spec_bytes", spec_bytes)
         set_field(self, "signer", signer)
 
+    @property
+    def data(self) -> bytes:
+        """:attr:`spec_bytes`, by the name :func:`fetch_compat_spec`'s result had before."""
+        return self.spec_bytes
+
 
 def registry_session(client: RegistryClient | None, options: RegistryOptions | None
                      ) -> _Session:
