@@ -57,6 +57,10 @@ USER, PASSWORD = "alice", "s3cret-pass"
 # shows what is ours.
 _CONSOLE = "from nfd.cli import console; console()"
 OURS = [sys.executable, "-c", _CONSOLE]
+# The standard library a registry command cannot do without, imported by a bare interpreter:
+# the floor under any CPython client's --image run (printed beside NFD's plain-HTTP run).
+FLOOR = [sys.executable, "-S", "-c", "import json, argparse, socket, hashlib, urllib.parse, "
+         "ctypes; argparse.ArgumentParser().parse_args([])"]
 CLEAN = [sys.executable, "-S", "-c", _CONSOLE]
 ENV = {"PYTHONPATH": os.pathsep.join([str(ROOT / "src"), *site.getsitepackages(),
                                       site.getusersitepackages()])}
@@ -236,13 +240,21 @@ def main() -> int:
     print(f"{'command':<40} {'ours':>8} {'clean':>8} {'peer':>8} {'ratio':>8} {'clean':>8}")
     with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
         work = Path(tmp)
-        for setup in prepare(stack, work, peers):
+        setups = prepare(stack, work, peers)
+        for setup in setups:
             tail = ["compat", "validate-node", "--image", setup.image, "--output-json"]
             ours, clean, theirs = interleaved(
                 [[*OURS, *tail, *setup.ours], [*CLEAN, *tail, *setup.ours],
                  [nfd, *tail, *setup.theirs]], runs, env={**ENV, **setup.env},
                 stdin=setup.stdin)
             _row(f"validate-node --image ({setup.name})", ours, clean, theirs, 1.0)
+        plain = setups[0]
+        floor, theirs = interleaved(
+            [FLOOR, [nfd, "compat", "validate-node", "--image", plain.image, "--output-json",
+                     *plain.theirs]], runs, env=ENV, same_output=False)
+        print(f"{'stdlib floor (bare -S, imports only)':<40} {'':>8} {floor:8.1f} "
+              f"{theirs:8.1f} {'':>8} {floor / theirs:7.2f}x  (a bare interpreter importing "
+              "what a registry command needs, against NFD's plain-HTTP run)")
         ours, clean, theirs = interleaved(
             [[*OURS, "export", "features"], [*CLEAN, "export", "features"],
              [nfd, "export", "features"]], runs, env=ENV, same_output=False)

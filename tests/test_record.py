@@ -107,3 +107,45 @@ def test_model_defaults_as_the_dataclasses_had_them() -> None:
     assert CompatSpec("v1alpha1", ()).source is None
     assert SetVerdict(1, True).reasons == ()
     assert LoadLimits() == LoadLimits(1 << 20, 1_000_000, 100)
+
+
+class Secretive(FrozenRecord):
+    __slots__ = ("_length", "name", "note", "secret")
+    _unshown = ("secret",)
+    _uncompared = ("note",)
+    _derived = ("_length",)
+
+    def __init__(self, name: str, secret: str, note: str = "") -> None:
+        set_field(self, "name", name)
+        set_field(self, "secret", secret)
+        set_field(self, "note", note)
+        set_field(self, "_length", len(name))
+
+
+def test_field_options_as_dataclasses_field_has_them() -> None:
+    one = Secretive("a", "s3cret", "x")
+    # repr=False: the secret is not shown; init=False: the derived slot is no field.
+    assert repr(one) == "Secretive(name='a', note='x')"
+    assert Secretive.__match_args__ == ("name", "secret", "note")
+    # compare=False (and so hash=False): the note does not count.
+    assert one == Secretive("a", "s3cret", "y") and hash(one) == hash(("a", "s3cret"))
+    assert one != Secretive("a", "other", "x")
+    assert pickle.loads(pickle.dumps(one)).note == "x"
+
+
+def test_replace_is_dataclasses_replace() -> None:
+    one = Secretive("ab", "s", "x")
+    two = one.replace(name="abc")
+    assert (two.name, two.secret, two.note, two._length) == ("abc", "s", "x", 3)
+    assert one.name == "ab" and Box("b", [1]).replace(items=[2]) == Box("b", [2])
+    with pytest.raises(TypeError):
+        one.replace(colour="red")
+
+
+def test_a_derived_slot_is_declared() -> None:
+    with pytest.raises(TypeError, match="__slots__ must name"):
+        class Undeclared(FrozenRecord):
+            __slots__ = ("extra", "name")
+
+            def __init__(self, name: str) -> None:
+                set_field(self, "name", name)

@@ -16,10 +16,8 @@ is spending (set with :meth:`BudgetScope.spending`).
 
 from __future__ import annotations
 
-import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 
 Clock = Callable[[], float]
 
@@ -67,17 +65,30 @@ class BudgetScope:
     """Which :class:`Budget` each thread is spending now (none: plain httpx behaviour)."""
 
     def __init__(self) -> None:
+        # Imported here: only the httpx seam (the Kubernetes client) keeps a scope; the
+        # registry's transport imports this module on every cold start.
+        import threading
+
         self._local = threading.local()
 
     def current(self) -> Budget | None:
         budget: Budget | None = getattr(self._local, "budget", None)
         return budget
 
-    @contextmanager
-    def spending(self, budget: Budget) -> Iterator[Budget]:
-        previous = self.current()
-        self._local.budget = budget
-        try:
-            yield budget
-        finally:
-            self._local.budget = previous
+    def spending(self, budget: Budget) -> _Spending:
+        """``with scope.spending(budget):`` this thread spends ``budget``, then the one before."""
+        return _Spending(self, budget)
+
+
+class _Spending:
+    def __init__(self, scope: BudgetScope, budget: Budget) -> None:
+        self._scope, self._budget = scope, budget
+        self._previous: Budget | None = None
+
+    def __enter__(self) -> Budget:
+        self._previous = self._scope.current()
+        self._scope._local.budget = self._budget
+        return self._budget
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._scope._local.budget = self._previous

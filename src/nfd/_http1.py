@@ -17,7 +17,6 @@ first use, so a plain-HTTP run never imports ``ssl``.
 
 from __future__ import annotations
 
-import contextlib
 import select
 import socket
 from collections.abc import Callable, Iterable
@@ -212,8 +211,10 @@ class _Connection:
 
     def close(self) -> None:
         self.reusable = False
-        with contextlib.suppress(OSError):
+        try:  # noqa: SIM105 (contextlib would be this command's only importer of it)
             self.sock.close()
+        except OSError:
+            pass
 
     def stale(self) -> bool:
         """An idle connection the peer closed (or wrote to unasked) is not reused."""
@@ -353,7 +354,10 @@ class Pool:
             self._tls = self._make_tls()
         sock.settimeout(budget.timeout(None))
         try:
-            return self._tls.wrap_socket(sock, server_hostname=host)
+            # As bytes: ssl would send a str through the idna codec (encodings.idna,
+            # stringprep and unicodedata: a millisecond of a cold start); the host is
+            # ASCII already (_ascii_host did the IDNA step for a non-ASCII name).
+            return self._tls.wrap_socket(sock, server_hostname=host.encode("ascii"))
         except TimeoutError:
             raise DeadlinePassed("the operation's deadline passed in the TLS handshake") from None
         except ssl.SSLCertVerificationError as exc:

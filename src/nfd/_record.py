@@ -14,6 +14,12 @@ A frozen class sets its fields in ``__init__`` with ``set_field(self, name, valu
 frozen dataclass's own ``__init__`` does); assigning or deleting a field afterwards
 raises :class:`AttributeError`, as ``dataclasses.FrozenInstanceError`` (a subclass of
 it) would.
+
+Three optional class attributes stand for the ``field()`` options the registry and host
+classes use: ``_unshown`` names fields left out of ``repr`` (``repr=False``: secrets),
+``_uncompared`` fields left out of ``==`` and the hash (``compare=False``), and ``_derived``
+slots that ``__init__`` computes and that are no fields at all (``init=False``).
+:meth:`Record.replace` is :func:`dataclasses.replace`.
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ from nfd._lazy import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from typing import Any, ClassVar
+    from typing import Any, ClassVar, Self
 
 set_field = object.__setattr__
 
@@ -63,7 +69,13 @@ class Record:
     # Per subclass: its fields, and a function of an instance giving their values.
     _fields: ClassVar[tuple[str, ...]] = ()
     _values: ClassVar[Callable[[Any], tuple[Any, ...]]]
+    # ... and the values compared and hashed, and the fields shown by repr.
+    _key: ClassVar[Callable[[Any], tuple[Any, ...]]]
+    _shown: ClassVar[tuple[str, ...]] = ()
     _frozen: ClassVar[bool] = False
+    _unshown: ClassVar[tuple[str, ...]] = ()
+    _uncompared: ClassVar[tuple[str, ...]] = ()
+    _derived: ClassVar[tuple[str, ...]] = ()
 
     def __init_subclass__(cls) -> None:
         super().__init_subclass__()
@@ -71,29 +83,36 @@ class Record:
         # The fields: the parameters after self.
         cls._fields = () if code is None else code.co_varnames[1:code.co_argcount]
         slots = {name for klass in cls.__mro__ for name in klass.__dict__.get("__slots__", ())}
-        if set(cls._fields) != slots:
+        if set(cls._fields) != slots - set(cls._derived):
             raise TypeError(f"{cls.__qualname__}: __slots__ must name the __init__ parameters")
         cls.__match_args__ = cls._fields  # type: ignore[attr-defined, misc]
         cls._values = _getter(cls._fields)
+        compared = tuple(name for name in cls._fields if name not in cls._uncompared)
+        cls._key = cls._values if compared == cls._fields else _getter(compared)
+        cls._shown = tuple(name for name in cls._fields if name not in cls._unshown)
         # A class on a hot path may write its own (attribute reads beat attrgetter).
         if "__eq__" not in cls.__dict__:
-            cls.__eq__ = _equality(cls._values)  # type: ignore[method-assign]
+            cls.__eq__ = _equality(cls._key)  # type: ignore[method-assign]
         if cls._frozen and "__hash__" not in cls.__dict__:
-            cls.__hash__ = _hashing(cls._values)  # type: ignore[assignment]
+            cls.__hash__ = _hashing(cls._key)  # type: ignore[assignment]
 
     # Defining __eq__ in the body leaves __hash__ None (unhashable), as for a mutable
     # dataclass; each subclass gets its own (above).
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        values = type(self)._values
-        return values(self) == values(other)
+        key = type(self)._key
+        return key(self) == key(other)
 
     def __repr__(self) -> str:
         cls = type(self)
-        fields = ", ".join(f"{name}={value!r}"
-                           for name, value in zip(cls._fields, cls._values(self), strict=True))
+        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in cls._shown)
         return f"{cls.__qualname__}({fields})"
+
+    def replace(self, **changes: Any) -> Self:
+        """A copy with ``changes`` to some fields (:func:`dataclasses.replace`)."""
+        cls = type(self)
+        return cls(**{**dict(zip(cls._fields, cls._values(self), strict=True)), **changes})
 
     def __reduce__(self) -> tuple[type[Record], tuple[Any, ...]]:
         # Through the constructor: default unpickling of slots sets them with setattr,
@@ -109,7 +128,7 @@ class FrozenRecord(Record):
     _frozen = True
 
     def __hash__(self) -> int:  # each subclass gets its own (see Record.__init_subclass__)
-        return hash(type(self)._values(self))
+        return hash(type(self)._key(self))
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError(f"cannot assign to field {name!r}")

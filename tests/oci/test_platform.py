@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import platform
 
 import pytest
 
@@ -71,5 +70,7 @@ def test_host_platform_is_go_spelling() -> None:
 ])
 def test_missing_arch_is_the_hosts_in_go_spelling(machine: str, go: str,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(platform, "machine", lambda: machine)
+    # platform.machine() is os.uname().machine on POSIX, read without importing platform.
+    uname = os.uname_result(("Linux", "node", "6.1", "#1", machine))
+    monkeypatch.setattr(os, "uname", lambda: uname)
     assert str(Platform.parse("linux")) == go

@@ -22,13 +22,15 @@ _GO_ESCAPES = {
     "\u2028": "\\u2028",
     "\u2029": "\\u2029",
 }
-_NEEDS_ESCAPE = frozenset(_GO_ESCAPES)
 
 
 def _go_escape(text: str) -> str:
-    if not _NEEDS_ESCAPE.intersection(text):
-        return text
-    return "".join(_GO_ESCAPES.get(ch, ch) for ch in text)
+    # str.replace and `in` scan in C: a per-character pass over export's 80 KB took a
+    # millisecond. No replacement brings in a character another one replaces.
+    for char, escaped in _GO_ESCAPES.items():
+        if char in text:
+            text = text.replace(char, escaped)
+    return text
 
 
 def _valid_unicode(text: str) -> str:

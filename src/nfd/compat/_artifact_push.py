@@ -190,8 +190,8 @@ def _push_artifact(client: RegistryClient, ref: Reference, spec_bytes: bytes, su
     options = client.options
     options.report(f"uploading the spec to {ref.registry}/{ref.repository}")
     client.push_blob(ref, EMPTY_DATA, EMPTY_MEDIA_TYPE)
-    layer = dataclasses.replace(client.push_blob(ref, spec_bytes, SPEC_MEDIA_TYPE),
-                                annotations={TITLE_ANNOTATION: title})
+    layer = client.push_blob(ref, spec_bytes, SPEC_MEDIA_TYPE).replace(
+        annotations={TITLE_ANNOTATION: title})
     body = build_artifact_manifest(layer, subject, stamp)
     options.report(f"pushing the artifact manifest for {subject.digest}")
     reply = client.push_manifest(ref, body, OCI_MANIFEST)

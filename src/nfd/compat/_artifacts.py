@@ -16,11 +16,9 @@ that are not are passed over with a warning, never used.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, replace
 
 from nfd._lazy import TYPE_CHECKING
+from nfd._record import FrozenRecord, set_field
 from nfd.api import ARTIFACT_TYPE, SPEC_MEDIA_TYPE, CompatSpec, loads_spec
 from nfd.errors import (
     DigestMismatchError,
@@ -47,10 +45,11 @@ from nfd.oci import (
     select_platform,
     split_digest_prefix,
 )
-from nfd.trust import Verifier, verify_artifact
 
 if TYPE_CHECKING:
     from datetime import datetime
+
+    from nfd.trust import Verifier
 
 _FRACTION = re.compile(r"(\.\d{6})\d+")
 # Listing reads each artifact (two requests, up to a spec's size): a referrers index
@@ -61,17 +60,33 @@ MAX_DESCRIBED = 100
 MAX_UNVERIFIED = 8
 
 
-@dataclass(frozen=True)
-class FetchedSpec:
+class FetchedSpec(FrozenRecord):
     """The spec layer of an image's compatibility artifact, as bytes, and where it came
     from: the manifest (or index) it is attached to, and the artifact's manifest."""
 
+    __slots__ = ("artifact_digest", "created", "image", "image_digest", "signer", "spec_bytes")
     spec_bytes: bytes
     image: str
     image_digest: str
     artifact_digest: str
     created: str | None
-    signer: str | None = None
+    signer: str | None
+
+    def __init__(
+        self,
+        spec_bytes: bytes,
+        image: str,
+        image_digest: str,
+        artifact_digest: str,
+        created: str | None,
+        signer: str | None = None,
+    ) -> None:
+        set_field(self, "spec_bytes", spec_bytes)
+        set_field(self, "image", image)
+        set_field(self, "image_digest", image_digest)
+        set_field(self, "artifact_digest", artifact_digest)
+        set_field(self, "created", created)
+        set_field(self, "signer", signer)
 
     @property
     def data(self) -> bytes:
@@ -79,36 +94,79 @@ class FetchedSpec:
         return self.spec_bytes
 
 
-@dataclass(frozen=True)
-class AttachedSpec:
+class AttachedSpec(FrozenRecord):
     """The compatibility spec attached to an image, parsed, and where it came from."""
 
+    __slots__ = (
+        "artifact_digest", "created", "image", "image_digest", "signer", "spec", "spec_bytes",
+    )
     spec: CompatSpec
     image: str
     image_digest: str
     artifact_digest: str
     created: str | None
     spec_bytes: bytes
-    signer: str | None = None
+    signer: str | None
+
+    def __init__(
+        self,
+        spec: CompatSpec,
+        image: str,
+        image_digest: str,
+        artifact_digest: str,
+        created: str | None,
+        spec_bytes: bytes,
+        signer: str | None = None,
+    ) -> None:
+        set_field(self, "spec", spec)
+        set_field(self, "image", image)
+        set_field(self, "image_digest", image_digest)
+        set_field(self, "artifact_digest", artifact_digest)
+        set_field(self, "created", created)
+        set_field(self, "spec_bytes", spec_bytes)
+        set_field(self, "signer", signer)
+
+    @property
+    def data(self) -> bytes:
+        """:attr:`spec_bytes`, by the name :func:`fetch_compat_spec`'s result had before."""
+        return self.spec_bytes
 
 
-@contextmanager
 def registry_session(client: RegistryClient | None, options: RegistryOptions | None
-                     ) -> Iterator[RegistryClient]:
-    """``client`` (the caller's session: its tokens and connections are reused, and it is
-    left open), else a client of its own for ``options``, closed after."""
-    if client is None:
-        with RegistryClient(options or RegistryOptions()) as own:
-            yield own
-        return
-    if options is not None and options is not client.options:
+                     ) -> _Session:
+    """``with registry_session(client, options) as session:`` ``client`` (the caller's
+    session: its tokens and connections are reused, and it is left open), else a client of
+    its own for ``options``, closed after."""
+    if client is not None and options is not None and options is not client.options:
         raise UsageError("give `options` or `client`, not both: a client has its options",
                          arguments=("options", "client"))
-    yield client
+    return _Session(client, options)
 
 
-@dataclass(frozen=True)
-class ArtifactInfo:
+class _Session:
+    # A class, not contextlib.contextmanager: contextlib would be the only reason a
+    # registry command's cold start imports it.
+    def __init__(self, client: RegistryClient | None, options: RegistryOptions | None) -> None:
+        self._owned = client is None
+        self._client = RegistryClient(options or RegistryOptions()) if client is None else client
+
+    def __enter__(self) -> RegistryClient:
+        return self._client
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._owned:
+            self._client.close()
+
+
+def _signer(client: RegistryClient, ref: Reference, descriptor: Descriptor,
+            verifier: Verifier) -> str:
+    """Who signed the artifact ``descriptor`` names (the trust code loads only with a policy)."""
+    from nfd.trust import verify_artifact
+
+    return verify_artifact(client, ref, descriptor, verifier).signer
+
+
+class ArtifactInfo(FrozenRecord):
     """One compatibility artifact attached to an image, as its referrers listing names it.
 
     ``spec_size``, ``descriptions`` and ``tags`` are filled in by :func:`list_compat_artifacts`,
@@ -116,17 +174,47 @@ class ArtifactInfo:
     compatibility artifact of this image, or a spec that does not parse).
     """
 
+    __slots__ = (
+        "artifact_type", "created", "descriptions", "digest", "manifest_size", "media_type",
+        "problem", "signer", "spec_size", "subject", "tags",
+    )
     digest: str
     created: str | None
     manifest_size: int
     artifact_type: str
     subject: str
     media_type: str
-    spec_size: int | None = None
-    descriptions: tuple[str, ...] = ()
-    tags: tuple[str, ...] = ()
-    problem: str | None = None
-    signer: str | None = None
+    spec_size: int | None
+    descriptions: tuple[str, ...]
+    tags: tuple[str, ...]
+    problem: str | None
+    signer: str | None
+
+    def __init__(
+        self,
+        digest: str,
+        created: str | None,
+        manifest_size: int,
+        artifact_type: str,
+        subject: str,
+        media_type: str,
+        spec_size: int | None = None,
+        descriptions: tuple[str, ...] = (),
+        tags: tuple[str, ...] = (),
+        problem: str | None = None,
+        signer: str | None = None,
+    ) -> None:
+        set_field(self, "digest", digest)
+        set_field(self, "created", created)
+        set_field(self, "manifest_size", manifest_size)
+        set_field(self, "artifact_type", artifact_type)
+        set_field(self, "subject", subject)
+        set_field(self, "media_type", media_type)
+        set_field(self, "spec_size", spec_size)
+        set_field(self, "descriptions", descriptions)
+        set_field(self, "tags", tags)
+        set_field(self, "problem", problem)
+        set_field(self, "signer", signer)
 
     @property
     def descriptor(self) -> Descriptor:
@@ -134,13 +222,23 @@ class ArtifactInfo:
         return Descriptor(self.media_type, self.digest, self.manifest_size)
 
 
-@dataclass(frozen=True)
-class ResolvedImage:
+class ResolvedImage(FrozenRecord):
     """What an image reference points to: a manifest, or an index and its platform's manifest."""
 
+    __slots__ = ("manifest", "platform_manifest", "ref")
     ref: Reference
     manifest: Manifest
     platform_manifest: Manifest | None
+
+    def __init__(
+        self,
+        ref: Reference,
+        manifest: Manifest,
+        platform_manifest: Manifest | None,
+    ) -> None:
+        set_field(self, "ref", ref)
+        set_field(self, "manifest", manifest)
+        set_field(self, "platform_manifest", platform_manifest)
 
     @property
     def subjects(self) -> list[str]:
@@ -329,14 +427,14 @@ def fetch_compat_spec_bytes(
             if verifier is None:
                 return _read_spec(session, ref, chosen, found)
             try:
-                signer = verify_artifact(session, ref, found.descriptor, verifier).signer
+                signer = _signer(session, ref, found.descriptor, verifier)
             except VerificationError as exc:
                 unverified.append(exc)
                 if digest is not None or len(unverified) >= MAX_UNVERIFIED:
                     break
                 continue
             _warn_untrusted(session.options, unverified)
-            return replace(_read_spec(session, ref, chosen, found), signer=signer)
+            return _read_spec(session, ref, chosen, found).replace(signer=signer)
         if unverified:  # the newest one's reason is the error; the others are warnings
             _warn_untrusted(session.options, unverified[1:])
             raise unverified[0]
@@ -402,7 +500,7 @@ def list_compat_artifacts(image: str, options: RegistryOptions | None = None,
         found = find_artifacts(session, resolve_image(session, ref, session.options.platform))
         unread = f"not read: only the newest {MAX_DESCRIBED} artifacts are"
         return [describe_artifact(session, ref, item, verifier) if i < MAX_DESCRIBED
-                else replace(item, problem=unread) for i, item in enumerate(found)]
+                else item.replace(problem=unread) for i, item in enumerate(found)]
 
 
 def describe_artifact(client: RegistryClient, ref: Reference, item: ArtifactInfo,
@@ -413,21 +511,20 @@ def describe_artifact(client: RegistryClient, ref: Reference, item: ArtifactInfo
         manifest = client.get_manifest(ref, expected=item.descriptor)
         problem = not_ours(manifest, item.subject, client.options.max_spec_bytes)
         if problem is not None:
-            return replace(item, problem=f"not a compatibility artifact of this image: {problem}")
+            return item.replace(problem=f"not a compatibility artifact of this image: {problem}")
         fetched = _read_spec(client, ref, item, manifest)
     except (NotFoundError, DigestMismatchError, TooLargeError, NoArtifactError) as exc:
-        return replace(item, problem=str(exc))
-    described = replace(item, created=fetched.created, spec_size=len(fetched.spec_bytes))
+        return item.replace(problem=str(exc))
+    described = item.replace(created=fetched.created, spec_size=len(fetched.spec_bytes))
     if verifier is not None:
         try:
-            described = replace(described, signer=verify_artifact(
-                client, ref, manifest.descriptor, verifier).signer)
+            described = described.replace(
+                signer=_signer(client, ref, manifest.descriptor, verifier))
         except VerificationError as exc:
-            return replace(described, problem=f"not trusted: {exc}")
+            return described.replace(problem=f"not trusted: {exc}")
     try:
         spec = loads_spec(fetched.spec_bytes, f"{ref}@{item.digest}")
     except SpecError as exc:
-        return replace(described, problem=f"the spec does not load: {exc.message}")
-    return replace(described,
-                   descriptions=tuple(c.description for c in spec.compatibilities),
-                   tags=tuple(c.tag for c in spec.compatibilities))
+        return described.replace(problem=f"the spec does not load: {exc.message}")
+    return described.replace(descriptions=tuple(c.description for c in spec.compatibilities),
+                             tags=tuple(c.tag for c in spec.compatibilities))

@@ -13,7 +13,6 @@ never travel over plain HTTP to a host that is not this machine.
 
 from __future__ import annotations
 
-import base64
 import json
 import math
 import re
@@ -74,6 +73,8 @@ def parse_challenge(header: str) -> Challenge | None:
 
 
 def basic_header(credential: Credential) -> str:
+    import base64  # only with a password: an anonymous or token pull never needs it
+
     raw = f"{credential.username}:{credential.password}".encode()
     return "Basic " + base64.b64encode(raw).decode()
 

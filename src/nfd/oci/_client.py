@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Mapping
-from pathlib import Path
 
 from nfd._budget import Clock
 from nfd._http1 import URL, BadURL
@@ -134,8 +133,9 @@ class RegistryClient:
         key = (registry, repository)
         if key not in self._credentials:
             env = os.environ if self._env is None else self._env
-            files = [Path(opts.auth_file)] if opts.auth_file else None
-            if files and not files[0].is_file():  # named on purpose: never go anonymous instead
+            files = [opts.auth_file] if opts.auth_file else None
+            # Named on purpose: never go anonymous instead.
+            if files and not os.path.isfile(files[0]):
                 raise UsageError(f"`auth_file` {opts.auth_file}: not a readable file",
                                  arguments=("auth_file",))
             found = find_credential(registry, repository, env, files=files)

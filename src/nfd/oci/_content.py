@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
 
 from nfd._lazy import TYPE_CHECKING
+from nfd._record import FrozenRecord, set_field
 from nfd.errors import DigestMismatchError, RegistryError
 from nfd.oci._options import (
     CREATED_ANNOTATION,
@@ -26,16 +26,33 @@ if TYPE_CHECKING:
     from typing import Any
 
 
-@dataclass(frozen=True)
-class Descriptor:
+class Descriptor(FrozenRecord):
     """An OCI content descriptor (image-spec descriptor.md)."""
 
+    __slots__ = ("annotations", "artifact_type", "digest", "media_type", "platform", "size")
+    _uncompared = ("annotations", "platform")
     media_type: str
     digest: str
     size: int
-    artifact_type: str | None = None
-    annotations: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
-    platform: dict[str, Any] | None = field(default=None, hash=False, compare=False)
+    artifact_type: str | None
+    annotations: dict[str, str]
+    platform: dict[str, Any] | None
+
+    def __init__(
+        self,
+        media_type: str,
+        digest: str,
+        size: int,
+        artifact_type: str | None = None,
+        annotations: dict[str, str] | None = None,
+        platform: dict[str, Any] | None = None,
+    ) -> None:
+        set_field(self, "media_type", media_type)
+        set_field(self, "digest", digest)
+        set_field(self, "size", size)
+        set_field(self, "artifact_type", artifact_type)
+        set_field(self, "annotations", {} if annotations is None else annotations)
+        set_field(self, "platform", platform)
 
     @property
     def created(self) -> str | None:
@@ -100,13 +117,19 @@ def descriptor_from_obj(obj: Any, *, where: str) -> Descriptor:
     )
 
 
-@dataclass(frozen=True)
-class Manifest:
+class Manifest(FrozenRecord):
     """A fetched, digest-verified manifest or index and its parsed JSON."""
 
+    __slots__ = ("data", "descriptor", "obj")
+    _unshown = ("data", "obj")
     descriptor: Descriptor
-    data: bytes = field(repr=False)
-    obj: dict[str, Any] = field(repr=False)
+    data: bytes
+    obj: dict[str, Any]
+
+    def __init__(self, descriptor: Descriptor, data: bytes, obj: dict[str, Any]) -> None:
+        set_field(self, "descriptor", descriptor)
+        set_field(self, "data", data)
+        set_field(self, "obj", obj)
 
     @property
     def is_index(self) -> bool:

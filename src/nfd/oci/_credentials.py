@@ -10,20 +10,18 @@ the docker-credential-helpers protocol (``get`` with the server URL on stdin).
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
 
 from nfd._io import read_bounded
 from nfd._lazy import TYPE_CHECKING
+from nfd._record import FrozenRecord, set_field
 from nfd.errors import AuthError
 from nfd.oci._reference import DOCKER_HUB
 
 if TYPE_CHECKING:
+    from pathlib import Path
     from typing import Any
 
 # Docker stores Hub credentials under its v1 URL.
@@ -32,19 +30,34 @@ HELPER_TIMEOUT = 30.0
 MAX_AUTH_FILE_BYTES = 4 * 1024 * 1024
 
 
-@dataclass(frozen=True)
-class Credential:
+class Credential(FrozenRecord):
     """What to authenticate with; secrets stay out of ``repr``.
 
     ``refresh_token`` is an OAuth2 identity token (Docker's ``identitytoken``);
     ``access_token`` is a ready bearer token sent as is (``--registry-token-stdin``).
     """
 
-    username: str | None = None
-    password: str | None = field(default=None, repr=False)
-    refresh_token: str | None = field(default=None, repr=False)
-    access_token: str | None = field(default=None, repr=False)
-    origin: str = "options"
+    __slots__ = ("access_token", "origin", "password", "refresh_token", "username")
+    _unshown = ("password", "refresh_token", "access_token")
+    username: str | None
+    password: str | None
+    refresh_token: str | None
+    access_token: str | None
+    origin: str
+
+    def __init__(
+        self,
+        username: str | None = None,
+        password: str | None = None,
+        refresh_token: str | None = None,
+        access_token: str | None = None,
+        origin: str = "options",
+    ) -> None:
+        set_field(self, "username", username)
+        set_field(self, "password", password)
+        set_field(self, "refresh_token", refresh_token)
+        set_field(self, "access_token", access_token)
+        set_field(self, "origin", origin)
 
     @property
     def has_basic(self) -> bool:
@@ -56,26 +69,33 @@ ANONYMOUS = Credential(origin="anonymous")
 
 def auth_file_candidates(env: Mapping[str, str]) -> list[Path]:
     """The auth files to look in, in order of precedence."""
-    home = Path(env.get("HOME") or Path.home())
-    files: list[Path] = []
+    from pathlib import Path
+
+    return [Path(name) for name in _candidate_names(env)]
+
+
+def _candidate_names(env: Mapping[str, str]) -> list[str]:
+    # os.path rather than pathlib: a registry command's cold start does not import it.
+    join = os.path.join
+    home = env.get("HOME") or os.path.expanduser("~")  # Path.home()
+    files: list[str] = []
     if env.get("REGISTRY_AUTH_FILE"):
-        files.append(Path(env["REGISTRY_AUTH_FILE"]))
+        files.append(env["REGISTRY_AUTH_FILE"])
     elif env.get("XDG_RUNTIME_DIR"):
-        files.append(Path(env["XDG_RUNTIME_DIR"]) / "containers" / "auth.json")
-    files.append(home / ".config" / "containers" / "auth.json")
-    docker_dir = Path(env["DOCKER_CONFIG"]) if env.get("DOCKER_CONFIG") else home / ".docker"
-    files.append(docker_dir / "config.json")
+        files.append(join(env["XDG_RUNTIME_DIR"], "containers", "auth.json"))
+    files.append(join(home, ".config", "containers", "auth.json"))
+    files.append(join(env.get("DOCKER_CONFIG") or join(home, ".docker"), "config.json"))
     return files
 
 
 def find_credential(
     registry: str, repository: str, env: Mapping[str, str] | None = None,
-    *, files: Sequence[Path] | None = None,
+    *, files: Sequence[str | os.PathLike[str]] | None = None,
 ) -> Credential:
     """Credentials for ``registry/repository`` from the auth files (``files``, else the
     usual search), else :data:`ANONYMOUS`."""
     env = os.environ if env is None else env
-    for path in auth_file_candidates(env) if files is None else files:
+    for path in _candidate_names(env) if files is None else files:
         config = _read_auth_file(path)
         if config is None:
             continue
@@ -85,7 +105,7 @@ def find_credential(
     return ANONYMOUS
 
 
-def _read_auth_file(path: Path) -> dict[str, Any] | None:
+def _read_auth_file(path: str | os.PathLike[str]) -> dict[str, Any] | None:
     try:
         raw = read_bounded(path, MAX_AUTH_FILE_BYTES)
     except FileNotFoundError:
@@ -110,7 +130,8 @@ def _registry_keys(registry: str) -> tuple[str, ...]:
 
 
 def _from_config(
-    config: dict[str, Any], path: Path, registry: str, repository: str, env: Mapping[str, str]
+    config: dict[str, Any], path: str | os.PathLike[str], registry: str, repository: str,
+    env: Mapping[str, str],
 ) -> Credential | None:
     helpers = config.get("credHelpers")
     if isinstance(helpers, dict):
@@ -159,7 +180,7 @@ def _best_auth_key(auths: dict[str, Any], registry: str, repository: str) -> str
     return best[1] if best else None
 
 
-def _from_auth_entry(entry: Any, path: Path, key: str) -> Credential | None:
+def _from_auth_entry(entry: Any, path: str | os.PathLike[str], key: str) -> Credential | None:
     if not isinstance(entry, dict):
         return None
     origin = f"{path} ({key})"
@@ -167,6 +188,9 @@ def _from_auth_entry(entry: Any, path: Path, key: str) -> Credential | None:
     username, password = entry.get("username"), entry.get("password")
     encoded = entry.get("auth")
     if isinstance(encoded, str) and encoded:
+        import base64  # only with an auth file's entry: most pulls have none
+        import binascii
+
         try:
             decoded = base64.b64decode(encoded, validate=True).decode()
         except (binascii.Error, UnicodeDecodeError):

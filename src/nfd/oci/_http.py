@@ -19,12 +19,12 @@ import json
 import re
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 
 from nfd import _http1
 from nfd._budget import Budget, BudgetExceeded, Clock, DeadlinePassed
 from nfd._http1 import URL, BadURL, Headers
 from nfd._lazy import TYPE_CHECKING
+from nfd._record import FrozenRecord, set_field
 from nfd._redact import Redactor
 from nfd.errors import AuthError, NotFoundError, RegistryError, TooLargeError, UsageError
 from nfd.oci._auth import AuthFlow, RegistryAuth, TokenHosts
@@ -50,18 +50,23 @@ _DIGITS = re.compile(r"[0-9]{1,9}")
 Sleep = Callable[[float], None]
 
 
-@dataclass(frozen=True)
-class Reply:
+class Reply(FrozenRecord):
     """A finished response: status, headers and the (bounded) body."""
 
+    __slots__ = ("body", "headers", "status", "url")
     status: int
     headers: Headers
     body: bytes
     url: str
 
+    def __init__(self, status: int, headers: Headers, body: bytes, url: str) -> None:
+        set_field(self, "status", status)
+        set_field(self, "headers", headers)
+        set_field(self, "body", body)
+        set_field(self, "url", url)
 
-@dataclass(frozen=True)
-class Request:
+
+class Request(FrozenRecord):
     """One registry operation: what to send, what counts as success, how much to read.
 
     ``path`` is a path on the session's host or an absolute URL (a Link or
@@ -69,16 +74,44 @@ class Request:
     :class:`TooLargeError` is raised.
     """
 
+    __slots__ = (
+        "content", "headers", "idempotent", "limit", "method", "ok", "path", "repository",
+        "scopes", "what",
+    )
     method: str
     path: str
     repository: str
     what: str
-    scopes: tuple[str, ...] = ()
-    ok: frozenset[int] = frozenset({200})
-    headers: Mapping[str, str] | None = None
-    content: bytes | None = None
-    limit: int = 0
-    idempotent: bool | None = None
+    scopes: tuple[str, ...]
+    ok: frozenset[int]
+    headers: Mapping[str, str] | None
+    content: bytes | None
+    limit: int
+    idempotent: bool | None
+
+    def __init__(
+        self,
+        method: str,
+        path: str,
+        repository: str,
+        what: str,
+        scopes: tuple[str, ...] = (),
+        ok: frozenset[int] = frozenset({200}),
+        headers: Mapping[str, str] | None = None,
+        content: bytes | None = None,
+        limit: int = 0,
+        idempotent: bool | None = None,
+    ) -> None:
+        set_field(self, "method", method)
+        set_field(self, "path", path)
+        set_field(self, "repository", repository)
+        set_field(self, "what", what)
+        set_field(self, "scopes", scopes)
+        set_field(self, "ok", ok)
+        set_field(self, "headers", headers)
+        set_field(self, "content", content)
+        set_field(self, "limit", limit)
+        set_field(self, "idempotent", idempotent)
 
     @property
     def retryable(self) -> bool:
@@ -118,14 +151,26 @@ def tls_context(options: RegistryOptions) -> ssl.SSLContext:
     return context
 
 
-@dataclass(frozen=True)
-class _Failure:
+class _Failure(FrozenRecord):
     """An error not yet raised: raised once, whole, when the last attempt has failed."""
 
+    __slots__ = ("credentials_sent", "kind", "message", "status")
     kind: type[RegistryError]
     message: str
-    status: int | None = None
-    credentials_sent: bool | None = None
+    status: int | None
+    credentials_sent: bool | None
+
+    def __init__(
+        self,
+        kind: type[RegistryError],
+        message: str,
+        status: int | None = None,
+        credentials_sent: bool | None = None,
+    ) -> None:
+        set_field(self, "kind", kind)
+        set_field(self, "message", message)
+        set_field(self, "status", status)
+        set_field(self, "credentials_sent", credentials_sent)
 
 
 class _Retryable(Exception):
@@ -140,17 +185,33 @@ class _NoTLSHere(Exception):
     """The loopback host does not speak TLS: fall back to plain HTTP (Docker's rule)."""
 
 
-@dataclass(frozen=True)
-class SessionContext:
+class SessionContext(FrozenRecord):
     """What a session shares with its client: connection pool, budgets, tokens, secrets,
     and the clock and sleep (injectable, so retry tests need not really wait)."""
 
+    __slots__ = ("clock", "http", "redactor", "sleep", "token_hosts", "tokens")
     http: _http1.Pool
     tokens: TokenCache
     redactor: Redactor
     token_hosts: TokenHosts
-    clock: Clock = time.monotonic
-    sleep: Sleep = time.sleep
+    clock: Clock
+    sleep: Sleep
+
+    def __init__(
+        self,
+        http: _http1.Pool,
+        tokens: TokenCache,
+        redactor: Redactor,
+        token_hosts: TokenHosts,
+        clock: Clock = time.monotonic,
+        sleep: Sleep = time.sleep,
+    ) -> None:
+        set_field(self, "http", http)
+        set_field(self, "tokens", tokens)
+        set_field(self, "redactor", redactor)
+        set_field(self, "token_hosts", token_hosts)
+        set_field(self, "clock", clock)
+        set_field(self, "sleep", sleep)
 
 
 class HostSession:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
+from nfd._record import FrozenRecord, set_field
 from nfd._redact import Redactor
-from nfd._timeouts import DEFAULT_REGISTRY_TIMEOUT
+from nfd._timeouts import DEFAULT_REGISTRY_TIMEOUT, check_timeout
+from nfd.errors import UsageError
 from nfd.oci._platform import Platform
 
 # Bounds (oras-go uses 4 MiB for manifests too; a spec beyond 1 MiB is surely an error).
@@ -40,8 +41,7 @@ CREATED_ANNOTATION_ALT = "oci.opencontainers.image.created"
 ProgressCallback = Callable[[str], None]
 
 
-@dataclass(frozen=True)
-class RegistryOptions:
+class RegistryOptions(FrozenRecord):
     """How to reach a registry: transport, TLS, credentials, platform, bounds.
 
     Secrets are kept out of ``repr`` so that a logged options object leaks nothing.
@@ -57,35 +57,80 @@ class RegistryOptions:
         RegistryOptions(timeout=2, deadline=time.monotonic() + 5, auth_file="/auth/config.json")
     """
 
-    plain_http: bool = False
-    insecure: bool = False
-    ca_file: str | None = None
-    username: str | None = None
-    password: str | None = field(default=None, repr=False)
-    token: str | None = field(default=None, repr=False)
-    platform: Platform | None = None
-    timeout: float = DEFAULT_TIMEOUT
-    retries: int = DEFAULT_RETRIES
-    max_manifest_bytes: int = MAX_MANIFEST_BYTES
-    max_spec_bytes: int = MAX_SPEC_BYTES
-    use_auth_files: bool = True
-    token_hosts: tuple[str, ...] = ()
-    max_referrers_bytes: int = MAX_REFERRERS_BYTES
-    auth_file: str | None = None
-    deadline: float | None = None
-    progress: ProgressCallback | None = field(default=None, repr=False, compare=False)
+    __slots__ = (
+        "auth_file", "ca_file", "deadline", "insecure", "max_manifest_bytes",
+        "max_referrers_bytes", "max_spec_bytes", "password", "plain_http", "platform",
+        "progress", "redactor", "retries", "timeout", "token", "token_hosts", "use_auth_files",
+        "username", "warning",
+    )
+    _unshown = ("password", "token", "progress", "warning", "redactor")
+    _uncompared = ("progress", "warning", "redactor")
+    plain_http: bool
+    insecure: bool
+    ca_file: str | None
+    username: str | None
+    password: str | None
+    token: str | None
+    platform: Platform | None
+    timeout: float
+    retries: int
+    max_manifest_bytes: int
+    max_spec_bytes: int
+    use_auth_files: bool
+    token_hosts: tuple[str, ...]
+    max_referrers_bytes: int
+    auth_file: str | None
+    deadline: float | None
+    progress: ProgressCallback | None
     # Told what was found and not used (a forged referrer, an unsigned artifact); the
     # text may quote a registry: the callback sanitizes it before showing it.
-    warning: ProgressCallback | None = field(default=None, repr=False, compare=False)
+    warning: ProgressCallback | None
     # Learns every secret the client comes to hold; pass one to clean other text with it.
-    redactor: Redactor | None = field(default=None, repr=False, compare=False)
+    redactor: Redactor | None
 
-    def __post_init__(self) -> None:
-        from nfd._timeouts import check_timeout
-        from nfd.errors import UsageError
-
+    def __init__(
+        self,
+        plain_http: bool = False,
+        insecure: bool = False,
+        ca_file: str | None = None,
+        username: str | None = None,
+        password: str | None = None,
+        token: str | None = None,
+        platform: Platform | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        retries: int = DEFAULT_RETRIES,
+        max_manifest_bytes: int = MAX_MANIFEST_BYTES,
+        max_spec_bytes: int = MAX_SPEC_BYTES,
+        use_auth_files: bool = True,
+        token_hosts: tuple[str, ...] = (),
+        max_referrers_bytes: int = MAX_REFERRERS_BYTES,
+        auth_file: str | None = None,
+        deadline: float | None = None,
+        progress: ProgressCallback | None = None,
+        warning: ProgressCallback | None = None,
+        redactor: Redactor | None = None,
+    ) -> None:
+        set_field(self, "plain_http", plain_http)
+        set_field(self, "insecure", insecure)
+        set_field(self, "ca_file", ca_file)
+        set_field(self, "username", username)
+        set_field(self, "password", password)
+        set_field(self, "token", token)
+        set_field(self, "platform", platform)
+        set_field(self, "timeout", timeout)
+        set_field(self, "retries", retries)
+        set_field(self, "max_manifest_bytes", max_manifest_bytes)
+        set_field(self, "max_spec_bytes", max_spec_bytes)
+        set_field(self, "use_auth_files", use_auth_files)
+        set_field(self, "token_hosts", token_hosts)
+        set_field(self, "max_referrers_bytes", max_referrers_bytes)
+        set_field(self, "auth_file", auth_file)
+        set_field(self, "deadline", deadline)
+        set_field(self, "progress", progress)
+        set_field(self, "warning", warning)
+        set_field(self, "redactor", redactor)
         try:
-            check_timeout(self.timeout)
+            check_timeout(timeout)
         except ValueError as exc:
             raise UsageError(str(exc)) from None
 

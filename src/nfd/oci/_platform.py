@@ -11,12 +11,12 @@ is ``arm64``, whose default variant ``v8`` may be left out).
 
 from __future__ import annotations
 
-import platform as _host
+import os
 import re
 import sys
-from dataclasses import dataclass
 
 from nfd._lazy import TYPE_CHECKING
+from nfd._record import FrozenRecord, set_field
 from nfd.errors import UsageError
 
 if TYPE_CHECKING:
@@ -52,14 +52,26 @@ _COMPONENT = re.compile(r"[A-Za-z0-9_-]+")
 MAX_PLATFORM_CHARS = 50  # containerd's bound on a specifier
 
 
-@dataclass(frozen=True)
-class Platform:
+class Platform(FrozenRecord):
     """An OCI platform: operating system, architecture, optional variant and OS version."""
 
+    __slots__ = ("architecture", "os", "os_version", "variant")
     os: str
     architecture: str
-    variant: str | None = None
-    os_version: str | None = None
+    variant: str | None
+    os_version: str | None
+
+    def __init__(
+        self,
+        os: str,
+        architecture: str,
+        variant: str | None = None,
+        os_version: str | None = None,
+    ) -> None:
+        set_field(self, "os", os)
+        set_field(self, "architecture", architecture)
+        set_field(self, "variant", variant)
+        set_field(self, "os_version", os_version)
 
     @classmethod
     def parse(cls, text: str) -> Platform:
@@ -140,12 +152,22 @@ def _check_known(text: str, os_name: str, arch: str) -> None:
                          "(expected one of Go's, e.g. amd64, arm64)")
 
 
+def _machine() -> str:
+    """``platform.machine()`` without importing :mod:`platform` (a cold start's millisecond):
+    on POSIX it is ``os.uname().machine``."""
+    if hasattr(os, "uname"):
+        return os.uname().machine
+    import platform
+
+    return platform.machine()
+
+
 def host_platform() -> Platform:
     """This machine's platform, spelled as OCI (Go) spells it."""
     os_name = "windows" if sys.platform.startswith("win") else sys.platform
     if os_name.startswith("linux"):
         os_name = "linux"
-    machine = _host.machine().lower()
+    machine = _machine().lower()
     arch, variant = _MACHINE_TO_GO.get(machine, (machine, None))
     return Platform(os_name, arch, variant)
 

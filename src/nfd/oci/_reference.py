@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from dataclasses import dataclass
 
+from nfd._record import FrozenRecord, set_field
 from nfd.errors import UsageError
 
 DOCKER_HUB = "docker.io"
@@ -53,17 +53,29 @@ def split_digest_prefix(value: str) -> tuple[str | None, str] | None:
     return None if match is None else (match.group(1), match.group(2))
 
 
-@dataclass(frozen=True)
-class Reference:
+class Reference(FrozenRecord):
     """A normalised image reference: ``registry/repository[:tag][@digest]``.
 
     At least one of ``tag`` and ``digest`` is set after :meth:`parse`.
     """
 
+    __slots__ = ("digest", "registry", "repository", "tag")
     registry: str
     repository: str
-    tag: str | None = None
-    digest: str | None = None
+    tag: str | None
+    digest: str | None
+
+    def __init__(
+        self,
+        registry: str,
+        repository: str,
+        tag: str | None = None,
+        digest: str | None = None,
+    ) -> None:
+        set_field(self, "registry", registry)
+        set_field(self, "repository", repository)
+        set_field(self, "tag", tag)
+        set_field(self, "digest", digest)
 
     @classmethod
     def parse(cls, text: str) -> Reference:

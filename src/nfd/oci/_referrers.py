@@ -11,8 +11,6 @@ writing and repairs until its change is seen.
 
 from __future__ import annotations
 
-import dataclasses
-import random
 import re
 from collections.abc import Callable
 
@@ -74,7 +72,7 @@ def _own_artifact_types(
         if budget and desc.artifact_type in (None, "", EMPTY_MEDIA_TYPE):
             budget -= 1
             declared = client.get_manifest(ref, desc.digest, expected=desc).artifact_type
-            desc = dataclasses.replace(desc, artifact_type=declared) if declared else desc
+            desc = desc.replace(artifact_type=declared) if declared else desc
         out.append(desc)
     return out
 
@@ -186,6 +184,8 @@ def update_fallback_index(
     change is visible (each racer does the same, so both changes survive).
     Returns the final entries. An index left empty is deleted: no tag means no referrers.
     """
+    import random  # only a writer of the fallback index waits at random
+
     rng = random.Random()
     tag = fallback_tag(subject)
     for _ in range(MAX_UPDATE_ROUNDS):

@@ -7,10 +7,10 @@ never mixed: :class:`CpuFacts` records the method, and discovery reports it.
 
 from __future__ import annotations
 
-import platform
+import os
 import re
-from dataclasses import dataclass, field
 
+from nfd._record import Record
 from nfd.sources._cpuinfo import (
     CpuInfoText,
     arm64_flags_from_cpuinfo,
@@ -37,21 +37,50 @@ _ARM_IMPLEMENTERS = {0x41: "ARM", 0x42: "Broadcom", 0x43: "Cavium", 0x44: "DEC",
 _FORBIDDEN_RUNS = re.compile(r"[^-A-Za-z0-9_.]+")
 
 
-@dataclass
-class CpuFacts:
+class CpuFacts(Record):
     """What the cpu source needs to know about the processor."""
 
+    __slots__ = (
+        "arch", "family", "flags", "hypervisor", "method", "model", "nominal_mhz", "notes",
+        "rdt", "vendor", "x86",
+    )
     arch: str
     method: str
-    flags: set[str] = field(default_factory=set)
-    x86: X86Info | None = None
-    vendor: str = VENDOR_UNKNOWN
-    family: int = 0
-    model: int = 0
-    hypervisor: str | None = "none"
-    rdt: dict[str, str] = field(default_factory=dict)  # without RDTL3CA_NUM_CLOSID
-    nominal_mhz: int = 0  # CPUID leaf 0x16 EAX
-    notes: dict[str, str] = field(default_factory=dict)
+    flags: set[str]
+    x86: X86Info | None
+    vendor: str
+    family: int
+    model: int
+    hypervisor: str | None
+    rdt: dict[str, str]  # without RDTL3CA_NUM_CLOSID
+    nominal_mhz: int  # CPUID leaf 0x16 EAX
+    notes: dict[str, str]
+
+    def __init__(
+        self,
+        arch: str,
+        method: str,
+        flags: set[str] | None = None,
+        x86: X86Info | None = None,
+        vendor: str = VENDOR_UNKNOWN,
+        family: int = 0,
+        model: int = 0,
+        hypervisor: str | None = "none",
+        rdt: dict[str, str] | None = None,
+        nominal_mhz: int = 0,
+        notes: dict[str, str] | None = None,
+    ) -> None:
+        self.arch = arch
+        self.method = method
+        self.flags = set() if flags is None else flags
+        self.x86 = x86
+        self.vendor = vendor
+        self.family = family
+        self.model = model
+        self.hypervisor = hypervisor
+        self.rdt = {} if rdt is None else rdt
+        self.nominal_mhz = nominal_mhz
+        self.notes = {} if notes is None else notes
 
 
 def sanitize(text: str) -> str:
@@ -187,7 +216,8 @@ def cpu_facts(host: HostPaths) -> CpuFacts:
     """The processor's facts: executed on the live host, else read from the tree."""
     if not host.is_live:
         return _from_cpuinfo(host)
-    arch = _MACHINE_ARCH.get(platform.machine(), platform.machine())
+    machine = os.uname().machine
+    arch = _MACHINE_ARCH.get(machine, machine)
     if arch == "amd64":
         try:
             with CpuidInstruction() as cpu:

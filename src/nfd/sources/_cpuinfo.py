@@ -8,8 +8,7 @@ flags Linux hides (§4.4), which is why discovery reports the method used.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
+from nfd._record import Record
 from nfd.sources._x86 import VENDOR_BY_STRING, VENDOR_UNKNOWN, X86Info
 
 # Linux /proc/cpuinfo flag -> cpuid library name (one-to-one entries only).
@@ -49,12 +48,16 @@ _AVX512 = dict(pair.split(":") for pair in [
 ])
 
 
-@dataclass
-class CpuInfoText:
+class CpuInfoText(Record):
     """The first processor's fields of a ``/proc/cpuinfo`` and the processor count."""
 
-    fields: dict[str, str] = field(default_factory=dict)
-    processors: int = 0
+    __slots__ = ("fields", "processors")
+    fields: dict[str, str]
+    processors: int
+
+    def __init__(self, fields: dict[str, str] | None = None, processors: int = 0) -> None:
+        self.fields = {} if fields is None else fields
+        self.processors = processors
 
     @property
     def flags(self) -> set[str]:

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
 
 from nfd._lazy import TYPE_CHECKING
+from nfd._record import FrozenRecord, set_field
 from nfd.api import Features
 from nfd.errors import UsageError
 from nfd.sources._hostpaths import HostPaths
@@ -22,14 +22,26 @@ if TYPE_CHECKING:
     from datetime import datetime
 
 
-@dataclass(frozen=True)
-class SourceContext:
+class SourceContext(FrozenRecord):
     """What a source may use: the host, ``NODE_NAME``'s environment, the clock, and notes."""
 
+    __slots__ = ("environ", "host", "metadata", "now")
     host: HostPaths
     environ: Mapping[str, str]
     now: datetime | None
     metadata: dict[str, str]
+
+    def __init__(
+        self,
+        host: HostPaths,
+        environ: Mapping[str, str],
+        now: datetime | None,
+        metadata: dict[str, str],
+    ) -> None:
+        set_field(self, "host", host)
+        set_field(self, "environ", environ)
+        set_field(self, "now", now)
+        set_field(self, "metadata", metadata)
 
 
 SourceFunction = Callable[[SourceContext], Features]
@@ -156,8 +168,7 @@ def _failed_reads(host: HostPaths) -> dict[str, str]:
     return out
 
 
-@dataclass(frozen=True)
-class Discovery:
+class Discovery(FrozenRecord):
     """Discovered features plus how they were obtained.
 
     ``metadata`` keys: ``cpuid`` (``cpuid-instruction``, ``proc-cpuinfo``,
@@ -171,10 +182,23 @@ class Discovery:
     permission), ``path: why``, with how many more.
     """
 
+    __slots__ = ("failed_reads", "features", "metadata", "unread")
     features: Features
-    metadata: dict[str, str] = field(default_factory=dict)
-    unread: dict[str, str] = field(default_factory=dict)
-    failed_reads: dict[str, str] = field(default_factory=dict)
+    metadata: dict[str, str]
+    unread: dict[str, str]
+    failed_reads: dict[str, str]
+
+    def __init__(
+        self,
+        features: Features,
+        metadata: dict[str, str] | None = None,
+        unread: dict[str, str] | None = None,
+        failed_reads: dict[str, str] | None = None,
+    ) -> None:
+        set_field(self, "features", features)
+        set_field(self, "metadata", {} if metadata is None else metadata)
+        set_field(self, "unread", {} if unread is None else unread)
+        set_field(self, "failed_reads", {} if failed_reads is None else failed_reads)
 
     def why_unread(self, feature: str) -> str | None:
         """``path: why`` when ``feature`` is absent (or, for an instance feature, empty)

@@ -24,13 +24,13 @@ from __future__ import annotations
 import ctypes
 import errno
 import os
-import platform
 import stat
 import weakref
 import zlib
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+
+from nfd._record import FrozenRecord, set_field
 
 MAX_FILE_BYTES = 16 * 1024 * 1024
 MAX_TOTAL_BYTES = 64 * 1024 * 1024  # all reads of one discovery: what it may hold in memory
@@ -48,14 +48,26 @@ _READ_CHUNK = 64 * 1024
 _REMEMBERED_OVER_LIMIT = 10
 
 
-@dataclass(frozen=True)
-class HostLimits:
+class HostLimits(FrozenRecord):
     """Bounds on what one host read may cost."""
 
-    max_file_bytes: int = MAX_FILE_BYTES
-    max_total_bytes: int = MAX_TOTAL_BYTES
-    max_dir_entries: int = MAX_DIR_ENTRIES
-    max_symlinks: int = MAX_SYMLINKS
+    __slots__ = ("max_dir_entries", "max_file_bytes", "max_symlinks", "max_total_bytes")
+    max_file_bytes: int
+    max_total_bytes: int
+    max_dir_entries: int
+    max_symlinks: int
+
+    def __init__(
+        self,
+        max_file_bytes: int = MAX_FILE_BYTES,
+        max_total_bytes: int = MAX_TOTAL_BYTES,
+        max_dir_entries: int = MAX_DIR_ENTRIES,
+        max_symlinks: int = MAX_SYMLINKS,
+    ) -> None:
+        set_field(self, "max_file_bytes", max_file_bytes)
+        set_field(self, "max_total_bytes", max_total_bytes)
+        set_field(self, "max_dir_entries", max_dir_entries)
+        set_field(self, "max_symlinks", max_symlinks)
 
 
 class HostLimitError(OSError):
@@ -81,7 +93,7 @@ def _libc_syscall() -> Callable[..., int] | None:
 
 
 _SYSCALL = _libc_syscall()
-_OPENAT2 = _OPENAT2_SYSCALLS.get(platform.machine())
+_OPENAT2 = _OPENAT2_SYSCALLS.get(os.uname().machine)
 _OPENAT2_NUMBER = ctypes.c_long(_OPENAT2 or -1)
 _OPEN_HOW_SIZE = ctypes.c_size_t(ctypes.sizeof(_OpenHow))
 _RESOLVE = _RESOLVE_IN_ROOT | _RESOLVE_NO_MAGICLINKS

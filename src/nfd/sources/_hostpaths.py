@@ -18,12 +18,10 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
 from zlib import error as zlib_error
 
 from nfd._go.strings import trim_space
+from nfd._record import FrozenRecord, set_field
 from nfd.errors import UsageError
 from nfd.sources._hostfs import HostFS, HostLimits
 
@@ -31,8 +29,20 @@ HOST_DIRS = ("sys", "proc", "etc", "boot", "lib", "usr", "var")
 go_trim_space = trim_space  # strings.TrimSpace, under the name the sources use
 
 
-@dataclass(frozen=True)
-class HostPaths:
+class _ReadingFor:
+    # A class, not contextlib.contextmanager: contextlib would be the only reason a
+    # registry command's cold start imports it.
+    def __init__(self, fs: HostFS, source: str) -> None:
+        self._fs, self._source = fs, source
+
+    def __enter__(self) -> None:
+        self._fs.reading_for = self._source
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._fs.reading_for = None
+
+
+class HostPaths(FrozenRecord):
     """Where each host directory is read from, and the readers that go there.
 
     ``root``: every path, literal ones and ``/proc`` included, resolves inside it.
@@ -40,15 +50,26 @@ class HostPaths:
     ``limits``: the bounds of every read and listing.
     """
 
-    root: str = "/"
-    prefix: str = "/"
-    limits: HostLimits = field(default_factory=HostLimits)
-    use_openat2: bool = True
-    _fs: HostFS = field(init=False, repr=False, compare=False)
+    __slots__ = ("_fs", "limits", "prefix", "root", "use_openat2")
+    _derived = ("_fs",)  # the reader, made from the fields
+    root: str
+    prefix: str
+    limits: HostLimits
+    use_openat2: bool
+    _fs: HostFS
 
-    def __post_init__(self) -> None:
-        fs = HostFS(self.root, self.limits, use_openat2=self.use_openat2)
-        object.__setattr__(self, "_fs", fs)
+    def __init__(
+        self,
+        root: str = "/",
+        prefix: str = "/",
+        limits: HostLimits | None = None,
+        use_openat2: bool = True,
+    ) -> None:
+        set_field(self, "root", root)
+        set_field(self, "prefix", prefix)
+        set_field(self, "limits", HostLimits() if limits is None else limits)
+        set_field(self, "use_openat2", use_openat2)
+        set_field(self, "_fs", HostFS(root, self.limits, use_openat2=use_openat2))
 
     @classmethod
     def from_options(cls, host_root: str | None, host_prefix: str | None) -> HostPaths:
@@ -122,15 +143,10 @@ class HostPaths:
         """Give one discovery the whole :attr:`HostLimits.max_total_bytes` budget."""
         self._fs.begin()
 
-    @contextmanager
-    def reading_for(self, source: str) -> Iterator[None]:
-        """Reads within this block are ``source``'s: a failed one is recorded under its name
-        (:meth:`failed_reads`)."""
-        self._fs.reading_for = source
-        try:
-            yield
-        finally:
-            self._fs.reading_for = None
+    def reading_for(self, source: str) -> _ReadingFor:
+        """``with host.reading_for(source):`` reads within the block are ``source``'s: a
+        failed one is recorded under its name (:meth:`failed_reads`)."""
+        return _ReadingFor(self._fs, source)
 
     def failed_reads(self) -> dict[str, tuple[int, str]]:
         """Per source, since :meth:`begin_discovery`: how many reads or listings failed for

@@ -10,10 +10,13 @@ Both ``local.label`` and ``local.feature`` are always present.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
 
+from nfd._lazy import TYPE_CHECKING
 from nfd.api import Features
 from nfd.sources._hostpaths import HostPaths, decode, go_trim_space
+
+if TYPE_CHECKING:
+    from datetime import datetime
 
 FEATURES_DIR = "/etc/kubernetes/node-feature-discovery/features.d"
 MAX_FEATURE_FILE_SIZE = 65536
@@ -30,6 +33,8 @@ def parse_rfc3339(text: str) -> datetime | None:
     m = _RFC3339.fullmatch(text)
     if not m:
         return None
+    from datetime import datetime, timedelta, timezone  # only for an expiry directive
+
     year, month, day, hour, minute, second = (int(m.group(i)) for i in range(1, 7))
     micros = int((m.group(7) or "0")[:6].ljust(6, "0"))
     offset = timedelta(0)
@@ -87,7 +92,7 @@ def _file_text(host: HostPaths, path: str) -> str | None:
 
 def discover_local(host: HostPaths, now: datetime | None = None) -> Features:
     """``local.feature`` and ``local.label`` from every file of ``features.d``, in name order."""
-    when = now or datetime.now(timezone.utc)
+    when = now  # the clock is read (and datetime imported) only when there is a file
     features: dict[str, str] = {}
     labels: dict[str, str] = {}
     directory = host.literal(FEATURES_DIR)
@@ -101,6 +106,10 @@ def discover_local(host: HostPaths, now: datetime | None = None) -> Features:
         text = _file_text(host, f"{directory}/{name}")
         if text is None:
             continue
+        if when is None:
+            from datetime import datetime, timezone
+
+            when = datetime.now(timezone.utc)
         file_features, file_labels = parse_feature_file(text, when)
         features.update(file_features)
         labels.update(file_labels)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ctypes
 import mmap
-import platform
+import os
 import struct
 import sys
 
@@ -56,8 +56,8 @@ class CpuidInstruction:
     """
 
     def __init__(self) -> None:
-        if platform.machine() not in X86_64_MACHINES or sys.maxsize <= 2**32:
-            raise CpuidUnavailable(f"not an x86-64 process ({platform.machine()})")
+        if os.uname().machine not in X86_64_MACHINES or sys.maxsize <= 2**32:
+            raise CpuidUnavailable(f"not an x86-64 process ({os.uname().machine})")
         code = _CPUID_CODE + b"\x90" * (32 - len(_CPUID_CODE)) + _XGETBV_CODE
         try:
             self._page = mmap.mmap(-1, mmap.PAGESIZE,

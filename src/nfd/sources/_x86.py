@@ -18,7 +18,8 @@ instruction and recorded dumps.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+
+from nfd._record import FrozenRecord, set_field
 
 Regs = tuple[int, int, int, int]
 CpuidFn = Callable[[int, int], Regs]
@@ -116,10 +117,13 @@ _EXT_21 = [(0, 31, "SRSO_MSR_FIX"), (0, 30, "SRSO_USER_KERNEL_NO"), (0, 29, "SRS
            (2, 2, "TSA_SQ_NO"), (0, 5, "TSA_VERW_CLEAR")]
 
 
-@dataclass(frozen=True)
-class X86Info:
+class X86Info(FrozenRecord):
     """What NFD's cpu source takes from the cpuid library on amd64."""
 
+    __slots__ = (
+        "avx10_level", "family", "features", "hypervisor_string", "hypervisor_vendor", "model",
+        "sgx_epc_bytes", "vendor",
+    )
     features: frozenset[str]
     vendor: str  # klauspost Vendor name: Intel, AMD, ... or VendorUnknown
     family: int
@@ -128,6 +132,26 @@ class X86Info:
     hypervisor_string: str  # raw leaf 0x40000000 string
     avx10_level: int
     sgx_epc_bytes: int
+
+    def __init__(
+        self,
+        features: frozenset[str],
+        vendor: str,
+        family: int,
+        model: int,
+        hypervisor_vendor: str,
+        hypervisor_string: str,
+        avx10_level: int,
+        sgx_epc_bytes: int,
+    ) -> None:
+        set_field(self, "features", features)
+        set_field(self, "vendor", vendor)
+        set_field(self, "family", family)
+        set_field(self, "model", model)
+        set_field(self, "hypervisor_vendor", hypervisor_vendor)
+        set_field(self, "hypervisor_string", hypervisor_string)
+        set_field(self, "avx10_level", avx10_level)
+        set_field(self, "sgx_epc_bytes", sgx_epc_bytes)
 
     def x64_level(self) -> int:
         """``CPUInfo.X64Level()``: 0 without SYSCALL/SYSEE, else the highest full level."""

@@ -11,11 +11,14 @@ requests and fail closed rather than hide a real one for free.
 
 from __future__ import annotations
 
-import threading
 import time
-from collections import OrderedDict
-from dataclasses import dataclass
 
+# threading.Lock is _thread.allocate_lock (a documented stdlib module); importing
+# threading itself costs a registry command's cold start about half a millisecond.
+from _thread import allocate_lock
+from collections import OrderedDict
+
+from nfd._record import FrozenRecord, set_field
 from nfd.errors import NotFoundError, RegistryError, UsageError, VerificationError
 from nfd.oci import Descriptor, Manifest, Reference, RegistryClient, list_referrers
 
@@ -39,17 +42,22 @@ _REASON_RANK = (
 )
 
 
-@dataclass(frozen=True)
-class Verified:
+class Verified(FrozenRecord):
     """Who signed an artifact, by which signature, and until when that holds.
 
     ``signer`` is the identity the policy trusted (a certificate subject, a key's
     fingerprint); ``valid_until`` (epoch seconds) is when a certificate in the chain expires.
     """
 
+    __slots__ = ("signature", "signer", "valid_until")
     signer: str
     signature: str
-    valid_until: float | None = None
+    valid_until: float | None
+
+    def __init__(self, signer: str, signature: str, valid_until: float | None = None) -> None:
+        set_field(self, "signer", signer)
+        set_field(self, "signature", signature)
+        set_field(self, "valid_until", valid_until)
 
 
 class Verifier:
@@ -95,7 +103,7 @@ class _Cache:
     """Verified results by (artifact digest, policy), bounded in entries and age."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
+        self._lock = allocate_lock()
         self._items: OrderedDict[tuple[str, str, str], tuple[float, Verified]] = OrderedDict()
 
     def get(self, key: tuple[str, str, str]) -> Verified | None:

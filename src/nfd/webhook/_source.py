@@ -9,7 +9,6 @@ review's budget by more than that, whatever the registry does.
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from dataclasses import dataclass
 
@@ -33,7 +32,7 @@ class ImageSpec:
 
 def _bounded(options: RegistryOptions) -> RegistryOptions:
     """``options`` with the whole step due within one ``timeout`` from now."""
-    return dataclasses.replace(options, deadline=time.monotonic() + options.timeout)
+    return options.replace(deadline=time.monotonic() + options.timeout)
 
 
 def resolve_digest(ref: Reference, options: RegistryOptions) -> str:
@@ -55,7 +54,7 @@ def fetch_spec(ref: Reference, digest: str, options: RegistryOptions,
     """
     pinned = str(ref.with_digest(digest))
     warnings: list[str] = []
-    bounded = dataclasses.replace(_bounded(options), warning=warnings.append)
+    bounded = _bounded(options).replace(warning=warnings.append)
     try:
         fetched = fetch_compat_spec_bytes(pinned, bounded, verifier=verifier)
     except NoArtifactError:
