@@ -7,7 +7,26 @@ import argparse
 from nfd._lazy import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from typing import Any, Protocol
+
     from nfd.sources import Discovery
+
+    class _ArgumentAdder(Protocol):
+        """A parser or an argument group (argparse does not export the group's type)."""
+
+        def add_argument(self, *args: Any, **kwargs: Any) -> argparse.Action: ...
+
+
+def add_host_arguments(where: _ArgumentAdder) -> None:
+    """``--host-root`` / ``--host-prefix``: one pair, one help text, wherever the host is
+    discovered; ``where`` is the caller's mutually exclusive group (validate-node adds
+    ``--features`` to it)."""
+    where.add_argument("--host-root", metavar="DIR",
+                       help="read every host path, /proc included, under DIR as a chroot "
+                            "would: symlinks never leave it (a captured tree, a mounted image)")
+    where.add_argument("--host-prefix", metavar="P",
+                       help="NFD's container convention: read /sys, /etc, /boot, /lib, /usr "
+                            "and /proc/swaps at P+name (e.g. /host-)")
 
 
 def add_driver_facts_argument(parser: argparse.ArgumentParser) -> None:

@@ -34,6 +34,7 @@ PROG = "nfd compat validate-node"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from nfd.cli._discovery_args import add_driver_facts_argument, add_host_arguments
     from nfd.cli._spec_args import add_spec_arguments
 
     add_spec_arguments(parser)
@@ -41,13 +42,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     where.add_argument("--features", metavar="FILE",
                        help="features to validate: 'nfd export features' JSON, a NodeFeature, "
                        "or a NodeFeature list (default: discover this host)")
-    where.add_argument("--host-root", metavar="DIR",
-                       help="discover the host mounted or captured at DIR")
-    where.add_argument("--host-prefix", metavar="P",
-                       help="NFD's container convention, e.g. /host- (reads /host-sys, ...)")
+    add_host_arguments(where)
     parser.add_argument("--node", metavar="NAME", help="node to pick from a NodeFeature list")
-    from nfd.cli._discovery_args import add_driver_facts_argument
-
     add_driver_facts_argument(parser)
     parser.add_argument("--output", "-o", choices=OUTPUT_FORMATS, default=None,
                         help="report format (default: table)")

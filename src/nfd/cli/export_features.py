@@ -14,7 +14,11 @@ import json
 import sys
 
 from nfd._lazy import TYPE_CHECKING
-from nfd.cli._discovery_args import add_driver_facts_argument, driver_facts_note
+from nfd.cli._discovery_args import (
+    add_driver_facts_argument,
+    add_host_arguments,
+    driver_facts_note,
+)
 
 EXAMPLES = (
     ("this host's features, as NFD's 'nfd export features' prints them",
@@ -37,12 +41,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="write the JSON to FILE (atomically; an existing file keeps its "
                              "mode; devices, FIFOs and symlinks are refused) instead of stdout")
     where = parser.add_mutually_exclusive_group()
-    where.add_argument("--host-root", metavar="DIR",
-                       help="read every host path, /proc included, under DIR as a chroot "
-                            "would: symlinks never leave it (a captured tree, a mounted image)")
-    where.add_argument("--host-prefix", metavar="P",
-                       help="NFD's container convention: read /sys, /etc, /boot, /lib, /usr "
-                            "and /proc/swaps at P+name (e.g. /host-)")
+    add_host_arguments(where)
     parser.add_argument("--metadata", action="store_true",
                         help="print how features were discovered, with each source's status "
                         "(JSON), on stderr")

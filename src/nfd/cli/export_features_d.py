@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from nfd.cli._discovery_args import add_host_arguments
 from nfd.cli._write import check_target
 
 EXAMPLES = (
@@ -24,10 +25,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-p", "--path", metavar="FILE",
                         help="write the file to FILE (atomically) instead of stdout")
     where = parser.add_mutually_exclusive_group()
-    where.add_argument("--host-root", metavar="DIR",
-                       help="read the host mounted or captured at DIR")
-    where.add_argument("--host-prefix", metavar="P",
-                       help="NFD's container convention, e.g. /host- (reads /host-sys, ...)")
+    add_host_arguments(where)
     parser.add_argument("--dry-run", action="store_true",
                         help="with --path: check the target, write nothing")
 
