@@ -270,8 +270,3 @@ def _join_scopes(form: list[tuple[str, str]]) -> list[tuple[str, str]]:
     scopes = " ".join(v for k, v in form if k == "scope")
     rest = [(k, v) for k, v in form if k != "scope"]
     return [*rest, ("scope", scopes)] if scopes else rest
-
-
-def origin_of(url: str) -> str:
-    """``scheme://host:port`` with the default port spelled out."""
-    return URL.parse(url).origin
