@@ -321,9 +321,12 @@ def load_access(kubeconfig: str | None, context: str | None, in_cluster: bool,
         if context:
             raise UsageError("`context` needs a kubeconfig (none found)", arguments=("context",))
         if not os.environ.get("KUBERNETES_SERVICE_HOST") and not in_cluster:
+            # Which dumps stand in for the cluster depends on the command (audit needs
+            # --pods and --nodefeatures, what-if --pods or --images): its --help says.
             raise UsageError("no kubeconfig found (`kubeconfig`, $KUBECONFIG, ~/.kube/config) "
-                             "and not running in a cluster; or give `nodefeatures` FILE",
-                             arguments=("kubeconfig", "nodefeatures"))
+                             "and not running in a cluster; to work offline, give the "
+                             "object dumps that --help names instead",
+                             arguments=("kubeconfig",))
         return _in_cluster(service_account_dir)
     if kubeconfig and not os.path.exists(kubeconfig):
         raise UsageError(f"`kubeconfig` {kubeconfig}: no such file", arguments=("kubeconfig",))
