@@ -69,3 +69,10 @@ def log_field(text: str) -> str:
     if text.isprintable():
         return text
     return _unprintable(False).sub(_escape, text)
+
+
+def clipped_repr(value: object, limit: int = 80) -> str:
+    """A value from outside, for a one-line message: its ``repr`` (so escaped and quoted),
+    cut to ``limit`` characters."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "..."

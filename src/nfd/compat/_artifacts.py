@@ -19,6 +19,7 @@ import re
 
 from nfd._lazy import TYPE_CHECKING
 from nfd._record import FrozenRecord, set_field
+from nfd._text import clipped_repr
 from nfd.api import ARTIFACT_TYPE, SPEC_MEDIA_TYPE, CompatSpec, loads_spec
 from nfd.errors import (
     DigestMismatchError,
@@ -328,7 +329,7 @@ def not_ours(manifest: Manifest, subject: str, max_spec_bytes: int = MAX_SPEC_BY
     if manifest.is_index:
         return "it is an image index, not an artifact manifest"
     if manifest.artifact_type != ARTIFACT_TYPE:
-        return f"its artifact type is {_clip(manifest.artifact_type)}, not {ARTIFACT_TYPE}"
+        return f"its artifact type is {clipped_repr(manifest.artifact_type)}, not {ARTIFACT_TYPE}"
     declared = manifest.subject
     if declared is None or declared.digest != subject:
         named = declared.digest if declared else "missing"
@@ -338,7 +339,7 @@ def not_ours(manifest: Manifest, subject: str, max_spec_bytes: int = MAX_SPEC_BY
         return f"it has {len(layers)} layers, not exactly one spec layer"
     layer = layers[0]
     if layer.media_type != SPEC_MEDIA_TYPE:
-        return f"its layer is of type {_clip(layer.media_type)}, not {SPEC_MEDIA_TYPE}"
+        return f"its layer is of type {clipped_repr(layer.media_type)}, not {SPEC_MEDIA_TYPE}"
     if layer.size > max_spec_bytes:
         return f"its spec layer is {layer.size} bytes, over the {max_spec_bytes}-byte limit"
     return None
@@ -347,12 +348,6 @@ def not_ours(manifest: Manifest, subject: str, max_spec_bytes: int = MAX_SPEC_BY
 def spec_layer(manifest: Manifest) -> Descriptor:
     """The spec layer of a manifest that :func:`not_ours` accepted (its only layer)."""
     return manifest.descriptors("layers")[0]
-
-
-def _clip(value: str | None, limit: int = 80) -> str:
-    """A registry-supplied name for a message: quoted, cut to ``limit`` characters."""
-    text = repr(value)
-    return text if len(text) <= limit else text[:limit] + "..."
 
 
 def _newest_first(items: list[ArtifactInfo]) -> list[ArtifactInfo]:

@@ -12,6 +12,7 @@ import json
 
 from nfd._lazy import TYPE_CHECKING
 from nfd._record import FrozenRecord, set_field
+from nfd._text import clipped_repr
 from nfd.errors import DigestMismatchError, RegistryError
 from nfd.oci._options import (
     CREATED_ANNOTATION,
@@ -81,7 +82,7 @@ def verify_digest(data: bytes, digest: str, *, what: str, registry: str, reposit
     """Raise :class:`DigestMismatchError` unless ``data`` hashes to ``digest``."""
     algorithm = digest.partition(":")[0]
     if not is_valid_digest(digest):
-        raise RegistryError(f"{what}: unsupported or malformed digest {_clip(digest)}",
+        raise RegistryError(f"{what}: unsupported or malformed digest {clipped_repr(digest)}",
                             registry=registry, repository=repository)
     actual = digest_of(data, algorithm)
     if actual != digest:
@@ -99,9 +100,9 @@ def descriptor_from_obj(obj: Any, *, where: str) -> Descriptor:
     if not isinstance(media_type, str) or not media_type:
         raise RegistryError(f"{where}: descriptor has no mediaType")
     if not isinstance(digest, str) or not is_valid_digest(digest):
-        raise RegistryError(f"{where}: descriptor has an invalid digest {_clip(digest)}")
+        raise RegistryError(f"{where}: descriptor has an invalid digest {clipped_repr(digest)}")
     if not isinstance(size, int) or isinstance(size, bool) or size < 0:
-        raise RegistryError(f"{where}: descriptor has an invalid size {_clip(size)}")
+        raise RegistryError(f"{where}: descriptor has an invalid size {clipped_repr(size)}")
     artifact_type = obj.get("artifactType")
     annotations = obj.get("annotations") or {}
     if not isinstance(annotations, dict):
@@ -183,16 +184,11 @@ def parse_manifest(data: bytes, digest: str, header_type: str | None) -> Manifes
         header = (header_type or "").split(";")[0].strip()
         media_type = header or (OCI_INDEX if "manifests" in obj else "")
     if media_type not in INDEX_TYPES | MANIFEST_TYPES:
-        raise RegistryError(f"manifest {digest} has unsupported media type {_clip(media_type)}")
+        raise RegistryError(f"manifest {digest} has unsupported media type "
+                            f"{clipped_repr(media_type)}")
     return Manifest(Descriptor(media_type, digest, len(data)), data, obj)
 
 
 def canonical_json(obj: Any) -> bytes:
     """Compact JSON, the bytes we push (digest is taken over exactly these)."""
     return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode()
-
-
-def _clip(value: Any, limit: int = 80) -> str:
-    """A registry-supplied value for an error message: its repr, cut to ``limit``."""
-    text = repr(value)
-    return text if len(text) <= limit else text[:limit] + "..."
