@@ -86,8 +86,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "the service account")
     parser.add_argument("--unsatisfiable", choices=("off", "warn", "deny"), default="off",
                         help="check each pod against the cluster's NodeFeatures (listed, then "
-                        "watched): warn about, or deny, a pod whose images no current node "
-                        "satisfies, naming the closest nodes and what each lacks (default off)")
+                        "watched): warn about, or deny, a pod no current node satisfies (its "
+                        "images' specs and the NFD labels its own node selector and affinity "
+                        "require), naming the closest nodes and what each lacks (default off)")
     parser.add_argument("--index-watch-seconds", type=int, default=30, metavar="S",
                         help="with --unsatisfiable: each NodeFeature watch call lasts S seconds "
                         "and its events apply when it ends, so the index trails the cluster "
