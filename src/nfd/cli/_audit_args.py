@@ -26,18 +26,17 @@ def _spec_file_source(path: str) -> SpecSource:
 
     from nfd.api import load_file, load_spec
     from nfd.errors import SpecError
-    from nfd.oci import Reference
 
     table = load_file(path)
     if not isinstance(table, dict) or not all(
             isinstance(k, str) and isinstance(v, str) for k, v in table.items()):
         raise SpecError("expected a mapping of image reference to spec file", source=path)
     base = Path(path).parent
-    by_repository = {_repository(Reference, image): spec for image, spec in table.items()}
+    by_repository = {_repository(image): spec for image, spec in table.items()}
     loaded: dict[str, Any] = {}
 
     def lookup(image: str) -> SpecLookup:
-        spec_path = table.get(image) or by_repository.get(_repository(Reference, image))
+        spec_path = table.get(image) or by_repository.get(_repository(image))
         if spec_path is None:
             return SpecLookup(None)
         full = str(base / spec_path)
@@ -48,10 +47,15 @@ def _spec_file_source(path: str) -> SpecSource:
     return lookup
 
 
-def _repository(reference: Any, image: str) -> str:
+def _repository(image: str) -> str:
+    """``registry/repository`` of ``image``; a reference that does not parse is its own key
+    (it can then only match itself exactly)."""
+    from nfd.errors import UsageError
+    from nfd.oci import Reference
+
     try:
-        ref = reference.parse(image)
-    except Exception:
+        ref = Reference.parse(image)
+    except UsageError:
         return image
     return f"{ref.registry}/{ref.repository}"
 
