@@ -130,6 +130,10 @@ def test_explain_prints_the_vocabulary_lint_checks_against() -> None:
     assert doc["nodeFeature"]["kind"] == "NodeFeature"
     proc = nfd("compat", "explain", "pci.devic")
     assert_one_line_error(proc, 2, 'did you mean "pci.device"?')
+    # A spec file where a feature name belongs: sent to the linter, not "unknown feature".
+    proc = nfd("compat", "explain", "examples/image-compatibility.yaml")
+    assert_one_line_error(proc, 2, "not a file",
+                          "nfd compat validate-spec examples/image-compatibility.yaml")
     text = nfd("compat", "explain").stdout
     assert "NODEFEATURE" in text and "GeLe" in text and "type: version" in text
     assert max(len(line) for line in text.splitlines()) <= 80

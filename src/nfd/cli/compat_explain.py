@@ -62,6 +62,12 @@ def _text(doc: dict[str, Any]) -> str:
 def run(args: argparse.Namespace) -> int:
     from nfd.compat import explain_vocabulary
 
+    if args.feature and args.feature.endswith((".yaml", ".yml", ".json")):
+        # No NFD feature name ends so: this is a spec file, which the linter reads.
+        from nfd.errors import UsageError
+
+        raise UsageError(f"explain takes a feature name (e.g. cpu.cpuid), not a file; to "
+                         f"check a spec: nfd compat validate-spec {args.feature}")
     doc = explain_vocabulary(args.feature)
     if args.output == "table":
         sys.stdout.write(_text(doc))
