@@ -16,7 +16,6 @@ server-supplied text redacted of every secret we hold.
 from __future__ import annotations
 
 import json
-import re
 import time
 from collections.abc import Callable, Mapping
 
@@ -45,7 +44,6 @@ MAX_ERROR_BODY = 64 * 1024
 EXCHANGE_OVERHEAD = MAX_TOKEN_BYTES + 8 * MAX_ERROR_BODY
 BACKOFF_BASE = 0.2
 BACKOFF_CAP = 5.0
-_DIGITS = re.compile(r"[0-9]{1,9}")
 
 Sleep = Callable[[float], None]
 

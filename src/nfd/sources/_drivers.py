@@ -35,7 +35,6 @@ from nfd.sources._hostpaths import HostPaths
 
 GFD_PREFIX = "nvidia.com/"
 MODULE_VERSION_PREFIX = "kmod.nfd-client.io/"
-FEATURES_D_FILE = "nfd-client-driver-facts"
 
 # GFD's names: NVIDIA/k8s-device-plugin internal/lm. The deprecated cuda.driver.* and
 # cuda.runtime.* twins are written too, as GFD still writes them.
