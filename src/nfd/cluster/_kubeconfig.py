@@ -321,11 +321,12 @@ def load_access(kubeconfig: str | None, context: str | None, in_cluster: bool,
         if context:
             raise UsageError("`context` needs a kubeconfig (none found)", arguments=("context",))
         if not os.environ.get("KUBERNETES_SERVICE_HOST") and not in_cluster:
-            # Which dumps stand in for the cluster depends on the command (audit needs
-            # --pods and --nodefeatures, what-if --pods or --images): its --help says.
+            # Which dumps stand in for the cluster depends on the caller (validate-cluster
+            # reads NodeFeatures; audit pods too; what-if pods or an image list): named here
+            # by what they are, not by one caller's parameter.
             raise UsageError("no kubeconfig found (`kubeconfig`, $KUBECONFIG, ~/.kube/config) "
-                             "and not running in a cluster; to work offline, give the "
-                             "object dumps that --help names instead",
+                             "and not running in a cluster; without one, read the cluster's "
+                             "objects from dump files ('kubectl get ... -o json') instead",
                              arguments=("kubeconfig",))
         return _in_cluster(service_account_dir)
     if kubeconfig and not os.path.exists(kubeconfig):
