@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from nfd.cli._cluster_args import add_cluster_access_arguments
 from nfd.cluster import SpecLookup, SpecSource
 
 
@@ -126,21 +127,9 @@ _WORKLOAD_RESOURCES = (
 
 def add_live_arguments(parser: argparse.ArgumentParser) -> None:
     """Where the live cluster is, as ``validate-cluster`` reads it."""
-    from nfd.cluster import DEFAULT_PAGE_SIZE, DEFAULT_REQUEST_TIMEOUT
-
     live = parser.add_argument_group(
         "live cluster (what no dump gives is listed from it)")
-    where = live.add_mutually_exclusive_group()
-    where.add_argument("--kubeconfig", metavar="FILE",
-                       help="kubeconfig (default: $KUBECONFIG, ~/.kube/config, in-cluster)")
-    where.add_argument("--in-cluster", action="store_true",
-                       help="use the pod's service account")
-    live.add_argument("--context", metavar="NAME", help="kubeconfig context to use")
-    live.add_argument("--page-size", type=int, default=DEFAULT_PAGE_SIZE, metavar="N",
-                      help=f"objects per API list request (default {DEFAULT_PAGE_SIZE})")
-    live.add_argument("--request-timeout", type=float, default=DEFAULT_REQUEST_TIMEOUT,
-                      metavar="SECONDS",
-                      help=f"time limit per API request (default {DEFAULT_REQUEST_TIMEOUT:g})")
+    add_cluster_access_arguments(live.add_mutually_exclusive_group(), live)
 
 
 class LiveCluster:

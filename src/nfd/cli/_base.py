@@ -29,7 +29,12 @@ from nfd.errors import (
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
-    from typing import Any, NoReturn
+    from typing import Any, NoReturn, Protocol
+
+    class ArgumentAdder(Protocol):
+        """A parser or an argument group (argparse does not export the group's type)."""
+
+        def add_argument(self, *args: Any, **kwargs: Any) -> argparse.Action: ...
 
 EXIT_OK = 0
 EXIT_NOT_COMPATIBLE = 1

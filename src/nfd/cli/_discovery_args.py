@@ -7,17 +7,11 @@ import argparse
 from nfd._lazy import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from typing import Any, Protocol
-
+    from nfd.cli._base import ArgumentAdder
     from nfd.sources import Discovery
 
-    class _ArgumentAdder(Protocol):
-        """A parser or an argument group (argparse does not export the group's type)."""
 
-        def add_argument(self, *args: Any, **kwargs: Any) -> argparse.Action: ...
-
-
-def add_host_arguments(where: _ArgumentAdder) -> None:
+def add_host_arguments(where: ArgumentAdder) -> None:
     """``--host-root`` / ``--host-prefix``: one pair, one help text, wherever the host is
     discovered; ``where`` is the caller's mutually exclusive group (validate-node adds
     ``--features`` to it)."""

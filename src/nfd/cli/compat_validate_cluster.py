@@ -35,8 +35,8 @@ EXAMPLES = (
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from nfd.api import DEFAULT_NFD_NAMESPACE
+    from nfd.cli._cluster_args import add_cluster_access_arguments
     from nfd.cli._spec_args import add_spec_arguments
-    from nfd.cluster import DEFAULT_PAGE_SIZE, DEFAULT_REQUEST_TIMEOUT
 
     add_spec_arguments(parser)
     cluster = parser.add_argument_group("cluster")
@@ -44,22 +44,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     source.add_argument("--nodefeatures", metavar="FILE",
                         help="a 'kubectl get nodefeatures -A -o yaml|json' dump instead of a "
                         "live cluster ('-' for stdin)")
-    source.add_argument("--kubeconfig", metavar="FILE",
-                        help="kubeconfig (default: $KUBECONFIG, ~/.kube/config, in-cluster)")
-    source.add_argument("--in-cluster", action="store_true",
-                        help="use the pod's service account")
-    cluster.add_argument("--context", metavar="NAME", help="kubeconfig context to use")
+    add_cluster_access_arguments(source, cluster)
     cluster.add_argument("--nfd-namespace", default=DEFAULT_NFD_NAMESPACE, metavar="NS",
                          help="namespace of NFD's master, whose objects merge first "
                          f"(default {DEFAULT_NFD_NAMESPACE})")
-    cluster.add_argument("--page-size", type=int, default=DEFAULT_PAGE_SIZE, metavar="N",
-                         help=f"objects per API list request (default {DEFAULT_PAGE_SIZE})")
     cluster.add_argument("--nfd-version", metavar="VERSION",
                          help="the cluster's NFD release (e.g. v0.17.3): warn about what in "
                          "the spec it lacks")
-    cluster.add_argument("--request-timeout", type=float, default=DEFAULT_REQUEST_TIMEOUT,
-                         metavar="SECONDS", help="time limit per API request "
-                         f"(default {DEFAULT_REQUEST_TIMEOUT:g})")
     parser.add_argument("--output", "-o", choices=OUTPUT_FORMATS, default="table",
                         help="report format (default: table)")
 
