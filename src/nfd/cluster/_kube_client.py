@@ -193,7 +193,6 @@ class KubeClient:
         except httpx.HTTPError as exc:
             raise ClusterError(f"{self.server}: {describe_http_error(exc)}") from None
 
-
     def _request(self, http: httpx.Client, method: str, path: str,
                  params: Mapping[str, str | int] | None, content: bytes | None,
                  budget: Budget) -> httpx.Request:
@@ -213,9 +212,10 @@ class KubeClient:
                      answer: str = "a stream") -> Iterator[LineStream]:
         """``with client.stream_lines(...) as stream:`` the answer's status, then its lines
         as they arrive (``for line in stream``, without the newline). Bounds: ``max_bytes``
-        in all and ``max_line_bytes`` per line, ``timeout``
-        for the whole call, and ``idle_timeout`` for a line from its first byte to its end.
-        An error answer's body is :meth:`LineStream.error_body` (up to 64 KiB)."""
+        in all and ``max_line_bytes`` per line, ``timeout`` for the whole call, and
+        ``idle_timeout`` for a line from its first byte to its end. An error answer's body
+        is :meth:`LineStream.error_body` (up to 64 KiB). A 401 reloads the credentials once,
+        as :meth:`call` does."""
         names = (what, answer)
         for attempt in (1, 2):
             http = self._http
@@ -325,8 +325,7 @@ class LineStream:
                                    f"{self.idle_timeout:g}s") from None
             raise ClusterError(f"{what}: timed out after {self.timeout:g}s") from None
         except httpx.HTTPError as exc:
-            raise ClusterError(f"{self._server}: {describe_http_error(exc)}") \
-                from None
+            raise ClusterError(f"{self._server}: {describe_http_error(exc)}") from None
 
 
 def _read_body(response: httpx.Response, max_bytes: int) -> bytes:
