@@ -6,7 +6,8 @@ asks: ``GET /apis/nfd.k8s-sigs.io/v1alpha1/nodefeatures`` with ``limit`` and
 token without rights), ``Status`` error bodies, and optionally an expired
 continue token (410) or a missing CRD (404). Plain HTTP or TLS. ``fault`` may
 answer an authorised list request itself (returning True), as a hostile server
-would: trickling, endless, looping continue tokens, invalid UTF-8.
+would: trickling, endless, looping continue tokens, invalid UTF-8. :class:`Watches` is
+such a ``fault``: it answers watch requests, whole or streamed line by line with pauses.
 
 It also holds cluster-scoped NodeFeatureRules (``rules``, by name) for the
 webhook: ``POST`` creates (409 ``AlreadyExists`` when taken), ``GET .../NAME``
@@ -22,6 +23,7 @@ import base64
 import json
 import ssl
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -191,6 +193,58 @@ class _Handler(BaseHTTPRequestHandler):
             meta["remainingItemCount"] = len(state.items) - offset - limit
         self._send(200, {"apiVersion": "nfd.k8s-sigs.io/v1alpha1", "kind": "NodeFeatureList",
                          "metadata": meta, "items": page})
+
+
+# One step of a streamed answer: bytes are written (one HTTP chunk), a float is slept, an
+# Event is awaited (10 s at most: a test that forgets to set it still ends).
+Step = bytes | float | threading.Event
+
+
+class Watches:
+    """What the server answers to each watch request (``watch=1``), in turn, then an empty,
+    clean end. An answer is ``(status, body)``, sent whole, or a list of :data:`Step`,
+    streamed as the API server streams a watch (HTTP/1.1 chunks, one write at a time)."""
+
+    def __init__(self) -> None:
+        self.answers: list[tuple[int, bytes] | list[Step]] = []
+        self.queries: list[dict[str, str]] = []
+        self.written = 0  # streamed steps written so far
+
+    def __call__(self, handler: BaseHTTPRequestHandler, query: dict[str, str]) -> bool:
+        if query.get("watch") != "1":
+            return False
+        self.queries.append(query)
+        answer = self.answers.pop(0) if self.answers else (200, b"")
+        if isinstance(answer, list):
+            self._stream(handler, answer)
+            return True
+        status, body = answer
+        handler.send_response(status)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Content-Length", str(len(body)))
+        handler.end_headers()
+        handler.wfile.write(body)
+        return True
+
+    def _stream(self, handler: BaseHTTPRequestHandler, steps: list[Step]) -> None:
+        handler.protocol_version = "HTTP/1.1"
+        handler.close_connection = True
+        handler.send_response(200)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Transfer-Encoding", "chunked")
+        handler.end_headers()
+        try:
+            for step in steps:
+                if isinstance(step, bytes):
+                    handler.wfile.write(b"%x\r\n%s\r\n" % (len(step), step))
+                    self.written += 1
+                elif isinstance(step, threading.Event):
+                    step.wait(10)
+                else:
+                    time.sleep(step)
+            handler.wfile.write(b"0\r\n\r\n")
+        except (BrokenPipeError, ConnectionResetError):
+            return  # the client gave up on the watch
 
 
 def _schema_errors(crd: dict[str, Any], obj: dict[str, Any]) -> str:

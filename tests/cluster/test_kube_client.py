@@ -1,5 +1,6 @@
-"""The one Kubernetes client: reads (NodeFeature pages) and writes (NodeFeatureRules) go
-through the same transport, with the kubeconfig's proxy, CA and TLS server name."""
+"""The one Kubernetes client: reads (NodeFeature pages), streams (watches) and writes
+(NodeFeatureRules) go through the same transport, with the kubeconfig's proxy, CA and TLS
+server name."""
 
 from __future__ import annotations
 
@@ -10,10 +11,11 @@ from typing import Any
 
 import pytest
 import yaml
-from tests.cluster._apiserver import ApiServer, ApiState, write_kubeconfig
+from tests.cluster._apiserver import LIST_PATH, ApiServer, ApiState, Watches, write_kubeconfig
 from tests.oci._registry import issue_cert, make_ca
 
-from nfd.cluster import KubeOptions, list_node_features
+from nfd.cluster import KubeClient, KubeOptions, kube_client, list_node_features
+from nfd.cluster._kubeconfig import load_access
 from nfd.errors import ClusterError
 from nfd.webhook._plan import owner_annotations
 from nfd.webhook._rules import RuleWriter
@@ -47,6 +49,20 @@ def _kubeconfig(path: Path, server: str, cluster: dict[str, Any]) -> Path:
     return path
 
 
+def _stream(config: Path) -> tuple[int, list[bytes]]:
+    """A watch-like stream through the client of ``config``: its status and lines."""
+    client = kube_client(KubeOptions(kubeconfig=str(config), timeout=5))
+    try:
+        with client.stream_lines("GET", LIST_PATH, params={"watch": "1"}, what="watching",
+                                 max_line_bytes=64, max_bytes=1024, idle_timeout=5,
+                                 timeout=5) as stream:
+            if stream.status != 200:
+                return stream.status, [stream.error_body()]
+            return stream.status, list(stream)
+    finally:
+        client.close()
+
+
 def test_tls_server_name_is_used_for_reads_and_writes(
         tmp_path: Path, named_tls_server: tuple[ApiServer, bytes]) -> None:
     server, ca_pem = named_tls_server
@@ -55,8 +71,13 @@ def test_tls_server_name_is_used_for_reads_and_writes(
     assert list_node_features(KubeOptions(kubeconfig=str(good), timeout=5)).items == []
     assert RuleWriter(kubeconfig=str(good))(RULE) == "created"
     assert server.state.rule_writes == [("POST", "image-compat-x")]
+    server.state.fault = watches = Watches()
+    watches.answers.append([b'{"type": "BOOKMARK",', b' "object": {}}\n{}\n'])
+    assert _stream(good) == (200, [b'{"type": "BOOKMARK", "object": {}}', b"{}"])
 
     bad = _kubeconfig(tmp_path / "bad", server.url, ca)  # the certificate does not name the IP
+    with pytest.raises(ClusterError, match="certificate is not trusted"):
+        _stream(bad)
     with pytest.raises(ClusterError, match="certificate is not trusted"):
         list_node_features(KubeOptions(kubeconfig=str(bad), timeout=5))
     with pytest.raises(ClusterError, match="certificate is not trusted"):
@@ -72,6 +93,9 @@ def test_proxy_url_is_used_for_writes(tmp_path: Path) -> None:
         writer = RuleWriter(kubeconfig=str(config), timeout=5)
         assert writer(RULE) == "created"
         assert writer(RULE) == "unchanged"
+        server.state.fault = watches = Watches()
+        watches.answers.append([b"{}\n"])
+        assert _stream(config) == (200, [b"{}"])
     finally:
         server.close()
     assert server.state.rule_writes == [("POST", "image-compat-x")]
@@ -89,3 +113,38 @@ def test_write_errors_are_one_line_and_hold_no_token(tmp_path: Path) -> None:
     assert "HTTP 401" in message and "good-token" not in message and "\n" not in message
     # the 401 reloaded the credentials once, then gave up
     assert [r["method"] for r in server.state.requests] == ["POST", "POST"]
+
+
+def test_a_stream_reloads_rotated_credentials_on_401(tmp_path: Path) -> None:
+    """As a service account's token rotates on disk: a 401 loads the access once more."""
+    server = ApiServer(ApiState(items=[], fault=Watches()))
+    config = _kubeconfig(tmp_path / "kc", server.url, {})
+    rotated = tmp_path / "rotated"
+    write_kubeconfig(rotated, server.url, {"admin": {"token": "stale-token"}}, current="admin")
+    paths = [str(rotated), str(config)]
+    client = KubeClient(lambda: load_access(paths.pop(0), None, False), 5, reload_on_401=True)
+    try:
+        with client.stream_lines("GET", LIST_PATH, params={"watch": "1"}, what="watching",
+                                 max_line_bytes=64, max_bytes=1024, idle_timeout=5,
+                                 timeout=5) as stream:
+            assert stream.status == 200 and list(stream) == []
+    finally:
+        client.close()
+        server.close()
+    assert [r["token"] for r in server.state.requests] == ["stale-token", "good-token"]
+
+
+def test_a_stream_is_refused_in_our_words_and_without_the_token(tmp_path: Path) -> None:
+    server = ApiServer(ApiState(items=[], tokens={"other"}))
+    try:
+        config = _kubeconfig(tmp_path / "kc", server.url, {})
+        status, body = _stream(config)
+        server.state.tokens.add("good-token")
+        server.state.fault = watches = Watches()
+        watches.answers.append([b"x" * 65])
+        with pytest.raises(ClusterError) as caught:
+            _stream(config)
+    finally:
+        server.close()
+    assert status == 401 and b"Unauthorized" in body[0] and b"good-token" not in body[0]
+    assert str(caught.value) == "watching: a line over 64 bytes"

@@ -90,9 +90,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "images' specs and the NFD labels its own node selector and affinity "
                         "require), naming the closest nodes and what each lacks (default off)")
     parser.add_argument("--index-watch-seconds", type=int, default=30, metavar="S",
-                        help="with --unsatisfiable: each NodeFeature watch call lasts S seconds "
-                        "and its events apply when it ends, so the index trails the cluster "
-                        "by at most S (default 30)")
+                        help="with --unsatisfiable: each NodeFeature watch call lasts S seconds; "
+                        "its events apply as they arrive, and its end (or a bookmark) confirms "
+                        "the index current (default 30)")
     parser.add_argument("--index-max-staleness", type=_seconds, metavar="S",
                         help="with --unsatisfiable deny: deny only while the index was "
                         "confirmed current within S seconds, else warn (default: twice "

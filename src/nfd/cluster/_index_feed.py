@@ -6,12 +6,16 @@ as :func:`nfd.cluster.iter_pages` reads them), then watch from the list's
 the version is gone (HTTP 410, or an ``ERROR`` event, which the API server sends as a
 ``Status`` with code 410 when the version was compacted away).
 
-Each watch is one bounded call through the one :class:`KubeClient`: the API server ends a
-watch after its ``timeoutSeconds`` and the call then returns every event it sent, with a
-deadline of ``timeoutSeconds`` plus the client's own and a byte budget. Events are applied
-when the call returns, so the index trails the cluster by at most ``watch_seconds`` (plus
-one call's latency): that is the staleness bound, and :meth:`FeatureIndex.staleness` shows
-it. A watch that ended cleanly says nothing was missed up to its end.
+Each watch is one bounded streaming call through the one :class:`KubeClient`
+(:meth:`~KubeClient.stream_lines`): the API server writes one JSON event per line as the
+change happens and ends the watch after its ``timeoutSeconds``; each event is applied as
+its line arrives, so the index trails the cluster by one event's latency. A bookmark, or a
+watch that ended cleanly, says nothing was missed up to then (staleness starts again,
+:meth:`FeatureIndex.staleness`). Bounds: the call's deadline is ``timeoutSeconds`` plus the
+client's own, a line once begun must end within the client's timeout, an event line is at
+most :data:`MAX_EVENT_BYTES` and the watch :data:`MAX_WATCH_BYTES`. An event that cannot be
+read (over its cap, cut short, not JSON) is lost, so the watch ends and the index is listed
+again.
 """
 
 from __future__ import annotations
@@ -29,6 +33,10 @@ from nfd.cluster._kube_reader import NODE_FEATURES, status_message
 from nfd.errors import ClusterError, NfdError
 
 DEFAULT_WATCH_SECONDS = 30
+# One event line: an object the API server stores is at most etcd's request limit
+# (``--max-request-bytes``, 1.5 MiB by default) and the API server refuses request bodies
+# over 3 MiB (``apiserver`` ``MaxRequestBodyBytes``), so 4 MiB holds any event.
+MAX_EVENT_BYTES = 4 * 1024 * 1024
 # The events of one watch call: a busy cluster's NodeFeatures change every minute or so
 # per node; 256 MiB is far beyond what 30 s of them weigh.
 MAX_WATCH_BYTES = 256 * 1024 * 1024
@@ -116,35 +124,39 @@ class IndexFeed:
         self.lists += 1
 
     def watch_once(self) -> int:
-        """One watch call from the index's version; the events it returned, applied."""
+        """One watch call from the index's version, each event applied as it arrives;
+        the number of events."""
         client = self.client()
         what = f"{client.server}: watching {NODE_FEATURES.name}"
         params: dict[str, str | int] = {
             "watch": "1", "allowWatchBookmarks": "true",
             "resourceVersion": self.index.resource_version,
             "timeoutSeconds": self.watch_seconds}
-        status, body = client.call("GET", NODE_FEATURES.path, params=params, what=what,
-                                   max_bytes=MAX_WATCH_BYTES, answer="a watch",
-                                   timeout=self.watch_seconds + self.options.timeout)
-        if status == 410:
-            raise WatchGone("410 Gone")
-        if status != 200:
-            raise ClusterError(f"{what}: HTTP {status}: "
-                               f"{client.redact(status_message(body))}")
-        events = _events(body, what)
-        for event in events:
-            self.index.apply(event)
+        events = 0
+        with client.stream_lines("GET", NODE_FEATURES.path, params=params, what=what,
+                                 max_line_bytes=MAX_EVENT_BYTES, max_bytes=MAX_WATCH_BYTES,
+                                 idle_timeout=self.options.timeout,
+                                 timeout=self.watch_seconds + self.options.timeout,
+                                 answer="a watch") as stream:
+            if stream.status == 410:
+                raise WatchGone("410 Gone")
+            if stream.status != 200:
+                raise ClusterError(f"{what}: HTTP {stream.status}: "
+                                   f"{client.redact(status_message(stream.error_body()))}")
+            for line in stream:  # a line over its cap is a ClusterError: listed again
+                if line.strip():
+                    self.index.apply(_event(line, what))
+                    events += 1
         self.index.confirm()
         self.watches += 1
-        return len(events)
+        return events
 
 
-def _events(body: bytes, what: str) -> list[Any]:
-    """The watch's JSON lines (one event each, as the API server streams them)."""
-    try:  # nothing is built for a body of empty objects: a memory bound
-        check_json_containers(body, LoadLimits().containers(len(body)))
-        return [json.loads(line) for line in body.decode("utf-8").splitlines()
-                if line.strip()]
+def _event(line: bytes, what: str) -> Any:
+    """One watch event (a JSON line, as the API server streams them)."""
+    try:  # nothing is built for a line of empty objects: a memory bound
+        check_json_containers(line, LoadLimits().containers(len(line)))
+        return json.loads(line)
     except (NfdError, ValueError, RecursionError) as exc:
         raise ClusterError(f"{what}: not a stream of JSON events ({type(exc).__name__})") \
             from None

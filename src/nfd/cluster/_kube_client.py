@@ -9,6 +9,12 @@ reads and writes alike. Redirects are not followed (client-go follows none for a
 credentialed request to another host either). Errors are worded here: a transport
 exception's own text can quote what we sent (a header holding a token), so it is never
 passed on; server text (a ``Status`` message) is cleaned of every secret we hold.
+
+:meth:`KubeClient.stream_lines` reads an answer as it arrives, one line at a time (a
+watch: Kubernetes streams one JSON event per line), with the same transport and
+wording, a byte cap per line and in total, and two deadlines: the whole stream's, and one
+per line once it has begun (a quiet watch sends nothing for long, so the gap between
+lines is bounded by the whole stream's deadline only; a line trickled byte by byte is cut).
 """
 
 from __future__ import annotations
@@ -18,7 +24,8 @@ import ssl
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 
 import httpx
 
@@ -171,22 +178,154 @@ class KubeClient:
               content: bytes | None, timeout: float) -> tuple[int, bytes]:
         budget = Budget(time.monotonic() + timeout,
                         max(max_bytes, MAX_ERROR_BYTES) + _HEADER_ALLOWANCE)
-        headers = {"Content-Type": "application/json"} if content is not None else None
-        # kubeconfig's tls-server-name: the name the certificate is checked against.
-        sni = {"sni_hostname": self.access.tls_server_name} if self.access.tls_server_name \
-            else {}
+        request = self._request(http, method, path, params, content, budget)
         try:
-            with self._scope.spending(budget), http.stream(
-                    method, self.server + path, params=params, content=content,
-                    headers=headers, timeout=httpx.Timeout(budget.seconds_left()),
-                    extensions=sni) as response:
-                return response.status_code, _read_body(response, max_bytes)
+            with self._scope.spending(budget):
+                response = http.send(request, stream=True)
+                try:
+                    return response.status_code, _read_body(response, max_bytes)
+                finally:
+                    response.close()
         except (BudgetExceeded, _TooLarge):
             raise ClusterError(f"{names[0]}: {names[1]} over {max_bytes} bytes") from None
         except httpx.TimeoutException:
             raise ClusterError(f"{names[0]}: timed out after {timeout:g}s") from None
         except httpx.HTTPError as exc:
             raise ClusterError(f"{self.server}: {describe_http_error(exc)}") from None
+
+    def _request(self, http: httpx.Client, method: str, path: str,
+                 params: Mapping[str, str | int] | None, content: bytes | None,
+                 budget: Budget) -> httpx.Request:
+        headers = {"Content-Type": "application/json"} if content is not None else None
+        # kubeconfig's tls-server-name: the name the certificate is checked against.
+        sni = {"sni_hostname": self.access.tls_server_name} if self.access.tls_server_name \
+            else {}
+        return http.build_request(method, self.server + path, params=params, content=content,
+                                  headers=headers,
+                                  timeout=httpx.Timeout(budget.seconds_left()),
+                                  extensions=sni)
+
+    @contextmanager
+    def stream_lines(self, method: str, path: str, *, what: str, max_line_bytes: int,
+                     max_bytes: int, idle_timeout: float, timeout: float,
+                     params: Mapping[str, str | int] | None = None,
+                     answer: str = "a stream") -> Iterator[LineStream]:
+        """``with client.stream_lines(...) as stream:`` the answer's status, then its lines
+        as they arrive (``for line in stream``, without the newline). Bounds: ``max_bytes``
+        in all and ``max_line_bytes`` per line, ``timeout`` for the whole call, and
+        ``idle_timeout`` for a line from its first byte to its end. An error answer's body
+        is :meth:`LineStream.error_body` (up to 64 KiB). A 401 reloads the credentials once,
+        as :meth:`call` does."""
+        names = (what, answer)
+        for attempt in (1, 2):
+            http = self._http
+            stream = LineStream(self._scope, names, (max_line_bytes, max_bytes),
+                                (idle_timeout, timeout))
+            stream.open(http, self._request(http, method, path, params, None, stream.budget),
+                        self.server)
+            if stream.status == 401 and attempt == 1 and self._reload_on_401:
+                stream.close()
+                self._reload(http)
+                continue
+            break
+        try:
+            yield stream
+        finally:
+            stream.close()
+
+
+class LineStream:
+    """One streamed answer of :meth:`KubeClient.stream_lines`.
+
+    The byte budget and deadline are spent at the socket (:mod:`nfd._budget_httpx`) only
+    while this stream reads, so the caller's work between lines (applying an event) is
+    not charged to the line deadline, and other calls of the thread keep their own."""
+
+    def __init__(self, scope: BudgetScope, names: tuple[str, str],
+                 caps: tuple[int, int], deadlines: tuple[float, float]) -> None:
+        self._scope = scope
+        self._server = ""
+        self._names = names
+        self.max_line_bytes, self.max_bytes = caps
+        self.idle_timeout, self.timeout = deadlines
+        self._end = time.monotonic() + self.timeout
+        self.budget = Budget(self._end, max(self.max_bytes, MAX_ERROR_BYTES)
+                             + _HEADER_ALLOWANCE)
+        self._response: httpx.Response | None = None
+        self.status = 0
+
+    def open(self, http: httpx.Client, request: httpx.Request, server: str) -> None:
+        self._server = server
+        with self._guard(), self._scope.spending(self.budget):
+            self._response = http.send(request, stream=True)
+        self.status = self._response.status_code
+
+    def close(self) -> None:
+        if self._response is not None:
+            self._response.close()
+
+    def error_body(self) -> bytes:
+        """The start of an error answer (64 KiB at most)."""
+        assert self._response is not None
+        with self._guard():
+            return _read_body(self._response, self.max_bytes)
+
+    def __iter__(self) -> Iterator[bytes]:
+        assert self._response is not None
+        chunks = self._response.iter_bytes()
+        pending = bytearray()
+        started = 0.0  # when the line in ``pending`` began
+        total = 0
+        while True:
+            # A line under way has until its own deadline; between lines, the stream's.
+            self.budget.deadline = min(self._end, started + self.idle_timeout) if pending \
+                else self._end
+            chunk = self._next(chunks)
+            if chunk is None:
+                break
+            total += len(chunk)
+            if total > self.max_bytes:
+                raise ClusterError(f"{self._names[0]}: {self._names[1]} over "
+                                   f"{self.max_bytes} bytes")
+            start, began = 0, not pending
+            while (newline := chunk.find(b"\n", start)) >= 0:
+                pending += chunk[start:newline]
+                self._check_line(len(pending))
+                line = bytes(pending)
+                pending.clear()
+                start, began = newline + 1, True
+                yield line
+            pending += chunk[start:]
+            self._check_line(len(pending))
+            if pending and began:
+                started = time.monotonic()
+        if pending:  # the last line, unended: the caller finds it cut short
+            yield bytes(pending)
+
+    def _check_line(self, size: int) -> None:
+        if size > self.max_line_bytes:
+            raise ClusterError(f"{self._names[0]}: a line over {self.max_line_bytes} bytes")
+
+    def _next(self, chunks: Iterator[bytes]) -> bytes | None:
+        with self._guard(), self._scope.spending(self.budget):
+            return next(chunks, None)
+
+    @contextmanager
+    def _guard(self) -> Iterator[None]:
+        """Our words for what went wrong (never a transport exception's own text)."""
+        what = self._names[0]
+        try:
+            yield
+        except (BudgetExceeded, _TooLarge):
+            raise ClusterError(f"{what}: {self._names[1]} over {self.max_bytes} bytes") \
+                from None
+        except httpx.TimeoutException:
+            if self.budget.deadline < self._end:
+                raise ClusterError(f"{what}: a line not ended within "
+                                   f"{self.idle_timeout:g}s") from None
+            raise ClusterError(f"{what}: timed out after {self.timeout:g}s") from None
+        except httpx.HTTPError as exc:
+            raise ClusterError(f"{self._server}: {describe_http_error(exc)}") from None
 
 
 def _read_body(response: httpx.Response, max_bytes: int) -> bytes:
