@@ -53,6 +53,17 @@ compatibilities:
         full: {op: Ge, value: ["3.0"], type: version}
 """
 
+KEPT_NAME = "nfd-compat-old-crd-kept"
+# Stored under v0.19.0's schema before the swap; it never matches (no kernel 999), so
+# nfd-master labels nothing from it under either schema.
+KEPT = {"apiVersion": "nfd.k8s-sigs.io/v1alpha1", "kind": "NodeFeatureRule",
+        "metadata": {"name": KEPT_NAME},
+        "spec": {"rules": [{"name": "kept", "labels": {"old-crd-kept": "true"},
+                            "matchFeatures": [{"feature": "kernel.version",
+                                               "matchExpressions": {"full": {
+                                                   "op": "Ge", "value": ["999.0"],
+                                                   "type": "version"}}}]}]}}
+
 
 def _probe(cluster: ControlPlane) -> int:
     """The HTTP status of a server dry run creating a rule with op ``Ge``: 201 under
@@ -96,6 +107,7 @@ def old_crd(cluster: ControlPlane) -> Iterator[dict[str, Any]]:
         ("v1alpha1", True, True)]
     assert saved["status"]["storedVersions"] == ["v1alpha1"]
     assert _probe(cluster) == 201, "the session's CRD should be v0.19.0's"
+    kept = cluster.request("POST", RULES, KEPT)
     try:
         _put_spec(cluster, {**saved["spec"], **old["spec"]})
         wait_until(lambda: _probe(cluster) == 422, SETTLE_SECONDS,
@@ -106,6 +118,9 @@ def old_crd(cluster: ControlPlane) -> Iterator[dict[str, Any]]:
         wait_until(lambda: _probe(cluster) == 201, SETTLE_SECONDS,
                    "the API server serves the session's schema again")
         assert cluster.request("GET", CRD)["spec"] == saved["spec"]
+        # What etcd holds was never rewritten: the field the old schema pruned is back.
+        assert cluster.request("GET", f"{RULES}/{KEPT_NAME}")["spec"] == kept["spec"]
+        cluster.request("DELETE", f"{RULES}/{KEPT_NAME}")
         try:
             wait_until(lambda: _node_labels(cluster) == labels, SETTLE_SECONDS,
                        "nfd-master labels the node as before")
@@ -144,6 +159,15 @@ def _write(tmp_path: Path, text: str) -> Path:
     path = tmp_path / "old-nfd-crd.yaml"
     path.write_text(text)
     return path
+
+
+def test_stored_rules_are_kept_and_read_through_the_old_schema(
+        cluster: ControlPlane, old_crd: dict[str, Any]) -> None:
+    """The same CRD, updated: the rule stored before is still there; read now, the field
+    v0.17.3's schema lacks is pruned (structural schemas prune on read from etcd too) and
+    the enum is not re-checked (validation applies to writes)."""
+    stored = cluster.request("GET", f"{RULES}/{KEPT_NAME}")
+    assert _expressions(stored) == {"full": {"op": "Ge", "value": ["999.0"]}}
 
 
 def test_the_rewritten_rule_is_created_for_real(cluster: ControlPlane, old_crd: dict[str, Any],
