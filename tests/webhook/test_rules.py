@@ -268,3 +268,26 @@ def test_rules_fit_the_cluster_crd(start_webhook: StartWebhook, registry: Regist
     assert response["allowed"] is True and "warnings" not in response
     assert api.state.rules[name]["spec"]["rules"][0]["matchFeatures"][0][
         "matchExpressions"] == {"major": {"op": "Gt", "value": ["5"]}}
+
+
+def test_a_spec_the_crd_cannot_take_is_warned_about_reason_first(
+        start_webhook: StartWebhook, registry: Registry, kubeconfig: Path, api: ApiServer,
+        push_image_with: PushImage, tmp_path: Path) -> None:
+    """A version comparison under v0.17.3's CRD: no exact rewrite, so no rule and a warning
+    that says which NFD it needs before the (long) location, within the 256 characters the
+    API server keeps (KEP-1693)."""
+    from tests.cluster._nfd_crds import nodefeaturerule_crd
+
+    api.state.rule_crd = nodefeaturerule_crd("v0.17.3")
+    spec = tmp_path / "spec-version.yaml"
+    spec.write_text((DATA / "spec-ge.yaml").read_text().replace(
+        '{op: Ge, value: ["6"]}', '{op: Ge, value: ["6.1"], type: version}'))
+    image = push_image_with(spec)
+    server = _start(start_webhook, registry, kubeconfig)
+    response = server.review(review_for(pod([image])))["response"]
+    assert response["allowed"] is True and "patch" not in response
+    [warning, _] = response["warnings"]
+    assert warning.startswith(f"image {image}: op Ge with type: version needs NFD v0.18.0 or "
+                              "newer; the cluster's NodeFeatureRule CRD does not accept it (at "
+                              ), warning
+    assert api.state.rules == {}

@@ -26,7 +26,7 @@ from typing import Any, Literal, TypeVar
 
 from nfd.api import CompatSpec
 from nfd.cluster import NfdSupport
-from nfd.errors import NfdError, SpecError, UsageError, VerificationError
+from nfd.errors import NfdError, SpecError, UsageError, VerificationError, format_location
 from nfd.oci import Reference, RegistryOptions
 from nfd.trust import Verifier
 from nfd.webhook._allow import AllowList
@@ -225,7 +225,14 @@ class Resolver:
             return Resolution(image, "failed", entry.error, digest)
         if entry.spec is None:
             return Resolution(image, "none", digest=digest)
-        plan = await self._plan(image, entry.spec)
+        try:
+            plan = await self._plan(image, entry.spec)
+        except SpecError as exc:  # a spec the cluster's NFD cannot take (its CRD's ops)
+            # The reason first, then where: warnings are cut at 256 characters (KEP-1693),
+            # and the spec's location (image digest, artifact digest, JSON path) is long.
+            where = format_location(exc.source, exc.path)
+            return Resolution(image, "failed", f"image {image}: {exc.message} (at {where})",
+                              digest)
         if write_rules and self._rule_writer is not None:
             try:
                 plan = await self._write_rule(image, plan, entry.spec)
