@@ -9,22 +9,19 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tarfile
 from pathlib import Path
 
 import pytest
 from tests._cli import nfd
-from tests._fixtures import hosts_dir
+from tests._fixtures import unpack_host
 
 from nfd.sources import HostLimits, HostPaths, discover
 
 
 @pytest.fixture(scope="module")
 def gpu_tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    dest = tmp_path_factory.mktemp("hosts") / "gpu-h100-ubuntu2404"
-    with tarfile.open(hosts_dir() / "gpu-h100-ubuntu2404.tar.gz") as tar:
-        tar.extractall(dest, filter="tar")
-    return dest
+    return unpack_host("gpu-h100-ubuntu2404",
+                       tmp_path_factory.mktemp("hosts") / "gpu-h100-ubuntu2404")
 
 
 def _broken(tree: Path, tmp_path: Path, *relatives: str) -> Path:

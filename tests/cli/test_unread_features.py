@@ -4,12 +4,11 @@ that discovers: validate-node's table and notes, export's notes and --metadata."
 from __future__ import annotations
 
 import json
-import tarfile
 from pathlib import Path
 
 import pytest
 from tests._cli import nfd
-from tests._fixtures import hosts_dir
+from tests._fixtures import unpack_host
 
 SPEC = """version: v1alpha1
 compatibilities:
@@ -23,10 +22,7 @@ compatibilities:
 
 
 def _tree(tmp_path: Path, name: str) -> Path:
-    dest = tmp_path / name
-    with tarfile.open(hosts_dir() / f"{name}.tar.gz") as tar:
-        tar.extractall(dest, filter="tar")
-    return dest
+    return unpack_host(name, tmp_path / name)
 
 
 @pytest.fixture

@@ -9,15 +9,13 @@ merging is exercised.
 from __future__ import annotations
 
 import random
-import tarfile
 from pathlib import Path
 from typing import Any
 
-from tests._fixtures import hosts_dir
+from tests._fixtures import unpack_host
 
 from nfd.api import NFD_API_VERSION, NODE_NAME_LABEL, Features, features_to_obj
 
-HOSTS_DIR = hosts_dir()
 HOSTS = ("amd-epyc-debian12", "gpu-h100-ubuntu2404")
 NFD_NAMESPACE = "node-feature-discovery"
 
@@ -42,9 +40,7 @@ def unpack_hosts(dest: Path) -> dict[str, Path]:
     for host in HOSTS:
         root = dest / host
         if not root.exists():
-            root.mkdir(parents=True)
-            with tarfile.open(HOSTS_DIR / f"{host}.tar.gz") as tar:
-                tar.extractall(root, filter="tar")
+            unpack_host(host, root)
         roots[host] = root
     return roots
 

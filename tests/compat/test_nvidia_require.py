@@ -141,14 +141,10 @@ def _tree_with_driver(trees: dict[str, Path], tmp_path: Path, driver: str) -> Pa
 
 @pytest.fixture(scope="module")
 def host_trees(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    import tarfile
 
-    from tests._fixtures import hosts_dir
+    from tests._fixtures import unpack_host
 
-    dest = tmp_path_factory.mktemp(H100)
-    with tarfile.open(hosts_dir() / f"{H100}.tar.gz") as tar:
-        tar.extractall(dest, filter="tar")
-    return {H100: dest}
+    return {H100: unpack_host(H100, tmp_path_factory.mktemp(H100))}
 
 
 @pytest.mark.parametrize("config", ["cuda-12.1.1-ubuntu22.04.json", "vllm-openai-cu129.json"])

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 from tests._cli import nfd
-from tests._fixtures import fixtures_dir, hosts_dir
+from tests._fixtures import fixtures_dir, unpack_host
 from tests.kube._control_plane import NFD_NAMESPACE, NODE_NAME, ControlPlane
 
 FEATURES_D = Path("/etc/kubernetes/node-feature-discovery/features.d")
@@ -30,12 +30,7 @@ H100 = "gpu-h100-ubuntu2404"
 
 @pytest.fixture(scope="module")
 def h100_tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    import tarfile
-
-    dest = tmp_path_factory.mktemp(H100)
-    with tarfile.open(hosts_dir() / f"{H100}.tar.gz") as tar:
-        tar.extractall(dest, filter="tar")
-    return dest
+    return unpack_host(H100, tmp_path_factory.mktemp(H100))
 
 
 def _made_directories(path: Path) -> list[Path]:

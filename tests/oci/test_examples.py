@@ -7,11 +7,10 @@ import os
 import re
 import subprocess
 import sys
-import tarfile
 from pathlib import Path
 
 import pytest
-from tests._fixtures import hosts_dir
+from tests._fixtures import unpack_host
 from tests.oci._registry import Registry
 from tests.oci.conftest import PushImage
 
@@ -54,10 +53,7 @@ def _run(script: str, *args: str, home: Path) -> subprocess.CompletedProcess[str
 
 @pytest.fixture(scope="module")
 def amd_host(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("amd-host")
-    with tarfile.open(hosts_dir() / "amd-epyc-debian12.tar.gz") as tar:
-        tar.extractall(root, filter="tar")
-    return root
+    return unpack_host("amd-epyc-debian12", tmp_path_factory.mktemp("amd-host"))
 
 
 def test_publish_spec_attaches_once_and_lists(plain_registry: Registry, push: PushImage,

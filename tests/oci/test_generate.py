@@ -6,13 +6,12 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import tarfile
 import uuid
 from pathlib import Path
 
 import pytest
 from tests._cli import nfd
-from tests._fixtures import hosts_dir
+from tests._fixtures import unpack_host
 from tests._peers import peer
 from tests.oci._images import _run, push_image
 from tests.oci._registry import Registry
@@ -40,10 +39,7 @@ def cuda_layout(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def h100_tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    dest = tmp_path_factory.mktemp(H100)
-    with tarfile.open(hosts_dir() / f"{H100}.tar.gz") as tar:
-        tar.extractall(dest, filter="tar")
-    return dest
+    return unpack_host(H100, tmp_path_factory.mktemp(H100))
 
 
 def _push(layout: Path, registry: Registry) -> str:

@@ -14,17 +14,16 @@ import json
 import site
 import subprocess
 import sys
-import tarfile
 from pathlib import Path
 
 import pytest
 from tests._cli import nfd
+from tests._fixtures import unpack_host
 from tests.oci._registry import Registry
 from tests.oci.conftest import PushImage
 
 ROOT = Path(__file__).resolve().parents[2]
 SRC = ROOT / "src"
-HOST = ROOT / "tests" / "fixtures" / "hosts" / "amd-epyc-debian12.tar.gz"
 
 # Everything the --image path may load on a plain-HTTP registry. Anything else (httpx,
 # httpcore, idna, certifi, ssl, email, http.client, yaml, re2, the cluster or webhook
@@ -91,10 +90,7 @@ def _spec(feature: str, name: str) -> str:
 
 @pytest.fixture(scope="module")
 def host_tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    tree = tmp_path_factory.mktemp("host")
-    with tarfile.open(HOST) as tar:
-        tar.extractall(tree, filter="tar")
-    return tree
+    return unpack_host("amd-epyc-debian12", tmp_path_factory.mktemp("host"))
 
 
 def _image_with(registry: Registry, push: PushImage, tmp_path: Path, spec: str) -> str:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import tarfile
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from tests import _fixtures
-from tests._fixtures import hosts_dir
+from tests._fixtures import unpack_host
 
 HOSTS = ("gpu-h100-ubuntu2404", "amd-epyc-debian12")
 
@@ -17,14 +16,7 @@ HOSTS = ("gpu-h100-ubuntu2404", "amd-epyc-debian12")
 @pytest.fixture(scope="session")
 def host_trees(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """Each real host tarball unpacked once into its own temporary directory."""
-    hosts = hosts_dir()
-    trees = {}
-    for name in HOSTS:
-        dest = tmp_path_factory.mktemp(name)
-        with tarfile.open(hosts / f"{name}.tar.gz") as tar:
-            tar.extractall(dest, filter="tar")
-        trees[name] = dest
-    return trees
+    return {name: unpack_host(name, tmp_path_factory.mktemp(name)) for name in HOSTS}
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
