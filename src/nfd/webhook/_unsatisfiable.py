@@ -9,8 +9,9 @@ no current node satisfies gets a warning naming the closest nodes and what each 
 is denied.
 
 What is checked: the images' specs, ANDed with the NFD-backed part of the pod's own
-``nodeSelector`` and required node affinity (:mod:`nfd.cluster._nfd_affinity`: keys in NFD's
-label namespaces that nfd-worker publishes, judged on the labels the NodeFeatures carry).
+``nodeSelector`` and required node affinity (:func:`nfd.cluster.nfd_label_requirement`:
+keys in NFD's label namespaces that nfd-worker publishes, judged on the labels the
+NodeFeatures carry).
 That is sound for deny: the affinity the webhook adds ANDs every image's requirements, and
 the pod's own requirements stand beside them, so a pod no node satisfies on those alone can
 never be scheduled; whatever this check cannot judge is taken as satisfied. Images whose
